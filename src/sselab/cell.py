@@ -1,0 +1,297 @@
+"""Cell geometry and build, and the YAML manifest that ties cells to measured files.
+
+Inside, everything is SI (``thickness_m``, ``area_m2``, ``pellet_mass_kg``); the properties with field units in
+their names (``thickness_cm``, ``area_cm2``) are for the edges.
+
+Manifest format (documented in the README)::
+
+    defaults:                 # optional; applied to every cell unless the cell overrides it
+      diameter: 10 mm
+      electrodes: Au|Au
+    cells:
+      - name: HP-1
+        material: Li2NH hot pressed      # free label; cells with the same material share an Arrhenius section
+        formula: Li2NH
+        thickness: 1.2 mm
+        diameter: 10 mm                  # or  area: 0.7854 cm2
+        pellet_mass: 150 mg
+        electrodes: Au|Au                # Au|Au, steel|steel (blocking), Li|Li (symmetric), Li|steel, Li|TiS2 ...
+        active_mass: 3 mg                # full cells
+        temperature: 30 C                # default temperature of this cell's files
+        files:
+          - eis/hp_30C.mpt               # a path relative to the manifest
+          - {path: eis/hp_50C.z, temperature: 50 C}
+          - {glob: "cycling/*.mpt"}
+"""
+from __future__ import annotations
+
+import glob as _glob
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import units
+from .errors import ManifestError, UnitError
+
+BLOCKING = {"au", "gold", "steel", "ss", "stainless", "stainless steel", "pt", "platinum", "ti", "ni", "cu", "c",
+            "carbon", "ag", "silver", "mo"}
+LITHIUM = {"li", "lithium", "li metal"}
+_KNOWN_CELL_KEYS = {"name", "material", "formula", "thickness", "diameter", "area", "pellet_mass", "electrodes",
+                    "active_mass", "temperature", "files", "notes", "relative_density", "symmetric"}
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One measured file of a cell; ``temperature_K`` overrides the cell's default when given."""
+
+    path: Path
+    temperature_K: float | None = None
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """A measured cell: pellet geometry, electrodes, masses and temperature (SI units inside)."""
+
+    name: str = "cell"
+    thickness_m: float | None = None
+    diameter_m: float | None = None
+    area_m2_given: float | None = None
+    pellet_mass_kg: float | None = None
+    formula: str | None = None
+    material: str | None = None
+    electrodes: tuple[str, str] = ("Au", "Au")
+    temperature_K: float | None = None
+    active_mass_kg: float | None = None
+    files: tuple[FileEntry, ...] = field(default_factory=tuple)
+    notes: str | None = None
+
+    def __post_init__(self):
+        for attr in ("thickness_m", "diameter_m", "area_m2_given", "pellet_mass_kg", "active_mass_kg"):
+            v = getattr(self, attr)
+            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise UnitError(f"cell {self.name!r}: {attr} must be a positive number, got {v!r}")
+        if self.temperature_K is not None and not self.temperature_K > 0:
+            raise UnitError(f"cell {self.name!r}: temperature must be above 0 K")
+
+    # -- construction from user text ----------------------------------------------------------------------------
+    @classmethod
+    def from_strings(cls, name: str = "cell", *, thickness=None, diameter=None, area=None, pellet_mass=None,
+                     formula=None, material=None, electrodes="Au|Au", temperature=None, active_mass=None,
+                     files=(), notes=None) -> "CellSpec":
+        """Build a CellSpec from quantities as typed (``thickness="1.2 mm"``, ``electrodes="Li|Li"``)."""
+        return cls(
+            name=str(name),
+            thickness_m=units.parse(thickness, "length") if thickness is not None else None,
+            diameter_m=units.parse(diameter, "length") if diameter is not None else None,
+            area_m2_given=units.parse(area, "area") if area is not None else None,
+            pellet_mass_kg=units.parse(pellet_mass, "mass") if pellet_mass is not None else None,
+            formula=formula,
+            material=material,
+            electrodes=parse_electrodes(electrodes),
+            temperature_K=units.parse(temperature, "temperature") if temperature is not None else None,
+            active_mass_kg=units.parse(active_mass, "mass") if active_mass is not None else None,
+            files=tuple(files),
+            notes=notes,
+        )
+
+    # -- derived geometry ---------------------------------------------------------------------------------------
+    @property
+    def area_m2(self) -> float | None:
+        if self.area_m2_given is not None:
+            return self.area_m2_given
+        if self.diameter_m is not None:
+            return math.pi * (self.diameter_m / 2) ** 2
+        return None
+
+    @property
+    def area_cm2(self) -> float | None:
+        a = self.area_m2
+        return a * 1e4 if a is not None else None
+
+    @property
+    def thickness_cm(self) -> float | None:
+        return self.thickness_m * 100 if self.thickness_m is not None else None
+
+    @property
+    def geometric_factor_m(self) -> float:
+        """L/A in 1/m (σ = (L/A)/R).  Raises if thickness or area is missing."""
+        if self.thickness_m is None or self.area_m2 is None:
+            missing = "thickness" if self.thickness_m is None else "diameter or area"
+            raise UnitError(f"cell {self.name!r}: {missing} is needed for conductivity")
+        return self.thickness_m / self.area_m2
+
+    def require_area(self) -> float:
+        if self.area_m2 is None:
+            raise UnitError(f"cell {self.name!r}: diameter or area is needed")
+        return self.area_m2
+
+    # -- electrodes ---------------------------------------------------------------------------------------------
+    @property
+    def is_blocking(self) -> bool:
+        return all(e.lower() in BLOCKING for e in self.electrodes)
+
+    @property
+    def is_symmetric_li(self) -> bool:
+        return all(e.lower() in LITHIUM for e in self.electrodes)
+
+    @property
+    def kind(self) -> str:
+        """``blocking``, ``symmetric`` (Li|Li), ``li-blocking`` (Li|steel) or ``full`` (Li|cathode)."""
+        if self.is_blocking:
+            return "blocking"
+        if self.is_symmetric_li:
+            return "symmetric"
+        lo = [e.lower() for e in self.electrodes]
+        if any(e in LITHIUM for e in lo) and any(e in BLOCKING for e in lo):
+            return "li-blocking"
+        return "full"
+
+    def with_temperature(self, temperature_K: float | None) -> "CellSpec":
+        return replace(self, temperature_K=temperature_K)
+
+
+def parse_electrodes(value) -> tuple[str, str]:
+    """``"Au|Au"``, ``"Li|SSE|Li"``, ``["Li", "steel"]``, ``"blocking"``, ``"li"`` -> a pair of electrode names."""
+    if value is None:
+        return ("Au", "Au")
+    if isinstance(value, (list, tuple)):
+        parts = [str(v).strip() for v in value]
+    else:
+        s = str(value).strip()
+        low = s.lower()
+        if low in ("blocking", "block"):
+            return ("Au", "Au")
+        if low in ("li", "lithium", "symmetric", "li|li"):
+            return ("Li", "Li")
+        parts = [p.strip() for p in s.replace(",", "|").split("|") if p.strip()]
+        parts = [p for p in parts if p.upper() != "SSE"]
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2:
+        raise UnitError(f"electrodes {value!r}: expected two electrodes such as 'Au|Au' or 'Li|Li'")
+    return (parts[0], parts[1])
+
+
+# -- manifest ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Manifest:
+    """Cells described in a YAML file, with their files resolved relative to it."""
+
+    cells: tuple[CellSpec, ...]
+    base_dir: Path
+    source: Path | None = None
+
+    def cell(self, name: str) -> CellSpec:
+        for c in self.cells:
+            if c.name == name:
+                return c
+        raise ManifestError(f"{self.source}: no cell named {name!r}")
+
+    def cell_for(self, path) -> tuple[CellSpec, FileEntry] | None:
+        """The cell (and file entry) a measured file belongs to, or None."""
+        p = Path(path).resolve()
+        for c in self.cells:
+            for fe in c.files:
+                if fe.path.resolve() == p:
+                    return c, fe
+        return None
+
+    def temperature_of(self, path) -> float | None:
+        hit = self.cell_for(path)
+        if hit is None:
+            return None
+        cell, fe = hit
+        return fe.temperature_K if fe.temperature_K is not None else cell.temperature_K
+
+
+def _cell_from_mapping(raw: dict, defaults: dict, base: Path, where: str) -> CellSpec:
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{where}: each cell must be a mapping with at least 'name'")
+    merged = {**defaults, **raw}
+    unknown = set(merged) - _KNOWN_CELL_KEYS
+    if unknown:
+        raise ManifestError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+                            f"(allowed: {', '.join(sorted(_KNOWN_CELL_KEYS))})")
+    name = raw.get("name")
+    if not name:
+        raise ManifestError(f"{where}: cell has no 'name'")
+    where = f"{where} ({name})"
+    files: list[FileEntry] = []
+    for i, item in enumerate(merged.get("files") or []):
+        try:
+            if isinstance(item, str):
+                files.append(FileEntry(_resolve(base, item, where)))
+            elif isinstance(item, dict) and ("path" in item or "glob" in item):
+                t = units.parse(item["temperature"], "temperature") if item.get("temperature") is not None else None
+                if "glob" in item:
+                    hits = sorted(_glob.glob(str(base / item["glob"])))
+                    if not hits:
+                        raise ManifestError(f"{where}: files[{i}]: glob {item['glob']!r} matches nothing")
+                    files.extend(FileEntry(Path(h), t) for h in hits)
+                else:
+                    files.append(FileEntry(_resolve(base, item["path"], where), t))
+            else:
+                raise ManifestError(f"{where}: files[{i}] must be a path or a mapping with 'path' or 'glob'")
+        except UnitError as exc:
+            raise ManifestError(f"{where}: files[{i}]: {exc}") from None
+    try:
+        return CellSpec.from_strings(
+            str(name), thickness=merged.get("thickness"), diameter=merged.get("diameter"), area=merged.get("area"),
+            pellet_mass=merged.get("pellet_mass"), formula=merged.get("formula"), material=merged.get("material"),
+            electrodes=merged.get("electrodes", "Au|Au"), temperature=merged.get("temperature"),
+            active_mass=merged.get("active_mass"), files=files, notes=merged.get("notes"))
+    except UnitError as exc:
+        raise ManifestError(f"{where}: {exc}") from None
+
+
+def _resolve(base: Path, item: str, where: str) -> Path:
+    p = Path(item)
+    return p if p.is_absolute() else base / p
+
+
+def load_manifest(path, check_files: bool = True) -> Manifest:
+    """Read and validate a cell manifest; every problem is one line naming the file and the cell."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: no such manifest") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise ManifestError(f"{path}:{line} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    return manifest_from_dict(doc, base_dir=path.parent, source=path, check_files=check_files)
+
+
+def manifest_from_dict(doc, base_dir=".", source=None, check_files: bool = True) -> Manifest:
+    src = source or "<manifest>"
+    if not isinstance(doc, dict) or "cells" not in doc:
+        raise ManifestError(f"{src}: expected a mapping with a 'cells' list")
+    cells_raw = doc["cells"]
+    if not isinstance(cells_raw, list) or not cells_raw:
+        raise ManifestError(f"{src}: 'cells' must be a non-empty list")
+    defaults = doc.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ManifestError(f"{src}: 'defaults' must be a mapping")
+    base = Path(base_dir)
+    cells = []
+    seen = set()
+    for i, raw in enumerate(cells_raw):
+        cell = _cell_from_mapping(raw, defaults, base, f"{src}: cells[{i}]")
+        if cell.name in seen:
+            raise ManifestError(f"{src}: cells[{i}]: duplicate cell name {cell.name!r}")
+        seen.add(cell.name)
+        if check_files:
+            for fe in cell.files:
+                if not fe.path.exists():
+                    raise ManifestError(f"{src}: cell {cell.name!r}: file {fe.path} does not exist")
+        cells.append(cell)
+    extra = set(doc) - {"cells", "defaults", "version"}
+    if extra:
+        raise ManifestError(f"{src}: unknown top-level key(s) {', '.join(sorted(extra))}")
+    return Manifest(tuple(cells), base, Path(source) if source else None)

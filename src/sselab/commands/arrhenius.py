@@ -1,0 +1,1 @@
+"""`sselab arrhenius` — placeholder until its issue lands (define `register(app)`)."""

@@ -1,0 +1,1 @@
+"""`sselab cv` — placeholder until its issue lands (define `register(app)`)."""

@@ -1,0 +1,1 @@
+"""`sselab cycle` — placeholder until its issue lands (define `register(app)`)."""

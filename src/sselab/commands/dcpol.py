@@ -1,0 +1,1 @@
+"""`sselab dcpol` — placeholder until its issue lands (define `register(app)`)."""

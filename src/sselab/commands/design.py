@@ -1,0 +1,1 @@
+"""`sselab design` — placeholder until its issue lands (define `register(app)`)."""

@@ -1,0 +1,1 @@
+"""`sselab eis` — placeholder until its issue lands (define `register(app)`)."""

@@ -1,0 +1,1 @@
+"""`sselab info` — placeholder until its issue lands (define `register(app)`)."""

@@ -1,0 +1,1 @@
+"""`sselab materials` — placeholder until its issue lands (define `register(app)`)."""

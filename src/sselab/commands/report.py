@@ -1,0 +1,1 @@
+"""`sselab report` — placeholder until its issue lands (define `register(app)`)."""

@@ -1,0 +1,51 @@
+"""One exception family for everything a user can get wrong.
+
+Every message is a single line that names the file (when there is one) and the problem.
+The CLI prints ``str(exc)`` and exits with status 2; no traceback for user errors.
+"""
+from __future__ import annotations
+
+
+class SselabError(Exception):
+    """Base class of every error sselab raises on bad input."""
+
+
+class UnitError(SselabError, ValueError):
+    """A quantity could not be parsed or has the wrong dimension / sign."""
+
+
+class ManifestError(SselabError, ValueError):
+    """A cell manifest (YAML) is malformed."""
+
+
+class ReaderError(SselabError):
+    """An instrument file could not be read."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path) if path is not None else None
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class UnknownFormatError(ReaderError):
+    """The file's format was not recognised."""
+
+
+class EmptyFileError(ReaderError):
+    """The file holds no data rows."""
+
+
+class MissingColumnsError(ReaderError):
+    """The file lacks columns the analysis needs."""
+
+
+class MissingDependencyError(SselabError):
+    """An optional extra is needed (e.g. ``pip install 'sselab[biologic]'``)."""
+
+
+class AnalysisError(SselabError, ValueError):
+    """The data do not allow the requested analysis (too few points, non-positive values...)."""
+
+
+class FitError(AnalysisError):
+    """A fit could not be performed."""

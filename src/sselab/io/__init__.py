@@ -1,0 +1,23 @@
+"""Readers: one module per file format, each returning a :class:`Measurement`.
+
+``read(path)`` detects the format by content (and extension as a hint) and dispatches.
+"""
+from __future__ import annotations
+
+from .base import CANONICAL_COLUMNS, TECHNIQUES, Measurement
+
+__all__ = ["Measurement", "CANONICAL_COLUMNS", "TECHNIQUES", "read", "detect"]
+
+
+def read(path, format: str | None = None, **kwargs) -> Measurement:
+    """Read an instrument file (format detected from its content unless ``format`` is given)."""
+    from .detect import read as _read
+
+    return _read(path, format=format, **kwargs)
+
+
+def detect(path) -> str:
+    """Name of the file's format (``'biologic-mpt'``, ``'zview-z'`` ...)."""
+    from .detect import detect as _detect
+
+    return _detect(path)

@@ -1,0 +1,27 @@
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DATA = SHARED / "data"
+INSTRUMENTS = DATA / "instruments"
+PAPERS = SHARED / "papers"
+
+
+def shared_path(*parts) -> Path:
+    """A path under ../shared; skips the test with a clear reason where ../shared is absent (a plain clone)."""
+    p = SHARED.joinpath(*parts)
+    if not SHARED.exists():
+        pytest.skip("../shared (real instrument data and papers) is not beside this clone")
+    if not p.exists():
+        pytest.fail(f"expected shared file missing: {p}")
+    return p
+
+
+@pytest.fixture
+def instruments() -> Path:
+    return shared_path("data", "instruments")
