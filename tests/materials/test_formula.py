@@ -65,3 +65,10 @@ def test_element_count():
 def test_roundtrip_format():
     assert normalize_formula("Li3(PO4)") == "Li3PO4"
     assert format_formula(parse_formula("Li1.917NH1.083")) == "Li1.917NH1.083"
+
+
+def test_weight_tables():
+    assert molar_mass("Li3N", weights="iupac2007") == pytest.approx(3 * 6.941 + 14.0067)
+    assert molar_mass("Li3N", weights={"Li": 7.0, "N": 14.0}) == pytest.approx(35.0)
+    with pytest.raises(FormulaError):
+        molar_mass("Li3N", weights="nope")

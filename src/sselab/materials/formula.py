@@ -22,6 +22,11 @@ Atomic weights: IUPAC abridged standard atomic weights (CIAAW, Prohaska et al., 
 *conventional* values for elements whose standard weight is an interval (H 1.008, Li 6.94, B 10.81, C 12.011,
 N 14.007, O 15.999, Mg 24.305, Si 28.085, S 32.06, Cl 35.45, Br 79.904, Tl 204.38).  For radioactive elements
 without a standard weight (Tc, Pm, Po…) the mass number of the longest-lived isotope is used.
+
+A second table, ``weights="iupac2007"`` (:data:`ATOMIC_WEIGHTS_IUPAC_2007`, Wieser & Berglund, Pure Appl. Chem. 81
+(2009) 2131: the last single-valued standard weights, e.g. Li 6.941, N 14.0067, H 1.00794 — still printed on many
+reagent labels and used by pymatgen), reproduces older papers' weighings: the lithium-imide paper's 0.3973 g LiNH2 +
+0.6027 g Li3N per gram of Li2NH needs Li = 6.941 (with 6.94 the Li3N share is 0.60265 g).
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from ..errors import SselabError
 
 __all__ = [
     "FormulaError", "FormulaSyntaxError", "UnknownElementError",
-    "ATOMIC_WEIGHTS", "parse_formula", "molar_mass", "molar_mass_kg_per_mol", "element_count",
+    "ATOMIC_WEIGHTS", "ATOMIC_WEIGHTS_IUPAC_2007", "WEIGHT_TABLES", "parse_formula", "molar_mass", "molar_mass_kg_per_mol", "element_count",
     "normalize_formula", "format_formula", "mass_fractions",
 ]
 
@@ -66,6 +71,40 @@ ATOMIC_WEIGHTS: dict[str, float] = {
     "At": 210.0, "Rn": 222.0, "Fr": 223.0, "Ra": 226.0, "Ac": 227.0, "Th": 232.04, "Pa": 231.04,
     "U": 238.03, "Np": 237.0, "Pu": 244.0,
 }
+
+#: g/mol — IUPAC 2007 standard atomic weights (single values); elements missing here fall back to 2021 values
+ATOMIC_WEIGHTS_IUPAC_2007: dict[str, float] = {
+    "H": 1.00794, "He": 4.002602, "Li": 6.941, "Be": 9.012182, "B": 10.811, "C": 12.0107, "N": 14.0067,
+    "O": 15.9994, "F": 18.9984032, "Ne": 20.1797, "Na": 22.98976928, "Mg": 24.3050, "Al": 26.9815386,
+    "Si": 28.0855, "P": 30.973762, "S": 32.065, "Cl": 35.453, "Ar": 39.948, "K": 39.0983, "Ca": 40.078,
+    "Sc": 44.955912, "Ti": 47.867, "V": 50.9415, "Cr": 51.9961, "Mn": 54.938045, "Fe": 55.845, "Co": 58.933195,
+    "Ni": 58.6934, "Cu": 63.546, "Zn": 65.38, "Ga": 69.723, "Ge": 72.64, "As": 74.92160, "Se": 78.96,
+    "Br": 79.904, "Kr": 83.798, "Rb": 85.4678, "Sr": 87.62, "Y": 88.90585, "Zr": 91.224, "Nb": 92.90638,
+    "Mo": 95.96, "Ru": 101.07, "Rh": 102.90550, "Pd": 106.42, "Ag": 107.8682, "Cd": 112.411, "In": 114.818,
+    "Sn": 118.710, "Sb": 121.760, "Te": 127.60, "I": 126.90447, "Xe": 131.293, "Cs": 132.9054519,
+    "Ba": 137.327, "La": 138.90547, "Ce": 140.116, "Pr": 140.90765, "Nd": 144.242, "Sm": 150.36,
+    "Eu": 151.964, "Gd": 157.25, "Tb": 158.92535, "Dy": 162.500, "Ho": 164.93032, "Er": 167.259,
+    "Tm": 168.93421, "Yb": 173.054, "Lu": 174.9668, "Hf": 178.49, "Ta": 180.94788, "W": 183.84,
+    "Re": 186.207, "Os": 190.23, "Ir": 192.217, "Pt": 195.084, "Au": 196.966569, "Hg": 200.59,
+    "Tl": 204.3833, "Pb": 207.2, "Bi": 208.98040, "Th": 232.03806, "Pa": 231.03588, "U": 238.02891,
+}
+
+WEIGHT_TABLES: dict[str, dict[str, float]] = {
+    "iupac2021": ATOMIC_WEIGHTS,
+    "iupac2007": {**ATOMIC_WEIGHTS, **ATOMIC_WEIGHTS_IUPAC_2007},
+}
+
+
+def _weights(weights) -> dict[str, float]:
+    if weights is None:
+        return ATOMIC_WEIGHTS
+    if isinstance(weights, dict):
+        return weights
+    try:
+        return WEIGHT_TABLES[str(weights).lower()]
+    except KeyError:
+        raise FormulaError(f"unknown atomic-weight table {weights!r}; choose one of {sorted(WEIGHT_TABLES)}") from None
+
 
 _TOKEN = re.compile(
     r"\s*(?:"
@@ -168,18 +207,20 @@ def parse_formula(formula: str) -> dict[str, float]:
     return {k: round(v, 12) for k, v in _parse_cached(formula)}
 
 
-def molar_mass(formula: str | dict) -> float:
-    """Molar mass in **g/mol** (IUPAC 2021 abridged atomic weights)."""
+def molar_mass(formula: str | dict, weights: str | dict | None = None) -> float:
+    """Molar mass in **g/mol**; ``weights`` = ``"iupac2021"`` (default, abridged/conventional), ``"iupac2007"``
+    or your own ``{element: g/mol}``."""
+    table = _weights(weights)
     comp = parse_formula(formula)
     for el in comp:
-        if el not in ATOMIC_WEIGHTS:
+        if el not in table:
             raise UnknownElementError(f"unknown element {el!r}")
-    return float(sum(ATOMIC_WEIGHTS[el] * n for el, n in comp.items()))
+    return float(sum(table[el] * n for el, n in comp.items()))
 
 
-def molar_mass_kg_per_mol(formula: str | dict) -> float:
+def molar_mass_kg_per_mol(formula: str | dict, weights: str | dict | None = None) -> float:
     """Molar mass in SI (kg/mol)."""
-    return molar_mass(formula) * 1e-3
+    return molar_mass(formula, weights) * 1e-3
 
 
 def element_count(formula: str | dict, element: str) -> float:
@@ -189,11 +230,12 @@ def element_count(formula: str | dict, element: str) -> float:
     return float(parse_formula(formula).get(element, 0.0))
 
 
-def mass_fractions(formula: str | dict) -> dict[str, float]:
+def mass_fractions(formula: str | dict, weights: str | dict | None = None) -> dict[str, float]:
     """Element → mass fraction."""
+    table = _weights(weights)
     comp = parse_formula(formula)
-    total = molar_mass(comp)
-    return {el: ATOMIC_WEIGHTS[el] * n / total for el, n in comp.items()}
+    total = molar_mass(comp, table)
+    return {el: table[el] * n / total for el, n in comp.items()}
 
 
 def format_formula(comp: dict[str, float], digits: int = 4) -> str:
