@@ -1,0 +1,212 @@
+"""DC polarisation: eqs 3–5 against the paper's reported pairs, τ recovery from simulated transients,
+Bruce–Vincent in closed form."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sselab import units
+from sselab.errors import AnalysisError, FitError
+from sselab.io import Measurement
+from sselab.transport.polarization import (
+    DEFAULT_WINDOW_S, analyze_polarization, bruce_vincent, electronic_conductivity, final_current, find_step,
+    fit_transient, initial_current, plot_polarization, transference_numbers,
+)
+
+# Paper geometry: 10 mm pellets (A = 0.7854 cm², Methods) and 1.2 mm thickness (the cold-pressed pellet of the
+# Li|Li2NH|LiFePO4 cells).  The thickness of the DC-polarisation pellets is not stated; 1.2 mm is our assumption.
+L_M = 1.2e-3
+A_M2 = 0.7854e-4
+NS_PER_CM = 1e-9 * 100  # 1 nS/cm in S/m
+
+
+def _time_grid(hours=5.0, fast_dt=0.1, fast_until=60.0, slow_dt=5.0):
+    """EC-Lab-like sampling: dense right after the step, sparse afterwards."""
+    return np.concatenate([np.arange(0, fast_until, fast_dt), np.arange(fast_until, hours * 3600 + 1e-9, slow_dt)])
+
+
+def _if_from_sigma(sigma_S_per_m, v=0.5):
+    return sigma_S_per_m * v * A_M2 / L_M
+
+
+# -- eqs 3–5 in closed form -----------------------------------------------------------------------------------
+
+def test_eq3_round_trip_against_paper_value():
+    i_f = _if_from_sigma(1.2 * NS_PER_CM)            # Au|Li2NH|Au, 0.5 V, σe = 1.2 nS/cm
+    assert i_f == pytest.approx(3.927e-9, rel=1e-3)   # ≈ 3.9 nA plateau
+    sigma = electronic_conductivity(i_f, 0.5, L_M, A_M2)
+    assert units.to_unit(sigma, "nS/cm") == pytest.approx(1.2, rel=1e-12)
+    # σ scales as L/A and 1/V
+    assert electronic_conductivity(i_f, 0.75, L_M, A_M2) == pytest.approx(sigma / 1.5)
+    assert electronic_conductivity(-i_f, -0.5, 2 * L_M, A_M2) == pytest.approx(2 * sigma)
+
+
+@pytest.mark.parametrize("sigma_nS_cm,i_t,ti_paper,tol", [
+    (0.45, 74e-9, 0.981, 0.002),    # Li|Li2NH|steel pre-CV: spike 74 nA
+    (54.0, 1.06e-3, 0.999, 0.001),  # post-CV: spike 1.06 mA
+])
+def test_eq4_5_reproduce_paper_ti_from_sigma_and_spike(sigma_nS_cm, i_t, ti_paper, tol):
+    i_f = _if_from_sigma(sigma_nS_cm * NS_PER_CM)
+    te, ti = transference_numbers(i_f, i_t)
+    assert te + ti == pytest.approx(1.0, abs=1e-15)
+    assert ti == pytest.approx(ti_paper, abs=tol)
+
+
+def test_transference_identity_and_errors():
+    te, ti = transference_numbers(-2e-9, -1e-6)
+    assert te == pytest.approx(2e-3) and ti == pytest.approx(0.998)
+    with pytest.raises(AnalysisError):
+        transference_numbers(1e-9, 0.0)
+    with pytest.raises(AnalysisError):
+        electronic_conductivity(1e-9, 0.0, L_M, A_M2)
+    with pytest.raises(AnalysisError):
+        electronic_conductivity(1e-9, 0.5, -1.0, A_M2)
+
+
+def test_final_current_window_mean_closed_form():
+    t = np.arange(0, 7200.0 + 1e-9, 1.0)
+    i = 1e-9 + 1e-13 * t                      # linear drift: mean over [T−w, T] = a + b(T − w/2)
+    mean, se, n = final_current(t, i, 1800.0)
+    assert n == 1801
+    assert mean == pytest.approx(1e-9 + 1e-13 * (7200 - 900), rel=1e-12)
+    mean10, _, n10 = final_current(t, i, 600.0)
+    assert mean10 == pytest.approx(1e-9 + 1e-13 * (7200 - 300), rel=1e-12)
+    with pytest.raises(AnalysisError, match="longer than the record"):
+        final_current(t, i, 1e5)
+    assert DEFAULT_WINDOW_S == 1800.0
+
+
+# -- simulated transients -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tau,amp,plateau,noise", [
+    (4.48, 72.5e-9, 1.5e-9, 0.3e-9),    # pre-CV-like: 74 nA spike, nA plateau
+    (2.28, 1.06e-3, 1.8e-7, 2e-6),      # post-CV-like: mA spike
+])
+def test_single_exponential_tau_recovered(tau, amp, plateau, noise):
+    rng = np.random.default_rng(42)
+    t = _time_grid()
+    i = plateau + amp * np.exp(-t / tau) + rng.normal(0, noise, t.size)
+    fit = fit_transient(t, i)
+    assert fit.n_exp == 1
+    assert fit.bic_by_model[1] < fit.bic_by_model.get(2, math.inf)
+    (tau_hat,), (se,) = fit.tau_s, fit.tau_se_s
+    assert 0 < se < 0.05 * tau
+    assert abs(tau_hat - tau) < 4 * se
+    assert fit.i_step_A == pytest.approx(plateau + amp, rel=0.02)
+    assert fit.offset_A == pytest.approx(plateau, abs=4 * fit.offset_se_A + 1e-15)
+
+
+def test_two_exponentials_recovered_and_chosen_by_bic():
+    rng = np.random.default_rng(7)
+    t = _time_grid(hours=2.0, slow_dt=2.0)
+    taus = (3.0, 60.0)
+    i = 1e-9 + 50e-9 * np.exp(-t / taus[0]) + 20e-9 * np.exp(-t / taus[1]) + rng.normal(0, 0.2e-9, t.size)
+    fit = fit_transient(t, i)
+    assert fit.n_exp == 2
+    assert fit.bic_by_model[2] < fit.bic_by_model[1] - 10
+    for got, se, want in zip(fit.tau_s, fit.tau_se_s, taus):
+        assert abs(got - want) < 4 * se, (got, se, want)
+    assert fit.amplitudes_A == pytest.approx((50e-9, 20e-9), rel=0.05)
+    # forcing one exponential still works and is worse
+    one = fit_transient(t, i, n_exp=1)
+    assert one.n_exp == 1 and one.rss_A2 > fit.rss_A2
+
+
+def test_fit_rejects_too_few_points():
+    with pytest.raises(FitError):
+        fit_transient([0, 1, 2, 3, 4], [5, 4, 3, 2, 1], t_step_s=0.0)
+
+
+# -- full analysis --------------------------------------------------------------------------------------------
+
+def _paper_like_measurement(with_rest=True):
+    rng = np.random.default_rng(3)
+    i_f = _if_from_sigma(1.2 * NS_PER_CM)
+    t = _time_grid()
+    i = i_f + 0.5e-6 * np.exp(-t / 4.48) + rng.normal(0, 0.05e-9, t.size)
+    e = np.full_like(t, 0.5) + rng.normal(0, 1e-4, t.size)
+    if with_rest:  # 60 s at open circuit before the step
+        tr = np.arange(-60.0, 0.0, 1.0)
+        t = np.concatenate([tr, t + 0.05])
+        i = np.concatenate([rng.normal(0, 0.05e-9, tr.size), i])
+        e = np.concatenate([np.full(tr.size, 0.0), e])
+    df = pd.DataFrame({"time_s": t, "current_A": i, "potential_V": e})
+    return Measurement(df, technique="CA"), i_f
+
+
+def test_analyze_measurement_paper_like_blocking_cell():
+    m, i_f = _paper_like_measurement()
+    r = analyze_polarization(m, voltage_V=0.5, thickness_m=L_M, area_m2=A_M2)
+    assert r.t_step_s == pytest.approx(0.05)                       # first sample after the rest
+    assert r.i_initial_A == pytest.approx(i_f + 0.5e-6, rel=1e-3)  # measured spike
+    assert r.i_final_A == pytest.approx(i_f, rel=0.01)
+    assert units.to_unit(r.sigma_e_S_per_m, "nS/cm") == pytest.approx(1.2, rel=0.01)
+    assert r.sigma_e_S_per_cm == pytest.approx(r.sigma_e_S_per_m / 100)
+    assert r.t_i == pytest.approx(1 - i_f / (i_f + 0.5e-6), abs=1e-4)
+    assert r.fit is not None and abs(r.fit.tau_s[0] - 4.48) < 4 * r.fit.tau_se_s[0]
+    d = r.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["sigma_e_S_per_cm"] == pytest.approx(r.sigma_e_S_per_cm)
+    # voltage defaults to the measured potential in the window
+    r2 = analyze_polarization(m, thickness_m=L_M, area_m2=A_M2)
+    assert r2.voltage_V == pytest.approx(0.5, abs=1e-4)
+    assert any("applied voltage" in w for w in r2.warnings)
+
+
+def test_initial_current_methods():
+    m, i_f = _paper_like_measurement(with_rest=False)
+    t, i = m.column("time_s"), m.column("current_A")
+    assert find_step(t, i) == 0
+    first = initial_current(t, i, "first")
+    peak = initial_current(t, i, "peak")
+    assert first == peak == i[0]
+    r = analyze_polarization(m, voltage_V=0.5, initial="fit")
+    assert r.initial_method == "fit"
+    assert r.i_initial_A == pytest.approx(i_f + 0.5e-6, rel=0.01)
+    with pytest.raises(AnalysisError):
+        initial_current(t, i, "bogus")
+
+
+def test_window_is_configurable():
+    m, _ = _paper_like_measurement(with_rest=False)
+    r10 = analyze_polarization(m, voltage_V=0.5, window_s=600, fit=False)
+    assert r10.window_s == 600 and r10.fit is None
+
+
+def test_bruce_vincent_closed_form():
+    # Evans–Vincent–Bruce example-style numbers: ΔV = 10 mV, I0 = 20 µA, Is = 12 µA, R0 = 150 Ω, Rs = 170 Ω
+    bv = bruce_vincent(0.010, 20e-6, 12e-6, 150.0, 170.0)
+    assert bv.t_plus == pytest.approx(12e-6 * (0.010 - 20e-6 * 150) / (20e-6 * (0.010 - 12e-6 * 170)))
+    assert bruce_vincent(0.01, 2e-6, 1e-6, 0.0, 0.0).t_plus == pytest.approx(0.5)  # no interface: Is/I0
+    with pytest.raises(AnalysisError):
+        bruce_vincent(0.01, 1e-3, 1e-4, 100.0, 100.0)  # I0R0 > ΔV
+
+
+def test_bruce_vincent_via_analysis_li_cell():
+    rng = np.random.default_rng(11)
+    t = _time_grid(hours=2.0)
+    dv, r0, rs = 0.010, 100.0, 120.0
+    i0, iss = 40e-6, 25e-6
+    i = iss + (i0 - iss) * np.exp(-t / 300.0) + rng.normal(0, 1e-9, t.size)
+    r = analyze_polarization(time_s=t, current_A=i, voltage_V=dv, electrodes="li", r0_ohm=r0, rss_ohm=rs)
+    want = iss * (dv - i0 * r0) / (i0 * (dv - iss * rs))
+    assert r.bruce_vincent.t_plus == pytest.approx(want, rel=0.01)
+
+
+def test_plot_has_two_axes(tmp_path):
+    from sselab.plotting import save_figure
+
+    m, _ = _paper_like_measurement()
+    r = analyze_polarization(m, voltage_V=0.5, thickness_m=L_M, area_m2=A_M2)
+    fig = plot_polarization(r)
+    assert len(fig.axes) == 2 and fig.axes[1].get_xscale() == "log"
+    paths = save_figure(fig, tmp_path, "dcpol")
+    assert all(p.exists() for p in paths)
+
+
+def test_errors_are_one_line():
+    with pytest.raises(AnalysisError) as exc:
+        analyze_polarization(time_s=[0, 1], current_A=[1, 2], voltage_V=0.5)
+    assert "\n" not in str(exc.value)
