@@ -1,0 +1,199 @@
+"""Voltammetry: cycles by vertex detection, stripping/plating charges with known integrals, decomposition onsets
+in closed form, the two-regime break point, Li inventory as % of the pellet."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sselab.errors import AnalysisError
+from sselab.io import Measurement
+from sselab.units import FARADAY
+from sselab.voltammetry import (
+    DEFAULT_THRESHOLD_A_PER_M2, DEFAULT_WINDOW_V, analyze_cv, detect_vertices, li_moles_in_pellet, plot_charge_vs_cycle,
+    plot_cv, split_sweeps, two_regime_fit,
+)
+
+AREA = 0.7854e-4          # 10 mm pellet, m²
+RATE = 1e-3               # 1 mV/s
+DT = 5.0                  # s  (5 mV steps)
+SIG_T = 50.0              # s, Gaussian peak width in time (50 mV)
+
+
+def _triangle(e_start, e_lo, e_hi, n_cycles, first="down"):
+    pts = [e_start]
+    for _ in range(n_cycles):
+        pts += [e_lo, e_hi] if first == "down" else [e_hi, e_lo]
+    ts = [0.0]
+    for a, b in zip(pts[:-1], pts[1:]):
+        ts.append(ts[-1] + abs(b - a) / RATE)
+    t = np.arange(0, ts[-1] + 1e-9, DT)
+    return t, np.interp(t, ts, pts), np.array(ts)
+
+
+def _gauss(t, t0, q):
+    return q / (SIG_T * math.sqrt(2 * math.pi)) * np.exp(-0.5 * ((t - t0) / SIG_T) ** 2)
+
+
+def _paper_like_cv(noise_V=0.0, n_cycles=16, seed=0, plate_excess=0.0, decomposition=None):
+    """Li|SSE|steel CV from OCV 2.5 V: −0.5 → 5 V at 1 mV/s.  Plating peak at −0.25 V on each cathodic sweep,
+    stripping peak at +0.15 V on the following anodic sweep; charges grow slowly for cycles 1–7 then fast."""
+    rng = np.random.default_rng(seed)
+    t, e, ts = _triangle(2.5, -0.5, 5.0, n_cycles)
+    i = np.zeros_like(t)
+    qp, qs = [], []
+    for k in range(n_cycles):
+        c = k + 1
+        q = 1e-3 * (1 + 0.1 * (c - 1) + (0.8 * (c - 7) if c > 7 else 0.0))
+        t_lo = ts[1 + 2 * k]
+        i -= _gauss(t, t_lo - 250.0, q + plate_excess)     # E = −0.25 V on the way down
+        i += _gauss(t, t_lo + 650.0, q)                    # E = +0.15 V on the way up
+        qp.append(q + plate_excess)
+        qs.append(q)
+    up = np.gradient(e, t) > 0
+    if decomposition == "both":
+        # oxidative: j = 1 A/m² · exp((E − 4.5)/0.1) on anodic sweeps above 4 V
+        i += np.where(up & (e > 4.0), AREA * 1.0 * np.exp((e - 4.5) / 0.1), 0.0)
+        # reductive: Gaussian in E centred 0.8 V, 1 A/m² high, 0.05 V wide, on cathodic sweeps
+        i -= np.where(~up & (e > 0.55), AREA * 1.0 * np.exp(-0.5 * ((e - 0.8) / 0.05) ** 2), 0.0)
+    i += rng.normal(0, 1e-11, t.size)   # 10 pA: rectified noise adds ≈ σ·t_window/√(2π) per cycle
+    e_meas = e + (rng.normal(0, noise_V, t.size) if noise_V else 0.0)
+    return t, e_meas, i, np.array(qp), np.array(qs)
+
+
+def test_defaults_documented():
+    assert DEFAULT_WINDOW_V == (-0.5, 0.5)
+    assert DEFAULT_THRESHOLD_A_PER_M2 == pytest.approx(0.1)  # 10 µA/cm²
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.003])
+def test_cycles_found_by_vertex_detection_even_with_noise(noise):
+    t, e, i, qp, qs = _paper_like_cv(noise_V=noise)
+    v = detect_vertices(e)
+    assert len(v) == 31                                   # 16 lower + 15 upper turning points
+    assert np.all(np.abs(np.diff(e[v])) > 5.0)            # alternating −0.5 / 5 V
+    sweeps = split_sweeps(e)
+    assert [s.direction for s in sweeps[:3]] == [-1, 1, -1]
+    # a wrong instrument cycle column is ignored (with a warning)
+    m = Measurement(pd.DataFrame({"time_s": t, "potential_V": e, "current_A": i, "cycle": np.zeros(t.size)}))
+    r = analyze_cv(m)
+    assert r.n_cycles == 16 and all(r.complete) and r.boundary == "upper"
+    assert r.instrument_cycles == 1 and any("instrument cycle column" in w for w in r.warnings)
+
+
+def test_strip_plate_charges_recovered():
+    t, e, i, qp, qs = _paper_like_cv(noise_V=0.002, plate_excess=2e-5)
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i, area_m2=AREA)
+    np.testing.assert_allclose(r.q_plate_C, qp, rtol=1e-4)
+    np.testing.assert_allclose(r.q_strip_C, qs, rtol=1e-4)
+    np.testing.assert_allclose(r.strip_plate_ratio, qs / qp, rtol=2e-4)
+    np.testing.assert_allclose(r.cumulative_imbalance_C, np.cumsum(qp - qs), atol=1e-7)
+    assert r.imbalance_C == pytest.approx(16 * 2e-5, abs=1e-7)
+    assert r.scan_rate_V_per_s == pytest.approx(RATE, rel=0.01)
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
+def test_imbalance_as_percent_of_li_in_pellet_matches_paper_style_number():
+    # choose the excess so that the imbalance is 5.2 % of the Li in a 150 mg Li2NH pellet
+    n_li = li_moles_in_pellet(150e-6, "Li2NH")
+    assert n_li == pytest.approx(0.150 / 28.895 * 2, rel=1e-3)   # M(Li2NH) ≈ 28.9 g/mol, 2 Li
+    excess = 0.052 * n_li * FARADAY / 16
+    t, e, i, qp, qs = _paper_like_cv(plate_excess=excess)
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i, pellet_mass_kg=150e-6, formula="Li2NH")
+    assert r.pellet_Li_mol == pytest.approx(n_li)
+    assert r.imbalance_mol_Li == pytest.approx(0.052 * n_li, rel=1e-4)
+    assert r.imbalance_pct_of_pellet_Li == pytest.approx(5.2, rel=1e-4)
+
+
+def test_non_integer_stoichiometry_pellet():
+    from sselab.materials.formula import molar_mass
+
+    n = li_moles_in_pellet(0.1e-3, "Li1.917NH1.083")
+    assert n == pytest.approx(0.1 / molar_mass("Li1.917NH1.083") * 1.917)
+    with pytest.raises(AnalysisError):
+        li_moles_in_pellet(0.1e-3, "NH3")
+
+
+def test_two_regimes_break_at_cycle_7():
+    t, e, i, qp, qs = _paper_like_cv()
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i)
+    for fit in (r.strip_regimes, r.plate_regimes):
+        assert fit.two_regimes
+        assert fit.x_break == pytest.approx(7.0, abs=0.05)
+        assert fit.slope_1 == pytest.approx(1e-4, rel=0.01)
+        assert fit.slope_2 == pytest.approx(0.9e-3, rel=0.01)
+
+
+def test_two_regime_fit_noisy_closed_form():
+    rng = np.random.default_rng(5)
+    x = np.arange(1, 17, dtype=float)
+    y = 2.0 + 0.5 * x + 3.0 * np.clip(x - 9.3, 0, None) + rng.normal(0, 0.05, x.size)
+    f = two_regime_fit(x, y)
+    assert abs(f.x_break - 9.3) < 0.2
+    assert abs(f.slope_1 - 0.5) < 4 * f.slope_1_se and abs(f.slope_2 - 3.5) < 4 * f.slope_2_se
+    line = two_regime_fit(x, 1 + 2 * x + rng.normal(0, 0.05, x.size))
+    assert not line.two_regimes
+    with pytest.raises(AnalysisError):
+        two_regime_fit([1, 2, 3], [1, 2, 3])
+
+
+def test_decomposition_onsets_and_window_closed_form():
+    t, e, i, *_ = _paper_like_cv(noise_V=0.0, decomposition="both", n_cycles=4)
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i, area_m2=AREA)
+    th = DEFAULT_THRESHOLD_A_PER_M2
+    e_ox = 4.5 + 0.1 * math.log(th / 1.0)                   # 4.2697 V
+    e_red = 0.8 + 0.05 * math.sqrt(2 * math.log(1.0 / th))  # 0.9073 V
+    assert r.ox_limit_found and r.red_limit_found
+    assert 0 <= r.ox_onset_V - e_ox <= 0.0051               # first 5-mV step above the crossing
+    assert 0 <= e_red - r.red_onset_V <= 0.0051
+    assert r.stability_window_V == (r.red_onset_V, r.ox_onset_V)
+    assert all(v is not None for v in r.ox_onset_by_cycle)
+    # user threshold: 100 µA/cm² = 1 A/m² moves the oxidative onset to 4.5 V exactly
+    r2 = analyze_cv(time_s=t, potential_V=e, current_A=i, area_m2=AREA, threshold_A_per_m2=1.0)
+    assert 0 <= r2.ox_onset_V - 4.5 <= 0.0051
+    # stripping/plating charges are unaffected by decomposition outside the window
+    t0, e0, i0, qp, qs = _paper_like_cv(n_cycles=4)
+    np.testing.assert_allclose(r.q_strip_C, qs, rtol=1e-4)
+
+
+def test_no_decomposition_window_is_scan_range():
+    t, e, i, *_ = _paper_like_cv(n_cycles=3)
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i, area_m2=AREA)
+    assert r.ox_onset_V is None and r.red_onset_V is None
+    assert not r.ox_limit_found and not r.red_limit_found
+    assert r.stability_window_V == pytest.approx((-0.5, 5.0))
+
+
+def test_scan_starting_upwards_and_lsv():
+    t, e, _ = _triangle(2.5, -0.5, 5.0, 3, first="up")
+    r = analyze_cv(time_s=t, potential_V=e, current_A=np.zeros_like(t))
+    assert r.boundary == "upper"
+    assert r.complete[0] is False and r.n_cycles == 4          # OCV→5 V is a partial first cycle
+    # LSV: one sweep, no vertices
+    t = np.arange(0, 3000.0, 1.0)
+    e = 3.0 + 1e-3 * t
+    j = np.where(e > 5.0, 0.0, 0.0) + 1.0 * np.exp((e - 5.5) / 0.1)   # A/m²
+    r = analyze_cv(time_s=t, potential_V=e, current_A=j * AREA, area_m2=AREA, window_V=None)
+    assert r.n_cycles == 1 and r.n_sweeps == 1
+    assert abs(r.ox_onset_V - (5.5 + 0.1 * math.log(0.1))) <= 0.0011
+
+
+def test_plots(tmp_path):
+    from sselab.plotting import save_figure
+
+    t, e, i, *_ = _paper_like_cv(n_cycles=8)
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i, area_m2=AREA)
+    fig = plot_cv(r)
+    assert len(fig.axes) == 2                                 # axes + colour bar
+    assert all(p.exists() for p in save_figure(fig, tmp_path, "cv"))
+    fig2 = plot_charge_vs_cycle(r)
+    assert all(p.exists() for p in save_figure(fig2, tmp_path, "charge"))
+
+
+def test_errors():
+    with pytest.raises(AnalysisError):
+        analyze_cv(time_s=[0, 1], potential_V=[0, 1], current_A=[0, 1])
+    t, e, i, *_ = _paper_like_cv(n_cycles=2)
+    with pytest.raises(AnalysisError):
+        analyze_cv(time_s=t, potential_V=e, current_A=i, threshold_A_per_m2=0)
