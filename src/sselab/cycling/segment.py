@@ -11,7 +11,9 @@ Classification of a row as *on* (current flowing) or *rest*:
   floored at ``1e-6 * max|I|``;
 * a row is *on* when ``|I_filtered| > k * noise_local`` and above the floor — a signal-to-noise test relative to the
   *local* current scale, so a 4 µA step and a 50 mA step in the same ladder are both seen, while a rest that
-  reports pA–nA noise (or exact zeros) is a rest.
+  reports pA–nA noise (or exact zeros) is a rest;
+* in addition a row must exceed ``k`` × the robust noise of the provisional rest rows (one global number), so a
+  long rest cannot produce spurious micro-segments where the local noise estimate happens to be tiny.
 
 Within the same sign, a new segment starts where the filtered current jumps by more than ``rel_step`` of its own
 magnitude (current-density ladders, CP step sequences without a rest in between).
@@ -220,7 +222,13 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
         d = np.abs(np.diff(cur))
         noise_local = _rolling_median5(np.append(d[0], d))
         on_row = (acur > snr * noise_local) & (acur > floor)
-        rest_thr = float(max(floor, snr * float(np.median(noise_local[~on_row])) if (~on_row).any() else floor))
+        # the rests' own noise, estimated globally, guards against a locally tiny noise estimate in long rests
+        if (~on_row).sum() >= 5:
+            ir = cur[~on_row]
+            sig_rest = 1.4826 * float(np.median(np.abs(ir - np.median(ir))))
+            floor = max(floor, snr * sig_rest)
+            on_row &= acur > floor
+        rest_thr = float(floor)
     else:
         rest_thr = float(rest_threshold_A)
         on_row = acur > rest_thr
