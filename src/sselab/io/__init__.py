@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from .base import CANONICAL_COLUMNS, TECHNIQUES, Measurement
+from .temperature import temperature_from_name
 
-__all__ = ["Measurement", "CANONICAL_COLUMNS", "TECHNIQUES", "read", "detect"]
+__all__ = ["Measurement", "CANONICAL_COLUMNS", "TECHNIQUES", "read", "detect", "temperature_from_name"]
 
 
 def read(path, format: str | None = None, **kwargs) -> Measurement:

@@ -1,0 +1,132 @@
+"""Helpers shared by the readers: decoding, unit factors, canonical column mapping, finishing touches."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EmptyFileError, ReaderError
+from .base import Measurement
+
+#: multiplicative factors of the units instruments write, to SI
+UNIT_FACTORS: dict[str, float] = {
+    # time
+    "s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0,
+    # potential
+    "V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "kV": 1e3,
+    # current
+    "A": 1.0, "mA": 1e-3, "uA": 1e-6, "µA": 1e-6, "nA": 1e-9, "pA": 1e-12,
+    # charge
+    "C": 1.0, "mC": 1e-3, "uC": 1e-6, "µC": 1e-6, "A.h": 3600.0, "mA.h": 3.6, "uA.h": 3.6e-3, "µA.h": 3.6e-3,
+    "Ah": 3600.0, "mAh": 3.6, "uAh": 3.6e-3, "µAh": 3.6e-3,
+    # impedance
+    "Ohm": 1.0, "ohm": 1.0, "ohms": 1.0, "Ohms": 1.0, "Ω": 1.0, "kOhm": 1e3, "kohm": 1e3, "kΩ": 1e3,
+    "MOhm": 1e6, "Mohm": 1e6, "MΩ": 1e6, "mOhm": 1e-3, "mohm": 1e-3, "mΩ": 1e-3,
+    # frequency
+    "Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "mHz": 1e-3,
+    # angle
+    "deg": 1.0, "°": 1.0,
+}
+
+
+def unit_factor(unit: str | None, default: float | None = 1.0) -> float | None:
+    """SI factor of ``unit`` (``None``/empty -> ``default``; unknown -> ``None``)."""
+    if unit is None:
+        return default
+    u = unit.strip().strip("[]()").strip()
+    if not u:
+        return default
+    u = u.replace("μ", "µ").replace("Ω", "Ω")
+    if u in UNIT_FACTORS:
+        return UNIT_FACTORS[u]
+    # latin-1 / replacement-character mangled micro sign (EC-Lab exports read with the wrong code page)
+    m = re.fullmatch(r"(?:\ufffd|ï¿½|Âµ|\?)(.+)", u)
+    if m and ("µ" + m.group(1)) in UNIT_FACTORS:
+        return UNIT_FACTORS["µ" + m.group(1)]
+    return None
+
+
+def read_head(path: Path, n: int = 8192) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def decode(raw: bytes) -> str:
+    """Text of a file: UTF-8 (with or without BOM) when valid, else latin-1 (EC-Lab, most Windows software)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def read_text(path: Path) -> str:
+    raw = Path(path).read_bytes()
+    if not raw.strip():
+        raise EmptyFileError(path, "file is empty")
+    return decode(raw).replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+
+
+_NUM_DOT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_NUM_COMMA = re.compile(r"^[+-]?(\d+,?\d*|,\d+)([eE][+-]?\d+)?$")
+
+
+def is_number(tok: str, decimal: str = ".") -> bool:
+    tok = tok.strip()
+    if not tok:
+        return False
+    if decimal == ",":
+        return bool(_NUM_COMMA.match(tok))
+    return bool(_NUM_DOT.match(tok)) or tok.lower() in ("nan", "inf", "-inf")
+
+
+def has_decimal_comma(tokens) -> bool:
+    """True when numbers among ``tokens`` use a decimal comma (``2,3278546E+000``) and none a decimal point."""
+    comma = point = 0
+    for t in tokens:
+        t = t.strip()
+        if re.fullmatch(r"[+-]?\d*,\d+([eE][+-]?\d+)?", t):
+            comma += 1
+        elif re.fullmatch(r"[+-]?\d*\.\d+([eE][+-]?\d+)?", t):
+            point += 1
+    return comma > 0 and point == 0
+
+
+def to_int_column(s: pd.Series) -> pd.Series:
+    """Integer column (nullable when the input has gaps)."""
+    v = pd.to_numeric(s, errors="coerce")
+    if v.isna().any():
+        return v.round().astype("Int64")
+    return v.round().astype(np.int64)
+
+
+def imag_sign_looks_flipped(z_imag: np.ndarray) -> bool:
+    """True when an impedance imaginary part is mostly positive — i.e. stored as −Z″ (a capacitive arc has Z″ < 0)."""
+    zi = np.asarray(z_imag, float)
+    zi = zi[np.isfinite(zi) & (zi != 0)]
+    if len(zi) < 3:
+        return False
+    return bool(np.mean(zi > 0) > 0.7)
+
+
+def finish(meas: Measurement) -> Measurement:
+    """Common last steps: drop all-NaN canonical rows, make sure the table is not empty, record temperature."""
+    d = meas.data
+    if len(d) == 0:
+        raise EmptyFileError(meas.source, "no data rows")
+    if "temperature_K" in d.columns and meas.temperature_K is None:
+        t = pd.to_numeric(d["temperature_K"], errors="coerce").to_numpy(float)
+        t = t[np.isfinite(t)]
+        if len(t) and np.ptp(t) < 2.0:
+            meas.temperature_K = float(np.mean(t))
+            meas.extra.setdefault("temperature_source", "file")
+    if meas.temperature_K is not None:
+        meas.extra.setdefault("temperature_source", "file")
+    # never leave infinities from unit conversions of garbage
+    return meas
+
+
+def reader_error(path, problem: str) -> ReaderError:
+    """A one-line reader error (newlines squashed)."""
+    return ReaderError(path, " ".join(str(problem).split()))

@@ -1,0 +1,166 @@
+"""BioLogic (EC-Lab / BT-Lab) knowledge shared by the ``.mpt`` and ``.mpr`` readers: techniques and columns."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ._common import to_int_column, unit_factor
+
+#: technique line of an .mpt header -> EC-Lab short name
+TECHNIQUE_LINES = {
+    "potentio electrochemical impedance spectroscopy": "PEIS",
+    "galvano electrochemical impedance spectroscopy": "GEIS",
+    "staircase potentio electrochemical impedance spectroscopy": "SPEIS",
+    "staircase galvano electrochemical impedance spectroscopy": "SGEIS",
+    "chronoamperometry / chronocoulometry": "CA",
+    "chronoamperometry": "CA",
+    "chronopotentiometry": "CP",
+    "cyclic voltammetry": "CV",
+    "cyclic voltammetry advanced": "CVA",
+    "linear sweep voltammetry": "LSV",
+    "galvanostatic cycling with potential limitation": "GCPL",
+    "potentiodynamic cycling with galvanostatic acceleration": "PCGA",
+    "open circuit voltage": "OCV",
+    "modulo bat": "MB",
+    "ir compensation (peis)": "ZIR",
+    "ir compensation (geis)": "ZIR",
+    "wait": "WAIT",
+    "battery capacity determination": "BCD",
+    "constant current": "coC",
+    "constant voltage": "coV",
+    "constant power": "coP",
+    "constant load": "coR",
+    "modular potentio": "MP",
+    "modular galvano": "MG",
+    "linear polarization": "LP",
+    "loop": "LOOP",
+}
+
+#: first byte of the .mpr settings module -> EC-Lab short name (established on the real files of known technique)
+MPR_TECHNIQUE_IDS = {
+    4: "GCPL", 6: "CV", 11: "OCV", 22: "MP", 24: "CA", 25: "CP", 28: "WAIT", 29: "PEIS", 30: "GEIS", 50: "ZIR",
+    51: "CVA", 108: "LSV", 117: "coV", 118: "coC", 119: "GCPL", 127: "MB", 136: "BCD",
+}
+
+#: EC-Lab short name -> sselab canonical technique
+CANONICAL = {
+    "PEIS": "EIS", "GEIS": "EIS", "SPEIS": "EIS", "SGEIS": "EIS",
+    "CA": "CA", "coV": "CA", "MP": "CA",
+    "CP": "CP", "coC": "CP", "MG": "CP",
+    "CV": "CV", "CVA": "CV",
+    "LSV": "LSV", "LP": "LSV",
+    "GCPL": "GCPL", "PCGA": "CYCLING", "BCD": "CYCLING",
+    "OCV": "OCV", "MB": "MB", "ZIR": "ZIR", "WAIT": "WAIT",
+}
+
+
+def technique_from_line(line: str) -> str | None:
+    return TECHNIQUE_LINES.get(line.strip().lower())
+
+
+def technique_from_columns(columns) -> str:
+    """Best guess of the technique from the column set (used when the file does not say)."""
+    cols = set(columns)
+    if "freq/Hz" in cols:
+        return "PEIS" if "control/V" in cols or "<Ewe>/V" in cols else "GEIS"
+    if "half cycle" in cols or "Q charge/discharge/mA.h" in cols:
+        return "GCPL"
+    if "control/V" in cols and ("cycle number" in cols):
+        return "CV"
+    if "control/mA" in cols:
+        return "CP"
+    if "control/V" in cols:
+        return "CA"
+    if "I/mA" not in cols and "<I>/mA" not in cols and ("Ewe/V" in cols or "Ecell/V" in cols):
+        return "OCV"
+    return "unknown"
+
+
+# canonical column <- candidate source columns (first present wins)
+_SOURCES = {
+    "time_s": ["time/s"],
+    "potential_V": ["Ewe/V", "Ecell/V", "<Ewe>/V", "<Ewe/V>", "<Ecell>/V"],
+    "current_A": ["I/mA", "<I>/mA", "I/A", "<I>/A", "I/uA", "I/µA"],
+    "freq_Hz": ["freq/Hz"],
+    "z_real_ohm": ["Re(Z)/Ohm"],
+    "charge_C": ["(Q-Qo)/C", "(Q-Qo)/mA.h"],
+    "control_V": ["control/V"],
+    "control_A": ["control/mA", "control/A", "control/uA", "control/µA"],
+    "ewe_ece_V": ["Ewe-Ece/V", "<Ewe-Ece>/V"],
+}
+
+# localized / variant spellings -> EC-Lab English names
+_ALIASES = {
+    "temps/s": "time/s", "zeit/s": "time/s", "tiempo/s": "time/s",
+    "numéro de cycle": "cycle number", "cycle numéro": "cycle number", "zyklusnummer": "cycle number",
+    "fréq/Hz": "freq/Hz", "freq./Hz": "freq/Hz", "frequency/Hz": "freq/Hz",
+    "Im(Z)/Ohm": "Im(Z)/Ohm",
+}
+
+
+def clean_names(names: list[str]) -> list[str]:
+    """Strip, translate aliases, repair mangled µ / ° and make duplicates unique (``I/mA``, ``I/mA#2``)."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for n in names:
+        n = n.strip()
+        n = _ALIASES.get(n, n)
+        n = re.sub(r"(ï¿½|\ufffd|Â)", "", n) if ("ï¿½" in n or "\ufffd" in n) else n.replace("Âµ", "µ").replace("Â°", "°")
+        if n.startswith("Temperature/") or n.startswith("Temp/"):
+            n = "Temperature/°C" if n.rstrip().endswith("C") else n
+        k = seen.get(n, 0) + 1
+        seen[n] = k
+        out.append(n if k == 1 else f"{n}#{k}")
+    return out
+
+
+def canonical_frame(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Canonical SI columns first, then the remaining original columns unchanged.  Returns (frame, notes)."""
+    notes: list[str] = []
+    out: dict[str, pd.Series | np.ndarray] = {}
+    used: set[str] = set()
+    cols = list(raw.columns)
+    for canon, sources in _SOURCES.items():
+        for src in sources:
+            if src in cols:
+                unit = src.split("/", 1)[1].strip("<> ") if "/" in src else ""
+                f = unit_factor(unit)
+                if f is None:
+                    notes.append(f"unknown unit in column {src!r}: not converted")
+                    continue
+                v = raw[src].to_numpy(dtype=float)
+                out[canon] = v * f if f != 1.0 else v
+                used.add(src)
+                break
+    # imaginary part: EC-Lab stores -Im(Z)
+    if "-Im(Z)/Ohm" in cols:
+        out["z_imag_ohm"] = -raw["-Im(Z)/Ohm"].to_numpy(dtype=float)
+        used.add("-Im(Z)/Ohm")
+    elif "Im(Z)/Ohm" in cols:
+        out["z_imag_ohm"] = raw["Im(Z)/Ohm"].to_numpy(dtype=float)
+        used.add("Im(Z)/Ohm")
+    if "z_imag_ohm" in out and "z_real_ohm" not in out:
+        del out["z_imag_ohm"]
+    if "cycle number" in cols:
+        out["cycle"] = to_int_column(raw["cycle number"]).to_numpy()
+        used.add("cycle number")
+    if "Ns" in cols:
+        out["step"] = to_int_column(raw["Ns"]).to_numpy()
+        used.add("Ns")
+    if "Temperature/°C" in cols:
+        out["temperature_K"] = raw["Temperature/°C"].to_numpy(dtype=float) + 273.15
+        used.add("Temperature/°C")
+    frame = pd.DataFrame(out, index=raw.index)
+    rest = [c for c in cols if c not in used and not str(c).startswith("_pad")]
+    if rest:
+        frame = pd.concat([frame, raw[rest]], axis=1)
+    frame = frame.reset_index(drop=True)
+    return frame, notes
+
+
+def canonical_technique(short: str | None) -> str:
+    if short is None:
+        return "unknown"
+    return CANONICAL.get(short, "unknown")

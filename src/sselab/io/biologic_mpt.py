@@ -1,0 +1,218 @@
+"""BioLogic EC-Lab / BT-Lab ``.mpt`` text exports — a fast pandas reader.
+
+Copes with CRLF or LF line ends, latin-1 text, decimal comma or point (detected from the data, never assumed),
+full, minimal (3-line) or absent headers, duplicated column names (EIS exports) and every technique.
+"""
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EmptyFileError, MissingColumnsError
+from ._common import has_decimal_comma, reader_error
+from .base import Measurement
+from .biologic_common import canonical_frame, canonical_technique, clean_names, technique_from_columns, technique_from_line
+
+MAGICS = (b"EC-Lab ASCII FILE", b"BT-Lab ASCII FILE")
+_NB = re.compile(rb"Nb header lines\s*:\s*(\d+)")
+
+
+def looks_like(head: bytes) -> bool:
+    """EC-Lab header, or a headerless export whose first line is EC-Lab's tab-separated column names."""
+    first = head.split(b"\n", 1)[0].strip()
+    if first.startswith(MAGICS):
+        return True
+    if b"\t" in first and (b"time/s" in first or b"freq/Hz" in first):
+        return sum(tok.count(b"/") > 0 for tok in first.split(b"\t")) >= 2
+    return False
+
+
+def _parse_date(text: str) -> datetime | None:
+    text = text.strip()
+    for fmt in ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S.%f", "%d/%m/%Y %H:%M:%S",
+                "%m.%d.%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S",
+                "%m/%d/%y %H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _shape(tok: str) -> tuple[bool, bool]:
+    t = tok.strip().upper()
+    return ("E" in t, "." in t or "," in t)
+
+
+def _last_line_partial(body: bytes, decimal: str) -> bool:
+    """A last line without line break is complete when its fields have the shape of the line before
+    (same count, exponents and decimals where the previous line has them) — EC-Lab writes fixed formats."""
+    lines = body.rstrip(b"\r\n").rsplit(b"\n", 2)
+    if len(lines) < 2:
+        toks = lines[-1].decode("latin-1").rstrip("\r").split("\t")
+        return not all(t.strip() for t in toks)
+    prev = lines[-2].decode("latin-1").rstrip("\r").split("\t")
+    last = lines[-1].decode("latin-1").rstrip("\r").split("\t")
+    while prev and not prev[-1].strip():
+        prev.pop()
+    while last and not last[-1].strip():
+        last.pop()
+    if len(prev) != len(last):
+        return True
+    return any(_shape(a) != _shape(b) for a, b in zip(prev, last))
+
+
+def read_mpt(path, **_) -> Measurement:
+    path = Path(path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise EmptyFileError(path, "file is empty")
+    warn: list[str] = []
+    # -- header -----------------------------------------------------------------------------------------------
+    head_end = raw.find(b"\n", 0)
+    first = raw[: head_end if head_end >= 0 else len(raw)].strip()
+    header_lines: list[str] = []
+    if first.startswith(MAGICS):
+        m = _NB.search(raw[:4096])
+        if not m:
+            raise reader_error(path, "EC-Lab header without 'Nb header lines' — not a complete .mpt file")
+        nb = int(m.group(1))
+        # split the first nb lines off
+        pos = 0
+        for _i in range(nb):
+            nxt = raw.find(b"\n", pos)
+            if nxt < 0:
+                if _i == nb - 1 and pos < len(raw):  # column line is the last line of the file
+                    nxt = len(raw)
+                else:
+                    raise EmptyFileError(path, f"truncated: header announces {nb} lines, file ends inside it")
+            header_lines.append(raw[pos:nxt].decode("latin-1").rstrip("\r"))
+            pos = nxt + 1
+        colline = header_lines[-1]
+        data_start = pos
+    else:
+        nb = 1
+        colline = first.decode("latin-1")
+        data_start = head_end + 1 if head_end >= 0 else len(raw)
+        warn.append("no EC-Lab header (column line only): technique inferred from the columns")
+    fields = colline.rstrip("\r\n").split("\t")
+    while fields and not fields[-1].strip():
+        fields.pop()
+    if not fields:
+        raise reader_error(path, "no column names on the column line of the .mpt header")
+    names = clean_names(fields)
+    body = raw[data_start:]
+    if not body.strip():
+        tech = next((technique_from_line(x) for x in header_lines[2:8] if technique_from_line(x)), None)
+        raise EmptyFileError(path, f"header only, no data rows{f' ({tech} file)' if tech else ''}")
+    # -- decimal separator from the first data lines (never assumed) ------------------------------------------
+    sample = body[:20000].decode("latin-1").split("\n")[:50]
+    toks = [t for ln in sample for t in ln.rstrip("\r").split("\t")]
+    decimal = "," if has_decimal_comma(toks) else "."
+    if decimal == ",":
+        warn.append("decimal comma detected and converted")
+    first_data = sample[0].rstrip("\r").split("\t")
+    n_fields = len(first_data)
+    all_names = list(names)
+    if n_fields > len(names):
+        all_names += [f"_pad{i}" for i in range(n_fields - len(names))]
+    # -- truncated last line -------------------------------------------------------------------------------------
+    truncated = not raw.endswith(b"\n") and _last_line_partial(body, decimal)
+    # -- the fast part ---------------------------------------------------------------------------------------
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df = pd.read_csv(
+                io.BytesIO(body), sep="\t", header=None, names=all_names, decimal=decimal, encoding="latin-1",
+                engine="c", index_col=False, on_bad_lines="skip", skip_blank_lines=True, low_memory=False,
+            )
+    except pd.errors.EmptyDataError:
+        raise EmptyFileError(path, "no data rows") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise reader_error(path, f"cannot parse the data block: {exc}") from None
+    df = df[[c for c in df.columns if not str(c).startswith("_pad")]]
+    if truncated and len(df):
+        df = df.iloc[:-1]
+        warn.append("file does not end with a line break (truncated?): last, possibly partial, row dropped")
+    # BT-Lab "timestamped" exports write absolute date-times in the time/s column
+    abs_start = None
+    if "time/s" in df.columns and not pd.api.types.is_numeric_dtype(df["time/s"]):
+        ts = pd.to_datetime(df["time/s"], errors="coerce", format="mixed", dayfirst=False)
+        if ts.notna().mean() > 0.9:
+            abs_start = ts.dropna().iloc[0].to_pydatetime()
+            df["time/s"] = (ts - ts.dropna().iloc[0]).dt.total_seconds()
+            warn.append("absolute time stamps in time/s converted to seconds since the first point")
+    # non-numeric cells -> NaN rows dropped (with a warning), never misread
+    bad = np.zeros(len(df), bool)
+    for c in df.columns:
+        if not pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]):
+            conv = pd.to_numeric(df[c].astype(str).str.replace(",", ".", regex=False) if decimal == "," else df[c],
+                                 errors="coerce")
+            newly = conv.isna() & df[c].notna()
+            bad |= newly.to_numpy()
+            df[c] = conv
+    # rows shorter than the header (partial lines) leave NaN where every other row has a number
+    if len(df) > 1:
+        filled = df.columns[df.notna().any(axis=0).to_numpy()]
+        bad |= df[filled].isna().any(axis=1).to_numpy()
+    if bad.any():
+        warn.append(f"{int(bad.sum())} malformed row(s) dropped")
+        df = df.loc[~bad]
+    if "time/s" in df.columns:
+        nt = df["time/s"].isna().to_numpy()
+        if nt.any():
+            warn.append(f"{int(nt.sum())} row(s) without a time value dropped")
+            df = df.loc[~nt]
+    if len(df) == 0:
+        raise EmptyFileError(path, "no readable data rows")
+    # -- header metadata ---------------------------------------------------------------------------------------
+    short = None
+    version = instrument = None
+    start = None
+    for ln in header_lines[2:8]:
+        short = technique_from_line(ln)
+        if short:
+            break
+    if header_lines and short is None:
+        # a technique line we do not know: keep its text
+        cand = header_lines[3].strip() if len(header_lines) > 4 else ""
+        if cand:
+            warn.append(f"unknown EC-Lab technique line {cand!r}")
+    for ln in header_lines:
+        s = ln.strip()
+        mm = re.match(r"(EC-Lab|BT-Lab)(?: for windows)? v?([\d.]+\w*)\s*\(software\)", s, re.I)
+        if mm:
+            version = f"{mm.group(1)} {mm.group(2)}"
+        elif s.startswith("Device :"):
+            instrument = s.split(":", 1)[1].strip()
+        elif s.startswith("Acquisition started on :") and start is None:
+            start = _parse_date(s.split(":", 1)[1])
+    if start is None and abs_start is not None:
+        start = abs_start
+    inferred = False
+    if short is None:
+        short = technique_from_columns(names)
+        inferred = True
+        if header_lines:
+            warn.append("no technique line in the header: technique inferred from the columns")
+    data, _notes = canonical_frame(df)
+    if not {"time_s"} & set(data.columns) and "freq_Hz" not in data.columns:
+        raise MissingColumnsError(path, f"no time/s or freq/Hz column (columns: {', '.join(names[:8])}...)")
+    # plausibility: misread decimals give absurd potentials
+    if "potential_V" in data.columns and len(data):
+        vmax = float(np.nanmax(np.abs(data["potential_V"].to_numpy(float)))) if data["potential_V"].notna().any() else 0
+        if vmax > 1000:
+            warn.append(f"implausible potentials (|E| up to {vmax:.3g} V) — check the decimal separator")
+    meas = Measurement(
+        data=data, source=path, format="biologic-mpt", technique=canonical_technique(short), instrument=instrument,
+        software_version=version, start_time=start, warnings=warn,
+        extra={"technique_raw": short, "technique_inferred": inferred, "decimal": decimal,
+               "line_ending": "CRLF" if b"\r\n" in raw[:4096] else "LF", "header_lines": nb},
+    )
+    return meas

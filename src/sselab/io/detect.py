@@ -1,0 +1,114 @@
+"""Format detection (by content first, the extension only as a hint) and the one ``read`` entry point."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ..errors import EmptyFileError, ReaderError, SselabError, UnknownFormatError
+from ._common import read_head
+from .base import Measurement
+from .temperature import temperature_from_name
+
+#: format name -> (module, function); modules are imported lazily
+READERS: dict[str, tuple[str, str]] = {
+    "biologic-mpt": ("biologic_mpt", "read_mpt"),
+    "biologic-mpr": ("biologic_mpr", "read_mpr"),
+    "zview-z": ("zview", "read_z"),
+    "gamry-dta": ("gamry", "read_dta"),
+    "ivium-idf": ("ivium", "read_idf"),
+    "versastudio-par": ("versastudio", "read_par"),
+    "text": ("text", "read_text_table"),
+}
+
+#: formats we recognise but cannot read (name, reason)
+_UNSUPPORTED_MAGIC = [
+    (b"PK\x03\x04", "a zip archive (Neware .ndax, .xlsx, .pssession?) — export it as text/CSV"),
+    (b"\x00\x01\x00\x00Standard Jet DB", "an MS Access database (Arbin .res) — export it as CSV"),
+    (b"\x00\x01\x00\x00Standard ACE DB", "an MS Access database (Arbin .res) — export it as CSV"),
+    (b"NEWARE", "a Neware .nda binary — export it as CSV"),
+    (b"\xff\xfe{", "a UTF-16 JSON document (PalmSens .pssession?) — export it as CSV"),
+    (b"EC-LAB SETTING FILE", "an EC-Lab settings file (.mps): it holds no data, read the .mpr/.mpt"),
+    (b"BT-LAB SETTING FILE", "a BT-Lab settings file (.mps): it holds no data, read the .mpr/.mpt"),
+    (b"EC-LAB LOG FILE", "an EC-Lab log file (.mpl): it holds no data, read the .mpr/.mpt"),
+    (b"BT-LAB LOG FILE", "a BT-Lab log file (.mpl): it holds no data, read the .mpr/.mpt"),
+]
+
+
+def detect(path) -> str:
+    """Name of the file's format, sniffed from its first few KB (extension only breaks ties)."""
+    path = Path(path)
+    if not path.exists():
+        raise ReaderError(path, "no such file")
+    if path.is_dir():
+        raise ReaderError(path, "is a directory, not a file")
+    head = read_head(path, 16384)
+    if not head.strip():
+        raise EmptyFileError(path, "file is empty")
+    if head.startswith(b"BIO-LOGIC MODULAR FILE"):
+        return "biologic-mpr"
+    for magic, what in _UNSUPPORTED_MAGIC:
+        if head.lstrip(b"\xef\xbb\xbf")[: len(magic)].upper() == magic.upper():
+            raise UnknownFormatError(path, f"unsupported format: {what}")
+    from . import biologic_mpt, gamry, ivium, text, versastudio, zview
+
+    if biologic_mpt.looks_like(head):
+        return "biologic-mpt"
+    if gamry.looks_like(head):
+        return "gamry-dta"
+    if zview.looks_like(head):
+        return "zview-z"
+    if ivium.looks_like(head):
+        return "ivium-idf"
+    if versastudio.looks_like(head):
+        return "versastudio-par"
+    if b"\x00" in head[:4096]:
+        raise UnknownFormatError(path, "unrecognised binary file")
+    if text.looks_like(head):
+        return "text"
+    ext = path.suffix.lower()
+    hint = {".mpt": "BioLogic .mpt", ".mpr": "BioLogic .mpr", ".z": "ZView .z", ".dta": "Gamry .DTA",
+            ".idf": "Ivium .idf"}.get(ext)
+    more = f" (extension says {hint}, content does not)" if hint else ""
+    raise UnknownFormatError(path, f"unrecognised file format{more}: no numeric data table found")
+
+
+def _reader(fmt: str) -> Callable[..., Measurement]:
+    import importlib
+
+    try:
+        mod, fn = READERS[fmt]
+    except KeyError:
+        raise UnknownFormatError(None, f"unknown format {fmt!r} (known: {', '.join(READERS)})") from None
+    return getattr(importlib.import_module(f".{mod}", __package__), fn)
+
+
+def read(path, format: str | None = None, **kwargs) -> Measurement:
+    """Read an instrument file into a :class:`Measurement` (canonical SI columns + metadata).
+
+    ``format`` forces a reader (see :data:`READERS`).  Errors are :class:`sselab.errors.ReaderError` subclasses with
+    a one-line message naming the file.  When the file records no temperature, one written in the file name
+    (``pellet_30C.mpr``) fills ``temperature_K`` and ``extra['temperature_source'] = 'name'``.
+    """
+    path = Path(path)
+    fmt = format or detect(path)
+    reader = _reader(fmt)
+    if not path.exists():
+        raise ReaderError(path, "no such file")
+    try:
+        meas = reader(path, **kwargs)
+    except SselabError:
+        raise
+    except (UnicodeDecodeError, ValueError, IndexError, KeyError, OSError, AssertionError, RuntimeError) as exc:
+        msg = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ReaderError(path, f"cannot read as {fmt}: {msg}") from exc
+    if len(meas.data) == 0:
+        raise EmptyFileError(path, "no data rows")
+    from ._common import finish
+
+    meas = finish(meas)
+    if meas.temperature_K is None:
+        t = temperature_from_name(path.name)
+        if t is not None:
+            meas.temperature_K = t
+            meas.extra["temperature_source"] = "name"
+    return meas

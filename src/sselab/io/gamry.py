@@ -1,0 +1,169 @@
+"""Gamry Framework ``.DTA`` files (EXPLAIN format): EIS (ZCURVE), CV (CURVE1..n), CHRONOA/CHRONOP, CORPOT, LSV...
+
+Aborted runs (tables shorter than announced, ``EXPERIMENTABORTED``) return the rows read plus a warning; decimal
+commas are detected; several ``CURVEn`` tables are concatenated with their number in ``cycle``; the open-circuit
+pre-measurement (``OCVCURVE``) goes to ``extra['ocv_curve']``.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EmptyFileError, MissingColumnsError
+from ._common import has_decimal_comma, read_text, reader_error
+from .base import Measurement
+
+TECHNIQUES = {
+    "EISPOT": "EIS", "EISGALV": "EIS", "EISMON": "EIS", "GALVEIS": "EIS", "POTEIS": "EIS",
+    "CV": "CV", "RCV": "CV", "LSV": "LSV", "POTDYN": "LSV",
+    "CHRONOA": "CA", "CHRONOP": "CP", "CORPOT": "OCV", "OCP": "OCV",
+    "GALVSTAIR": "CP", "POTSTAIR": "CA", "CCCYCLE": "CYCLING", "CHARGE": "CYCLING", "DISCHARGE": "CYCLING",
+}
+
+# Gamry column -> (canonical, factor)
+_COLUMNS = {
+    "T": ("time_s", 1.0), "Time": ("time_s", 1.0),
+    "Vf": ("potential_V", 1.0), "Vdc": ("potential_V", 1.0),
+    "Im": ("current_A", 1.0), "Idc": ("current_A", 1.0),
+    "Freq": ("freq_Hz", 1.0), "Zreal": ("z_real_ohm", 1.0), "Zimag": ("z_imag_ohm", 1.0),
+    "Q": ("charge_C", 1.0), "Temp": ("temperature_K", None),
+}
+
+
+def looks_like(head: bytes) -> bool:
+    h = head.lstrip(b"\xef\xbb\xbf")
+    return h[:7].upper() == b"EXPLAIN" or (b"\nTAG\t" in h[:400] and b"TABLE" in h)
+
+
+def _num(tok: str, decimal: str) -> float:
+    tok = tok.strip()
+    if decimal == ",":
+        tok = tok.replace(",", ".")
+    return float(tok)
+
+
+def read_dta(path, **_) -> Measurement:
+    path = Path(path)
+    text = read_text(path)
+    lines = text.split("\n")
+    if not lines or not looks_like(text[:400].encode("latin-1", "replace")):
+        raise reader_error(path, "not a Gamry EXPLAIN file (first line is not 'EXPLAIN')")
+    warn: list[str] = []
+    header: dict[str, list[str]] = {}
+    tables: list[tuple[str, int | None, list[str], list[str], list[list[str]]]] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        ln = lines[i]
+        if not ln.strip():
+            i += 1
+            continue
+        if ln[0] not in "\t ":
+            parts = ln.split("\t")
+            if len(parts) >= 2 and parts[1].strip() == "TABLE":
+                name = parts[0].strip()
+                declared = None
+                if len(parts) > 2 and parts[2].strip().isdigit():
+                    declared = int(parts[2].strip())
+                cols = lines[i + 1].split("\t")[1:] if i + 1 < n else []
+                units = lines[i + 2].split("\t")[1:] if i + 2 < n else []
+                rows = []
+                j = i + 3
+                while j < n and lines[j][:1] in ("\t", " ") and lines[j].strip():
+                    rows.append(lines[j].split())
+                    j += 1
+                tables.append((name, declared, [c.strip() for c in cols], [u.strip() for u in units], rows))
+                i = j
+                continue
+            header[parts[0].strip()] = [p.strip() for p in parts[1:]]
+        i += 1
+    tag = header.get("TAG", [""])[0].upper()
+    if not tables:
+        raise EmptyFileError(path, f"Gamry {tag or 'file'} holds no data table (incomplete header or aborted before data)")
+    # decimal separator from the tables
+    sample = [t for _, _, _, _, rows in tables for r in rows[:20] for t in r]
+    decimal = "," if has_decimal_comma(sample) else "."
+    if decimal == ",":
+        warn.append("decimal comma detected and converted")
+    frames = []
+    main_names = ("ZCURVE",) if tag.startswith("EIS") or "ZCURVE" in [t[0] for t in tables] else ()
+    extra: dict = {"tag": tag, "decimal": decimal}
+    for name, declared, cols, units, rows in tables:
+        ncol = len(cols)
+        good = []
+        dropped = 0
+        for r in rows:
+            if len(r) != ncol:
+                dropped += 1
+                continue
+            try:
+                good.append([_num(t, decimal) if not re.fullmatch(r"[.a-zA-Z]+", t) else np.nan for t in r])
+            except ValueError:
+                dropped += 1
+        if dropped:
+            warn.append(f"{name}: {dropped} malformed row(s) skipped")
+        df = pd.DataFrame(good, columns=cols) if good else pd.DataFrame(columns=cols)
+        if declared is not None and len(rows) < declared:
+            warn.append(f"{name}: {len(rows)} of {declared} announced points (aborted/truncated run)")
+        if name == "OCVCURVE":
+            extra["ocv_curve"] = df
+            continue
+        if main_names and name not in main_names:
+            extra[name.lower()] = df
+            continue
+        m = re.fullmatch(r"CURVE(\d+)", name)
+        if m:
+            df["cycle"] = int(m.group(1))
+        frames.append((name, df, units))
+    if not frames:
+        raise EmptyFileError(path, "no main data table (only pre-measurement tables)")
+    raw = pd.concat([f for _, f, _ in frames], ignore_index=True)
+    if len(raw) == 0:
+        raise EmptyFileError(path, "data table has no rows (aborted before the first point?)")
+    out = {}
+    used = set()
+    for col, (canon, fac) in _COLUMNS.items():
+        if col in raw.columns and canon not in out:
+            v = raw[col].to_numpy(float)
+            if canon == "temperature_K":
+                v = v + 273.15  # Gamry writes °C
+            out[canon] = v * fac if fac not in (None, 1.0) else v
+            used.add(col)
+    if "cycle" in raw.columns:
+        out["cycle"] = raw["cycle"].to_numpy(np.int64)
+        used.add("cycle")
+    data = pd.concat([pd.DataFrame(out), raw[[c for c in raw.columns if c not in used]]], axis=1)
+    if "EXPERIMENTABORTED" in header and header["EXPERIMENTABORTED"][1:2] == ["T"]:
+        warn.append("experiment was aborted (EXPERIMENTABORTED = T): rows read so far returned")
+    technique = TECHNIQUES.get(tag, "EIS" if "freq_Hz" in data.columns else "unknown")
+    if not {"time_s", "freq_Hz", "potential_V"} & set(data.columns):
+        raise MissingColumnsError(path, f"no time, frequency or potential column in the Gamry table ({', '.join(raw.columns)})")
+    start = None
+    try:
+        d = header.get("DATE", ["", ""])[1]
+        t = header.get("TIME", ["", ""])[1]
+        for fmt in ("%m/%d/%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+            try:
+                start = datetime.strptime(f"{d} {t}", fmt)
+                break
+            except ValueError:
+                pass
+    except (IndexError, TypeError):
+        pass
+    version = None
+    for key in ("FRAMEWORKVERSION", "INSTRUMENTVERSION"):
+        if key in header and len(header[key]) > 1:
+            version = f"Gamry Framework {header[key][1]}" if key == "FRAMEWORKVERSION" else version
+    instrument = header.get("PSTAT", [None, None])[1] if "PSTAT" in header else None
+    extra["technique_raw"] = tag
+    if "AREA" in header:
+        try:
+            extra["area_cm2"] = _num(header["AREA"][1], decimal)
+        except (ValueError, IndexError):
+            pass
+    return Measurement(data=data, source=path, format="gamry-dta", technique=technique, instrument=instrument,
+                       software_version=version, start_time=start, warnings=warn, extra=extra)

@@ -1,0 +1,291 @@
+"""Generic delimited text / CSV tables with column auto-detection.
+
+Covers 3-column impedance text (f, Z', Z''), Novocontrol/WinDETA-style tab text with a title line
+(``Freq.[Hz]  Zs'[ohm]  Zs''[ohm]``), CH Instruments, Parstat, PowerSuite, Autolab/NOVA and HP 4192A text exports,
+|Z|/phase tables, and time/voltage/current tables.  The sign convention of the imaginary part is taken from the header
+(``-Z''``, ``-Im``) or, without one, from the data: a capacitive arc must come out with Z'' < 0.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EmptyFileError, MissingColumnsError
+from ._common import decode, is_number, read_text, unit_factor
+from .base import Measurement
+from .temperature import temperature_from_name
+
+_DELIMS = ("\t", ";", ",", None)  # None = runs of whitespace
+
+
+def _split(line: str, delim: str | None) -> list[str]:
+    if delim is None:
+        return line.split()
+    toks = [t.strip() for t in line.strip().split(delim)]
+    while toks and toks[-1] == "":
+        toks.pop()
+    while toks and toks[0] == "" and delim != "\t":
+        toks.pop(0)
+    if delim == "\t" and toks and toks[0] == "" and line[:1] == "\t":
+        toks.pop(0)
+    return toks
+
+
+def _numeric_row(toks: list[str], decimal: str) -> bool:
+    return len(toks) >= 1 and all(is_number(t, decimal) for t in toks)
+
+
+def _choose_layout(lines: list[str]):
+    """(delimiter, decimal, width) that makes the most trailing lines numeric and consistent."""
+    sample = [ln for ln in lines if ln.strip()][-60:]
+    best = None
+    for delim in _DELIMS:
+        for decimal in (".", ","):
+            if decimal == "," and delim == ",":
+                continue
+            widths = []
+            for ln in sample:
+                toks = _split(ln, delim)
+                if len(toks) >= 2 and _numeric_row(toks, decimal):
+                    widths.append(len(toks))
+            if not widths:
+                continue
+            w = max(set(widths), key=widths.count)
+            score = (widths.count(w), w if delim is not None else w - 0.5, decimal == ".")
+            if best is None or score > best[0]:
+                best = (score, delim, decimal, w)
+    if best is None:
+        return None
+    return best[1], best[2], best[3]
+
+
+def looks_like(head: bytes) -> bool:
+    text = decode(head)
+    lines = text.replace("\r", "\n").split("\n")[:-1] or text.split("\n")
+    if sum(ch.isprintable() or ch in "\t\n\r" for ch in text[:2000]) < 0.95 * len(text[:2000]):
+        return False
+    lay = _choose_layout(lines)
+    if lay is None:
+        return False
+    delim, decimal, w = lay
+    n = sum(1 for ln in lines if len(_split(ln, delim)) == w and _numeric_row(_split(ln, delim), decimal))
+    return n >= 3
+
+
+# --- column classification ----------------------------------------------------------------------------------------
+_UNIT_RE = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|/\s*([A-Za-zµΩ°.%]+)\s*$")
+
+
+def _unit(name: str) -> str | None:
+    for m in _UNIT_RE.finditer(name):
+        u = next(g for g in m.groups() if g is not None).strip()
+        if u.lower() in ("a", "b", "#"):  # ZPlot's Z'(a), Z''(b)
+            continue
+        return u
+    return None
+
+
+def _norm(name: str) -> str:
+    n = name.lower().replace("’", "'").replace("″", "''").replace("′", "'").replace('"', "''")
+    n = re.sub(r"\[[^\]]*\]|\((?!z\))[^)]*\)", "", n)  # drop units but keep re(z)/im(z)
+    return re.sub(r"[\s_.]", "", n)
+
+
+def _kind(name: str) -> tuple[str | None, bool]:
+    """(kind, negated) of a column name."""
+    n = _norm(name)
+    neg = n.startswith("-")
+    n = n.lstrip("-")
+    if re.match(r"^(freq|frequency|f$|f/|fhz)", n):
+        return "freq", False
+    if re.match(r"^(z''|zs''|zim|zimag|zimg|zimaginary|im\(z\)|imz|z2$|imag)", n) or n in ("x", "reactance"):
+        return "zimag", neg
+    if re.match(r"^(z'|zs'|zre|zreal|re\(z\)|rez|z1$|real)", n) or n in ("r", "resistance"):
+        return "zreal", False
+    if re.match(r"^(\|z\||zmod|zabs|mod\(z\)|\|impedance\||impedance$|z/ohm|z$|z/|zohm)", n):
+        return "zmod", False
+    if re.match(r"^(phase|theta|zphz|zphase|θ|phi|angle)", n):
+        return "phase", False
+    if re.match(r"^(time|t$|t/|elapsedtime|testtime|totaltime|time/s|ts$)", n):
+        return "time", False
+    if re.match(r"^(potential|voltage|ewe|ecell|e$|e/|ev$|vf|v$|v/|u$|u/|volts)", n):
+        return "potential", False
+    if re.match(r"^(current|i$|i/|ia$|ima$|im$|amps?$)", n):
+        return "current", False
+    if re.match(r"^(temp|temperature)", n):
+        return "temperature", False
+    if re.match(r"^(cycle|cyclenumber|cycleindex|cycle_index)", n):
+        return "cycle", False
+    return None, False
+
+
+def read_text_table(path, **_) -> Measurement:
+    path = Path(path)
+    text = read_text(path)
+    lines = text.split("\n")
+    warn: list[str] = []
+    lay = _choose_layout(lines)
+    if lay is None:
+        raise EmptyFileError(path, "no numeric data table found")
+    delim, decimal, width = lay
+    # longest run of numeric rows of that width (blank lines allowed inside)
+    runs: list[tuple[int, int]] = []
+    start = None
+    last = None
+    for i, ln in enumerate(lines):
+        if not ln.strip():
+            continue
+        toks = _split(ln, delim)
+        ok = len(toks) == width and _numeric_row(toks, decimal)
+        if ok:
+            if start is None:
+                start = i
+            last = i
+        elif start is not None:
+            runs.append((start, last))
+            start = None
+    if start is not None:
+        runs.append((start, last))
+    if not runs:
+        raise EmptyFileError(path, "no numeric data rows")
+    a, b = max(runs, key=lambda r: sum(1 for ln in lines[r[0]:r[1] + 1] if ln.strip()))
+    trailing_bad = sum(1 for ln in lines[b + 1:] if ln.strip())
+    if trailing_bad:
+        warn.append(f"{trailing_bad} non-numeric line(s) after the data table ignored")
+    rows = [_split(ln, delim) for ln in lines[a:b + 1] if ln.strip()]
+    if decimal == ",":
+        rows = [[t.replace(",", ".") for t in r] for r in rows]
+        warn.append("decimal comma detected and converted")
+    arr = np.array(rows, dtype=float)
+    # header: the nearest non-blank line above the block with the same number of fields
+    names = None
+    header_idx = None
+    for j in range(a - 1, max(-1, a - 6), -1):
+        if not lines[j].strip():
+            continue
+        cand_line = lines[j].strip().strip("\ufeff")
+        for d in (delim, "\t", ",", ";", None):
+            toks = [t.strip().strip('"').strip() for t in _split(cand_line, d)] if d is not None else \
+                [t.strip('"') for t in re.split(r"\s{2,}", cand_line.strip().strip('"'))]
+            toks = [t for t in toks if t]
+            if len(toks) == width and not _numeric_row(toks, decimal):
+                names = toks
+                break
+        if names is None and delim is None:
+            toks = [t for t in re.split(r"\t+|\s{2,}", cand_line) if t]
+            if len(toks) == width:
+                names = toks
+        header_idx = j
+        break
+    title_lines = [ln.strip() for ln in lines[: header_idx if names is not None and header_idx is not None else a] if ln.strip()]
+    kinds: dict[str, tuple[int, bool, str | None]] = {}
+    if names is not None:
+        for k, nm in enumerate(names):
+            kind, neg = _kind(nm)
+            if kind and kind not in kinds:
+                kinds[kind] = (k, neg, _unit(nm))
+    else:
+        names = [f"col{k}" for k in range(width)]
+        f = arr[:, 0]
+        if width in (3, 4, 5) and np.all(f > 0) and (np.nanmax(f) / np.nanmin(f) > 10):
+            kinds = {"freq": (0, False, None), "zreal": (1, False, None), "zimag": (2, False, None)}
+            warn.append("no column names: columns taken as frequency, Z', Z''")
+        else:
+            raise MissingColumnsError(path, f"{width} unnamed numeric columns: cannot tell which is which")
+    out: dict[str, np.ndarray] = {}
+    used = set()
+
+    def col(kind, default_unit_factor=1.0):
+        k, neg, unit = kinds[kind]
+        used.add(k)
+        fac = unit_factor(unit, default=default_unit_factor)
+        if fac is None:
+            warn.append(f"unknown unit {unit!r} in column {names[k]!r}: taken as SI")
+            fac = 1.0
+        v = arr[:, k] * fac
+        return (-v if neg else v), neg
+
+    if "time" in kinds:
+        out["time_s"], _ = col("time")
+    if "potential" in kinds:
+        out["potential_V"], _ = col("potential")
+    if "current" in kinds:
+        out["current_A"], _ = col("current")
+    if "cycle" in kinds:
+        k = kinds["cycle"][0]
+        used.add(k)
+        out["cycle"] = np.round(arr[:, k]).astype(np.int64)
+    if "temperature" in kinds:
+        k, _neg, unit = kinds["temperature"]
+        used.add(k)
+        t = arr[:, k]
+        out["temperature_K"] = t if (unit or "").strip().upper() == "K" else t + 273.15
+    technique = "unknown"
+    if "freq" in kinds and (("zreal" in kinds and "zimag" in kinds) or ("zmod" in kinds and "phase" in kinds)):
+        out["freq_Hz"], _ = col("freq")
+        if "zreal" in kinds and "zimag" in kinds:
+            out["z_real_ohm"], _ = col("zreal")
+            zi, explicit = col("zimag")
+            if "zmod" in kinds:
+                used.add(kinds["zmod"][0])
+            if "phase" in kinds:
+                used.add(kinds["phase"][0])
+        else:
+            zm, _ = col("zmod")
+            k, _neg, unit = kinds["phase"]
+            used.add(k)
+            ph = arr[:, k]
+            ph = ph if (unit or "").lower().startswith("rad") else np.deg2rad(ph)
+            out["z_real_ohm"] = zm * np.cos(ph)
+            zi = zm * np.sin(ph)
+            explicit = False
+            warn.append("Z', Z'' computed from |Z| and phase")
+        out["z_imag_ohm"] = zi
+        if not explicit:
+            z = zi[np.isfinite(zi) & (zi != 0)]
+            if len(z) >= 3 and np.mean(z > 0) > 0.7:
+                out["z_imag_ohm"] = -zi
+                warn.append("imaginary part mostly positive (stored as -Z''): negated so a capacitive arc has Z'' < 0")
+        technique = "EIS"
+    elif "time" in kinds and ("potential" in kinds or "current" in kinds):
+        technique = "CYCLING" if "cycle" in kinds and "current" in kinds else "unknown"
+    else:
+        have = ", ".join(names)
+        raise MissingColumnsError(path, f"no frequency+impedance or time+potential/current columns recognised ({have})")
+    data = pd.DataFrame(out)
+    rest = {names[k]: arr[:, k] for k in range(width) if k not in used}
+    if rest:
+        data = pd.concat([data, pd.DataFrame(rest)], axis=1)
+    if technique == "EIS":
+        keep = data["freq_Hz"].to_numpy(float) > 0
+        if not keep.all():
+            warn.append(f"{int((~keep).sum())} non-impedance row(s) (frequency <= 0) dropped")
+            data = data.loc[keep].reset_index(drop=True)
+        if len(data) == 0:
+            raise EmptyFileError(path, "no impedance rows (all frequencies are 0)")
+    # flavour and title
+    head = "\n".join(title_lines[:15])
+    flavour = "text"
+    instrument = None
+    if "A.C. Impedance" in head or "CHI" in head:
+        flavour, instrument = "chi-txt", (re.search(r"Instrument Model:\s*(\S+)", head) or [None, "CH Instruments"])[1]
+    elif re.search(r"Zs'", " ".join(names)):
+        flavour, instrument = "novocontrol-txt", "Novocontrol/WinDETA-style"
+    elif names and names[0].strip().lower() == "frequency" and any("zimg" in _norm(n) for n in names):
+        flavour = "powersuite-txt"
+    elif any("zre (ohms)" in n.lower() for n in names):
+        flavour = "parstat-txt"
+    meas = Measurement(data=data, source=path, format="text", technique=technique, instrument=instrument,
+                       warnings=warn, extra={"flavour": flavour, "columns_in_file": names, "delimiter": delim or "whitespace",
+                                             "decimal": decimal, "title": title_lines[0] if title_lines else None})
+    # a temperature in the title line (WinDETA "s04147-120deg")
+    if title_lines:
+        first_field = re.split(r",\s*", title_lines[0])[0]
+        t = temperature_from_name(first_field.replace("/", "_") + ".txt")
+        if t is not None:
+            meas.temperature_K = t
+            meas.extra["temperature_source"] = "file"
+    return meas
