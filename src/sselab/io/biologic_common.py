@@ -143,9 +143,33 @@ def canonical_frame(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         used.add("Im(Z)/Ohm")
     if "z_imag_ohm" in out and "z_real_ohm" not in out:
         del out["z_imag_ohm"]
+    # .mpr files of MB/GCPL-type techniques store |Z| and phase only
+    if "z_real_ohm" not in out and "|Z|/Ohm" in cols and "Phase(Z)/deg" in cols and "freq_Hz" in out:
+        zm = raw["|Z|/Ohm"].to_numpy(dtype=float)
+        ph = np.deg2rad(raw["Phase(Z)/deg"].to_numpy(dtype=float))
+        out["z_real_ohm"] = zm * np.cos(ph)
+        out["z_imag_ohm"] = zm * np.sin(ph)
+        notes.append("Z', Z'' computed from |Z| and Phase(Z)")
+    # GCPL-type .mpr files store no current, only the charge increment dq per point
+    if "current_A" not in out and "time_s" in out:
+        dq_col = next((c for c in ("dq/mA.h", "dQ/mA.h", "dQ/C", "dq/C") if c in cols), None)
+        if dq_col is not None:
+            fac = 3.6 if dq_col.endswith("mA.h") else 1.0
+            dq = raw[dq_col].to_numpy(dtype=float) * fac
+            t = out["time_s"]
+            dt = np.diff(t, prepend=np.nan)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cur = np.where(dt > 0, dq / dt, np.nan)
+            cur[0] = 0.0 if dq[0] == 0 else np.nan
+            out["current_A"] = cur
+            notes.append(f"current_A derived from {dq_col} and the time steps (the file stores no current)")
     if "cycle number" in cols:
         out["cycle"] = to_int_column(raw["cycle number"]).to_numpy()
         used.add("cycle number")
+    elif "half cycle" in cols:
+        # EC-Lab's exported "cycle number" is half cycle // 2 (checked on every real .mpt holding both)
+        out["cycle"] = (to_int_column(raw["half cycle"]) // 2).to_numpy()
+        notes.append("cycle derived from the half-cycle counter (half cycle // 2), as EC-Lab does on export")
     if "Ns" in cols:
         out["step"] = to_int_column(raw["Ns"]).to_numpy()
         used.add("Ns")

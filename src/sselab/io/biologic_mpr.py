@@ -71,7 +71,8 @@ def read_mpr(path, **_) -> Measurement:
         short = technique_from_columns(list(raw.columns))
         inferred = True
         warn.append(f"technique inferred from the column set ({short})")
-    data, _ = canonical_frame(raw)
+    data, notes = canonical_frame(raw)
+    warn.extend(notes)
     start = None
     ts = getattr(mpr, "timestamp", None)
     if isinstance(ts, datetime):

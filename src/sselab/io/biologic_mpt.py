@@ -201,7 +201,8 @@ def read_mpt(path, **_) -> Measurement:
         inferred = True
         if header_lines:
             warn.append("no technique line in the header: technique inferred from the columns")
-    data, _notes = canonical_frame(df)
+    data, notes = canonical_frame(df)
+    warn.extend(notes)
     if not {"time_s"} & set(data.columns) and "freq_Hz" not in data.columns:
         raise MissingColumnsError(path, f"no time/s or freq/Hz column (columns: {', '.join(names[:8])}...)")
     # plausibility: misread decimals give absurd potentials
