@@ -124,4 +124,4 @@ def read_z(path, **_) -> Measurement:
                 start = None
     return Measurement(data=data, source=path, format="zview-z", technique="EIS", instrument="Solartron/ZPlot",
                        software_version=version, start_time=start, warnings=warn,
-                       extra={"technique_raw": meta.get("Experiment Type") or (lines[2].strip().strip('"') if len(lines) > 2 else None)})
+                       extra={"technique_raw": meta.get("Experiment Type")})
