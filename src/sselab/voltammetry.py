@@ -510,12 +510,18 @@ def analyze_cv(data=None, *, time_s=None, potential_V=None, current_A=None,
 
 def plot_cv(result: CVResult):
     """Cycles overlaid, coloured by cycle number (colour bar); current density when the area is known."""
+    from .plotting import new_figure, style
+
+    fig, ax = new_figure(3.8, 2.8)
+    with style():
+        _draw_cv(fig, ax, result)
+    return fig
+
+
+def _draw_cv(fig, ax, result: CVResult) -> None:
     import matplotlib as mpl
     from matplotlib.collections import LineCollection
 
-    from .plotting import new_figure
-
-    fig, ax = new_figure(3.8, 2.8)
     if result.area_m2:
         y = result.current_A / result.area_m2 * 0.1  # A/m² → mA/cm²
         ylabel = "current density / mA cm$^{-2}$"
@@ -542,14 +548,19 @@ def plot_cv(result: CVResult):
     fig.colorbar(sm, ax=ax, label="cycle")
     ax.set_xlabel("potential / V vs Li/Li$^+$")
     ax.set_ylabel(ylabel)
-    return fig
 
 
 def plot_charge_vs_cycle(result: CVResult):
     """Stripping and plating charge per cycle with the two-regime fits (paper Fig. 2b)."""
-    from .plotting import new_figure
+    from .plotting import new_figure, style
 
     fig, ax = new_figure()
+    with style():
+        _draw_charge(ax, result)
+    return fig
+
+
+def _draw_charge(ax, result: CVResult) -> None:
     x = result.cycles
     ax.plot(x, result.q_strip_C * 1e3, "o", color="C3", label="stripping (anodic)")
     ax.plot(x, result.q_plate_C * 1e3, "s", color="C0", mfc="none", label="plating (cathodic)")
@@ -559,7 +570,9 @@ def plot_charge_vs_cycle(result: CVResult):
         xx = np.linspace(fit.x.min(), fit.x.max(), 200)
         ax.plot(xx, fit.predict(xx) * 1e3, "-", color=color, lw=0.8)
         ax.axvline(fit.x_break, color=color, ls=":", lw=0.8)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("cycle")
     ax.set_ylabel("charge / mC")
     ax.legend(loc="upper left")
-    return fig

@@ -1,1 +1,92 @@
-"""`sselab dcpol` — placeholder until its issue lands (define `register(app)`)."""
+"""`sselab dcpol` — DC polarisation: electronic conductivity (eq 3), transference numbers (eqs 4–5), transient τ."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, show, table, user_errors
+
+
+def dcpol(
+    file: Path = typer.Argument(..., help="Chronoamperometry file (any format sselab.io.read understands)."),
+    voltage: str = typer.Option(..., "--voltage", "-V", help="Applied polarisation, e.g. '0.5V' (bare number: V)."),
+    thickness: str = typer.Option(None, "--thickness", "-L", help="Pellet thickness, e.g. '1.2mm'."),
+    diameter: str = typer.Option(None, "--diameter", "-d", help="Electrode diameter, e.g. '10mm'."),
+    area: str = typer.Option(None, "--area", "-A", help="Electrode area instead of diameter, e.g. '0.7854cm2'."),
+    window: str = typer.Option("30min", "--window", help="Averaging window for If at the end (bare number: min)."),
+    electrodes: str = typer.Option("blocking", "--electrodes",
+                                   help="blocking (Au|SSE|Au) or li (Li|SSE|Li, enables Bruce–Vincent with --r0/--rss)."),
+    initial: str = typer.Option("first", "--initial",
+                                help="It: 'first' sample after the step (paper), 'peak', or 'fit' (t→0 extrapolation)."),
+    n_exp: str = typer.Option("auto", "--n-exp", help="Exponentials in the transient fit: auto (BIC), 1 or 2."),
+    r0: str = typer.Option(None, "--r0", help="Li|Li only: interfacial resistance before polarisation, e.g. '150 Ohm'."),
+    rss: str = typer.Option(None, "--rss", help="Li|Li only: interfacial resistance after polarisation."),
+    json_out: bool = JSON_OPTION,
+    out: Path = OUT_OPTION,
+):
+    """DC polarisation of a cell: σe = (L/A)·If/V, te = If/It, ti = 1 − te, and the relaxation time(s) τ."""
+    with user_errors():
+        from .. import units
+        from ..cell import CellSpec
+        from ..errors import UnitError
+        from ..io import read
+        from ..transport.polarization import analyze_polarization, plot_polarization
+
+        v = units.parse(voltage, "potential", default_unit="V")
+        win = units.parse(window, "time", default_unit="min")
+        el = electrodes.strip().lower()
+        if el in ("blocking", "block", "au", "au|au", "steel", "ss"):
+            el = "blocking"
+        elif el in ("li", "li|li", "symmetric", "lithium"):
+            el = "li"
+        else:
+            raise UnitError(f"--electrodes {electrodes!r}: expected 'blocking' or 'li'")
+        if initial not in ("first", "peak", "fit"):
+            raise UnitError(f"--initial {initial!r}: expected first, peak or fit")
+        if n_exp not in ("auto", "1", "2"):
+            raise UnitError(f"--n-exp {n_exp!r}: expected auto, 1 or 2")
+        cell = CellSpec.from_strings(Path(file).stem, thickness=thickness, diameter=diameter, area=area)
+        r0_ohm = units.parse(r0, "resistance", default_unit="Ohm") if r0 is not None else None
+        rss_ohm = units.parse(rss, "resistance", default_unit="Ohm") if rss is not None else None
+        if (r0_ohm is None) != (rss_ohm is None):
+            raise UnitError("Bruce–Vincent needs both --r0 and --rss")
+        if r0_ohm is not None and el != "li":
+            raise UnitError("--r0/--rss (Bruce–Vincent) apply to Li|SSE|Li cells: add --electrodes li")
+        m = read(file)
+        res = analyze_polarization(
+            m, voltage_V=v, thickness_m=cell.thickness_m, area_m2=cell.area_m2, window_s=win, initial=initial,
+            n_exp=n_exp if n_exp == "auto" else int(n_exp), electrodes=el, r0_ohm=r0_ohm, rss_ohm=rss_ohm)
+        written = []
+        if out is not None:
+            from ..plotting import save_figure
+
+            written = [str(p) for p in save_figure(plot_polarization(res), out, f"dcpol_{Path(file).stem}")]
+        if json_out:
+            print_json({"file": str(file), "technique": m.technique, "reader_warnings": list(m.warnings),
+                        "result": res.to_dict(), "figures": written})
+            return
+        rows = [
+            ("applied voltage", f"{fmt(res.voltage_V)} V"),
+            ("If (mean of last window)", f"{fmt_pm(res.i_final_A, res.i_final_se_A)} A  ({fmt(res.window_s)} s)"),
+            (f"It ({res.initial_method})", f"{fmt(res.i_initial_A)} A"),
+            ("σe", f"{fmt(units.to_unit(res.sigma_e_S_per_m, 'nS/cm'))} nS/cm"
+             if res.sigma_e_S_per_m is not None else "— (give --thickness and --diameter/--area)"),
+            ("te", fmt(res.t_e)),
+            ("ti", fmt(res.t_i, 5)),
+        ]
+        if res.fit is not None:
+            for k, (tau, se) in enumerate(zip(res.fit.tau_s, res.fit.tau_se_s), 1):
+                rows.append((f"τ{k}", f"{fmt_pm(tau, se)} s"))
+            rows.append(("model (BIC)", f"{res.fit.n_exp} exponential(s) + constant"))
+        if res.bruce_vincent is not None:
+            rows.append(("t+ (Bruce–Vincent)", fmt(res.bruce_vincent.t_plus)))
+        show(table(f"DC polarisation — {Path(file).name}", ["quantity", "value"], rows))
+        for w in list(m.warnings) + list(res.warnings):
+            err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        for p in written:
+            err_console.print(f"wrote {p}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dcpol")(dcpol)

@@ -158,6 +158,13 @@ class TransientFit(Result):
         """The fit extrapolated to the step (t → t_step): offset + Σ amplitudes."""
         return float(self.offset_A + sum(self.amplitudes_A))
 
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        d.pop("t_fit_s", None)
+        d.pop("i_fit_A", None)
+        d["i_step_A"] = self.i_step_A
+        return d
+
     def predict(self, time_s) -> np.ndarray:
         t = np.asarray(time_s, dtype=float) - self.t_step_s
         out = np.full_like(t, self.offset_A, dtype=float)
@@ -439,9 +446,15 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
 
 def plot_polarization(result: PolarizationResult):
     """I(t) on linear and logarithmic time axes with the exponential fit and the averaging window."""
-    from ..plotting import new_figure
+    from ..plotting import new_figure, style
 
     fig, axes = new_figure(7.0, 2.8, ncols=2)
+    with style():
+        _draw_polarization(fig, axes, result)
+    return fig
+
+
+def _draw_polarization(fig, axes, result: PolarizationResult) -> None:
     t0 = result.t_step_s
     x = result.time_s - t0
     y = result.current_A
@@ -459,9 +472,8 @@ def plot_polarization(result: PolarizationResult):
         ax.set_ylabel(f"current / {unit}")
         if logx:
             ax.set_xscale("log")
-    axes[0].legend(loc="upper right")
+    axes[0].legend(loc="center right")
     fig.tight_layout()
-    return fig
 
 
 def _current_scale(imax: float) -> tuple[float, str]:
