@@ -116,6 +116,13 @@ def analyze_full_cell(record, *, active_mass_kg: float, area_m2: float | None = 
         last_idx = np.append(np.flatnonzero(np.diff(hid2)), len(hk) - 1)
         hq, he, hdur = (np.bincount(hid2, a, n2) for a in (hq, he, hdur))
         hk, hfirst_seg, hlast_seg = hk[first_idx], hfirst_seg[first_idx], hlast_seg[last_idx]
+    # a partial first half cycle (from OCV to the cut-off before the first full charge/discharge) is not a cycle
+    if len(hq) >= 3:
+        same = hq[2::2] if len(hq) > 2 else hq[:0]
+        if len(same) and hq[0] < 0.5 * np.median(same):
+            warnings.append(f"the first half cycle holds only {hq[0] / np.median(same):.0%} of the typical "
+                            f"capacity (a partial half cycle from open circuit) and was left out of the cycles")
+            hq, he, hk, hdur, hfirst_seg, hlast_seg = (a[1:] for a in (hq, he, hk, hdur, hfirst_seg, hlast_seg))
     first = hk[0]
     cyc = np.cumsum(hk == first)
     ncyc = int(cyc[-1])

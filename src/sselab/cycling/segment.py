@@ -6,14 +6,11 @@ the cost is a handful of passes over the rows, so a 2.7 M-row record segments in
 
 Classification of a row as *on* (current flowing) or *rest*:
 
-* the current is median-filtered over 5 samples (single/double-sample glitches vanish, step edges are kept);
-* the local noise is the rolling median (5 samples) of the first difference ``|ΔI|``,
-  floored at ``1e-6 * max|I|``;
-* a row is *on* when ``|I_filtered| > k * noise_local`` and above the floor — a signal-to-noise test relative to the
-  *local* current scale, so a 4 µA step and a 50 mA step in the same ladder are both seen, while a rest that
-  reports pA–nA noise (or exact zeros) is a rest;
-* in addition a row must exceed ``k`` × the robust noise of the provisional rest rows (one global number), so a
-  long rest cannot produce spurious micro-segments where the local noise estimate happens to be tiny.
+* the local noise is the rolling median (15 samples) of the first difference ``|ΔI|`` — robust to the steps;
+* a row is *on* when both its current and the 5-sample median-filtered current exceed ``snr`` × the local noise
+  (and ``1e-6 * max|I|``).  The test is relative to the *local* current scale, so a 4 µA step and a 50 mA step in
+  the same ladder are both seen, a noisy current (SNR ≈ 15 per sample) stays *on*, a long rest with pA noise stays
+  a rest, and a 10 s rest sampled only once between two half cycles is still found (the raw current is ≈ 0).
 
 Within the same sign, a new segment starts where the filtered current jumps by more than ``rel_step`` of its own
 magnitude (current-density ladders, CP step sequences without a rest in between).
@@ -64,12 +61,16 @@ def as_arrays(record, potential=None, current=None) -> tuple[np.ndarray, np.ndar
     return t, v, i, name
 
 
-def _rolling_median5(x: np.ndarray) -> np.ndarray:
-    if len(x) < 5:
-        return x.copy()
+def _rolling_median(x: np.ndarray, size: int) -> np.ndarray:
+    if len(x) < size:
+        return np.full(len(x), np.median(x)) if len(x) else x.copy()
     from scipy.ndimage import median_filter
 
-    return median_filter(x, size=5, mode="nearest")
+    return median_filter(x, size=size, mode="nearest")
+
+
+def _rolling_median5(x: np.ndarray) -> np.ndarray:
+    return _rolling_median(x, 5)
 
 
 def _robust_sigma_diff(x: np.ndarray) -> float:
@@ -152,6 +153,27 @@ class Segmentation(Result):
 # segmentation
 # -------------------------------------------------------------------------------------------------------------
 
+def _merge_transients(starts, state, n, min_points):
+    """Fold a too-short current-on segment into a neighbour of the same direction (the sample recorded while
+    the current was switching, e.g. half the set value for 40 ms at the start of each EC-Lab GCPL half cycle)."""
+    if len(starts) < 2:
+        return starts
+    lens = np.diff(np.append(starts, n))
+    k = state[starts]
+    short = (lens < min_points) & (k != 0)
+    if not short.any():
+        return starts
+    nxt = np.append(k[1:], 0)
+    prv = np.concatenate(([0], k[:-1]))
+    into_next = short & (nxt == k)
+    into_prev = short & ~into_next & (prv == k)
+    drop = np.zeros(len(starts), bool)
+    drop[np.flatnonzero(into_next) + 1] = True     # the next segment now starts at the short one
+    drop[into_prev] = True                          # the short one joins the previous segment
+    drop[0] = False
+    return starts[~drop]
+
+
 def _merge_glitches(starts, state, cur, n, rel_step, min_points):
     """Remove segments shorter than ``min_points`` rows whose two neighbours are the same kind and level.
 
@@ -220,15 +242,10 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
     acur = np.abs(cur)
     if rest_threshold_A is None:
         d = np.abs(np.diff(cur))
-        noise_local = _rolling_median5(np.append(d[0], d))
-        on_row = (acur > snr * noise_local) & (acur > floor)
-        # the rests' own noise, estimated globally, guards against a locally tiny noise estimate in long rests
-        if (~on_row).sum() >= 5:
-            ir = cur[~on_row]
-            sig_rest = 1.4826 * float(np.median(np.abs(ir - np.median(ir))))
-            floor = max(floor, snr * sig_rest)
-            on_row &= acur > floor
-        rest_thr = float(floor)
+        noise_local = _rolling_median(np.append(d[0], d), 15)
+        thr = snr * noise_local
+        on_row = (acur > thr) & (np.abs(i_f) > thr) & (acur > floor)
+        rest_thr = float(max(floor, float(np.median(thr[~on_row])) if (~on_row).any() else floor))
     else:
         rest_thr = float(rest_threshold_A)
         on_row = acur > rest_thr
@@ -236,9 +253,12 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
 
     # --- breaks: change of state, or a relative jump of the current within the same sign -------------------
     jump = np.abs(np.diff(cur)) > rel_step * np.maximum(acur[1:], acur[:-1])
+    if rest_threshold_A is None:
+        jump &= np.abs(np.diff(cur)) > snr * np.maximum(noise_local[1:], noise_local[:-1])
     brk = (np.diff(state) != 0) | (jump & (state[1:] != 0))
     starts = np.concatenate(([0], np.flatnonzero(brk) + 1))
     starts = _merge_glitches(starts, state, cur, n, rel_step, min_points)
+    starts = _merge_transients(starts, state, n, min_points)
     stops = np.append(starts[1:], n)
     nseg = len(starts)
     seg_id = np.repeat(np.arange(nseg), stops - starts)
