@@ -115,6 +115,17 @@ def finish(meas: Measurement) -> Measurement:
     d = meas.data
     if len(d) == 0:
         raise EmptyFileError(meas.source, "no data rows")
+    # an impedance measurement keeps only impedance rows in .data; DC points recorded between spectra
+    # (frequency 0, e.g. EC-Lab GEIS/PEIS waits) move to extra["dc_rows"]
+    if meas.technique == "EIS" and "freq_Hz" in d.columns:
+        f = pd.to_numeric(d["freq_Hz"], errors="coerce").to_numpy(float)
+        keep = np.isfinite(f) & (f > 0)
+        if not keep.all():
+            meas.extra["dc_rows"] = d.loc[~keep].reset_index(drop=True)
+            meas.data = d = d.loc[keep].reset_index(drop=True)
+            meas.warnings.append(f"{int((~keep).sum())} non-impedance row(s) (frequency 0) moved to extra['dc_rows']")
+        if len(d) == 0:
+            raise EmptyFileError(meas.source, "no impedance rows (every frequency is 0)")
     if "temperature_K" in d.columns and meas.temperature_K is None:
         t = pd.to_numeric(d["temperature_K"], errors="coerce").to_numpy(float)
         t = t[np.isfinite(t)]

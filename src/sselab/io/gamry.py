@@ -31,6 +31,7 @@ _COLUMNS = {
     "Im": ("current_A", 1.0), "Idc": ("current_A", 1.0),
     "Freq": ("freq_Hz", 1.0), "Zreal": ("z_real_ohm", 1.0), "Zimag": ("z_imag_ohm", 1.0),
     "Q": ("charge_C", 1.0), "Temp": ("temperature_K", None),
+    "Voltage": ("potential_V", 1.0), "Current": ("current_A", 1.0),
 }
 
 

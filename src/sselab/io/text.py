@@ -111,9 +111,9 @@ def _kind(name: str) -> tuple[str | None, bool]:
         return "phase", False
     if re.match(r"^(time|t$|t/|elapsedtime|testtime|totaltime|time/s|ts$)", n):
         return "time", False
-    if re.match(r"^(potential|voltage|ewe|ecell|e$|e/|ev$|vf|v$|v/|u$|u/|volts)", n):
+    if re.match(r"^(potential|voltage|ewe|ecell|edc|vdc|e$|e/|ev$|vf|v$|v/|u$|u/|volts)", n):
         return "potential", False
-    if re.match(r"^(current|i$|i/|ia$|ima$|im$|amps?$)", n):
+    if re.match(r"^(current|idc|i$|i/|ia$|ima$|im$|amps?$)", n):
         return "current", False
     if re.match(r"^(temp|temperature)", n):
         return "temperature", False
@@ -166,6 +166,8 @@ def read_text_table(path, **_) -> Measurement:
     for j in range(a - 1, max(-1, a - 6), -1):
         if not lines[j].strip():
             continue
+        if re.fullmatch(r"\s*\d+\s*", lines[j]):
+            continue  # a point-count line between the column names and the data
         cand_line = lines[j].strip().strip("\ufeff")
         for d in (delim, "\t", ",", ";", None):
             toks = [t.strip().strip('"').strip() for t in _split(cand_line, d)] if d is not None else \
