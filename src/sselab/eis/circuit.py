@@ -158,7 +158,7 @@ def _tanh_pos(x):
 def _element(kind: str, p: list, w: np.ndarray):
     """Return Z and [dZ/dp_i] for one element; ``p`` entries broadcast against ``w``."""
     if kind == "R":
-        z = p[0] * np.ones_like(w) + 0j
+        z = p[0] + 0j * w
         return z, [np.ones_like(z)]
     if kind == "C":
         z = 1.0 / (1j * w * p[0])
@@ -204,8 +204,12 @@ def _eval(node, P: np.ndarray, w: np.ndarray, npar: int, want_jac: bool):
     if isinstance(node, Element):
         cols = [P[:, k:k + 1] for k in node.index]
         z, d = _element(node.kind, cols, w)
-        z = np.broadcast_to(z, np.broadcast_shapes(z.shape, (P.shape[0], w.shape[-1])))
-        return z, ({k: np.broadcast_to(dk, z.shape) for k, dk in zip(node.index, d)} if want_jac else None)
+        shape = (P.shape[0], w.shape[-1])
+        if z.shape != shape:
+            z = np.broadcast_to(z, shape)
+        if not want_jac:
+            return z, None
+        return z, {k: (dk if dk.shape == shape else np.broadcast_to(dk, shape)) for k, dk in zip(node.index, d)}
     if isinstance(node, Series):
         z_tot = 0
         jac = {}
@@ -319,7 +323,7 @@ class Circuit:
         z, jac = _eval(self.tree, P, omega, self.n_params, True)
         B, N = P.shape[0], omega.shape[-1]
         z = np.broadcast_to(z, (B, N))
-        J = np.zeros((B, N, self.n_params), dtype=complex)
+        J = np.empty((B, N, self.n_params), dtype=complex)
         for k, dk in jac.items():
             J[:, :, k] = dk
         return z, J
