@@ -246,7 +246,7 @@ def cyclic_voltammetry(*, n_cycles: int = 16, scan_rate_V_per_s: float = 1e-3, E
                        rng=None) -> Simulation:
     """Li|SSE|steel CV (paper: −0.5…5 V at 1 mV/s, 16 cycles, 40 °C).
 
-    Each cycle sweeps E_start → E_low → E_high → E_start.  Below 0 V, Li plates on steel with an ohmic-shaped
+    Cycle 1 sweeps E_start → E_low → E_high; later cycles E_high → E_low → E_high (ends on the upper vertex).  Below 0 V, Li plates on steel with an ohmic-shaped
     cathodic current whose charge per cycle follows :func:`cv_plating_charges` (two linear regimes meeting at
     ``break_cycle``).  Above 0 V on the anodic sweep the plated Li strips in a peak at ``strip_peak_V`` carrying
     ``strip_efficiency`` of the plated charge.  A capacitive background C·dE/dt, an electronic leak G·E and an
@@ -255,38 +255,44 @@ def cyclic_voltammetry(*, n_cycles: int = 16, scan_rate_V_per_s: float = 1e-3, E
     """
     rng = _rng(rng)
     v = scan_rate_V_per_s
-    legs = [(E_start_V, E_low_V), (E_low_V, E_high_V), (E_high_V, E_start_V)]
-    e_cycle, dir_cycle = [], []
-    for a, b in legs:
-        n = max(int(round(abs(b - a) / dE_V)), 2)
-        e_leg = np.linspace(a, b, n, endpoint=False)
-        e_cycle.append(e_leg)
-        dir_cycle.append(np.full(n, np.sign(b - a)))
-    e1 = np.concatenate(e_cycle)
-    d1 = np.concatenate(dir_cycle)
-    npc = e1.size
     dt = dE_V / v
+
+    def sweep(legs):
+        es, ds = [], []
+        for a, b in legs:
+            n = max(int(round(abs(b - a) / dE_V)), 2)
+            es.append(np.linspace(a, b, n, endpoint=False))
+            ds.append(np.full(n, np.sign(b - a)))
+        return np.concatenate(es), np.concatenate(ds)
+
     q_plate = cv_plating_charges(n_cycles, q_plate_first_C, slope1_C, slope2_C, break_cycle)
     q_strip = q_plate * strip_efficiency
-
-    # unit shapes on one cycle (per unit charge)
-    plate_shape = np.where(e1 < 0, e1, 0.0)  # negative current ∝ overpotential (ohmic plating)
-    plate_shape = plate_shape / abs(plate_shape.sum() * dt)
-    x = np.where((e1 > 0) & (d1 > 0), e1 / strip_peak_V, 0.0)
-    strip_shape = x ** 2 * np.exp(2 * (1 - x))  # skewed peak at strip_peak_V, tails off as Li runs out
-    strip_shape = strip_shape / (strip_shape.sum() * dt)
-
-    back = capacitance_F * v * d1 + leak_S * e1
-    if decomposition_onset_V is not None:
-        back = back + decomposition_i0_A * np.where(
-            e1 > decomposition_onset_V - 0.3,
-            np.exp(np.minimum((e1 - decomposition_onset_V) / decomposition_slope_V, 50)), 0.0) * (e1 > 0)
-
-    cur = np.concatenate([q_plate[k] * plate_shape + q_strip[k] * strip_shape + back for k in range(n_cycles)])
-    e = np.tile(e1, n_cycles)
+    es, cur_parts, cycs = [], [], []
+    for k in range(n_cycles):
+        # cycle 1 starts at the rest potential; later cycles run from the upper vertex down and back
+        first = E_start_V if k == 0 else E_high_V
+        e1, d1 = sweep([(first, E_low_V), (E_low_V, E_high_V)])
+        if k == n_cycles - 1:
+            e1, d1 = np.append(e1, E_high_V), np.append(d1, 1.0)
+        plate = np.where(e1 < 0, e1, 0.0)  # cathodic current ∝ overpotential (ohmic plating)
+        plate = plate / abs(plate.sum() * dt)
+        # stripping peak at strip_peak_V on the anodic sweep: rises ohmically, ends sharply when the Li runs out
+        w = np.where(e1 < strip_peak_V, 0.6 * strip_peak_V, 0.35 * strip_peak_V)
+        strip = np.where((e1 > 0) & (d1 > 0), (e1 / strip_peak_V) * np.exp(-((e1 - strip_peak_V) / w) ** 2), 0.0)
+        strip = strip / (strip.sum() * dt)
+        back = capacitance_F * v * d1 + leak_S * e1
+        if decomposition_onset_V is not None:
+            back = back + decomposition_i0_A * np.where(
+                e1 > decomposition_onset_V - 0.3,
+                np.exp(np.minimum((e1 - decomposition_onset_V) / decomposition_slope_V, 50)), 0.0)
+        es.append(e1)
+        cur_parts.append(q_plate[k] * plate + q_strip[k] * strip + back)
+        cycs.append(np.full(e1.size, k + 1.0))
+    e = np.concatenate(es)
+    cur = np.concatenate(cur_parts)
     cur = cur + noise_A * rng.standard_normal(cur.size)
     t = np.arange(cur.size) * dt
-    cyc = np.repeat(np.arange(1, n_cycles + 1), npc).astype(float)
+    cyc = np.concatenate(cycs)
     df = pd.DataFrame({"time_s": t, "potential_V": e + 2e-4 * rng.standard_normal(e.size), "current_A": cur,
                        "control_V": e, "cycle": cyc})
     truth = {"n_cycles": n_cycles, "scan_rate_V_per_s": v, "E_low_V": E_low_V, "E_high_V": E_high_V,
@@ -328,15 +334,15 @@ def stripping_plating(*, current_densities_A_per_m2=(0.05, 0.1, 0.2, 0.4, 0.6, 0
     T, E, I, CYC, NS = [], [], [], [], []
     t_now, x, ordinal = 0.0, 1.0, 0
     r_by_cycle = []
-    th = np.linspace(0, half_cycle_s, points_per_half + 1)[1:]
-    rest_pts = np.array([rest_s / 2, rest_s])
+    th = np.linspace(0, half_cycle_s, points_per_half + 1)  # includes the step's first point (t = 0)
+    rest_pts = np.array([min(0.5, rest_s / 4), rest_s])  # a rest step records right after its start and at its end
 
     def rest(duration, pts, step):
         nonlocal t_now, x
         for tt in pts:
             dt = tt - (pts[pts < tt].max() if np.any(pts < tt) else 0.0)
             x = 1 - (1 - x) * math.exp(-dt / recovery_tau_s)
-            T.append(t_now + tt)
+            T.append(t_now + (tt if tt < duration else duration - 0.05))  # the next step starts at duration
             E.append(noise_V * rng.standard_normal())
             I.append(0.0)
             CYC.append(ordinal - 1 if ordinal else 0)
@@ -412,7 +418,7 @@ def full_cell(*, active_mass_kg: float = 3.39e-6, specific_current_A_per_kg: flo
     q_chg = q_dis * ces
     T, E, Ic, CYC, NS = [], [], [], [], []
     t_now = 0.0
-    s = np.linspace(0, 1, points_per_half + 1)[1:]
+    s = np.linspace(0, 1, points_per_half + 1)  # includes the step's first point
     eps = 1e-3
     for k in range(n_cycles):
         for kind, q_mAh_g, step in (("dis", q_dis[k], 1), ("chg", q_chg[k], 2)):
@@ -436,11 +442,12 @@ def full_cell(*, active_mass_kg: float = 3.39e-6, specific_current_A_per_kg: flo
             CYC.extend(np.full(v.size, k))
             NS.extend(np.full(v.size, step))
             t_now += dur
-            T.append(t_now + rest_s)
-            E.append(E[-1] - sign * (I * R_ohm + 0.05))
-            Ic.append(0.0)
-            CYC.append(k)
-            NS.append(step + 2)
+            for frac in (min(1.0, rest_s / 4) / rest_s, 0.9):  # rest step: a point at its start and near its end
+                T.append(t_now + frac * rest_s)
+                E.append(v[-1] - sign * (I * R_ohm + 0.05 * frac / 0.9))
+                Ic.append(0.0)
+                CYC.append(k)
+                NS.append(step + 2)
             t_now += rest_s
     df = pd.DataFrame({"time_s": np.array(T), "potential_V": np.array(E), "current_A": np.array(Ic),
                        "cycle": np.array(CYC, float), "step": np.array(NS, float)})
