@@ -26,10 +26,8 @@ def _candidates(text: str):
             if 100.0 <= num <= 2500.0:
                 yield num
             continue
-        if unit in ("C", "c") and num <= 5 and "." not in m.group("num") and "p" not in m.group("num"):
-            continue  # "1C", "2C" are C-rates far more often than temperatures
-        if unit in ("C", "c") and "." in m.group("num") and num < 5:
-            continue  # "0.5C" is a C-rate
+        if unit in ("C", "c") and 0 <= num <= 5 and sign != "m":
+            continue  # "1C", "2C", "0.5C" are C-rates far more often than temperatures
         if -150.0 <= num <= 1500.0:
             yield num + 273.15
 

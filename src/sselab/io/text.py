@@ -64,7 +64,9 @@ def _choose_layout(lines: list[str]):
 
 def looks_like(head: bytes) -> bool:
     text = decode(head)
-    lines = text.replace("\r", "\n").split("\n")[:-1] or text.split("\n")
+    lines = text.replace("\r", "\n").split("\n")
+    if len(head) >= 16000:
+        lines = lines[:-1]  # the sniffed chunk may end inside a line
     if sum(ch.isprintable() or ch in "\t\n\r" for ch in text[:2000]) < 0.95 * len(text[:2000]):
         return False
     lay = _choose_layout(lines)
