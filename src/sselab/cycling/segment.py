@@ -89,8 +89,8 @@ def _robust_sigma_diff(x: np.ndarray) -> float:
 class Segmentation(Result):
     """Segments of a galvanostatic record (one entry per segment; ``kind`` +1 / −1 = current on, 0 = rest).
 
-    Per segment: first row ``start`` and one-past-last row ``stop``; ``t_start_s``/``duration_s`` (the interval
-    runs to the next segment's first row); time-weighted mean ``current_A`` and ``potential_V``; ``charge_C``
+    Per segment: first row ``start`` and one-past-last row ``stop``; ``t_start_s``; ``duration_s`` (midpoint
+    weights: a boundary between two segments lies halfway between their last and first rows); time-weighted mean ``current_A`` and ``potential_V``; ``charge_C``
     (signed ∫I dt), ``energy_J`` (∫V·I dt); first/last/peak overpotential (``eta_*_V``: potential minus
     ``ocv_V``, peak taken in the direction of the current); profile shape (``flatness`` = 1 − std/mean of |η|,
     ``spike`` = (peak − mean)/mean of |η|, ``max_drop_V`` largest sample-to-sample fall of |η| after the first
@@ -264,10 +264,16 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
     seg_id = np.repeat(np.arange(nseg), stops - starts)
     kind = np.sign(np.add.reduceat(state.astype(np.int64), starts)).astype(np.int8)
 
-    # --- integrals (left Riemann: each row's value holds until the next row) --------------------------------
-    dt_row = np.append(np.diff(t), 0.0)
-    t_bounds = np.append(t[starts], t[-1])
-    duration = np.diff(t_bounds)
+    # --- integrals (midpoint weights: each row stands for half the interval to either neighbour) ---------------
+    # Inside a segment the current is constant, so this equals the trapezoid rule; at a boundary the unknown
+    # switching instant is taken halfway between the last row of one segment and the first of the next.  With
+    # EC-Lab-style rows at each step's start and end the gap is ~0 and the segment spans [first row, last row].
+    dt = np.diff(t)
+    dt_row = np.empty(n)
+    dt_row[0] = 0.5 * dt[0]
+    dt_row[-1] = 0.5 * dt[-1]
+    dt_row[1:-1] = 0.5 * (dt[1:] + dt[:-1])
+    duration = np.add.reduceat(dt_row, starts)
     charge = np.add.reduceat(cur * dt_row, starts)
     energy = np.add.reduceat(v * cur * dt_row, starts)
     vdt = np.add.reduceat(v * dt_row, starts)
