@@ -176,7 +176,8 @@ class TransientFit(Result):
 def _model(p: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
     y = np.full_like(x, p[0])
     for k in range(n):
-        y = y + p[1 + 2 * k] * np.exp(-x * np.exp(-p[2 + 2 * k]))
+        rate = math.exp(-min(max(p[2 + 2 * k], -600.0), 600.0))  # 1/τ, kept finite while the optimiser roams
+        y = y + p[1 + 2 * k] * np.exp(-np.minimum(x * rate, 700.0))
     return y
 
 
