@@ -4,7 +4,7 @@ derived quantities (σ, ASR, effective capacitances) and plots.
 >>> from sselab.eis import Circuit, fit, fit_batch, lin_kk
 """
 from .circuit import Circuit, CircuitError
-from .fit import FitResult, fit, fit_batch, initial_guesses
+from .fitting import FitResult, fit, fit_batch, initial_guesses
 
 __all__ = ["Circuit", "CircuitError", "FitResult", "fit", "fit_batch", "initial_guesses", "lin_kk", "KKResult"]
 

@@ -45,7 +45,7 @@ __all__ = ["FitResult", "fit", "fit_batch", "initial_guesses"]
 _WEIGHTINGS = ("modulus", "proportional", "unit")
 _U_LIM = 230.0  # |log p| cap (1e±100)
 _SIG_LIM = 40.0
-_KEEP = 1  # starts per spectrum that continue after the scouting iterations
+_KEEP = 2  # starts per spectrum that continue after the scouting iterations
 _SCOUT_ITER = 6
 
 
@@ -262,8 +262,8 @@ def _lm(pb: _Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = 1e-9, x
                     delta[j] = -np.linalg.lstsq(Ad[j], g[j], rcond=None)[0]
         elif ok.any():
             delta[ok] = -np.linalg.solve(Ad[ok], g[ok][:, :, None])[:, :, 0]
-        big = np.abs(delta).max(axis=1)
-        delta *= np.where(big > 5.0, 5.0 / np.maximum(big, 1e-300), 1.0)[:, None]
+        # cap each component (not the whole vector: a direction without curvature must not freeze the others)
+        np.clip(delta, -5.0, 5.0, out=delta)
         u_new = np.clip(u + delta, -_U_LIM, _U_LIM)
         c_new, r_new, J_new = _residuals(pb, ids, u_new)
         better = c_new < cost
@@ -429,13 +429,15 @@ def _guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int
     n_take = min(n_starts, K)
     order = np.argsort(cost, axis=1)[:, :n_take]
     out = np.empty((S, n_take, circuit.n_params))
-    floor = 1e-6 * np.median(np.abs(Zs), axis=1)
+    # a component the data do not need still starts visible: ≤ 1 % of |Z| where it is largest
+    with np.errstate(divide="ignore"):
+        floor = 0.01 * np.min(np.abs(Zs)[:, None, :, None] / np.abs(B), axis=2)  # (S, K, m)
     for s in range(S):
         for j, kk in enumerate(order[s]):
             params = {}
             for i in range(m):
                 d = dict(unit_timed[i][kk] if is_t[i] else static_units[i][s])
-                _scale_params(circuit, d, list(d), max(float(amp[s, kk, i]), floor[s]))
+                _scale_params(circuit, d, list(d), max(float(amp[s, kk, i]), float(floor[s, kk, i])))
                 params.update(d)
             out[s, j] = [params[n] for n in circuit.param_names]
     return out
@@ -848,10 +850,41 @@ def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, keep: int | 
         u2, c2, it2, conv2 = _lm(pb2, u[idx], max_iter=max_iter - scout_iter)
         u[idx], cost[idx], it[idx], conv[idx] = u2, c2, it[idx] + it2, conv2
     cost = np.where(sel, cost, np.inf)
+    if max_iter > scout_iter and free.size:
+        _rescue(pb, owner, u0, u, cost, it, conv, max_iter)
     P = P0.copy()
     p, _ = tr.to_p(u, free)
     P[:, free] = p
     return P, u, cost, it, conv
+
+
+def _rescue(pb: _Problem, owner, u0, u, cost, it, conv, max_iter) -> None:
+    """Refinement of poor fits: a log-parameter that ran off to a flat boundary (R0 → 0, Q → ∞ ...) has no
+    gradient left to come back.  Restart the best fit of each spectrum with such parameters reset to their
+    starting values; keep the result where χ² improves (in place)."""
+    best = []
+    for s_ in np.unique(owner):
+        rows = np.flatnonzero(owner == s_)
+        best.append(rows[np.argmin(cost[rows])])
+    best = np.array(best)
+    best = best[np.isfinite(cost[best])]
+    if best.size == 0:
+        return
+    _, _, J = _residuals(pb, best, u[best])
+    coln = np.sqrt(np.einsum("bnp,bnp->bp", J, J))
+    moved = np.abs(u[best] - u0[best]) > math.log(100.0)
+    flat = (coln < 1e-3 * coln.max(axis=1, keepdims=True)) & moved
+    need = flat.any(axis=1)
+    if not need.any():
+        return
+    rows = best[need]
+    ur = u[rows].copy()
+    ur[flat[need]] = u0[rows][flat[need]]
+    pb2 = _Problem(pb.circuit, pb.omega[rows], pb.z[rows], pb.wr[rows], pb.wi[rows], pb.P[rows], pb.free, pb.tr)
+    u2, c2, it2, conv2 = _lm(pb2, ur, max_iter=max_iter)
+    better = c2 < cost[rows] * (1 - 1e-6)
+    r = rows[better]
+    u[r], cost[r], it[r], conv[r] = u2[better], c2[better], it[r] + it2[better], conv2[better]
 
 
 def _progress_callback(progress, total):
