@@ -21,6 +21,7 @@ from .biologic_common import canonical_frame, canonical_technique, clean_names, 
 
 MAGICS = (b"EC-Lab ASCII FILE", b"BT-Lab ASCII FILE")
 _NB = re.compile(rb"Nb header lines\s*:\s*(\d+)")
+_NONSPACE = re.compile(rb"\S")
 
 
 def looks_like(head: bytes) -> bool:
@@ -53,7 +54,7 @@ def _shape(tok: str) -> tuple[bool, bool]:
 def _last_line_partial(body: bytes, decimal: str) -> bool:
     """A last line without line break is complete when its fields have the shape of the line before
     (same count, exponents and decimals where the previous line has them) — EC-Lab writes fixed formats."""
-    lines = body.rstrip(b"\r\n").rsplit(b"\n", 2)
+    lines = body[-65536:].rstrip(b"\r\n").rsplit(b"\n", 2)
     if len(lines) < 2:
         toks = lines[-1].decode("latin-1").rstrip("\r").split("\t")
         return not all(t.strip() for t in toks)
@@ -71,7 +72,7 @@ def _last_line_partial(body: bytes, decimal: str) -> bool:
 def read_mpt(path, **_) -> Measurement:
     path = Path(path)
     raw = path.read_bytes()
-    if not raw.strip():
+    if _NONSPACE.search(raw) is None:
         raise EmptyFileError(path, "file is empty")
     warn: list[str] = []
     # -- header -----------------------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ def read_mpt(path, **_) -> Measurement:
         raise reader_error(path, "no column names on the column line of the .mpt header")
     names = clean_names(fields)
     body = raw[data_start:]
-    if not body.strip():
+    if _NONSPACE.search(body) is None:
         tech = next((technique_from_line(x) for x in header_lines[2:8] if technique_from_line(x)), None)
         raise EmptyFileError(path, f"header only, no data rows{f' ({tech} file)' if tech else ''}")
     # -- decimal separator from the first data lines (never assumed) ------------------------------------------
