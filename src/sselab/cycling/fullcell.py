@@ -89,7 +89,7 @@ def analyze_full_cell(record, *, active_mass_kg: float, area_m2: float | None = 
     if not 0 < threshold < 1:
         raise AnalysisError(f"retention threshold must be between 0 and 1, not {threshold}")
     t, v, cur, name = as_arrays(record)
-    seg = segmentation if segmentation is not None else segment(t, v, cur, **segment_kw)
+    seg = segmentation if segmentation is not None else segment(t, v, cur, **{"split_steps": False, **segment_kw})
     on = np.flatnonzero(seg.kind != 0)
     if len(on) == 0:
         raise AnalysisError(f"{name}: no half cycle with current — not a galvanostatic record")

@@ -203,15 +203,16 @@ def _merge_glitches(starts, state, cur, n, rel_step, min_points):
     return starts
 
 
-def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr: float = 8.0,
+def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr: float = 5.0,
             rel_step: float = 0.1, rest_threshold_A: float | None = None, skip: int = 3,
-            min_points: int = 3) -> Segmentation:
+            min_points: int = 3, split_steps: bool = True) -> Segmentation:
     """Split a galvanostatic record into current-on segments and rests using only the current signal.
 
     ``time_s`` may also be a Measurement / DataFrame with canonical columns (then omit the other two).
     ``ocv_V`` is the reference for overpotentials (0 V for Li|SSE|Li).  ``snr``: signal-to-local-noise ratio a
     row needs to count as *on*; ``rel_step``: relative jump of the current that starts a new step;
-    ``rest_threshold_A`` overrides the automatic *on/rest* threshold.  Segments shorter than ``min_points``
+    ``rest_threshold_A`` overrides the automatic *on/rest* threshold.  ``split_steps=False`` keeps a run of one
+    sign in one segment (a *half cycle*) even where the current level changes within it.  Segments shorter than ``min_points``
     rows between two neighbours of the same kind and level are glitches and merged away.
     """
     t, v, cur, name = as_arrays(time_s, potential_V, current_A)
@@ -255,7 +256,7 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
     jump = np.abs(np.diff(cur)) > rel_step * np.maximum(acur[1:], acur[:-1])
     if rest_threshold_A is None:
         jump &= np.abs(np.diff(cur)) > snr * np.maximum(noise_local[1:], noise_local[:-1])
-    brk = (np.diff(state) != 0) | (jump & (state[1:] != 0))
+    brk = (np.diff(state) != 0) | (jump & (state[1:] != 0) & split_steps)
     starts = np.concatenate(([0], np.flatnonzero(brk) + 1))
     starts = _merge_glitches(starts, state, cur, n, rel_step, min_points)
     starts = _merge_transients(starts, state, n, min_points)

@@ -216,7 +216,9 @@ def analyze_symmetric(record, *, area_m2: float, ocv_V: float = 0.0, window: int
     if ccd_on not in ("any", "hard"):
         raise AnalysisError(f"ccd_on must be 'any' or 'hard', not {ccd_on!r}")
     t, v, cur, name = as_arrays(record)
-    seg = segmentation if segmentation is not None else segment(t, v, cur, ocv_V=ocv_V, **segment_kw)
+    if segmentation is None:
+        segmentation = segment(t, v, cur, ocv_V=ocv_V, **{"split_steps": False, **segment_kw})
+    seg = segmentation
     on = np.flatnonzero(seg.kind != 0)
     if len(on) < 2:
         raise AnalysisError(f"{name}: fewer than two half cycles with current — not a stripping/plating record")
