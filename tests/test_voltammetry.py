@@ -82,6 +82,29 @@ def test_cycles_found_by_vertex_detection_even_with_noise(noise):
     assert r.instrument_cycles == 1 and any("instrument cycle column" in w for w in r.warnings)
 
 
+def test_vertex_detection_ignores_glitches():
+    t, e, i, *_ = _paper_like_cv(n_cycles=4)
+    rng = np.random.default_rng(1)
+    e = e.copy()
+    idx = rng.choice(np.arange(100, e.size - 100), 20, replace=False)
+    e[idx] += rng.choice([-1.0, 1.0], idx.size) * 1.5          # 1.5 V single-sample spikes
+    assert len(detect_vertices(e)) == 7
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i)
+    assert r.n_cycles == 4 and all(r.complete)
+
+
+def test_vertex_detection_agrees_with_instrument_on_real_files():
+    from conftest import shared_path
+    from sselab.io import read
+
+    for parts, n in ((("ixdat+ixdat", "test_data", "biologic", "Pt_poly_cv_CUT.mpt"), 5),
+                     (("dgbowl+yadg", "tests", "test_x_eclab", "cv.mpt"), 2)):
+        m = read(shared_path("data", "instruments", *parts))
+        r = analyze_cv(m, window_V=None)
+        assert r.n_cycles == r.instrument_cycles == n, parts
+        assert not any("instrument cycle column" in w for w in r.warnings)
+
+
 def test_strip_plate_charges_recovered():
     t, e, i, qp, qs = _paper_like_cv(noise_V=0.002, plate_excess=2e-5)
     r = analyze_cv(time_s=t, potential_V=e, current_A=i, area_m2=AREA)

@@ -80,11 +80,17 @@ def detect_vertices(potential_V, hysteresis_V: float | None = None) -> np.ndarra
     """Indices of the turning points of a potential sweep (endpoints excluded), robust to noise.
 
     A maximum is confirmed once the potential has fallen ``hysteresis_V`` below the running maximum (and
-    vice versa); the vertex is the index of that running extremum.
+    vice versa); the vertex is the index of that running extremum.  Records of ≥ 25 points are first passed
+    through a 5-point running median, so isolated single-sample glitches cannot create vertices.
     """
     e = np.asarray(potential_V, float)
     if e.size < 3:
         return np.zeros(0, dtype=int)
+    if e.size >= 25 and np.all(np.isfinite(e)):
+        # a 5-point running median removes isolated glitches (single-sample spikes) before the zig-zag
+        from scipy.ndimage import median_filter
+
+        e = median_filter(e, size=5, mode="nearest")
     h = default_hysteresis(e) if hysteresis_V is None else float(hysteresis_V)
     vertices: list[int] = []
     direction = 0

@@ -210,3 +210,26 @@ def test_errors_are_one_line():
     with pytest.raises(AnalysisError) as exc:
         analyze_polarization(time_s=[0, 1], current_A=[1, 2], voltage_V=0.5)
     assert "\n" not in str(exc.value)
+
+
+# -- real files -----------------------------------------------------------------------------------------------
+
+def test_real_eclab_ca_mpt_and_mpr_agree():
+    """EC-Lab CA, 12 h at 0.3 V (Mo|LiBNH|Mo, 60 s sampling): the same run saved as .mpt and .mpr."""
+    from conftest import shared_path
+    from sselab.io import read
+
+    res = []
+    for name in ("ca.mpt", "ca.mpr"):
+        m = read(shared_path("data", "instruments", "dgbowl+yadg", "tests", "test_x_eclab", name))
+        r = analyze_polarization(m, voltage_V=0.3, thickness_m=1e-3, area_m2=1.131e-4)
+        json.dumps(r.to_dict(), allow_nan=False)
+        res.append(r)
+    a, b = res
+    assert a.i_initial_A == pytest.approx(1.8604061e-5, rel=1e-6)   # first row, I/mA = 1.8604061E-002
+    assert a.i_final_A == pytest.approx(b.i_final_A, rel=1e-6)
+    assert a.sigma_e_S_per_m == pytest.approx(b.sigma_e_S_per_m, rel=1e-6)
+    assert a.fit is not None and all(tau > 0 and math.isfinite(se) for tau, se in zip(a.fit.tau_s, a.fit.tau_se_s))
+    # the window mean equals a direct mean over the last 1800 s of the file
+    t, i = a.time_s, a.current_A
+    assert a.i_final_A == pytest.approx(i[t >= t[-1] - 1800].mean(), rel=1e-12)
