@@ -16,7 +16,10 @@ Unit cell (one cathode, the separator layers, one anode; a *repeat unit* of a st
   plated Li is the cathode's), ``li-in`` (Li–In alloy: ``N/P · Q / q_LiIn``, cell voltage lowered by 0.62 V).
 * collectors: ``ρ t``, halved when ``shared`` (double-sided electrodes: a foil serves two neighbouring unit cells).
 
-Energy per area = Q·(V − anode offset).  Unit-cell Wh/kg and Wh/L use the unit cell alone.
+Energy per area = Q·(V − anode offset).  Unit-cell Wh/kg and Wh/L use the unit cell alone.  Wh/L uses the
+charged-state thickness: for ``li`` and ``anode-free`` anodes the cathode's Li plated on the anode,
+``Q/F · M_Li/ρ_Li`` (4.85 µm per mAh/cm²), is added as a zero-mass "plated Li (charged state)" layer (Li–In
+alloy swelling is not modelled).
 
 Pouch cell: ``layers`` unit cells of ``area`` each.  Collector positions 0…layers alternate positive/negative with
 the positive collectors outside, so a shared positive collector appears ``layers//2 + 1`` times and a shared
@@ -32,6 +35,7 @@ import numpy as np
 
 from ..errors import AnalysisError
 from ..results import Result
+from ..units import FARADAY
 
 __all__ = [
     "MAH_PER_CM2", "MAH_PER_G", "Cathode", "Separator", "Anode", "Collector", "Pouch", "CellStack", "CellDesign",
@@ -46,6 +50,9 @@ LI_SPECIFIC_CAPACITY = 3500 * MAH_PER_G
 #: Li–In: capacity per mass of In for LiIn ↔ In (F / M_In = 233 mAh/g); 0.62 V vs Li/Li+
 LI_IN_SPECIFIC_CAPACITY = 233.4 * MAH_PER_G
 LI_IN_OFFSET_V = 0.62
+#: Li molar mass (kg/mol) and density (kg/m³) for the plated-Li thickness in the charged state
+M_LI = 6.94e-3
+RHO_LI = 534.0
 
 ANODE_KINDS = ("li", "anode-free", "li-in")
 
@@ -269,6 +276,8 @@ def evaluate(stack: CellStack) -> CellDesign:
     m_an = a.mass_kg_per_m2(Q)
     mass[f"anode: {a.kind}"] = m_an
     thick[f"anode: {a.kind}"] = m_an / a.density_kg_per_m3
+    if a.kind != "li-in":  # charged state: the cathode's Li plated on the anode side (volume only, no mass)
+        thick["plated Li (charged state)"] = Q / FARADAY * M_LI / RHO_LI
     mass[f"negative collector: {nc.material}"] = nc.share * nc.foil_mass_kg_per_m2
     thick[f"negative collector: {nc.material}"] = nc.share * nc.thickness_m
     mass = {k: np.asarray(v, dtype=float) for k, v in mass.items()}
@@ -303,7 +312,7 @@ def evaluate(stack: CellStack) -> CellDesign:
         pb["extra"] = np.asarray(p.extra_mass_kg, dtype=float)
         pb = {k: np.asarray(v, dtype=float) for k, v in pb.items()}
         m_p = sum(pb.values())
-        t_p = (n * sum(thick[k] for k in core_keys) + n_pos * pc.thickness_m + n_neg * nc.thickness_m
+        t_p = (n * sum(v for k, v in thick.items() if "collector" not in k) + n_pos * pc.thickness_m + n_neg * nc.thickness_m
                + 2.0 * p.laminate_thickness_m)
         vol = t_p * footprint
         energy_J = n * A * E_area
