@@ -107,6 +107,9 @@ def test_cv_threshold_window_and_figures(cv_csv, tmp_path):
     assert "oxidative onset" in r.stdout and "Summary" in r.stdout
     for name in ("cv_li_steel", "cv_charge_li_steel"):
         assert (tmp_path / f"{name}.png").exists() and (tmp_path / f"{name}.svg").exists()
+    table = pd.read_csv(tmp_path / "cv_charges_li_steel.csv")
+    assert list(table["cycle"]) == list(range(1, 9))
+    np.testing.assert_allclose(table["q_plate_C"] - table["q_strip_C"], 2e-4, rtol=1e-2)
     r = _run("cv", path, "--area", "0.7854cm2", "--threshold", "100", "--json")   # bare number: µA/cm²
     assert json.loads(r.stdout)["result"]["threshold_A_per_m2"] == pytest.approx(1.0)
 

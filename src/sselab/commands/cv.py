@@ -43,8 +43,7 @@ def cv(
     json_out: bool = JSON_OPTION,
     out: Path = OUT_OPTION,
 ):
-    """Cycles by vertex detection, stripping/plating charge per cycle and their imbalance (as % of the Li in the
-    pellet), oxidative/reductive decomposition onsets and the stability window, two-regime break point."""
+    """Cycles, Li stripping/plating charge per cycle and its imbalance (% of pellet Li), stability window."""
     with user_errors():
         from .. import units
         from ..cell import CellSpec
@@ -70,6 +69,13 @@ def cv(
             written += [str(p) for p in save_figure(plot_cv(res), out, f"cv_{stem}")]
             if win is not None:
                 written += [str(p) for p in save_figure(plot_charge_vs_cycle(res), out, f"cv_charge_{stem}")]
+                import pandas as pd
+
+                csv = Path(out) / f"cv_charges_{stem}.csv"
+                pd.DataFrame({"cycle": res.cycles, "complete": res.complete, "q_strip_C": res.q_strip_C,
+                              "q_plate_C": res.q_plate_C, "strip_plate_ratio": res.strip_plate_ratio,
+                              "cumulative_plate_minus_strip_C": res.cumulative_imbalance_C}).to_csv(csv, index=False)
+                written.append(str(csv))
         if json_out:
             print_json({"file": str(file), "technique": m.technique, "reader_warnings": list(m.warnings),
                         "result": res.to_dict(), "figures": written})
