@@ -6,7 +6,9 @@ the cost is a handful of passes over the rows, so a 2.7 M-row record segments in
 
 Classification of a row as *on* (current flowing) or *rest*:
 
-* the local noise is the rolling median (15 samples) of the first difference ``|ΔI|`` — robust to the steps;
+* the local noise is the rolling median (15 samples) of the first difference ``|ΔI|`` — robust to the steps —
+  bounded below by half the median of its 256-row block (so chance runs of tiny differences in a long rest
+  cannot collapse it);
 * a row is *on* when both its current and the 5-sample median-filtered current exceed ``snr`` × the local noise
   (and ``1e-6 * max|I|``).  The test is relative to the *local* current scale, so a 4 µA step and a 50 mA step in
   the same ladder are both seen, a noisy current (SNR ≈ 15 per sample) stays *on*, a long rest with pA noise stays
@@ -66,7 +68,17 @@ def _rolling_median(x: np.ndarray, size: int) -> np.ndarray:
         return np.full(len(x), np.median(x)) if len(x) else x.copy()
     from scipy.ndimage import median_filter
 
-    return median_filter(x, size=size, mode="nearest")
+    return median_filter(x, size=size, mode="reflect")
+
+
+def _block_median(x: np.ndarray, block: int) -> np.ndarray:
+    """Median of each consecutive ``block`` of rows, broadcast back to the rows (vectorised, O(n log block))."""
+    n = len(x)
+    nb = -(-n // block)
+    pad = nb * block - n
+    xp = np.concatenate((x, x[n - pad:][::-1])) if pad and pad <= n else np.resize(x, nb * block)
+    med = np.median(xp.reshape(nb, block), axis=1)
+    return np.repeat(med, block)[:n]
 
 
 def _rolling_median5(x: np.ndarray) -> np.ndarray:
@@ -243,7 +255,10 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
     acur = np.abs(cur)
     if rest_threshold_A is None:
         d = np.abs(np.diff(cur))
-        noise_local = _rolling_median(np.append(d[0], d), 15)
+        dd = np.append(d[0], d)
+        # local noise (15 samples), bounded below by half the noise of the surrounding 256-row block: a chance
+        # run of small differences among millions of rest rows must not make the threshold collapse
+        noise_local = np.maximum(_rolling_median(dd, 15), 0.5 * _block_median(dd, 256))
         thr = snr * noise_local
         on_row = (acur > thr) & (np.abs(i_f) > thr) & (acur > floor)
         rest_thr = float(max(floor, float(np.median(thr[~on_row])) if (~on_row).any() else floor))
@@ -253,9 +268,12 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
     state = np.where(on_row, np.sign(cur), 0.0).astype(np.int8)
 
     # --- breaks: change of state, or a relative jump of the current within the same sign -------------------
-    jump = np.abs(np.diff(cur)) > rel_step * np.maximum(acur[1:], acur[:-1])
+    # jumps are judged on the median-filtered current: sample noise and single-sample spikes do not split a step
+    af = np.abs(i_f)
+    dif = np.abs(np.diff(i_f))
+    jump = dif > rel_step * np.maximum(af[1:], af[:-1])
     if rest_threshold_A is None:
-        jump &= np.abs(np.diff(cur)) > snr * np.maximum(noise_local[1:], noise_local[:-1])
+        jump &= dif > snr * np.maximum(noise_local[1:], noise_local[:-1])
     brk = (np.diff(state) != 0) | (jump & (state[1:] != 0) & split_steps)
     starts = np.concatenate(([0], np.flatnonzero(brk) + 1))
     starts = _merge_glitches(starts, state, cur, n, rel_step, min_points)
