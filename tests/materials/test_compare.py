@@ -54,3 +54,18 @@ def test_plot_comparison():
     assert 10 ** y25 == pytest.approx(7.7e-4, rel=2e-3)                 # log σ in S/cm
     import matplotlib.pyplot as plt
     plt.close(fig)
+
+
+def test_compare_accepts_transport_fit_and_rejects_bad_points():
+    from sselab.transport.arrhenius import fit_arrhenius
+    T = np.array([298.15, 323.15, 348.15, 373.15])
+    s = _points(0.40, 0.02, T) * np.array([1.0, 1.02, 0.99, 1.01])
+    own = compare(user_points=(T, s))
+    other = compare(fit=fit_arrhenius(T, s, convention="sigmaT"))
+    assert own.Ea_eV == pytest.approx(other.Ea_eV, rel=1e-9)
+    assert own.Ea_err_eV == pytest.approx(other.Ea_err_eV, rel=1e-6)
+    assert own.sigma_25C_S_per_m == pytest.approx(other.sigma_25C_S_per_m, rel=1e-9)
+    with pytest.raises(AnalysisError):
+        compare(user_points=([300, 300], [1e-3, 2e-3]))
+    with pytest.raises(AnalysisError):
+        compare(user_points=([300, 350], [1e-3, -1]))

@@ -66,32 +66,65 @@ def _sigma_si(x) -> float:
     return v
 
 
+def _as_points(user_points):
+    try:
+        T, s = (np.asarray(a, dtype=float).ravel() for a in user_points)
+    except (TypeError, ValueError):
+        raise AnalysisError("user_points must be (T_K array, sigma_S_per_m array)") from None
+    if T.shape != s.shape or T.size < 2:
+        raise AnalysisError(f"user_points: need matching T and σ arrays with ≥ 2 points, got {T.size} and {s.size}")
+    if np.any(~np.isfinite(T)) or np.any(T <= 0) or np.any(~np.isfinite(s)) or np.any(s <= 0):
+        raise AnalysisError("user_points: temperatures (K) and conductivities must be positive and finite")
+    if np.ptp(T) < 0.1:
+        raise AnalysisError("user_points: need at least two distinct temperatures")
+    return T, s
+
+
+def _fit_sigmaT(T, s):
+    """Ordinary least squares of ln(σT) on 1/T: (Ea_eV, its standard error or None, σ at 25 °C in S/m).
+
+    (For weighted fits, confidence intervals and two-regime data use :mod:`sselab.transport.arrhenius` and pass
+    the result as ``fit=``.)"""
+    x = 1.0 / T
+    y = np.log(s * T)
+    X = np.column_stack([np.ones_like(x), x])
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    Ea = -coef[1] * units.K_B_EV
+    err = None
+    dof = T.size - 2
+    if dof > 0:
+        resid = y - X @ coef
+        var = float(resid @ resid) / dof
+        cov = var * np.linalg.inv(X.T @ X)
+        err = float(np.sqrt(cov[1, 1]) * units.K_B_EV)
+    s25 = float(np.exp(coef[0] + coef[1] / T_ROOM_K) / T_ROOM_K)
+    if not Ea > 0:
+        raise AnalysisError(f"user_points: fitted Ea = {Ea:.3g} eV is not positive (σ falls with T?)")
+    return float(Ea), err, s25
+
+
 def compare(user_points=None, Ea_eV: float | None = None, sigma_25C=None, name: str = "this work",
             kb: KnowledgeBase | None = None, T_K: float = T_ROOM_K, T_range_K=(250.0, 450.0), families=None,
             fit=None) -> Comparison:
     """Rank a user's material among the knowledge base at ``T_K`` (default 25 °C).
 
-    Give either ``user_points`` = ``(T_K array, sigma_S_per_m array)`` (fitted here with
-    :func:`sselab.transport.arrhenius.fit_arrhenius`, σT convention), or an ``ArrheniusFit`` as ``fit``, or
+    Give either ``user_points`` = ``(T_K array, sigma_S_per_m array)`` (ordinary least squares of ln σT on 1/T),
+    or an ``ArrheniusFit`` from :func:`sselab.transport.arrhenius.fit_arrhenius` (σT convention) as ``fit``, or
     ``Ea_eV`` together with ``sigma_25C`` (S/m, or text such as "0.77 mS/cm").  Entries without Ea are ranked
     only when their σ was reported at ``T_K``; others are listed in ``left_out``.
     """
     kb = kb or builtin_kb()
     Ea_err = None
     uT = us = None
-    if user_points is not None or fit is not None:
-        if fit is None:
-            from ..transport.arrhenius import fit_arrhenius
-            try:
-                uT, us = (np.asarray(a, dtype=float) for a in user_points)
-            except (TypeError, ValueError):
-                raise AnalysisError("user_points must be (T_K array, sigma_S_per_m array)") from None
-            fit = fit_arrhenius(uT, us, convention="sigmaT")
+    if fit is not None:
         if getattr(fit, "convention", "sigmaT") != "sigmaT":
             raise AnalysisError("compare needs an Arrhenius fit in the sigmaT convention")
         Ea_eV, Ea_err = float(fit.Ea_eV), fit.Ea_err_eV
         s25 = float(fit.sigma_25C_S_per_m)
         uT, us = np.asarray(fit.T_K, dtype=float), np.asarray(fit.sigma_S_per_m, dtype=float)
+    elif user_points is not None:
+        uT, us = _as_points(user_points)
+        Ea_eV, Ea_err, s25 = _fit_sigmaT(uT, us)
     else:
         if Ea_eV is None or sigma_25C is None:
             raise AnalysisError("compare: give user_points, a fit, or both Ea_eV and sigma_25C")
