@@ -106,6 +106,7 @@ def fig17_stack(sse: str = "Li3InCl6", areal_capacity_mAh_cm2: float = 4.0, sse_
 
 @dataclass(frozen=True)
 class Statement:
+    label: str
     quote: str
     param: str             # solved parameter
     stated: float          # in display units (µm, mAh/cm², N/P)
@@ -117,30 +118,40 @@ class Statement:
 
 #: the review's critical values for 350 Wh/kg (section 5), with the conditions under which we solve for them
 STATEMENTS: tuple[Statement, ...] = (
-    Statement("Regarding 350 W h kg-1 as the critical energy density, the all-solid-state lithium metal batteries "
+    Statement("critical areal capacity, std foils, t = 20 µm",
+              "Regarding 350 W h kg-1 as the critical energy density, the all-solid-state lithium metal batteries "
               "require a critical areal capacity of 4 mA h cm-2", "areal_capacity", 4.0, "mAh/cm2", "standard",
               sse_thickness_um=20.0),
-    Statement("a critical thickness of 100 µm for SSEs layers with an areal capacity of 10 mA h cm-2",
+    Statement("critical t at 10 mAh/cm², std foils",
+              "a critical thickness of 100 µm for SSEs layers with an areal capacity of 10 mA h cm-2",
               "sse_thickness", 100.0, "um", "standard", areal_capacity_mAh_cm2=10.0),
-    Statement("and 20 µm for SSEs layers with an areal capacity of 4 mA h cm-2", "sse_thickness", 20.0, "um",
+    Statement("critical t at 4 mAh/cm², std foils",
+              "and 20 µm for SSEs layers with an areal capacity of 4 mA h cm-2", "sse_thickness", 20.0, "um",
               "standard", areal_capacity_mAh_cm2=4.0),
-    Statement("Regarding the N/P ration, the critical value is 10 for an areal capacity of [10] mA h cm-2",
+    Statement("critical N/P at 10 mAh/cm², t = 20 µm",
+              "Regarding the N/P ration, the critical value is 10 for an areal capacity of [10] mA h cm-2",
               "np_ratio", 10.0, "", "standard", areal_capacity_mAh_cm2=10.0),
-    Statement("and 1.2 for an areal capacity of 4 mA h cm-2", "np_ratio", 1.2, "", "standard",
+    Statement("critical N/P at 4 mAh/cm², t = 20 µm",
+              "and 1.2 for an areal capacity of 4 mA h cm-2", "np_ratio", 1.2, "", "standard",
               areal_capacity_mAh_cm2=4.0),
-    Statement("light weight foils (8 µm Al, and 4 µm Cu) can help compromise the requirement of critical areal "
+    Statement("critical areal capacity, light foils, t = 10 µm",
+              "light weight foils (8 µm Al, and 4 µm Cu) can help compromise the requirement of critical areal "
               "capacities to 2 mA h cm-2 for 10 µm SSEs", "areal_capacity", 2.0, "mAh/cm2", "light",
               sse_thickness_um=10.0),
-    Statement("and 3 mA h cm-2 for 20 µm SSEs", "areal_capacity", 3.0, "mAh/cm2", "light", sse_thickness_um=20.0),
-    Statement("and critical thickness of 80 µm for SSEs with an areal capacity of 7 mA h cm-2", "sse_thickness",
+    Statement("critical areal capacity, light foils, t = 20 µm",
+              "and 3 mA h cm-2 for 20 µm SSEs", "areal_capacity", 3.0, "mAh/cm2", "light", sse_thickness_um=20.0),
+    Statement("critical t at 7 mAh/cm², light foils",
+              "and critical thickness of 80 µm for SSEs with an areal capacity of 7 mA h cm-2", "sse_thickness",
               80.0, "um", "light", areal_capacity_mAh_cm2=7.0),
-    Statement("and 40 µm for SSEs with an areal capacity of 4 mA h cm-2", "sse_thickness", 40.0, "um", "light",
+    Statement("critical t at 4 mAh/cm², light foils",
+              "and 40 µm for SSEs with an areal capacity of 4 mA h cm-2", "sse_thickness", 40.0, "um", "light",
               areal_capacity_mAh_cm2=4.0),
 )
 
 
 @dataclass(frozen=True)
 class Fig17Row(Result):
+    label: str
     quote: str
     param: str
     unit: str
@@ -225,7 +236,7 @@ def reproduce_fig17(sse: str = "Li3InCl6", target_Wh_per_kg: float = 350.0, np_r
         cond[key] = st.stated * (1e-6 if st.param == "sse_thickness" else 1.0)
         kw = dict(al_thickness_m=al, cu_thickness_m=cu) if st.foils == "standard" else {}
         e = evaluate(fig17_stack(sse, foils=st.foils, reading=reading, shared_foils=shared_foils, **cond, **kw))
-        rows.append(Fig17Row(st.quote, st.param, st.unit, st.foils, st.stated, v, v / st.stated - 1.0,
+        rows.append(Fig17Row(st.label, st.quote, st.param, st.unit, st.foils, st.stated, v, v / st.stated - 1.0,
                              e.specific_energy_Wh_per_kg))
     info = {"sse_thickness": {"each": "each of the two layers (catholyte SSE + beta-Li3N), total 2t",
                               "total": "sum of the two layers (t/2 each)", "catholyte": "catholyte SSE layer only",
