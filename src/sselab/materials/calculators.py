@@ -4,8 +4,8 @@ pellet relative density, and the density lookup the cell-design module uses.
 >>> r = reagent_masses("Li2NH", ["LiNH2", "Li3N"], target_mass_kg=1e-3, weights="iupac2007")
 >>> [round(m * 1e3, 4) for m in r.masses_kg]          # grams, as weighed in the lithium-imide paper
 [0.3973, 0.6027]
->>> round(theoretical_density("NaCl", Z=4, a_m=5.640e-10) / 1000, 3)   # g/cm3
-2.165
+>>> round(theoretical_density("NaCl", Z=4, a_m=5.6402e-10) / 1000, 3)   # g/cm3
+2.163
 """
 from __future__ import annotations
 
