@@ -184,3 +184,35 @@ def test_imide_text(imide_text):
               "$0.52(2) \\text{ eV}$", "$0.44(1) \\text{ eV}$", "relative density of 76.5%", "relative density of 77%",
               "relative density to 85%", "0.3973 g LiNH_2 and 0.6027 g Li_3N", "1.2 nS cm"):
         assert s in flat, s
+
+
+SEGMENTS = [  # Table 5 headings in print order -> the synthesis string the KB uses
+    ("Czochralski method (single crystals)", "Czochralski method (single crystals)"),
+    ("Solid-state reaction\nSintering", "Solid-state reaction / Sintering"),
+    ("Mechanical milling Vacancy-rich", "Solid-state reaction / Mechanical milling"),
+    ("Mechanical milling and sintering", "Solid-state reaction / Mechanical milling and sintering"),
+    ("Phase transformation\nSintering", "Phase transformation / Sintering"),
+    ("Mechanical milling b-Li3N", "Phase transformation / Mechanical milling"),
+    ("Physical and chemical vapor deposition", "Physical and chemical vapor deposition"),
+]
+PRINTED = {"alpha-li3n-single-crystal-perp": "a-Li3N", "alpha-li3n-single-crystal-par": "a-Li3N",
+           "h-doped-alpha-li3n": "H-doped a-Li3N"}
+
+
+def test_table5_synthesis_against_text(review_text):
+    start = review_text.index("Table 5 Typical synthesis methods")
+    block = review_text[start:review_text.index("Table 6 Comparison", start)]
+    cuts = [block.index(h) for h, _ in SEGMENTS] + [len(block)]
+    assert cuts == sorted(cuts)
+    segment = {syn: block[cuts[i]:cuts[i + 1]] for i, (_, syn) in enumerate(SEGMENTS)}
+    checked = 0
+    for m in builtin_kb():
+        if m.source != "review":
+            continue
+        printed = PRINTED.get(m.id, m.name.replace("α-", "a-").replace("β-", "b-"))
+        if m.synthesis is None:
+            assert printed not in block, m.id          # rows Table 5 does not list
+            continue
+        assert printed in segment[m.synthesis], (m.id, m.synthesis)
+        checked += 1
+    assert checked == 41
