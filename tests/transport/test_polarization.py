@@ -144,6 +144,9 @@ def test_analyze_measurement_paper_like_blocking_cell():
     assert r.i_final_A == pytest.approx(i_f, rel=0.01)
     assert units.to_unit(r.sigma_e_S_per_m, "nS/cm") == pytest.approx(1.2, rel=0.01)
     assert r.sigma_e_S_per_cm == pytest.approx(r.sigma_e_S_per_m / 100)
+    # noise-only standard error: σ_noise/√n over the 361 samples of the last 30 min (5 s sampling)
+    assert r.i_final_se_A == pytest.approx(0.05e-9 / math.sqrt(361), rel=0.15)
+    assert r.sigma_e_se_S_per_m == pytest.approx(r.sigma_e_S_per_m * r.i_final_se_A / r.i_final_A)
     assert r.t_i == pytest.approx(1 - i_f / (i_f + 0.5e-6), abs=1e-4)
     assert r.fit is not None and abs(r.fit.tau_s[0] - 4.48) < 4 * r.fit.tau_se_s[0]
     d = r.to_dict()

@@ -107,8 +107,10 @@ def cv(
             ]
         for name, fit in (("stripping", res.strip_regimes), ("plating", res.plate_regimes)):
             if fit is not None:
-                summary.append((f"{name}: break at cycle", f"{fmt(fit.x_break, 3)}  (slopes {fmt(fit.slope_1 * 1e3)} → "
-                                f"{fmt(fit.slope_2 * 1e3)} mC/cycle; two regimes: {'yes' if fit.two_regimes else 'no'})"))
+                slopes = f"{fmt(fit.slope_1 * 1e3)} → {fmt(fit.slope_2 * 1e3)} mC/cycle"
+                two = "yes" if fit.two_regimes else "no"
+                summary.append((f"{name}: break at cycle",
+                                f"{fmt(fit.x_break, 3)}  (slopes {slopes}; two regimes: {two})"))
         show(table("Summary", ["quantity", "value"], summary))
         for w in list(m.warnings) + list(res.warnings):
             err_console.print(f"[yellow]warning:[/] {w}", highlight=False)

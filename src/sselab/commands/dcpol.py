@@ -1,4 +1,4 @@
-"""`sselab dcpol` — DC polarisation: electronic conductivity (eq 3), transference numbers (eqs 4–5), transient τ."""
+"""`sselab dcpol` — DC polarisation: electronic conductivity (eq 3), transference numbers (eqs 4–5), τ."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,11 +16,11 @@ def dcpol(
     area: str = typer.Option(None, "--area", "-A", help="Electrode area instead of diameter, e.g. '0.7854cm2'."),
     window: str = typer.Option("30min", "--window", help="Averaging window for If at the end (bare number: min)."),
     electrodes: str = typer.Option("blocking", "--electrodes",
-                                   help="blocking (Au|SSE|Au) or li (Li|SSE|Li, enables Bruce–Vincent with --r0/--rss)."),
+                                   help="blocking (Au|SSE|Au) or li (Li|SSE|Li; Bruce–Vincent with --r0/--rss)."),
     initial: str = typer.Option("first", "--initial",
-                                help="It: 'first' sample after the step (paper), 'peak', or 'fit' (t→0 extrapolation)."),
+                                help="It: 'first' sample after the step (paper), 'peak', or 'fit' (t→0)."),
     n_exp: str = typer.Option("auto", "--n-exp", help="Exponentials in the transient fit: auto (BIC), 1 or 2."),
-    r0: str = typer.Option(None, "--r0", help="Li|Li only: interfacial resistance before polarisation, e.g. '150 Ohm'."),
+    r0: str = typer.Option(None, "--r0", help="Li|Li only: interfacial resistance before, e.g. '150 Ohm'."),
     rss: str = typer.Option(None, "--rss", help="Li|Li only: interfacial resistance after polarisation."),
     json_out: bool = JSON_OPTION,
     out: Path = OUT_OPTION,
@@ -70,7 +70,7 @@ def dcpol(
             ("applied voltage", f"{fmt(res.voltage_V)} V"),
             ("If (mean of last window)", f"{fmt_pm(res.i_final_A, res.i_final_se_A)} A  ({fmt(res.window_s)} s)"),
             (f"It ({res.initial_method})", f"{fmt(res.i_initial_A)} A"),
-            ("σe", f"{fmt(units.to_unit(res.sigma_e_S_per_m, 'nS/cm'))} nS/cm"
+            ("σe", f"{fmt_pm(units.to_unit(res.sigma_e_S_per_m, 'nS/cm'), _nS(res.sigma_e_se_S_per_m))} nS/cm"
              if res.sigma_e_S_per_m is not None else "— (give --thickness and --diameter/--area)"),
             ("te", fmt(res.t_e)),
             ("ti", fmt(res.t_i, 5)),
@@ -86,6 +86,12 @@ def dcpol(
             err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
         for p in written:
             err_console.print(f"wrote {p}", highlight=False)
+
+
+def _nS(value):
+    from .. import units
+
+    return None if value is None else units.to_unit(value, "nS/cm")
 
 
 def register(app: typer.Typer) -> None:

@@ -15,9 +15,9 @@ transient that is the first sample after the step), or given as ``t_step_s``.  A
 ``initial="fit"`` extrapolates the exponential fit to the step time (t → 0), which does not depend on the
 sampling interval; ``initial="peak"`` is the largest |I| anywhere ahead of the averaging window.
 
-The transient is fitted with ``I(t) = I∞ + Σₖ aₖ exp(−(t − t_step)/τₖ)`` (k = 1 or 2); with ``n_exp="auto"``
-the model with the lower Bayesian information criterion ``BIC = n ln(RSS/n) + p ln n`` wins.  Standard errors
-come from the Jacobian at the optimum, scaled by the residual variance.
+The transient is fitted with ``I(t) = I∞ + Σₖ aₖ exp(−(t − t_step)/τₖ)`` (k = 1 or 2); with
+``n_exp="auto"`` the model with the lower Bayesian information criterion ``BIC = n ln(RSS/n) + p ln n`` wins.
+Standard errors come from the Jacobian at the optimum, scaled by the residual variance.
 
 Everything is SI inside (A, V, m, s, S/m); ``sigma_e_S_per_cm`` is offered for reports.
 """
@@ -301,6 +301,7 @@ class PolarizationResult(Result):
     initial_method: str
     t_step_s: float
     sigma_e_S_per_m: float | None
+    sigma_e_se_S_per_m: float | None
     t_e: float
     t_i: float
     electrodes: str
@@ -317,6 +318,7 @@ class PolarizationResult(Result):
     def to_dict(self) -> dict:
         d = super().to_dict()
         d["sigma_e_S_per_cm"] = self.sigma_e_S_per_cm
+        d["sigma_e_se_S_per_cm"] = None if self.sigma_e_se_S_per_m is None else self.sigma_e_se_S_per_m / 100.0
         d.pop("time_s", None)
         d.pop("current_A", None)
         return d
@@ -427,9 +429,11 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
     if abs(i_f) > abs(i_t):
         warnings.append("final current exceeds the initial current: not a decaying transient")
     te, ti = transference_numbers(i_f, i_t)
-    sigma = None
+    sigma = sigma_se = None
     if thickness_m is not None and area_m2 is not None:
         sigma = electronic_conductivity(i_f, voltage_V, thickness_m, area_m2)
+        # noise-only standard error of If propagated (geometry and voltage taken as exact)
+        sigma_se = sigma * i_f_se / abs(i_f) if (i_f != 0 and math.isfinite(i_f_se)) else None
     bv = None
     if r0_ohm is not None and rss_ohm is not None:
         bv = bruce_vincent(voltage_V, i_t, i_f, r0_ohm, rss_ohm)
@@ -438,7 +442,8 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
     return PolarizationResult(
         voltage_V=float(voltage_V), thickness_m=thickness_m, area_m2=area_m2, window_s=float(window_s),
         i_final_A=i_f, i_final_se_A=i_f_se, i_initial_A=float(i_t), initial_method=initial, t_step_s=t_step,
-        sigma_e_S_per_m=sigma, t_e=te, t_i=ti, electrodes=electrodes, fit=tf, bruce_vincent=bv,
+        sigma_e_S_per_m=sigma, sigma_e_se_S_per_m=sigma_se, t_e=te, t_i=ti, electrodes=electrodes, fit=tf,
+        bruce_vincent=bv,
         warnings=tuple(warnings), time_s=t, current_A=i,
     )
 
