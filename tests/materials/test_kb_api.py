@@ -151,3 +151,10 @@ def test_material_to_dict_and_field_roundtrip():
         assert again.sigma_T_K == pytest.approx(m.sigma_T_K) if m.sigma_T_K else True
         assert again.flags == m.flags and again.window_exp_V == m.window_exp_V
         assert again.ccd_A_per_m2 == m.ccd_A_per_m2
+
+
+def test_family_names_are_forgiving():
+    kb = builtin_kb()
+    assert len(kb.filter(family="LiPON")) == len(kb.filter(family="lipon")) == 7
+    assert len(kb.filter(family="nitride halides")) == 11
+    assert len(kb.filter(family=["imide", "Nitridophosphates"])) == 9

@@ -80,8 +80,18 @@ def list_cmd(
         show(table(f"{len(rows)} entries, σ at {T_K - 273.15:.4g} °C (σT Arrhenius)",
                    ["#", "name", "family", "σ(T) S/cm", "reported", "Ea eV", "flags"],
                    [[str(r["rank"] or ""), r["name"], r["family"], fmt(r["sigma_S_per_cm_at_T"], 3),
-                     f"{fmt(r['sigma_reported_S_per_cm'], 3)} @ {fmt(r['sigma_reported_T_C'], 4)} °C",
+                     f"{fmt(r['sigma_reported_S_per_cm'], 3)} @ {_T_label(r['sigma_reported_T_C'])}",
                      fmt(r["Ea_eV"], 3), ",".join(_short(f) for f in r["flags"])] for r in rows]))
+
+
+def _T_label(T_C) -> str:
+    """'25 °C', or '300 K' when the paper gave kelvin (a whole number of K)."""
+    if T_C is None:
+        return "—"
+    T_K = T_C + 273.15
+    if abs(T_K - round(T_K)) < 1e-6 and abs(T_C - round(T_C)) > 1e-6:
+        return f"{round(T_K)} K"
+    return f"{T_C:g} °C"
 
 
 def _short(flag: str) -> str:
@@ -118,7 +128,7 @@ def show_cmd(
             rows = [["formula", m.formula or "—"], ["family", m.family_label],
                     ["structure", f"{m.structure or '—'}" + (f" ({m.space_group})" if m.space_group else "")],
                     ["σ reported", "—" if m.sigma_S_per_m is None else
-                     f"{m.sigma_S_per_m / 100:.3g} S/cm at {m.sigma_T_K - 273.15:.4g} °C"],
+                     f"{m.sigma_S_per_m / 100:.3g} S/cm at {_T_label(m.sigma_T_K - 273.15)}"],
                     [f"σ at {T_K - 273.15:.4g} °C", fmt(_sigma_cell(m, T_K), 3) + " S/cm"],
                     ["Ea", "—" if m.Ea_eV is None else f"{m.Ea_eV:g} eV" + (
                         f" ± {m.Ea_err_eV:g}" if m.Ea_err_eV else "") + (

@@ -134,7 +134,9 @@ def compare(user_points=None, Ea_eV: float | None = None, sigma_25C=None, name: 
         s25 = _sigma_si(sigma_25C)
     T_K = units.parse(T_K, "temperature", default_unit="K") if isinstance(T_K, str) else float(T_K)
     s_user = float(arrhenius_sigma(s25, T_ROOM_K, Ea_eV, T_K))
-    pool = [m for m in kb if families is None or m.family in families]
+    fams = None if not families else {kb._family_slug(f) for f in
+                                      ([families] if isinstance(families, str) else families)}
+    pool = [m for m in kb if fams is None or m.family in fams]
     ranked = kb.rank(T_K, pool)
     left_out = tuple(m.name for m in pool if m.sigma_S_per_m is not None and m not in {r[0] for r in ranked})
     rows = [{"name": m.name, "id": m.id, "family": m.family, "sigma_S_per_m": s, "Ea_eV": m.Ea_eV,

@@ -534,11 +534,7 @@ class KnowledgeBase:
         """Entries of the given family/families with σ(T_K) ≥ ``min_sigma_S_per_m`` (σT Arrhenius)."""
         fams = None
         if family:
-            fams = {family} if isinstance(family, str) else set(family)
-            known = set(self.families) | set(FAMILIES)
-            bad = {f for f in fams if f not in known}
-            if bad:
-                raise MaterialNotFoundError(f"unknown family {sorted(bad)}; known: {', '.join(self.families)}")
+            fams = {self._family_slug(f) for f in ([family] if isinstance(family, str) else family)}
         out = []
         for m in self._entries:
             if fams and m.family not in fams:
@@ -553,6 +549,17 @@ class KnowledgeBase:
                     continue
             out.append(m)
         return out
+
+    def _family_slug(self, name: str) -> str:
+        """Family slug from a slug or label, case-insensitive (``"LiPON"``, ``"nitride halides"`` …)."""
+        known = list(dict.fromkeys(list(self.families) + list(FAMILIES)))
+        key = name_key(name)
+        for slug in known:
+            label = FAMILIES.get(slug, slug)
+            if key in (name_key(slug), name_key(label), name_key(label.split(" (")[0]),
+                       name_key(label.split(" &")[0])) or key + "s" == name_key(slug):
+                return slug
+        raise MaterialNotFoundError(f"unknown family {name!r}; known: {', '.join(self.families)}")
 
     def rank(self, T_K: float = T_ROOM_K, entries: Iterable[Material] | None = None) -> list[tuple[Material, float]]:
         """(entry, σ(T_K) in S/m), highest first; entries whose σ cannot be evaluated at T_K are left out."""
