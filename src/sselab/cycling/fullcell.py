@@ -88,12 +88,13 @@ def analyze_full_cell(record, *, active_mass_kg: float, area_m2: float | None = 
         raise AnalysisError("active mass must be positive (give --active-mass, e.g. '3 mg')")
     if not 0 < threshold < 1:
         raise AnalysisError(f"retention threshold must be between 0 and 1, not {threshold}")
-    t, v, cur, name = as_arrays(record)
+    notes: list[str] = []
+    t, v, cur, name = as_arrays(record, notes=notes)
     seg = segmentation if segmentation is not None else segment(t, v, cur, **{"split_steps": False, **segment_kw})
     on = np.flatnonzero(seg.kind != 0)
     if len(on) == 0:
         raise AnalysisError(f"{name}: no half cycle with current — not a galvanostatic record")
-    warnings = list(seg.warnings)
+    warnings = notes + list(seg.warnings)
     kind = seg.kind[on].astype(int) * (1 if charge_sign >= 0 else -1)
     # merge consecutive same-direction segments into one half cycle
     hid = np.concatenate(([0], np.cumsum(kind[1:] != kind[:-1])))

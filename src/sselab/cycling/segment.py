@@ -33,13 +33,17 @@ __all__ = ["Segmentation", "segment", "as_arrays", "decimate_minmax"]
 # input normalisation
 # -------------------------------------------------------------------------------------------------------------
 
-def as_arrays(record, potential=None, current=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+def as_arrays(record, potential=None, current=None, notes: list | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     """``(time_s, potential_V, current_A, name)`` from a Measurement, DataFrame, mapping or three arrays.
 
     ``record`` may be a :class:`sselab.io.Measurement`, a DataFrame / mapping with canonical columns, a tuple
-    ``(t, V, I)``, or the time array with ``potential`` and ``current`` given separately.
+    ``(t, V, I)``, or the time array with ``potential`` and ``current`` given separately.  Rows of a table that
+    carry an impedance frequency (``freq_Hz`` > 0, e.g. PEIS inside a Modulo Bat sequence) are not galvanostatic:
+    their current is set to 0 so they count as rests, and a note is appended to ``notes``.
     """
     name = "<memory>"
+    eis = None
     if potential is not None or current is not None:
         if potential is None or current is None:
             raise AnalysisError("give time, potential and current arrays together")
@@ -55,11 +59,18 @@ def as_arrays(record, potential=None, current=None) -> tuple[np.ndarray, np.ndar
             raise AnalysisError(f"{name}: cycling analysis needs columns {', '.join(missing)} "
                                 f"(has: {', '.join(map(str, cols))})")
         t, v, i = data["time_s"], data["potential_V"], data["current_A"]
+        if "freq_Hz" in cols:
+            f = np.asarray(data["freq_Hz"], dtype=float)
+            eis = np.isfinite(f) & (f > 0)
     t = np.asarray(t, dtype=float)
     v = np.asarray(v, dtype=float)
     i = np.asarray(i, dtype=float)
     if not (t.ndim == v.ndim == i.ndim == 1 and len(t) == len(v) == len(i)):
         raise AnalysisError(f"{name}: time, potential and current must be 1-D arrays of equal length")
+    if eis is not None and eis.any():
+        i = np.where(eis, 0.0, i)
+        if notes is not None:
+            notes.append(f"{int(eis.sum())} impedance row(s) (freq_Hz > 0) were treated as rests")
     return t, v, i, name
 
 
@@ -227,8 +238,8 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
     sign in one segment (a *half cycle*) even where the current level changes within it.  Segments shorter than ``min_points``
     rows between two neighbours of the same kind and level are glitches and merged away.
     """
-    t, v, cur, name = as_arrays(time_s, potential_V, current_A)
     warnings: list[str] = []
+    t, v, cur, name = as_arrays(time_s, potential_V, current_A, notes=warnings)
     good = np.isfinite(t) & np.isfinite(v) & np.isfinite(cur)
     if not good.all():
         nbad = int((~good).sum())

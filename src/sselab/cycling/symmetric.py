@@ -215,7 +215,8 @@ def analyze_symmetric(record, *, area_m2: float, ocv_V: float = 0.0, window: int
         raise AnalysisError("electrode area must be positive (give --area or --diameter)")
     if ccd_on not in ("any", "hard"):
         raise AnalysisError(f"ccd_on must be 'any' or 'hard', not {ccd_on!r}")
-    t, v, cur, name = as_arrays(record)
+    notes: list[str] = []
+    t, v, cur, name = as_arrays(record, notes=notes)
     if segmentation is None:
         segmentation = segment(t, v, cur, ocv_V=ocv_V, **{"split_steps": False, **segment_kw})
     seg = segmentation
@@ -407,7 +408,7 @@ def analyze_symmetric(record, *, area_m2: float, ocv_V: float = 0.0, window: int
     tt, vv = decimate_minmax(t - t0, v, trace_points) if len(t) == seg.n_rows else decimate_minmax(
         np.arange(len(v), dtype=float), v, trace_points)
     zoom = _zoom_windows(t - t0, v, seg, on, stp, steps)
-    warnings = list(seg.warnings)
+    warnings = notes + list(seg.warnings)
     if len(on) and seg.duration_s[on[-1]] < 0.5 * np.median(dur):
         warnings.append("the last half cycle is shorter than half the typical one (record ends mid half cycle)")
     return SymmetricResult(
