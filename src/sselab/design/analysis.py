@@ -179,12 +179,11 @@ def parse_target(target) -> tuple[str, float]:
     are Wh/kg."""
     if isinstance(target, (int, float)) and not isinstance(target, bool):
         return _METRICS["specific_energy"], float(target)
-    q = units.parse_quantity(target)
-    dim = q.dimension
-    if dim == "specific_energy":
-        return _METRICS[dim], q.to("Wh/kg")
-    if dim == "energy_density":
-        return _METRICS[dim], q.to("Wh/L")
+    q = units.parse_quantity(target, default_unit="Wh/kg")
+    if q.dim == units.DIMENSIONS["specific_energy"]:
+        return _METRICS["specific_energy"], q.to("Wh/kg")
+    if q.dim == units.DIMENSIONS["energy_density"]:  # same dimension vector as pressure
+        return _METRICS["energy_density"], q.to("Wh/L")
     raise units.UnitError(f"target {target!r} must be an energy per mass (Wh/kg) or per volume (Wh/L)")
 
 
