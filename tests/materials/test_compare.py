@@ -65,6 +65,7 @@ def test_compare_accepts_transport_fit_and_rejects_bad_points():
     assert own.Ea_eV == pytest.approx(other.Ea_eV, rel=1e-9)
     assert own.Ea_err_eV == pytest.approx(other.Ea_err_eV, rel=1e-6)
     assert own.sigma_25C_S_per_m == pytest.approx(other.sigma_25C_S_per_m, rel=1e-9)
+    assert compare(fit=fit_arrhenius(T, s, convention="sigma")).Ea_eV == pytest.approx(own.Ea_eV, rel=1e-9)
     with pytest.raises(AnalysisError):
         compare(user_points=([300, 300], [1e-3, 2e-3]))
     with pytest.raises(AnalysisError):

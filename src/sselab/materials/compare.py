@@ -109,7 +109,8 @@ def compare(user_points=None, Ea_eV: float | None = None, sigma_25C=None, name: 
     """Rank a user's material among the knowledge base at ``T_K`` (default 25 °C).
 
     Give either ``user_points`` = ``(T_K array, sigma_S_per_m array)`` (ordinary least squares of ln σT on 1/T),
-    or an ``ArrheniusFit`` from :func:`sselab.transport.arrhenius.fit_arrhenius` (σT convention) as ``fit``, or
+    or an ``ArrheniusFit`` from :func:`sselab.transport.arrhenius.fit_arrhenius` as ``fit`` (a ``"sigma"``-convention
+    fit is refitted in the σT form), or
     ``Ea_eV`` together with ``sigma_25C`` (S/m, or text such as "0.77 mS/cm").  Entries without Ea are ranked
     only when their σ was reported at ``T_K``; others are listed in ``left_out``.
     """
@@ -117,11 +118,12 @@ def compare(user_points=None, Ea_eV: float | None = None, sigma_25C=None, name: 
     Ea_err = None
     uT = us = None
     if fit is not None:
-        if getattr(fit, "convention", "sigmaT") != "sigmaT":
-            raise AnalysisError("compare needs an Arrhenius fit in the sigmaT convention")
-        Ea_eV, Ea_err = float(fit.Ea_eV), fit.Ea_err_eV
-        s25 = float(fit.sigma_25C_S_per_m)
         uT, us = np.asarray(fit.T_K, dtype=float), np.asarray(fit.sigma_S_per_m, dtype=float)
+        if getattr(fit, "convention", "sigmaT") == "sigmaT":
+            Ea_eV, Ea_err = float(fit.Ea_eV), fit.Ea_err_eV
+            s25 = float(fit.sigma_25C_S_per_m)
+        else:  # a ln σ fit: refit its points in the σT form the knowledge base uses
+            Ea_eV, Ea_err, s25 = _fit_sigmaT(*_as_points((uT, us)))
     elif user_points is not None:
         uT, us = _as_points(user_points)
         Ea_eV, Ea_err, s25 = _fit_sigmaT(uT, us)
