@@ -227,3 +227,25 @@ def test_cli_info_reports_good_files_then_fails_on_bad(tmp_path):
     assert "good_30C.mpt" in res.output
     err_lines = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
     assert len(err_lines) == 1 and "bad.mpt" in err_lines[0]
+
+
+@pytest.mark.parametrize("rel", [
+    "Sheyigold+EISFitpython/EIS_Data/Example-2/Example2a.txt",
+    "ECSHackWeek+impedance.py/data/exampleDataZPlot.z",
+    "ECSHackWeek+impedance.py/data/exampleDataGamry.DTA",
+    "dgbowl+yadg/tests/test_x_eclab/mb.issue_95.de.mpt",
+])
+def test_files_cut_inside_a_number_never_give_wrong_numbers(tmp_path, rel):
+    src = shared_path("data", "instruments", *rel.split("/"))
+    full = read(src)
+    raw = src.read_bytes().rstrip(b"\r\n")
+    cols = [c for c in ("time_s", "potential_V", "current_A", "freq_Hz", "z_real_ohm", "z_imag_ohm") if c in full.data]
+    # cut 3 characters into the last number of the file, then inside the last-but-one line
+    last_nl = raw.rfind(b"\n")
+    for cut in (len(raw) - 3, last_nl - 4):
+        p = _write(tmp_path, src.name, raw[:cut])
+        m = read(p)
+        assert len(m) < len(full)
+        assert any(k in w for w in m.warnings for k in ("truncated", "cannot be checked", "malformed", "non-numeric")), m.warnings
+        for c in cols:
+            np.testing.assert_array_equal(m.data[c].to_numpy(float), full.data[c].to_numpy(float)[: len(m)])

@@ -101,13 +101,66 @@ def to_int_column(s: pd.Series) -> pd.Series:
     return v.round().astype(np.int64)
 
 
-def imag_sign_looks_flipped(z_imag: np.ndarray) -> bool:
-    """True when an impedance imaginary part is mostly positive — i.e. stored as −Z″ (a capacitive arc has Z″ < 0)."""
+def last_row_state(rows: list[list[str]], file_ends_with_newline: bool, n_columns: int | None = None) -> str:
+    """``'complete'``, ``'partial'`` or ``'unknown'`` for the last row of a table at the very end of a file.
+
+    A last line followed by a line break is complete.  Without one the file may have been cut inside it: the row is
+    *partial* when it has fewer fields than the rows before (or than ``n_columns``), lacks an exponent where every
+    earlier value of that column has one, or is shorter than the shortest earlier value; it is *complete* when each
+    field matches a fixed-width column; otherwise *unknown* (free-format numbers cannot be checked)."""
+    if file_ends_with_newline or not rows:
+        return "complete"
+    last = rows[-1]
+    if n_columns is not None and len(last) < n_columns:
+        return "partial"
+    prev = rows[-51:-1]
+    if not prev:
+        return "unknown"
+    if len(prev[-1]) != len(last):
+        return "partial"
+    state = "complete"
+    for k, tok in enumerate(last):
+        col = [r[k].strip().lstrip("+-") for r in prev if len(r) > k]
+        t = tok.strip().lstrip("+-")
+        if not col:
+            continue
+        if all("e" in c.lower() for c in col) and "e" not in t.lower():
+            return "partial"
+        lens = [len(c) for c in col]
+        if len(t) < min(lens):
+            return "partial"
+        if len(t) < max(lens):
+            state = "unknown"
+    return state
+
+
+def last_row_partial(rows: list[list[str]], file_ends_with_newline: bool) -> bool:
+    return last_row_state(rows, file_ends_with_newline) == "partial"
+
+
+UNCHECKED_LAST_ROW = ("file ends without a line break and the last row's numbers cannot be checked for completeness "
+                      "(free-format): kept — verify it")
+
+
+def imag_sign_looks_flipped(z_imag, freq=None) -> bool:
+    """True when an impedance imaginary part was evidently stored as −Z″ (a capacitive arc has Z″ < 0).
+
+    Demands strong evidence: at least 10 points over at least two decades, ≥ 60 % of all and ≥ 80 % of the
+    low-frequency half positive (inductive artefacts live at high frequency; capacitive behaviour at low)."""
     zi = np.asarray(z_imag, float)
-    zi = zi[np.isfinite(zi) & (zi != 0)]
-    if len(zi) < 3:
+    f = np.ones_like(zi) if freq is None else np.asarray(freq, float)
+    ok = np.isfinite(zi) & (zi != 0) & np.isfinite(f) & (f > 0)
+    zi, f = zi[ok], f[ok]
+    if len(zi) < 10:
         return False
-    return bool(np.mean(zi > 0) > 0.7)
+    if freq is not None:
+        lf = np.log10(f)
+        if np.ptp(lf) < 2.0:
+            return False
+        low = zi[lf <= np.median(lf)]
+    else:
+        low = zi
+    return bool(np.mean(zi > 0) >= 0.6 and np.mean(low > 0) >= 0.8)
 
 
 def finish(meas: Measurement) -> Measurement:

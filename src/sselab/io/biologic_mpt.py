@@ -51,13 +51,15 @@ def _shape(tok: str) -> tuple[bool, bool]:
     return ("E" in t, "." in t or "," in t)
 
 
-def _last_line_partial(body: bytes, decimal: str) -> bool:
+def _last_line_partial(body: bytes, n_names: int) -> bool:
     """A last line without line break is complete when its fields have the shape of the line before
     (same count, exponents and decimals where the previous line has them) — EC-Lab writes fixed formats."""
     lines = body[-65536:].rstrip(b"\r\n").rsplit(b"\n", 2)
     if len(lines) < 2:
         toks = lines[-1].decode("latin-1").rstrip("\r").split("\t")
-        return not all(t.strip() for t in toks)
+        while toks and not toks[-1].strip():
+            toks.pop()
+        return len(toks) < n_names or not all(t.strip() for t in toks)
     prev = lines[-2].decode("latin-1").rstrip("\r").split("\t")
     last = lines[-1].decode("latin-1").rstrip("\r").split("\t")
     while prev and not prev[-1].strip():
@@ -124,7 +126,7 @@ def read_mpt(path, **_) -> Measurement:
     if n_fields > len(names):
         all_names += [f"_pad{i}" for i in range(n_fields - len(names))]
     # -- truncated last line -------------------------------------------------------------------------------------
-    truncated = not raw.endswith(b"\n") and _last_line_partial(body, decimal)
+    truncated = not raw.endswith(b"\n") and _last_line_partial(body, len(names))
     # -- the fast part ---------------------------------------------------------------------------------------
     try:
         with warnings.catch_warnings():

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingColumnsError
-from ._common import has_decimal_comma, read_text, reader_error
+from ._common import UNCHECKED_LAST_ROW, has_decimal_comma, last_row_state, read_text, reader_error
 from .base import Measurement
 
 TECHNIQUES = {
@@ -77,6 +77,13 @@ def read_dta(path, **_) -> Measurement:
                 while j < n and lines[j][:1] in ("\t", " ") and lines[j].strip():
                     rows.append(lines[j].split())
                     j += 1
+                at_end = not any(x.strip() for x in lines[j:])
+                state = last_row_state(rows, text.endswith("\n"), len(cols)) if at_end and rows else "complete"
+                if state == "partial":
+                    rows = rows[:-1]
+                    warn.append(f"{name}: file ends inside the last data line (truncated?): that row dropped")
+                elif state == "unknown":
+                    warn.append(UNCHECKED_LAST_ROW)
                 tables.append((name, declared, [c.strip() for c in cols], [u.strip() for u in units], rows))
                 i = j
                 continue

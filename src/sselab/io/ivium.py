@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError
-from ._common import decode, imag_sign_looks_flipped, reader_error
+from ._common import UNCHECKED_LAST_ROW, decode, imag_sign_looks_flipped, last_row_state, reader_error
 from .base import Measurement
 
 _TECH = {"impedance": "EIS", "cyclicvoltammetry": "CV", "linearsweep": "LSV", "chronoamperometry": "CA",
@@ -57,6 +57,14 @@ def read_idf(path, **_) -> Measurement:
             rows.append([float(t) for t in toks])
         except ValueError:
             break
+    body = [ln.split() for ln in lines[i + 3:i + 3 + len(rows)]]
+    if rows and not any(x.strip() for x in lines[i + 3 + len(rows):]):
+        state = last_row_state(body, text.endswith("\n"), ncol)
+        if state == "partial":
+            rows = rows[:-1]
+            warn.append("file ends inside the last data line (truncated?): that row dropped")
+        elif state == "unknown":
+            warn.append(UNCHECKED_LAST_ROW)
     if not rows:
         raise EmptyFileError(path, "primary_data holds no rows")
     if len(rows) < npts:
@@ -66,7 +74,7 @@ def read_idf(path, **_) -> Measurement:
     technique = _TECH.get(re.sub(r"[^a-z]", "", method.lower()), "unknown")
     if technique == "EIS" and ncol >= 3:
         data = pd.DataFrame({"freq_Hz": arr[:, 2], "z_real_ohm": arr[:, 0], "z_imag_ohm": arr[:, 1]})
-        if imag_sign_looks_flipped(data["z_imag_ohm"].to_numpy()):
+        if imag_sign_looks_flipped(data["z_imag_ohm"].to_numpy(), data["freq_Hz"].to_numpy()):
             warn.append("Z'' mostly positive — kept as written (Ivium stores the mathematical sign)")
         times = [float(meta[f"timing.time[{k + 1}]"]) for k in range(len(data)) if f"timing.time[{k + 1}]" in meta]
         if len(times) == len(data):

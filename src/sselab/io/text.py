@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingColumnsError
-from ._common import decode, is_number, read_text, unit_factor
+from ._common import UNCHECKED_LAST_ROW, decode, imag_sign_looks_flipped, is_number, last_row_state, read_text, unit_factor
 from .base import Measurement
 from .temperature import temperature_from_name
 
@@ -158,6 +158,15 @@ def read_text_table(path, **_) -> Measurement:
     if trailing_bad:
         warn.append(f"{trailing_bad} non-numeric line(s) after the data table ignored")
     rows = [_split(ln, delim) for ln in lines[a:b + 1] if ln.strip()]
+    at_end = not any(ln.strip() for ln in lines[b + 1:])
+    state = last_row_state(rows, text.endswith("\n"), width if len(rows) == 1 else None) if at_end else "complete"
+    if state == "partial":
+        rows = rows[:-1]
+        warn.append("file ends inside the last data line (truncated?): that row dropped")
+        if not rows:
+            raise EmptyFileError(path, "no complete data row (file truncated)")
+    elif state == "unknown":
+        warn.append(UNCHECKED_LAST_ROW)
     if decimal == ",":
         rows = [[t.replace(",", ".") for t in r] for r in rows]
         warn.append("decimal comma detected and converted")
@@ -249,8 +258,7 @@ def read_text_table(path, **_) -> Measurement:
             warn.append("Z', Z'' computed from |Z| and phase")
         out["z_imag_ohm"] = zi
         if not explicit:
-            z = zi[np.isfinite(zi) & (zi != 0)]
-            if len(z) >= 3 and np.mean(z > 0) > 0.7:
+            if imag_sign_looks_flipped(zi, out["freq_Hz"]):
                 out["z_imag_ohm"] = -zi
                 warn.append("imaginary part mostly positive (stored as -Z''): negated so a capacitive arc has Z'' < 0")
         technique = "EIS"

@@ -90,7 +90,7 @@ def read_par(path, **_) -> Measurement:
         if not keep.all():
             warn.append(f"{int((~keep).sum())} non-impedance row(s) (frequency 0) dropped")
             data = data.loc[keep].reset_index(drop=True)
-        if imag_sign_looks_flipped(data["z_imag_ohm"].to_numpy()):
+        if imag_sign_looks_flipped(data["z_imag_ohm"].to_numpy(), data["freq_Hz"].to_numpy()):
             data["z_imag_ohm"] = -data["z_imag_ohm"]
             warn.append("Z Imag was mostly positive (stored as -Z''): negated to the mathematical sign")
     return Measurement(data=data, source=path, format="versastudio-par", technique=technique,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError
-from ._common import has_decimal_comma, imag_sign_looks_flipped, is_number, read_text, reader_error
+from ._common import UNCHECKED_LAST_ROW, has_decimal_comma, imag_sign_looks_flipped, is_number, last_row_state, read_text, reader_error
 from .base import Measurement
 
 _MAGIC = (b"ZPLOT2 ASCII", b"ZPLOTW DATA FILE", b"Z60W DATA FILE", b"\"ZPLOTW DATA FILE", b"\"Z60W DATA FILE")
@@ -60,19 +60,21 @@ def read_z(path, **_) -> Measurement:
         raise EmptyFileError(path, "no data rows after the header")
     toks0 = _split(body[0])
     decimal = "," if ("\t" in body[0] and has_decimal_comma(toks0)) else "."
+    toks_all = [_split(ln) for ln in body]
+    if decimal == ",":
+        toks_all = [[t.replace(",", ".") for t in toks] for toks in toks_all]
+    state = last_row_state(toks_all, text.endswith("\n"), len(colnames) if colnames else None)
+    if state == "partial":
+        toks_all = toks_all[:-1]
+        warn.append("file ends inside the last data line (truncated?): that row dropped")
+    elif state == "unknown":
+        warn.append(UNCHECKED_LAST_ROW)
+    counts = [len(t) for t in toks_all if t]
+    width = max(set(counts), key=counts.count) if counts else 0
     rows = []
     bad = 0
-    width = None
-    for ln in body:
-        toks = _split(ln)
-        if decimal == ",":
-            toks = [t.replace(",", ".") for t in toks]
-        if not toks or not all(is_number(t) for t in toks):
-            bad += 1
-            continue
-        if width is None:
-            width = len(toks)
-        if len(toks) != width:
+    for toks in toks_all:
+        if not toks or len(toks) != width or not all(is_number(t) for t in toks):
             bad += 1
             continue
         rows.append([float(t) for t in toks])
@@ -101,7 +103,7 @@ def read_z(path, **_) -> Measurement:
         data.insert(0, "time_s", raw[ct].to_numpy(float))
     rest = raw[[c for c in raw.columns if c not in (cf, cr, ci, ct)]]
     data = pd.concat([data, rest], axis=1)
-    if imag_sign_looks_flipped(data["z_imag_ohm"].to_numpy()):
+    if imag_sign_looks_flipped(data["z_imag_ohm"].to_numpy(), data["freq_Hz"].to_numpy()):
         warn.append("Z'' is mostly positive (inductive or stored as -Z''?) — kept as written (ZView stores the mathematical sign)")
     version = None
     for k, v in meta.items():
