@@ -233,6 +233,7 @@ def test_real_eclab_ca_mpt_and_mpr_agree():
     assert a.i_final_A == pytest.approx(b.i_final_A, rel=1e-6)
     assert a.sigma_e_S_per_m == pytest.approx(b.sigma_e_S_per_m, rel=1e-6)
     assert a.fit is not None and all(tau > 0 and math.isfinite(se) for tau, se in zip(a.fit.tau_s, a.fit.tau_se_s))
+    assert any("poorly resolved" in w for w in a.warnings)     # 60 s sampling cannot resolve τ ≈ 9 s
     # the window mean equals a direct mean over the last 1800 s of the file
     t, i = a.time_s, a.current_A
     assert a.i_final_A == pytest.approx(i[t >= t[-1] - 1800].mean(), rel=1e-12)

@@ -16,7 +16,7 @@ def dcpol(
     area: str = typer.Option(None, "--area", "-A", help="Electrode area instead of diameter, e.g. '0.7854cm2'."),
     window: str = typer.Option("30min", "--window", help="Averaging window for If at the end (bare number: min)."),
     electrodes: str = typer.Option("blocking", "--electrodes",
-                                   help="blocking (Au|SSE|Au) or li (Li|SSE|Li; Bruce–Vincent with --r0/--rss)."),
+                                   help="blocking (Au|SSE|Au), li (Li|SSE|Li; Bruce–Vincent: --r0, --rss), li|steel."),
     initial: str = typer.Option("first", "--initial",
                                 help="It: 'first' sample after the step (paper), 'peak', or 'fit' (t→0)."),
     n_exp: str = typer.Option("auto", "--n-exp", help="Exponentials in the transient fit: auto (BIC), 1 or 2."),
@@ -40,8 +40,10 @@ def dcpol(
             el = "blocking"
         elif el in ("li", "li|li", "symmetric", "lithium"):
             el = "li"
+        elif el in ("li|steel", "li|ss", "li|au", "li-blocking", "steel|li"):
+            el = "li-blocking"          # Li|SSE|steel (paper, before/after CV): eqs 3–5 apply unchanged
         else:
-            raise UnitError(f"--electrodes {electrodes!r}: expected 'blocking' or 'li'")
+            raise UnitError(f"--electrodes {electrodes!r}: expected 'blocking', 'li' or 'li|steel'")
         if initial not in ("first", "peak", "fit"):
             raise UnitError(f"--initial {initial!r}: expected first, peak or fit")
         if n_exp not in ("auto", "1", "2"):

@@ -421,6 +421,12 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
             if initial == "fit":
                 raise FitError(f"{where}{exc}") from None
             warnings.append(f"no transient fit: {exc}")
+    if tf is not None:
+        after = t[t >= t_step]
+        dt0 = float(after[1] - after[0]) if after.size > 1 else float("inf")
+        if min(tf.tau_s) < 3 * dt0:
+            warnings.append(f"fastest τ ({min(tf.tau_s):.3g} s) is shorter than 3 sampling intervals after the step "
+                            f"({dt0:.3g} s): it is poorly resolved, whatever its standard error says")
     i_t = initial_current(t, i, initial, window_s=window_s, t_step_s=t_step, fit=tf)
     if i_t == 0:
         raise AnalysisError(f"{where}DC polarisation: the initial current is zero")
