@@ -16,7 +16,7 @@ def dcpol(
     area: str = typer.Option(None, "--area", "-A", help="Electrode area instead of diameter, e.g. '0.7854cm2'."),
     window: str = typer.Option("30min", "--window", help="Averaging window for If at the end (bare number: min)."),
     electrodes: str = typer.Option("blocking", "--electrodes",
-                                   help="blocking (Au|SSE|Au), li (Li|SSE|Li; Bruce–Vincent: --r0, --rss), li|steel."),
+                                   help="blocking (Au|Au), li (Li|SSE|Li; Bruce–Vincent: --r0, --rss), li|steel."),
     initial: str = typer.Option("first", "--initial",
                                 help="It: 'first' sample after the step (paper), 'peak', or 'fit' (t→0)."),
     n_exp: str = typer.Option("auto", "--n-exp", help="Exponentials in the transient fit: auto (BIC), 1 or 2."),
