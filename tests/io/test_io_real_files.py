@@ -191,3 +191,17 @@ def test_novocontrol_title_temperature_and_values():
     b = read(d / "Example2b.txt")
     f, z = b.impedance()
     assert len(f) == 50 and f[0] == pytest.approx(1e6) and np.all(z.imag < 0)
+
+
+def test_labelled_cycler_tables():
+    d = shared_path("data", "instruments")
+    bdf = read(d / "jepegit+cellpy/testdata/data/batmo_bdf.csv")  # "Test Time / h", "Current / A", "Voltage / V"
+    assert bdf.format == "cycler-csv" and bdf.technique == "CYCLING"
+    assert bdf.column("time_s")[0] == pytest.approx(0.138888888888889 * 3600)
+    assert bdf.column("potential_V")[0] == pytest.approx(3.31121478737747)
+    assert bdf.column("current_A")[0] == pytest.approx(0.00605515800906498)
+    assert set(np.unique(bdf.data["cycle"])) >= {1}
+    arbin = read(d / "ImperialCollegeLondon+PyProBE/tests/sample_data/arbin/sample_data_arbin.csv")
+    assert arbin.column("time_s")[0] == pytest.approx(30.0005) and arbin.column("potential_V")[0] == pytest.approx(3.534595)
+    # an export that stores |I| is flagged, never silently trusted
+    assert any("never negative" in w for w in arbin.warnings)

@@ -18,6 +18,7 @@ READERS: dict[str, tuple[str, str]] = {
     "ivium-idf": ("ivium", "read_idf"),
     "versastudio-par": ("versastudio", "read_par"),
     "text": ("text", "read_text_table"),
+    "cycler-csv": ("labelled", "read_labelled"),
 }
 
 #: formats we recognise but cannot read (name, reason)
@@ -49,7 +50,7 @@ def detect(path) -> str:
     for magic, what in _UNSUPPORTED_MAGIC:
         if head.lstrip(b"\xef\xbb\xbf")[: len(magic)].upper() == magic.upper():
             raise UnknownFormatError(path, f"unsupported format: {what}")
-    from . import biologic_mpt, gamry, ivium, text, versastudio, zview
+    from . import biologic_mpt, gamry, ivium, labelled, text, versastudio, zview
 
     if biologic_mpt.looks_like(head):
         return "biologic-mpt"
@@ -65,6 +66,8 @@ def detect(path) -> str:
         raise UnknownFormatError(path, "unrecognised binary file")
     if text.looks_like(head):
         return "text"
+    if labelled.looks_like(head):
+        return "cycler-csv"
     ext = path.suffix.lower()
     hint = {".mpt": "BioLogic .mpt", ".mpr": "BioLogic .mpr", ".z": "ZView .z", ".dta": "Gamry .DTA",
             ".idf": "Ivium .idf"}.get(ext)

@@ -1,0 +1,157 @@
+"""Labelled cycler tables (Arbin CSV, Battery Data Format CSV, Neware CSV and similar): a header row naming time,
+voltage and current columns, then rows that may mix numbers, dates and text.
+
+Only the canonical columns are converted (units from the names: ``Test Time (s)``, ``Current / A``, ``Voltage(V)``,
+``(mA)``, ``/ h``...); everything else is kept as written.  Exports that store |I| (a charge/discharge flag in another
+column) are flagged with a warning when the current is never negative.
+"""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EmptyFileError, MissingColumnsError
+from ._common import UNCHECKED_LAST_ROW, decode, last_row_state, read_text, unit_factor
+from .base import Measurement
+from .text import _kind, _unit
+
+_DELIMS = (",", "\t", ";")
+_TIME_RE = re.compile(r"^\s*(?:(\d+)\s*d(?:ays?)?,?\s*)?(\d+):(\d{2}):(\d{2}(?:\.\d*)?)\s*$")
+
+
+def _header(lines: list[str]):
+    """(line index, delimiter, names, kinds) of the first line naming time, voltage and current columns."""
+    for i, ln in enumerate(lines[:80]):
+        for d in _DELIMS:
+            if d not in ln:
+                continue
+            names = [t.strip().strip('"').strip("\ufeff") for t in ln.split(d)]
+            kinds: dict[str, int] = {}
+            for k, nm in enumerate(names):
+                kind, _neg = _kind(nm)
+                if kind and kind not in kinds:
+                    kinds[kind] = k
+            if {"time", "potential", "current"} <= set(kinds):
+                # the total-time column wins over a per-step "Time"
+                for k, nm in enumerate(names):
+                    if re.match(r"\s*(test|total|cumulative|elapsed|run|program)[\s_]*time", nm, re.I):
+                        kinds["time"] = k
+                        break
+                return i, d, names, kinds
+    return None
+
+
+def looks_like(head: bytes) -> bool:
+    text = decode(head).replace("\r\n", "\n").replace("\r", "\n")
+    return _header(text.split("\n")) is not None
+
+
+def _seconds(series: pd.Series) -> tuple[np.ndarray, bool]:
+    """(values, clock) — clock is True when the column holds [Nd] hh:mm:ss text (converted to seconds)."""
+    v = pd.to_numeric(series, errors="coerce").to_numpy(float)
+    if np.isfinite(v).mean() > 0.9:
+        return v, False
+    out = np.full(len(series), np.nan)
+    for k, s in enumerate(series.tolist()):
+        m = _TIME_RE.match(s) if isinstance(s, str) else None
+        if m:
+            out[k] = int(m.group(1) or 0) * 86400 + int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4))
+    return out, True
+
+
+def read_labelled(path, **_) -> Measurement:
+    path = Path(path)
+    text = read_text(path)
+    lines = text.split("\n")
+    found = _header(lines)
+    if found is None:
+        raise MissingColumnsError(path, "no header row naming time, voltage and current columns")
+    i, delim, names, kinds = found
+    warn: list[str] = []
+    body = "\n".join(lines[i + 1:])
+    if not body.strip():
+        raise EmptyFileError(path, "header row only, no data rows")
+    # unique names (some exports repeat a column name)
+    seen: dict[str, int] = {}
+    uniq = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        uniq.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
+    df = pd.read_csv(io.StringIO(body), sep=delim, header=None, names=uniq, index_col=False, engine="python",
+                     on_bad_lines="skip", skip_blank_lines=True, dtype=str)
+    if not text.endswith("\n") and len(df) > 1:
+        key = [uniq[kinds[k]] for k in ("time", "potential", "current")]
+        tail = df[key].iloc[-51:].fillna("").astype(str).values.tolist()
+        state = last_row_state(tail, False)
+        if state == "partial":
+            df = df.iloc[:-1]
+            warn.append("file ends inside the last data line (truncated?): that row dropped")
+        elif state == "unknown":
+            warn.append(UNCHECKED_LAST_ROW)
+    if len(df) == 0:
+        raise EmptyFileError(path, "no data rows")
+    out: dict[str, np.ndarray] = {}
+
+    def num(kind):
+        k = kinds[kind]
+        unit = _unit(names[k])
+        fac = unit_factor(unit, default=1.0)
+        if fac is None:
+            warn.append(f"unknown unit {unit!r} in column {names[k]!r}: taken as SI")
+            fac = 1.0
+        return k, fac
+
+    k = kinds["time"]
+    t, clock = _seconds(df[uniq[k]])
+    out["time_s"] = t if clock else t * num("time")[1]
+    k, fac = num("potential")
+    out["potential_V"] = pd.to_numeric(df[uniq[k]], errors="coerce").to_numpy(float) * fac
+    k, fac = num("current")
+    out["current_A"] = pd.to_numeric(df[uniq[k]], errors="coerce").to_numpy(float) * fac
+    used = {kinds["time"], kinds["potential"], kinds["current"]}
+    for kind, canon in (("cycle", "cycle"),):
+        if kind in kinds:
+            c = pd.to_numeric(df[uniq[kinds[kind]]], errors="coerce")
+            out[canon] = c.round().astype("Int64").to_numpy() if c.isna().any() else c.round().astype(np.int64).to_numpy()
+            used.add(kinds[kind])
+    step_col = next((j for j, n in enumerate(names) if re.fullmatch(r"(step[\s_]*(index|number|no\.?)?)(\s*/\s*1)?", n.strip(), re.I)), None)
+    if step_col is not None:
+        st = pd.to_numeric(df[uniq[step_col]], errors="coerce")
+        if st.notna().all():
+            out["step"] = st.round().astype(np.int64).to_numpy()
+            used.add(step_col)
+    if "temperature" in kinds:
+        k = kinds["temperature"]
+        t = pd.to_numeric(df[uniq[k]], errors="coerce").to_numpy(float)
+        out["temperature_K"] = t if (_unit(names[k]) or "").strip().upper() == "K" else t + 273.15
+        used.add(k)
+    data = pd.DataFrame(out)
+    bad = ~(np.isfinite(data["time_s"].to_numpy()) & np.isfinite(data["potential_V"].to_numpy())
+            & np.isfinite(data["current_A"].to_numpy()))
+    if bad.any():
+        warn.append(f"{int(bad.sum())} row(s) without numeric time/voltage/current dropped")
+    rest = df[[uniq[j] for j in range(len(uniq)) if j not in used]].reset_index(drop=True)
+    data = pd.concat([data, rest], axis=1).loc[~bad].reset_index(drop=True)
+    if len(data) == 0:
+        raise EmptyFileError(path, "no rows with numeric time, voltage and current")
+    tt = data["time_s"].to_numpy(float)
+    back = int(np.sum(np.diff(tt) < 0))
+    if back:
+        warn.append(f"time goes backwards at {back} place(s) (per-step times or a multi-level export?)")
+    cur = data["current_A"].to_numpy(float)
+    if np.nanmax(np.abs(cur)) > 0 and np.nanmin(cur) >= 0:
+        warn.append("current is never negative: this export may store |I| with charge/discharge in another column — "
+                    "check the sign before using it")
+    head = "\n".join(lines[:i])
+    flavour = "cycler-csv"
+    for key, name in (("Arbin", "arbin"), ("Today's Date", "maccor"), ("Maccor", "maccor"), ("Novonix", "novonix"),
+                      ("Neware", "neware"), ("Basytec", "basytec"), ("BaSyTec", "basytec")):
+        if key in head or key.lower() in path.name.lower():
+            flavour = name
+            break
+    return Measurement(data=data, source=path, format="cycler-csv", technique="CYCLING", warnings=warn,
+                       extra={"flavour": flavour, "columns_in_file": names, "delimiter": delim, "header_line": i})
