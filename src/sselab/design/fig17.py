@@ -1,4 +1,6 @@
-"""Fig. 17 of the nitride-SSE review (W. Li et al., "Nitride solid-state electrolytes for all-solid-state lithium metal batteries", section 5): the preset and its reproduction.
+"""Fig. 17 of the nitride-SSE review: the preset and its reproduction.
+
+Review: W. Li et al., "Nitride solid-state electrolytes for all-solid-state lithium metal batteries", section 5.
 
 Cell: Al | NMC811 composite (90 wt % NMC811, 10 wt % catholyte SSE; 200 mAh/g, 3.75 V) | Li3InCl6 (or LGPS) |
 β-Li3N | Li (3500 mAh/g) | Cu; densities Li3InCl6 2.59, LGPS 2.04, Li3N 1.27, Al 2.7, Cu 8.9 g/cm³; light foils
@@ -40,7 +42,26 @@ Note on the N/P sentence: the review's sentence is garbled ("the critical value 
 per mAh; subtracting the two conditions (Q = 4, N/P 1.2 and Q = 10, N/P 10) eliminates every Q-independent mass
 and leaves a cathode mass of 6.18 mg/mAh, where the stated 200 mAh/g at 90 wt % give 5.56 mg/mAh.  So the
 10 mAh/cm² clause is the one value outside 10 % (+12.9 %); the other eight are within ±9.3 %, and all nine
-stated points sit within 4.4 % of 350 Wh/kg in the model.  FIG17.md tabulates the rejected readings.
+stated points sit within 4.4 % of 350 Wh/kg in the model.
+
+Rejected readings (max |error| over the nine critical values; per-value errors in FIG17.md, recomputed by
+:func:`compare_readings`):
+
+=================================================================  =========
+reading                                                            max error
+=================================================================  =========
+chosen (each layer t, Al 10 / Cu 10 µm, N/P 0.8, Li3InCl6)          12.9 %
+same with N/P 1.0                                                   12.9 % (light 40 µm clause −10.8 %)
+same with LGPS                                                      76 %
+catholyte SSE layer only (β-Li3N not counted)                       181 %
+β-Li3N layer only                                                   374 %
+two layers summing to t                                             277 %
+Al 15 / Cu 10 µm, N/P 1 (N/P curves at 16 µm)                       15.3 %
+Al 15 / Cu 10 µm, N/P 0 (N/P curves at 16 µm)                       13.6 %
+Al 12 / Cu 8 µm, N/P 0.8                                            86 %
+double-sided (shared) foils, Al 15 / Cu 10 µm                       370 %
+N/P 2 (Li excess)                                                   18.2 %
+=================================================================  =========
 """
 from __future__ import annotations
 
@@ -264,7 +285,7 @@ ALTERNATIVES: dict[str, dict] = {
     "each layer t, Al 12/Cu 8 µm, N/P 0.8": {"al_thickness_m": 12e-6, "cu_thickness_m": 8e-6},
     "each layer t, foils shared (double-sided), Al 15/Cu 10 µm": {"al_thickness_m": 15e-6, "shared_foils": True},
     "each layer t, N/P 2 (Li excess)": {"np_ratio": 2.0},
-    "minimax fit, rounded: Al 6.7/Cu 11.2 µm, N/P 0.43, N/P curves at 19.9 µm": {
+    "near-minimax fit: Al 6.7/Cu 11.2 µm, N/P 0.43, N/P curves at 19.9 µm": {
         "al_thickness_m": 6.7e-6, "cu_thickness_m": 11.2e-6, "np_ratio": 0.43, "np_curve_thickness_m": 19.9e-6},
 }
 
