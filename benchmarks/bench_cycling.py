@@ -69,8 +69,11 @@ def main(out_path: Path = ROOT / "benchmarks" / "results" / "cycling.md"):
     from sselab.cycling.plots import plot_ladder
     from sselab.plotting import save_figure
 
+    import tempfile
+
     def _plot():
-        save_figure(plot_ladder(res), ROOT / "benchmarks" / "results", "cycling_ladder", formats=("png",))
+        with tempfile.TemporaryDirectory() as tmp:
+            save_figure(plot_ladder(res), tmp, "cycling_ladder", formats=("png",))
 
     _, t_plot = _timed(_plot, repeat=1)
 

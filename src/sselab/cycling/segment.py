@@ -257,111 +257,159 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
         dt = np.where(dt < 0, typical, dt)
         t = np.concatenate(([t[0]], t[0] + np.cumsum(dt)))
 
-    # --- on / rest classification, relative to the local current scale -------------------------------------
-    i_f = _rolling_median5(cur)
-    imax = float(np.max(np.abs(i_f)))
+    imax = float(np.max(np.abs(cur)))
     if not imax > 0:
         raise AnalysisError(f"{name}: the current is zero throughout — no galvanostatic segments")
-    floor = 1e-6 * imax
-    acur = np.abs(cur)
-    if rest_threshold_A is None:
-        d = np.abs(np.diff(cur))
-        dd = np.append(d[0], d)
-        # local noise (15 samples), bounded below by half the noise of the surrounding 256-row block: a chance
-        # run of small differences among millions of rest rows must not make the threshold collapse
-        noise_local = np.maximum(_rolling_median(dd, 15), 0.5 * _block_median(dd, 256))
-        thr = snr * noise_local
-        on_row = (acur > thr) & (np.abs(i_f) > thr) & (acur > floor)
-        rest_thr = float(max(floor, float(np.median(thr[~on_row])) if (~on_row).any() else floor))
-    else:
-        rest_thr = float(rest_threshold_A)
-        on_row = acur > rest_thr
-    state = np.where(on_row, np.sign(cur), 0.0).astype(np.int8)
-
-    # --- breaks: change of state, or a relative jump of the current within the same sign -------------------
-    # jumps are judged on the median-filtered current: sample noise and single-sample spikes do not split a step
-    af = np.abs(i_f)
-    dif = np.abs(np.diff(i_f))
-    jump = dif > rel_step * np.maximum(af[1:], af[:-1])
-    if rest_threshold_A is None:
-        jump &= dif > snr * np.maximum(noise_local[1:], noise_local[:-1])
-    brk = (np.diff(state) != 0) | (jump & (state[1:] != 0) & split_steps)
+    state, jump, rest_thr = _classify(cur, snr, rel_step, rest_threshold_A, split_steps)
+    brk = np.diff(state) != 0
+    if jump is not None:
+        brk |= jump
+        del jump
     starts = np.concatenate(([0], np.flatnonzero(brk) + 1))
+    del brk
     starts = _merge_glitches(starts, state, cur, n, rel_step, min_points)
     starts = _merge_transients(starts, state, n, min_points)
     stops = np.append(starts[1:], n)
-    nseg = len(starts)
-    seg_id = np.repeat(np.arange(nseg), stops - starts)
-    kind = np.sign(np.add.reduceat(state.astype(np.int64), starts)).astype(np.int8)
-
-    # --- integrals (midpoint weights: each row stands for half the interval to either neighbour) ---------------
-    # Inside a segment the current is constant, so this equals the trapezoid rule; at a boundary the unknown
-    # switching instant is taken halfway between the last row of one segment and the first of the next.  With
-    # EC-Lab-style rows at each step's start and end the gap is ~0 and the segment spans [first row, last row].
-    dt = np.diff(t)
-    dt_row = np.empty(n)
-    dt_row[0] = 0.5 * dt[0]
-    dt_row[-1] = 0.5 * dt[-1]
-    dt_row[1:-1] = 0.5 * (dt[1:] + dt[:-1])
-    duration = np.add.reduceat(dt_row, starts)
-    charge = np.add.reduceat(cur * dt_row, starts)
-    energy = np.add.reduceat(v * cur * dt_row, starts)
-    vdt = np.add.reduceat(v * dt_row, starts)
-    npts = (stops - starts).astype(np.int64)
-    plain_mean_v = np.add.reduceat(v, starts) / npts
-    plain_mean_i = np.add.reduceat(cur, starts) / npts
-    pos_dur = duration > 0
-    safe_dur = np.where(pos_dur, duration, 1.0)
-    mean_i = np.where(pos_dur, charge / safe_dur, plain_mean_i)
-    mean_v = np.where(pos_dur, vdt / safe_dur, plain_mean_v)
-
-    # --- overpotential shape metrics -------------------------------------------------------------------------
-    eta = v - ocv_V
-    sgn_row = np.where(kind[seg_id] != 0, kind[seg_id], 1).astype(float)
-    eta_dir = eta * sgn_row                    # overpotential in the direction of the current (positive normally)
-    aeta = np.abs(eta)
-    eta_mean = mean_v - ocv_V
-    eta_first = eta[starts]
-    eta_end = eta[stops - 1]
-    peak_dir = np.maximum.reduceat(eta_dir, starts)
-    eta_peak = peak_dir * np.where(kind != 0, kind, 1)
-    m1 = np.add.reduceat(aeta, starts) / npts
-    m2 = np.add.reduceat(aeta * aeta, starts) / npts
-    std = np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        flatness = np.where(m1 > 0, 1.0 - std / m1, 0.0)
-        spike = np.where(m1 > 0, (np.maximum.reduceat(aeta, starts) - m1) / m1, 0.0)
-    flatness = np.clip(flatness, 0.0, 1.0)
-
-    # sudden drops of |η| inside a segment (after the first `skip` samples)
-    pos_in_seg = np.arange(n) - starts[seg_id]
-    drop = np.empty(n)
-    drop[0] = -np.inf
-    drop[1:] = aeta[:-1] - aeta[1:]
-    drop[pos_in_seg < max(skip, 1)] = -np.inf
-    max_drop = np.maximum.reduceat(drop, starts)
-    has_drop = np.isfinite(max_drop)
-    max_drop = np.where(has_drop, max_drop, 0.0)
-    is_max = drop == max_drop[seg_id]
-    big = np.iinfo(np.int64).max
-    first_max = np.minimum.reduceat(np.where(is_max & np.isfinite(drop), np.arange(n), big), starts)
-    found = has_drop & (first_max < big)
-    fm = np.where(found, first_max, starts)
-    drop_time = np.where(found, t[fm], np.nan)
-    before = aeta[np.maximum(fm - 1, 0)]
-    drop_recovered = found & (np.abs(eta_end) >= 0.7 * before)
-    drop_time = np.where(found, drop_time, t[starts])
-
+    lens = stops - starts
+    # kind of a segment = sign of the sum of its row states (int8 sums in int64 per segment, no row copy)
+    kind = np.sign(np.add.reduceat(state, starts, dtype=np.int64)).astype(np.int8)
+    del state
+    stats = _segment_stats(t, v, cur, starts, stops, lens, kind, ocv_V, skip)
     sig_v = _robust_sigma_diff(v)
     sig_i = _robust_sigma_diff(cur)
     return Segmentation(
         kind=kind, start=starts.astype(np.int64), stop=stops.astype(np.int64), t_start_s=t[starts],
-        duration_s=duration, n_points=npts, current_A=mean_i, charge_C=charge, energy_J=energy,
-        potential_V=mean_v, eta_mean_V=eta_mean, eta_first_V=eta_first, eta_end_V=eta_end, eta_peak_V=eta_peak,
-        flatness=flatness, spike=spike, max_drop_V=max_drop, drop_time_s=drop_time,
-        drop_recovered=drop_recovered, ocv_V=float(ocv_V), current_noise_A=sig_i, potential_noise_V=sig_v,
+        n_points=lens.astype(np.int64), ocv_V=float(ocv_V), current_noise_A=sig_i, potential_noise_V=sig_v,
         rest_threshold_A=rest_thr, n_rows=int(n), t_total_s=float(t[-1] - t[0]), warnings=tuple(warnings),
+        **stats,
     )
+
+
+def _classify(cur, snr, rel_step, rest_threshold_A, split_steps):
+    """Row states (int8: +1/−1 on, 0 rest), within-sign current jumps (bool, length n−1, or None) and the
+    effective rest threshold.  Temporaries are row-length arrays freed on return (bounded memory)."""
+    n = len(cur)
+    i_f = _rolling_median5(cur)
+    af = np.abs(i_f)
+    imax = float(af.max())
+    floor = 1e-6 * imax
+    if rest_threshold_A is None:
+        dd = np.empty(n)
+        np.subtract(cur[1:], cur[:-1], out=dd[1:])
+        np.abs(dd, out=dd)
+        dd[0] = dd[1]
+        # local noise (15 samples), bounded below by half the noise of the surrounding 256-row block: a chance
+        # run of small differences among millions of rest rows must not make the threshold collapse
+        thr = _rolling_median(dd, 15)
+        bm = _block_median(dd, 256)
+        del dd
+        bm *= 0.5
+        np.maximum(thr, bm, out=thr)
+        del bm
+        thr *= snr
+        acur = np.abs(cur)
+        on_row = acur > thr
+        on_row &= af > thr
+        on_row &= acur > floor
+        del acur
+        rest_thr = float(max(floor, float(np.median(thr[~on_row])) if (~on_row).any() else floor))
+    else:
+        thr = None
+        rest_thr = float(rest_threshold_A)
+        on_row = np.abs(cur) > rest_thr
+    state = np.sign(cur).astype(np.int8)
+    state[~on_row] = 0
+    del on_row
+    jump = None
+    if split_steps:
+        # jumps are judged on the median-filtered current: sample noise and single spikes do not split a step
+        dif = np.abs(np.diff(i_f))
+        m = np.maximum(af[1:], af[:-1])
+        m *= rel_step
+        jump = dif > m
+        if thr is not None:
+            np.maximum(thr[1:], thr[:-1], out=m)
+            jump &= dif > m
+        del m, dif
+        jump &= state[1:] != 0
+    return state, jump, rest_thr
+
+
+def _segment_stats(t, v, cur, starts, stops, lens, kind, ocv_V, skip) -> dict:
+    """Per-segment integrals and shape metrics with reduceat; a few row-length temporaries at a time."""
+    n = len(t)
+    # midpoint weights: each row stands for half the interval to either neighbour.  Inside a segment the
+    # current is constant, so this is the trapezoid rule; at a boundary the unknown switching instant is taken
+    # halfway between the last row of one segment and the first of the next.  With EC-Lab-style rows at each
+    # step's start and end the gap is ~0 and the segment spans [first row, last row].
+    w = np.empty(n)
+    dt = np.diff(t)
+    w[0] = 0.5 * dt[0]
+    w[-1] = 0.5 * dt[-1]
+    np.add(dt[1:], dt[:-1], out=w[1:-1])
+    w[1:-1] *= 0.5
+    del dt
+    duration = np.add.reduceat(w, starts)
+    tmp = cur * w
+    charge = np.add.reduceat(tmp, starts)
+    tmp *= v
+    energy = np.add.reduceat(tmp, starts)
+    np.multiply(v, w, out=tmp)
+    vdt = np.add.reduceat(tmp, starts)
+    del w
+    npts = lens.astype(float)
+    pos_dur = duration > 0
+    safe_dur = np.where(pos_dur, duration, 1.0)
+    mean_i = np.where(pos_dur, charge / safe_dur, np.add.reduceat(cur, starts) / npts)
+    mean_v = np.where(pos_dur, vdt / safe_dur, np.add.reduceat(v, starts) / npts)
+
+    # overpotential (in place in tmp); its direction-signed peak, |η| moments and sudden drops
+    eta = tmp
+    np.subtract(v, ocv_V, out=eta)
+    sgn = np.where(kind != 0, kind, 1).astype(float)
+    eta *= np.repeat(sgn, lens)                             # η in the direction of the current
+    eta_peak = np.maximum.reduceat(eta, starts) * sgn
+    np.abs(eta, out=eta)                                    # |η|
+    aeta = eta
+    m1 = np.add.reduceat(aeta, starts) / npts
+    peak_abs = np.maximum.reduceat(aeta, starts)
+    sq = aeta * aeta
+    m2 = np.add.reduceat(sq, starts) / npts
+    std = np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flatness = np.clip(np.where(m1 > 0, 1.0 - std / m1, 0.0), 0.0, 1.0)
+        spike = np.where(m1 > 0, (peak_abs - m1) / m1, 0.0)
+
+    # sudden drops of |η| inside a segment (after the first `skip` samples); reuse sq as the drop array
+    drop = sq
+    drop[0] = -np.inf
+    np.subtract(aeta[:-1], aeta[1:], out=drop[1:])
+    skip = max(int(skip), 1)
+    for k in range(skip):                                   # mask the first rows of every segment (k < skip)
+        idx = starts + k
+        drop[idx[idx < np.append(starts[1:], n)]] = -np.inf
+    max_drop = np.maximum.reduceat(drop, starts)
+    has_drop = np.isfinite(max_drop)
+    max_drop = np.where(has_drop, max_drop, 0.0)
+    is_max = drop == np.repeat(max_drop, lens)
+    is_max &= np.isfinite(drop)
+    del drop, sq
+    hit = np.flatnonzero(is_max)                            # rows that hold their segment's largest drop
+    del is_max
+    seg_of_hit = np.searchsorted(starts, hit, side="right") - 1
+    big = np.iinfo(np.int64).max
+    first_max = np.full(len(starts), big, dtype=np.int64)
+    np.minimum.at(first_max, seg_of_hit, hit)               # the earliest hit wins (ties are rare)
+    found = has_drop & (first_max < big)
+    fm = np.where(found, first_max, starts)
+    drop_time = np.where(found, t[fm], t[starts])
+    eta_end = v[stops - 1] - ocv_V
+    before = aeta[np.maximum(fm - 1, 0)]
+    drop_recovered = found & (np.abs(eta_end) >= 0.7 * before)
+    return dict(duration_s=duration, current_A=mean_i, charge_C=charge, energy_J=energy, potential_V=mean_v,
+                eta_mean_V=mean_v - ocv_V, eta_first_V=v[starts] - ocv_V, eta_end_V=eta_end, eta_peak_V=eta_peak,
+                flatness=flatness, spike=spike, max_drop_V=max_drop, drop_time_s=drop_time,
+                drop_recovered=drop_recovered)
 
 
 # -------------------------------------------------------------------------------------------------------------
