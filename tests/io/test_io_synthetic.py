@@ -121,8 +121,9 @@ def test_bad_mpr_is_a_reader_error(tmp_path):
 def test_mpr_without_galvani_asks_for_the_extra(tmp_path, monkeypatch):
     src = shared_path("data", "instruments", "dgbowl+yadg", "tests", "test_x_eclab", "peis.mpr")
     monkeypatch.setitem(sys.modules, "galvani", None)
-    with pytest.raises(MissingDependencyError, match=r"sselab\[biologic\]"):
+    with pytest.raises(MissingDependencyError, match=r"sselab\[biologic\]") as exc:
         read(src)
+    _one_line(exc.value, src)
 
 
 def test_three_column_text_sign_detection(tmp_path):

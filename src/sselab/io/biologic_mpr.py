@@ -19,19 +19,20 @@ from .base import Measurement
 from .biologic_common import MPR_TECHNIQUE_IDS, canonical_frame, canonical_technique, clean_names, technique_from_columns
 
 
-def _galvani():
+def _galvani(path=None):
     try:
         from galvani import BioLogic  # noqa: PLC0415
     except ImportError:
+        where = f"{path}: " if path is not None else ""
         raise MissingDependencyError(
-            "reading BioLogic .mpr files needs the optional GPL reader: install 'sselab[biologic]' "
+            f"{where}reading BioLogic .mpr files needs the optional GPL reader: install 'sselab[biologic]' "
             "(pip install 'sselab[biologic]', which brings datalab-org-galvani)") from None
     return BioLogic
 
 
 def read_mpr(path, **_) -> Measurement:
     path = Path(path)
-    BioLogic = _galvani()
+    BioLogic = _galvani(path)
     if path.stat().st_size == 0:
         raise EmptyFileError(path, "file is empty")
     try:
