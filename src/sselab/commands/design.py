@@ -26,11 +26,14 @@ def design(
     preset: Optional[str] = typer.Option(None, "--preset", help="fig17 (Li3InCl6) or fig17-lgps: the review's "
                                                                 "Fig. 17 cell and its critical values."),
     set_: List[str] = typer.Option([], "--set", help="Override a parameter, e.g. --set sse_thickness=30um."),
-    sweeps: List[str] = typer.Option([], "--sweep", help="PARAM=start:stop:n, e.g. sse_thickness=5um:200um:40."),
+    sweeps: List[str] = typer.Option([], "--sweep", help="PARAM=start:stop:n, e.g. sse_thickness=5um:200um:40. "
+                                     "PARAM: sse_thickness (each layer), separator1_thickness, areal_capacity, "
+                                     "np_ratio, al_thickness, cu_thickness, foil_scale, active_fraction, "
+                                     "specific_capacity, voltage, cathode_porosity, layers, pouch_area, extra_mass."),
     targets: List[str] = typer.Option([], "--target", help="Target, e.g. 350Wh/kg or 900Wh/L (repeatable)."),
     solve: List[str] = typer.Option([], "--solve", help="Parameter to solve for each --target (repeatable)."),
-    contour_spec: Optional[str] = typer.Option(None, "--contour", help="Map over two parameters: "
-                                                                        "'P1=a:b:n,P2=a:b:n'."),
+    contour_spec: Optional[str] = typer.Option(None, "--contour", help="Map over two parameters, e.g. "
+                                                                        "'sse_thickness=5um:100um:40,areal_capacity=1:10:40'."),
     sigma: List[str] = typer.Option([], "--sigma", help="Separator conductivity (one for all layers or one per "
                                                         "layer), e.g. '0.5mS/cm' — enables the rate section."),
     ea: Optional[str] = typer.Option(None, "--ea", help="Activation energy (eV) to move --sigma from --t-ref to "
@@ -186,9 +189,10 @@ def _write_outputs(out: Path, result, repro, sw, cmap) -> list:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    wh_targets = tuple(c.target for c in result.get("critical", []) if c.metric.endswith("kg"))
     written = list(save_figure(plot_breakdown(result["design"]), out, "design_breakdown"))
     for s in sw:
-        written += save_figure(plot_sweep(s), out, f"sweep_{s.param}")
+        written += save_figure(plot_sweep(s, targets=wh_targets or (350.0, 500.0)), out, f"sweep_{s.param}")
         p = out / f"sweep_{s.param}.csv"
         with p.open("w", newline="") as fh:
             w = csv.writer(fh)
@@ -197,7 +201,7 @@ def _write_outputs(out: Path, result, repro, sw, cmap) -> list:
             w.writerows(zip(s.values_display, s.specific_energy_Wh_per_kg, s.energy_density_Wh_per_L))
         written.append(p)
     if cmap is not None:
-        written += save_figure(plot_contour(cmap), out, f"contour_{cmap.x_param}_{cmap.y_param}")
+        written += save_figure(plot_contour(cmap, targets=wh_targets or (350.0, 500.0)), out, f"contour_{cmap.x_param}_{cmap.y_param}")
     if repro is not None:
         written += save_figure(plot_fig17(repro), out, f"fig17_{repro.sse}")
     p = out / "design.json"
