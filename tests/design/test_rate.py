@@ -77,3 +77,16 @@ def test_bad_inputs(kw):
 
 def test_asr_helper():
     assert separator_asr_ohm_m2([10e-6, 20e-6], [0.1, 0.2]) == pytest.approx(2e-4)
+
+
+def test_stack_rate_capability_uses_separators_and_capacity():
+    from sselab.design import fig17_stack, stack_rate_capability
+
+    # Fig. 17 cell: 20 µm Li3InCl6 + 20 µm β-Li3N, 4 mAh/cm²; σ 1 and 0.1 mS/cm → ASR = 2 + 20 = 22 Ω cm²
+    r = stack_rate_capability(fig17_stack(), [0.1, 0.01], 298.15, c_rate=1.0, voltage_budget_V=0.1)
+    assert r.asr_ohm_cm2 == pytest.approx(22.0)
+    assert r.ir_drop_V == pytest.approx(0.004 * 22)                 # 4 mA/cm² × 22 Ω cm² = 88 mV
+    assert r.max_c_rate == pytest.approx(0.1 / 0.088)
+    with pytest.raises(AnalysisError):
+        stack_rate_capability(fig17_stack(), [0.1, 0.1, 0.1])
+    assert rate_capability(np.array([10e-6, 10e-6]), np.array([0.1, 0.05])).asr_ohm_cm2 == pytest.approx(3.0)

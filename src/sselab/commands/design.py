@@ -52,7 +52,7 @@ def design(
 
         from ..design import analysis as an
         from ..design.fig17 import fig17_stack, reproduce_fig17
-        from ..design.rate import rate_capability
+        from ..design.rate import stack_rate_capability
         from ..design.stack import evaluate
         from ..design.stackfile import load_stack
         from ..errors import AnalysisError
@@ -115,14 +115,7 @@ def design(
             if ea is not None:
                 e = float(units.parse(ea, None, "eV") / units.E_CHARGE)
                 sig = [(s, Tr, e) for s in sig]
-            seps = stack.separators
-            if len(sig) not in (1, len(seps)):
-                raise AnalysisError(f"--sigma given {len(sig)} times for {len(seps)} separator layers "
-                                    "(give one for all or one per layer)")
-            sig = sig * len(seps) if len(sig) == 1 else sig
-            rate = rate_capability([float(s.thickness_m) for s in seps], sig, T,
-                                   float(stack.cathode.areal_capacity_C_per_m2), c_rate,
-                                   units.parse(budget, "potential", "V"))
+            rate = stack_rate_capability(stack, sig, T, c_rate, units.parse(budget, "potential", "V"))
             result["rate"] = rate
         written = []
         if out is not None:

@@ -27,7 +27,9 @@ from .densities import BUILTIN_DENSITIES, UnknownDensityError, density, density_
 from .fig17 import (  # noqa: F401
     ALTERNATIVES, STATEMENTS, Fig17Reproduction, compare_readings, fig17_curves, fig17_stack, reproduce_fig17,
 )
-from .rate import RateCapability, conductivity_at, rate_capability, separator_asr_ohm_m2  # noqa: F401
+from .rate import (  # noqa: F401
+    RateCapability, conductivity_at, rate_capability, separator_asr_ohm_m2, stack_rate_capability,
+)
 from .stack import (  # noqa: F401
     MAH_PER_CM2, MAH_PER_G, Anode, Cathode, CellDesign, CellStack, Collector, Pouch, Separator, evaluate,
 )

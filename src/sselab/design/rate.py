@@ -28,7 +28,7 @@ from ..results import Result
 from ..units import K_B_EV
 from .stack import MAH_PER_CM2
 
-__all__ = ["conductivity_at", "RateCapability", "rate_capability", "separator_asr_ohm_m2"]
+__all__ = ["conductivity_at", "RateCapability", "rate_capability", "separator_asr_ohm_m2", "stack_rate_capability"]
 
 
 def _q(x, dim, default_unit=None) -> float:
@@ -111,7 +111,9 @@ def rate_capability(thickness_m, sigma, T_K=298.15, areal_capacity_C_per_m2=4 * 
     T = _q(T_K, "temperature", "K")
     ts: Sequence = thickness_m if isinstance(thickness_m, (list, tuple, np.ndarray)) else [thickness_m]
     t = [_q(x, "length", "m") if isinstance(x, str) else float(x) for x in ts]
-    sig_in = sigma if isinstance(sigma, list) else [sigma] * len(t) if len(t) > 1 else [sigma]
+    if isinstance(sigma, np.ndarray) and sigma.ndim == 1:
+        sigma = list(sigma)
+    sig_in = sigma if isinstance(sigma, list) else [sigma] * len(t)
     if len(sig_in) != len(t):
         raise AnalysisError(f"{len(t)} layer thickness(es) but {len(sig_in)} conductivit(ies)")
     s = [conductivity_at(x, T) for x in sig_in]
@@ -134,3 +136,18 @@ def rate_capability(thickness_m, sigma, T_K=298.15, areal_capacity_C_per_m2=4 * 
         areal_capacity_C_per_m2=Q, c_rate=float(c_rate), current_density_A_per_m2=j, ir_drop_V=j * asr,
         voltage_budget_V=dV, max_c_rate=c_max, min_charge_time_s=3600.0 / c_max, target_c_rate=float(target_c_rate),
         max_thickness_for_target_m=k * float(np.sum(t)), meets_target=bool(c_max >= target_c_rate))
+
+
+def stack_rate_capability(stack, sigma, T_K=298.15, c_rate: float = 1.0, voltage_budget_V=0.1,
+                          target_c_rate: float = 4.0) -> RateCapability:
+    """:func:`rate_capability` for the separator layers and areal capacity of a
+    :class:`~sselab.design.stack.CellStack` (``sigma``: one spec for all layers, or a list with one per layer)."""
+    seps = stack.separators
+    if isinstance(sigma, list) and len(sigma) not in (1, len(seps)):
+        raise AnalysisError(f"{len(sigma)} conductivities for {len(seps)} separator layers "
+                            "(give one for all or one per layer)")
+    if isinstance(sigma, list) and len(sigma) == 1:
+        sigma = sigma[0]
+    return rate_capability([float(np.asarray(s.thickness_m)) for s in seps], sigma, T_K,
+                           float(np.asarray(stack.cathode.areal_capacity_C_per_m2)), c_rate, voltage_budget_V,
+                           target_c_rate)
