@@ -15,6 +15,7 @@ Short-circuit criteria (each detection states which ones it met):
   that is back above it within ``persist`` half cycles, or a sudden sample-to-sample fall of |η| by more than
   ``drop_fraction`` of the half cycle's mean (and > ``drift_sigmas`` × potential noise) inside a half cycle that
   does not start a hard short; flattened profiles are noted as supporting evidence;
+* the first two half cycles have no reference and cannot be judged;
 * **critical current density**: the highest ladder current density whose step completed with no short onset
   (``ccd_on="any"``: hard or soft; the hard-only value is reported too).  With no short the CCD is a lower bound.
 """
@@ -405,8 +406,14 @@ def analyze_symmetric(record, *, area_m2: float, ocv_V: float = 0.0, window: int
     # --- totals and figure-ready arrays --------------------------------------------------------------------------
     total_q = float(cap.sum())
     n_cycles = int(cyc[-1])
-    tt, vv = decimate_minmax(t - t0, v, trace_points) if len(t) == seg.n_rows else decimate_minmax(
-        np.arange(len(v), dtype=float), v, trace_points)
+    fin = np.isfinite(t) & np.isfinite(v) & np.isfinite(cur)
+    if not fin.all():                       # the same rows segment() dropped, so its row indices still apply
+        t, v = t[fin], v[fin]
+    if len(t) > 1 and np.any(np.diff(t) < 0):
+        dtt = np.diff(t)                    # stitch clock restarts as segment() does
+        dtt[dtt < 0] = np.median(dtt[dtt > 0]) if (dtt > 0).any() else 1.0
+        t = t[0] + np.concatenate(([0.0], np.cumsum(dtt)))
+    tt, vv = decimate_minmax(t - t0, v, trace_points)
     zoom = _zoom_windows(t - t0, v, seg, on, stp, steps)
     warnings = notes + list(seg.warnings)
     if len(on) and seg.duration_s[on[-1]] < 0.5 * np.median(dur):
