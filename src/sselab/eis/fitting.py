@@ -461,9 +461,13 @@ def _param_names_of(circuit: Circuit, el: Element) -> list[str]:
 def _nnls_batch(M: np.ndarray, y: np.ndarray, n_pass: int = 6):
     """Approximate non-negative least squares for a stack of small problems M (K, n, m) x = y (K, n)."""
     K, n, m = M.shape
+    M0 = M
+    scale = np.sqrt(np.einsum("knp,knp->kp", M, M))  # column norms: solve with unit-norm columns
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    M = M / scale[:, None, :]
     A = np.einsum("knp,knq->kpq", M, M)
     b = np.einsum("knp,kn->kp", M, y)
-    ridge = 1e-10 * np.einsum("kpp->k", A)[:, None, None] * np.eye(m) + 1e-300 * np.eye(m)
+    ridge = 1e-10 * np.eye(m)
     keep = np.ones((K, m), bool)
     x = np.zeros((K, m))
     for _ in range(n_pass):
@@ -475,6 +479,8 @@ def _nnls_batch(M: np.ndarray, y: np.ndarray, n_pass: int = 6):
         if not neg.any():
             break
         keep &= ~neg
+    x = x / scale
+    M = M0
     x = np.where(keep, np.maximum(x, 0.0), 0.0)
     res = np.einsum("knm,km->kn", M, x) - y
     cost = np.einsum("kn,kn->k", res, res)
