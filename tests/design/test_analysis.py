@@ -137,3 +137,14 @@ def test_density_lookup_falls_back_when_knowledge_base_is_missing(monkeypatch):
     assert densities.density_source("beta-Li3N")[0] == 1270.0
     with pytest.raises(densities.UnknownDensityError, match="no density known for material 'Xyz'"):
         densities.density("Xyz")
+
+
+def test_integer_layer_count_is_rounded_to_meet_target():
+    from sselab.design import Pouch
+
+    s = stack()
+    s = s.with_(pouch=Pouch(layers=1, area_m2=100e-4, laminate_thickness_m=113e-6, tab_mass_kg=3e-3))
+    e = [evaluate(set_param(s, "layers", n)).specific_energy_Wh_per_kg for n in range(1, 60)]
+    target = 0.5 * (e[20] + e[21])          # between 21 and 22 layers
+    cv = solve_for(s, "layers", f"{target} Wh/kg")
+    assert cv.value == 22.0 and cv.achieved >= target

@@ -35,6 +35,7 @@ class Param:
     getter: Callable
     setter: Callable
     description: str
+    integer: bool = False
 
 
 def _set_all_separators(s: CellStack, v):
@@ -132,7 +133,7 @@ _add(Param("cu_thickness", "length", "um", (0.0, 1e-3), *_coll("negative_collect
            "negative collector thickness"), "negative_collector_thickness")
 _add(Param("foil_scale", "dimensionless", "", (0.0, 100.0), lambda s: 1.0, _foil_scale_set,
            "both collector thicknesses × this factor"))
-_add(Param("layers", "dimensionless", "", (1.0, 1000.0), *_pouch("layers"), "pouch unit-cell count"))
+_add(Param("layers", "dimensionless", "", (1.0, 1000.0), *_pouch("layers"), "pouch unit-cell count", True))
 _add(Param("pouch_area", "area", "cm2", (1e-4, 1.0), *_pouch("area_m2"), "pouch electrode area"))
 _add(Param("extra_mass", "mass", "g", (0.0, 10.0), *_pouch("extra_mass_kg"), "pouch extra mass"))
 
@@ -314,5 +315,7 @@ def solve_for(stack: CellStack, name: str, target="350 Wh/kg", bracket: tuple[fl
 
     x = a if f[i] == 0 else (b if f[i + 1] == 0 else brentq(g, a, b, xtol=1e-14 * max(1.0, abs(b)), rtol=1e-12))
     direction = "min" if f[i + 1] > f[i] else "max"
+    if p.integer:  # smallest (largest) whole value that meets the target
+        x = float(np.ceil(x - 1e-9) if direction == "min" else np.floor(x + 1e-9))
     return CriticalValue(p.name, p.unit, metric, tgt, float(x), float(to_display(p.name, x)),
                          (float(lo), float(hi)), g(x) + tgt, direction)
