@@ -61,8 +61,9 @@ def _symmetric(file, m, cell, ccd_on, json_out, out):
         from ..plotting import save_figure
 
         stem = Path(file).stem
-        for fig, name in ((plot_ladder(res), f"cycle_{stem}_ladder"), (plot_resistance(res), f"cycle_{stem}_resistance"),
-                          (plot_profiles(res), f"cycle_{stem}_profiles")):
+        figs = ((plot_ladder(res), f"cycle_{stem}_ladder"), (plot_resistance(res), f"cycle_{stem}_resistance"),
+                (plot_profiles(res), f"cycle_{stem}_profiles"))
+        for fig, name in figs:
             written += [str(p) for p in save_figure(fig, out, name)]
         csv = Path(out) / f"cycle_{stem}_half_cycles.csv"
         res.half_cycle_table().to_csv(csv, index=False)

@@ -113,7 +113,8 @@ class Segmentation(Result):
     """Segments of a galvanostatic record (one entry per segment; ``kind`` +1 / −1 = current on, 0 = rest).
 
     Per segment: first row ``start`` and one-past-last row ``stop``; ``t_start_s``; ``duration_s`` (midpoint
-    weights: a boundary between two segments lies halfway between their last and first rows); time-weighted mean ``current_A`` and ``potential_V``; ``charge_C``
+    weights: a boundary between two segments lies halfway between their last and first rows); time-weighted
+    mean ``current_A`` and ``potential_V``; ``charge_C``
     (signed ∫I dt), ``energy_J`` (∫V·I dt); first/last/peak overpotential (``eta_*_V``: potential minus
     ``ocv_V``, peak taken in the direction of the current); profile shape (``flatness`` = 1 − std/mean of |η|,
     ``spike`` = (peak − mean)/mean of |η|, ``max_drop_V`` largest sample-to-sample fall of |η| after the first
@@ -235,8 +236,9 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
     ``ocv_V`` is the reference for overpotentials (0 V for Li|SSE|Li).  ``snr``: signal-to-local-noise ratio a
     row needs to count as *on*; ``rel_step``: relative jump of the current that starts a new step;
     ``rest_threshold_A`` overrides the automatic *on/rest* threshold.  ``split_steps=False`` keeps a run of one
-    sign in one segment (a *half cycle*) even where the current level changes within it.  Segments shorter than ``min_points``
-    rows between two neighbours of the same kind and level are glitches and merged away.
+    sign in one segment (a *half cycle*) even where the current level changes within it.  Segments shorter than
+    ``min_points`` rows between two neighbours of the same kind and level are glitches and merged away; shorter
+    current-on segments next to one of the same direction (switching transients) are folded into it.
     """
     warnings: list[str] = []
     t, v, cur, name = as_arrays(time_s, potential_V, current_A, notes=warnings)
