@@ -94,5 +94,8 @@ def plot_breakdown(d: CellDesign):
         ax.barh(keys, vals, color="C0")
         ax.set_xlabel("Mass fraction of unit cell (%)")
         ax.invert_yaxis()
-        ax.set_title(f"{float(np.asarray(d.specific_energy_Wh_per_kg)):.0f} Wh/kg", fontsize=8)
+        title = f"unit cell {float(np.asarray(d.unit_specific_energy_Wh_per_kg)):.0f} Wh/kg"
+        if d.pouch_mass_kg is not None:
+            title += f"; pouch {float(np.asarray(d.specific_energy_Wh_per_kg)):.0f} Wh/kg"
+        ax.set_title(title, fontsize=8)
     return fig
