@@ -4,7 +4,7 @@ Each cycle = +j half cycle, rest, −j half cycle, rest (15 min + 10 s each, as 
 Overpotential in a half cycle: ``j * R(t) * (1 + a (1 - exp(-τ/τ_i))) + spike * exp(-τ/τ_s)`` in the direction of
 the current; during rests it relaxes as ``η_end * c * exp(-τ/τ_r)``.  ``R(t)`` drifts as ``R0 * exp(-t/τ_drift)``
 and recovers by ``recovery`` after an optional long rest.  A hard short from cycle ``hard_at`` on replaces the
-profile by a flat ohmic ``j * R_short`` (no relaxation).  Soft shorts at cycles ``soft_at`` drop |η| to
+profile by a flat ohmic ``j * R_short`` (no relaxation), starting ``hard_frac`` into that cycle's first half.  Soft shorts at cycles ``soft_at`` drop |η| to
 ``soft_depth`` of its value for the middle 30 % of the first half cycle, then recover.  All rows are built with
 numpy (no per-row Python loop) so the 2.7 M-row benchmark record takes well under a second.
 """
@@ -35,7 +35,7 @@ def make_ladder(steps=((5 * UA_CM2, 20), (10 * UA_CM2, 20), (20 * UA_CM2, 20), (
                 area_m2=0.7854e-4, half_s=900.0, rest_s=10.0, dt=10.0, r0_ohm_m2=0.2, tau_drift_h=300.0,
                 a=0.3, tau_i=120.0, spike_V=0.0, tau_s=20.0, relax=0.3, tau_r=3.0, noise_V=5e-5,
                 noise_I_rel=1e-4, long_rest_after=None, long_rest_s=5 * 3600.0, recovery=1.3,
-                hard_at=None, r_short_ohm_m2=None, soft_at=(), soft_depth=0.3, seed=0, dtype=float) -> Ladder:
+                hard_at=None, hard_frac=0.0, r_short_ohm_m2=None, soft_at=(), soft_depth=0.3, seed=0, dtype=float) -> Ladder:
     rng = np.random.default_rng(seed)
     js = np.concatenate([np.full(n, j) for j, n in steps])
     stp = np.concatenate([np.full(n, k) for k, (_, n) in enumerate(steps)])
@@ -75,7 +75,9 @@ def make_ladder(steps=((5 * UA_CM2, 20), (10 * UA_CM2, 20), (20 * UA_CM2, 20), (
         eta = np.where(soft, eta * soft_depth, eta)
     if hard_at is not None:
         rs = r_short_ohm_m2 if r_short_ohm_m2 is not None else r0_ohm_m2 / 100.0
-        shorted = cyc >= hard_at
+        # the short begins `hard_frac` of the way into the first half cycle of cycle `hard_at`
+        t_on = seg_t0[4 * (hard_at - 1)] + hard_frac * half_s
+        shorted = t >= t_on
         eta = np.where(shorted, np.where(kind != 0, kind * j * rs, 0.0), eta)
     v = eta + rng.normal(0.0, noise_V, nrow)
     cur = kind * j * area_m2

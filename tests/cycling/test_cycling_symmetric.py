@@ -110,6 +110,16 @@ def test_private_hard_short_onset_cycle_and_time():
     assert [s.sustained for s in r.steps] == [True, True, False, False]
 
 
+def test_private_hard_short_starting_inside_a_half_cycle():
+    lad = make_ladder(STEPS, hard_at=44, hard_frac=0.5, seed=10)
+    r = analyze_symmetric(_arrays(lad), area_m2=lad.area_m2)
+    hs = r.hard_short
+    assert hs.cycle == 44 and r.soft_shorts == ()
+    t_true = lad.time_s[np.flatnonzero(lad.cycle == 44)[0]] + 450.0
+    assert hs.time_s == pytest.approx(t_true, abs=15.0)
+    assert any("sudden unrecovered drop" in x for x in hs.reasons)
+
+
 def test_private_sudden_soft_drops_that_recover():
     lad = make_ladder(STEPS, soft_at=(12, 45), seed=7)
     r = analyze_symmetric(_arrays(lad), area_m2=lad.area_m2)
