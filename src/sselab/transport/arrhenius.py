@@ -666,16 +666,18 @@ def plot_arrhenius(fit, *, labels=None, compare=(), band: bool = True, show_25C:
                 else:
                     Tl, v, lo, hi = p.T_line_K, p.sigma_line_S_per_m, p.sigma_line_lo_S_per_m, p.sigma_line_hi_S_per_m
                     xmax = max(xmax, 1000.0 / Tl.min())
-                err = f" ± {p.Ea_err_eV:.2f}" if p.Ea_err_eV is not None else ""
-                txt = f"{lab + ': ' if lab else ''}$E_a$ = {p.Ea_eV:.2f}{err} eV"
+                regime = ("low T: ", "high T: ")[j] if isinstance(f, TwoRegimeFit) else ""
+                txt = f"{lab + ', ' if lab else ''}{regime}$E_a$ = {_fmt_ea(p.Ea_eV, p.Ea_err_eV)} eV"
                 ax.plot(1000.0 / Tl, v * to_cm, "-", color=col, label=txt)
                 if band and np.all(np.isfinite(lo)):
                     ax.fill_between(1000.0 / Tl, lo * to_cm, hi * to_cm, color=col, alpha=0.18, lw=0)
             if show_25C and not isinstance(f, TwoRegimeFit):
                 ax.plot([1000.0 / T_25C], [f.sigma_25C_S_per_m * to_cm], "*", color=col, ms=6)
+        dashes = [(4, 2), (1, 1.5), (4, 1.5, 1, 1.5), (6, 2, 1, 2, 1, 2), (2, 2)]
         for k, (lab, Tc, sc) in enumerate(compare or ()):
             Tc = np.asarray(Tc, dtype=float)
-            ax.plot(1000.0 / Tc, np.asarray(sc, dtype=float) * to_cm, "--", lw=0.8, color="0.45", label=lab)
+            ax.plot(1000.0 / Tc, np.asarray(sc, dtype=float) * to_cm, lw=0.8, color=("0.35", "0.6")[k % 2],
+                    dashes=dashes[k % len(dashes)], label=lab)
         ax.set_yscale("log")
         ax.set_xlabel("1000/T (K$^{-1}$)")
         ax.set_ylabel("σ (S cm$^{-1}$)")
@@ -686,8 +688,16 @@ def plot_arrhenius(fit, *, labels=None, compare=(), band: bool = True, show_25C:
         top = ax.secondary_xaxis("top", functions=(_inv_1000_to_C, _C_to_inv_1000))
         top.set_xlabel("T (°C)")
         top.tick_params(direction="in")
-        ax.legend(loc="best")
+        ax.legend(loc="best", fontsize=6.5)
     return fig
+
+
+def _fmt_ea(Ea: float, err: float | None) -> str:
+    """``0.500 ± 0.004``: decimals follow the error's second significant digit (at least two)."""
+    if err is None or not err > 0 or not math.isfinite(err):
+        return f"{Ea:.2f}"
+    d = max(2, min(6, 1 - int(math.floor(math.log10(err)))))
+    return f"{Ea:.{d}f} ± {err:.{d}f}"
 
 
 def _inv_1000_to_C(x):
