@@ -33,7 +33,7 @@ def write(tmp_path, text, name="stack.yaml"):
 def test_good_file_matches_hand_computation(tmp_path):
     s = load_stack(write(tmp_path, GOOD))
     d = evaluate(s)
-    # same stack as tests/design/test_stack.py::simple → 209.5895 Wh/kg (hand computed there)
+    # same stack as tests/design/test_design_stack.py::simple → 209.5895 Wh/kg (hand computed there)
     assert d.specific_energy_Wh_per_kg == pytest.approx(209.5895, rel=1e-5)
     assert s.negative_collector.thickness_m == pytest.approx(8e-6)
     assert s.positive_collector.density_kg_per_m3 == pytest.approx(2700.0)   # looked up
