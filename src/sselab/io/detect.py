@@ -66,7 +66,7 @@ def detect(path) -> str:
         raise UnknownFormatError(path, "unrecognised binary file")
     if text.looks_like(head):
         return "text"
-    if labelled.looks_like(head):
+    if labelled.looks_like(head if len(head) < 16384 else read_head(path, 262144)):
         return "cycler-csv"
     ext = path.suffix.lower()
     hint = {".mpt": "BioLogic .mpt", ".mpr": "BioLogic .mpr", ".z": "ZView .z", ".dta": "Gamry .DTA",

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingColumnsError
-from ._common import UNCHECKED_LAST_ROW, decode, last_row_state, read_text, unit_factor
+from ._common import UNCHECKED_LAST_ROW, decode, has_decimal_comma, last_row_state, read_text, unit_factor
 from .base import Measurement
 from .text import _kind, _unit
 
@@ -25,22 +25,24 @@ _TIME_RE = re.compile(r"^\s*(?:(\d+)\s*d(?:ays?)?,?\s*)?(\d+):(\d{2}):(\d{2}(?:\
 
 def _header(lines: list[str]):
     """(line index, delimiter, names, kinds) of the first line naming time, voltage and current columns."""
-    for i, ln in enumerate(lines[:80]):
+    for i, ln in enumerate(lines[:120]):
+        if "{" in ln or '":' in ln:
+            continue  # embedded JSON (e.g. a Novonix protocol), not a column header
         for d in _DELIMS:
             if d not in ln:
                 continue
-            names = [t.strip().strip('"').strip("\ufeff") for t in ln.split(d)]
+            names = [t.strip().strip('"').strip("\ufeff").lstrip("~").strip() for t in ln.split(d)]
             kinds: dict[str, int] = {}
             for k, nm in enumerate(names):
                 kind, _neg = _kind(nm)
                 if kind and kind not in kinds:
                     kinds[kind] = k
+            # the total-time column wins over a per-step "Time"
+            for k, nm in enumerate(names):
+                if re.match(r"\s*(test|total|cumulative|elapsed|run|program)[\s_]*time", nm, re.I):
+                    kinds["time"] = k
+                    break
             if {"time", "potential", "current"} <= set(kinds):
-                # the total-time column wins over a per-step "Time"
-                for k, nm in enumerate(names):
-                    if re.match(r"\s*(test|total|cumulative|elapsed|run|program)[\s_]*time", nm, re.I):
-                        kinds["time"] = k
-                        break
                 return i, d, names, kinds
     return None
 
@@ -95,6 +97,14 @@ def read_labelled(path, **_) -> Measurement:
     if len(df) == 0:
         raise EmptyFileError(path, "no data rows")
     out: dict[str, np.ndarray] = {}
+    if delim != ",":
+        sample = [str(x) for k in ("time", "potential", "current") for x in df[uniq[kinds[k]]].dropna().head(50)]
+        if has_decimal_comma(sample):
+            for k in ("time", "potential", "current", "cycle", "temperature"):
+                if k in kinds:
+                    col = uniq[kinds[k]]
+                    df[col] = df[col].str.replace(",", ".", regex=False)
+            warn.append("decimal comma detected and converted")
 
     def num(kind):
         k = kinds[kind]
