@@ -1,0 +1,86 @@
+"""The small objects a report is made of: files, figures, tables, numbers and sections."""
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-").lower()
+    return s or "x"
+
+
+@dataclass
+class FileRecord:
+    """One input file: what was read (or the one-line error), and the cell it belongs to."""
+
+    path: Path
+    rel: str
+    technique: str = "unknown"
+    format: str | None = None
+    measurement: object | None = None
+    cell: object | None = None          # sselab.cell.CellSpec
+    temperature_K: float | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    used_in: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Figure:
+    name: str
+    title: str
+    svg: bytes
+    caption: str = ""
+    files: tuple[str, ...] = ()
+
+    def data_uri(self) -> str:
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg).decode("ascii")
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list]
+    note: str = ""
+
+
+@dataclass
+class Number:
+    """One reported quantity (field units for display; ``value``/``stderr`` in the named unit)."""
+
+    section: str
+    subject: str            # cell or material
+    quantity: str           # key, e.g. "Ea_eV", "sigma_30C_mS_per_cm"
+    label: str              # human label, e.g. "Ea"
+    value: float | str | None
+    stderr: float | None = None
+    unit: str = ""
+    truth: float | str | None = None
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    kind: str
+    subject: str = ""
+    status: str = "ok"       # ok | skipped | error
+    intro: str = ""
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    numbers: list[Number] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    result: object | None = None   # the analysis result object(s), for results.json
+
+    def note(self, text: str) -> None:
+        if text and text not in self.notes:
+            self.notes.append(text)

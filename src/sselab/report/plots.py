@@ -1,0 +1,155 @@
+"""Figures the report draws itself (impedance overview), and the figure store that writes PNG + SVG."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .model import Figure, slug
+
+
+class FigureStore:
+    """Collects matplotlib figures; :meth:`flush` writes each as ``<dir>/<name>.svg`` and ``.png`` (150 dpi),
+    using two forked worker processes when available, and fills in the SVG bytes for embedding."""
+
+    def __init__(self, directory: Path, png_dpi: int = 150, workers: int | None = None):
+        self.dir = Path(directory)
+        self.png_dpi = png_dpi
+        self.workers = workers
+        self.names: set[str] = set()
+        self.pending: list[tuple[object, Figure]] = []
+
+    def add(self, fig, name: str, title: str, caption: str = "") -> Figure:
+        base = slug(name)
+        n, k = base, 2
+        while n in self.names:
+            n, k = f"{base}-{k}", k + 1
+        self.names.add(n)
+        f = Figure(n, title, b"", caption, (f"figures/{n}.png", f"figures/{n}.svg"))
+        self.pending.append((fig, f))
+        return f
+
+    def flush(self) -> None:
+        """Write every pending figure (PNG + SVG) and load its SVG; closes the matplotlib figures."""
+        import matplotlib.pyplot as plt
+
+        if not self.pending:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        global _PENDING
+        _PENDING = [(fig, f.name) for fig, f in self.pending]
+        n = len(_PENDING)
+        workers = self.workers if self.workers is not None else min(2, os.cpu_count() or 1)
+        done = False
+        if workers > 1 and n > 2:
+            try:
+                import multiprocessing as mp
+
+                ctx = mp.get_context("fork")
+                with ctx.Pool(workers) as pool:
+                    pool.starmap(_save_index, [(i, str(self.dir), self.png_dpi) for i in range(n)], chunksize=1)
+                done = True
+            except Exception:  # no fork (or a worker died): write them here
+                done = False
+        if not done:
+            for i in range(n):
+                _save_index(i, str(self.dir), self.png_dpi)
+        for fig, f in self.pending:
+            f.svg = (self.dir / f"{f.name}.svg").read_bytes()
+            plt.close(fig)
+        self.pending = []
+        _PENDING = []
+
+
+_PENDING: list = []
+
+
+def _save_index(i: int, directory: str, png_dpi: int) -> None:
+    from ..plotting import style
+
+    fig, name = _PENDING[i]
+    with style():
+        try:  # one layout pass gives the tight box for both formats
+            fig.canvas.draw()
+            box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.05)
+        except Exception:
+            box = "tight"
+        for ext, dpi in (("svg", None), ("png", png_dpi)):
+            target = Path(directory) / f"{name}.{ext}"
+            tmp = target.with_name(f".{target.name}.tmp")
+            kw = {"dpi": dpi} if dpi else {}
+            fig.savefig(tmp, format=ext, bbox_inches=box, **kw)
+            os.replace(tmp, target)
+
+
+def plot_eis_overview(spectra, fits, temps_K, labels=None, title: str | None = None):
+    """(a) Nyquist plot (−Z″ vs Z′, equal axes) of the coldest spectrum with its fit; (b) |Z| vs f for every
+    temperature with fits.  ``spectra``: list of (f, Z); ``fits``: FitResult or None per spectrum."""
+    import matplotlib as mpl
+
+    from ..plotting import new_figure, style
+
+    fig, axes = new_figure(7.0, 3.0, ncols=2)
+    with style():
+        ax0, ax1 = axes
+        order = np.argsort([t if t is not None else np.inf for t in temps_K])
+        i0 = int(order[0])
+        f0, z0 = spectra[i0]
+        scale, unit = _ohm_scale(np.nanmax(np.abs(z0)))
+        ax0.plot(z0.real * scale, -z0.imag * scale, "o", ms=2.5, mfc="none", color="0.25", label="data")
+        fit0 = fits[i0]
+        if fit0 is not None:
+            ff = np.logspace(np.log10(f0.max()), np.log10(f0.min()), 300)
+            zf = fit0.predict(ff)
+            ax0.plot(zf.real * scale, -zf.imag * scale, "-", color="C3", label="fit")
+        t0 = temps_K[i0]
+        ax0.set_title(f"{t0 - 273.15:.0f} °C" if t0 is not None else "coldest spectrum")
+        # show the arc: limit to a box a little larger than the arc + a bit of the spike
+        r_arc = float(np.nanmax(z0.real[: max(3, len(z0) * 2 // 3)]))
+        lim = 1.35 * r_arc * scale
+        ax0.set_xlim(0, lim)
+        ax0.set_ylim(0, lim)
+        ax0.set_aspect("equal", adjustable="box")
+        ax0.set_xlabel(f"Z′ ({unit})")
+        ax0.set_ylabel(f"−Z″ ({unit})")
+        ax0.legend(loc="upper left")
+        cmap = mpl.colormaps["coolwarm"]
+        finite = [t for t in temps_K if t is not None]
+        tmin, tmax = (min(finite), max(finite)) if finite else (0, 1)
+        for k, ((f, z), fit, T) in enumerate(zip(spectra, fits, temps_K)):
+            c = cmap((T - tmin) / (tmax - tmin) if (T is not None and tmax > tmin) else 0.5)
+            lab = f"{T - 273.15:.0f} °C" if T is not None else (labels[k] if labels else None)
+            ax1.loglog(f, np.abs(z), "o", ms=1.8, color=c, label=lab)
+            if fit is not None:
+                ax1.loglog(f, np.abs(fit.Z_fit), "-", lw=0.8, color=c)
+        ax1.set_xlabel("f (Hz)")
+        ax1.set_ylabel("|Z| (Ω)")
+        if len(spectra) <= 10:
+            ax1.legend(ncol=2, fontsize=6, loc="upper right")
+        if title:
+            fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def plot_arrhenius_fallback(T_K, sigma_S_per_m, label: str):
+    """log σ (S/cm) vs 1000/T when :mod:`sselab.transport.arrhenius` is not available."""
+    from ..plotting import new_figure, style
+
+    fig, ax = new_figure(3.5, 2.8)
+    with style():
+        T = np.asarray(T_K, float)
+        s = np.asarray(sigma_S_per_m, float) / 100
+        ax.semilogy(1000 / T, s, "o", label=label)
+        ax.set_xlabel("1000/T (K⁻¹)")
+        ax.set_ylabel("σ (S/cm)")
+        ax.legend()
+    return fig
+
+
+def _ohm_scale(vmax: float):
+    if vmax >= 2e6:
+        return 1e-6, "MΩ"
+    if vmax >= 2e3:
+        return 1e-3, "kΩ"
+    return 1.0, "Ω"

@@ -1,0 +1,610 @@
+"""Report sections: each is a small function that calls one analysis module's public API.
+
+A section whose module cannot be imported yet is returned with ``status="skipped"`` and a note; a section whose
+analysis fails is returned with ``status="error"`` and the one-line error — the report always completes.
+"""
+from __future__ import annotations
+
+import math
+import re
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import SselabError
+from .model import FileRecord, Number, Section, Table, slug
+from .plots import FigureStore, plot_eis_overview
+
+# circuits used for routine fits (documented in the report)
+BLOCKING_CIRCUIT = "R0-p(R1,CPE1)-CPE3"       # electrolyte arc (bulk + grain boundary) + blocking-electrode spike
+BLOCKING_TOTAL = "R0+R1"                       # low-frequency intercept of the arc, as in the paper
+SYMMETRIC_CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)"  # electrolyte arc + Li|SSE interface arc
+SYMMETRIC_TOTAL = "R0+R1"
+# capacitance ranges (Irvine, Sinclair & West 1990): electrolyte arcs ≤ 1e-7 F, electrode processes ≥ 1e-8 F; they
+# keep the electrolyte arc from mimicking the electrode spike when it lies outside the measured band
+BLOCKING_BOUNDS = {"CPE1_Q": (1e-14, 1e-7), "CPE3_Q": (1e-8, 1e-1)}
+SYMMETRIC_BOUNDS = {"CPE1_Q": (1e-14, 1e-7), "CPE2_Q": (1e-8, 1e-1)}
+
+GALVANOSTATIC = {"GCPL", "CP", "CYCLING", "MB"}
+
+
+@dataclass
+class Context:
+    records: list[FileRecord]
+    figures: FigureStore
+    manifest: object | None = None
+    results: dict = field(default_factory=dict)   # shared between sections (e.g. σ(T) points per material)
+    log: list[str] = field(default_factory=list)
+
+
+def one_line(exc: BaseException) -> str:
+    """The single line a user sees for a failure."""
+    if isinstance(exc, SselabError):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    msg = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+def _import(modname: str):
+    """Import an analysis module; return (module, None) or (None, note)."""
+    import importlib
+
+    try:
+        return importlib.import_module(modname), None
+    except Exception as exc:  # not landed yet, or broken: the section is skipped with a note
+        return None, f"{modname} is not available yet ({one_line(exc)}); section skipped"
+
+
+def _cell_name(rec: FileRecord) -> str:
+    return rec.cell.name if rec.cell is not None else f"(no cell) {rec.rel}"
+
+
+def _fmt(v, digits=4):
+    if v is None:
+        return "—"
+    if isinstance(v, str):
+        return v
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if not math.isfinite(x):
+        return "—"
+    if x == 0:
+        return "0"
+    return f"{x:.{digits}g}"
+
+
+def fmt_pm(v, e, digits=4):
+    if v is None:
+        return "—"
+    if e is None or not isinstance(e, (int, float)) or not math.isfinite(e) or e <= 0:
+        return _fmt(v, digits)
+    return f"{_fmt(v, digits)} ± {_fmt(e, 2)}"
+
+
+def _T_C(T):
+    return None if T is None else T - 273.15
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# impedance
+# ---------------------------------------------------------------------------------------------------------------
+
+def eis_sections(ctx: Context) -> list[Section]:
+    recs = [r for r in ctx.records if r.ok and r.technique in ("EIS", "PEIS", "GEIS")]
+    if not recs:
+        return []
+    groups: dict[str, list[FileRecord]] = defaultdict(list)
+    for r in recs:
+        groups[_cell_name(r)].append(r)
+    eis, note = _import("sselab.eis")
+    out = []
+    for name, rs in groups.items():
+        sec = Section(f"eis-{slug(name)}", f"Impedance — {name}", "eis", subject=name,
+                      files=[r.rel for r in rs])
+        out.append(sec)
+        if eis is None:
+            sec.status = "skipped"
+            sec.note(note)
+            continue
+        try:
+            _eis_cell(ctx, sec, rs, eis)
+        except Exception as exc:
+            sec.status = "error"
+            sec.note(f"impedance analysis failed: {one_line(exc)}")
+            ctx.log.append(traceback.format_exc())
+    return out
+
+
+def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
+    cell = rs[0].cell
+    kind = getattr(cell, "kind", "blocking") if cell is not None else "blocking"
+    if kind == "symmetric":
+        circuit, total, bounds = SYMMETRIC_CIRCUIT, SYMMETRIC_TOTAL, SYMMETRIC_BOUNDS
+    else:
+        circuit, total, bounds = BLOCKING_CIRCUIT, BLOCKING_TOTAL, BLOCKING_BOUNDS
+    spectra, temps, srcs = [], [], []
+    for r in rs:
+        for k, (f, z) in enumerate(r.measurement.spectra()):
+            ok = np.isfinite(f) & np.isfinite(z.real) & np.isfinite(z.imag) & (f > 0)
+            if ok.sum() < 8:
+                sec.note(f"{r.rel}: spectrum {k + 1} has fewer than 8 usable points; left out")
+                continue
+            spectra.append((f[ok], z[ok]))
+            temps.append(r.temperature_K)
+            srcs.append(r)
+    if not spectra:
+        raise SselabError("no usable impedance spectrum")
+    order = sorted(range(len(spectra)), key=lambda i: (temps[i] is None, temps[i] or 0))
+    spectra = [spectra[i] for i in order]
+    temps = [temps[i] for i in order]
+    srcs = [srcs[i] for i in order]
+    fits = eis.fit_batch(spectra, circuit, bounds=bounds, labels=[s.rel for s in srcs])
+    try:
+        k_geo = cell.geometric_factor_m if cell is not None else None
+    except SselabError as exc:
+        k_geo = None
+        sec.note(str(exc))
+    rows, pts = [], []
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for (f, z), fr, T, r in zip(spectra, fits, temps, srcs):
+        r.used_in.append(sec.id)
+        R, Re = fr.resistance(total)
+        sig = sig_e = None
+        if k_geo is not None and R > 0:
+            sig = k_geo / R
+            sig_e = sig * Re / R if math.isfinite(Re) else None
+            if T is not None:
+                pts.append((T, sig, sig_e, r.rel))
+        extra = ""
+        if kind == "symmetric" and "R2" in fr.params and cell is not None and cell.area_m2:
+            R2, R2e = fr.resistance("R2")
+            extra = fmt_pm(R2 * cell.area_m2 * 1e4 / 2, R2e * cell.area_m2 * 1e4 / 2)
+        rows.append([_fmt(_T_C(T), 4), fmt_pm(R, Re), fmt_pm(sig * 10 if sig else None, sig_e * 10 if sig_e else None),
+                     *( [extra] if kind == "symmetric" else []), _fmt(fr.chi2_reduced, 3),
+                     "yes" if fr.success else "no (see notes)", r.rel])
+        where = f"{T - 273.15:.0f} °C" if T is not None else r.rel
+        for w in fr.warnings:
+            grouped[re.sub(r"\s*\([^)]*\)", "", str(w)).strip()].append(where)
+    for w, where in grouped.items():
+        sec.note(f"{w} — {', '.join(where)}")
+    cols = ["T (°C)", f"R = {total} (Ω)", "σ (mS/cm)"]
+    if kind == "symmetric":
+        cols.append("ASR per interface (Ω cm²)")
+    cols += ["χ²red", "converged", "file"]
+    sec.tables.append(Table("Equivalent-circuit fits", cols, rows,
+                            note=f"circuit {circuit}; σ = L/(A·R) with R = {total} (the low-frequency intercept "
+                                 f"of the electrolyte arc, bulk + grain boundary, as in the paper)"))
+    sec.intro = (f"{len(spectra)} spectra, circuit <code>{circuit}</code> fitted to all at once "
+                 f"(sselab.eis.fit_batch, modulus weighting; electrolyte-arc Q ≤ 1e-7, electrode Q ≥ 1e-8).")
+    fig = plot_eis_overview(spectra, fits, temps, labels=[s.rel for s in srcs], title=sec.subject)
+    sec.figures.append(ctx.figures.add(fig, f"eis-{sec.subject}", f"Impedance of {sec.subject}",
+                                       "Left: Nyquist plot of the coldest spectrum with the fit; right: |Z| "
+                                       "against frequency for every temperature (lines: fits)."))
+    if pts:
+        T0, s0, e0, _ = pts[0]
+        sec.numbers.append(Number("eis", sec.subject, f"sigma_{T0 - 273.15:.0f}C_mS_per_cm",
+                                  f"σ({T0 - 273.15:.0f} °C)", s0 * 10, e0 * 10 if e0 else None, "mS/cm"))
+    material = getattr(cell, "material", None) or sec.subject
+    ctx.results.setdefault("sigma_points", defaultdict(list))[material].extend(pts)
+    if pts:
+        ctx.results.setdefault("material_cells", defaultdict(list))[material].append(sec.subject)
+    ctx.results.setdefault("eis_cells", {})[sec.subject] = {"fits": fits, "temps": temps, "circuit": circuit}
+    sec.result = {"circuit": circuit, "resistance": total,
+                  "spectra": [{"file": r.rel, "T_K": T, "fit": fr.to_dict()} for r, T, fr in zip(srcs, temps, fits)]}
+
+
+def arrhenius_sections(ctx: Context) -> list[Section]:
+    points = ctx.results.get("sigma_points") or {}
+    mats = {m: p for m, p in points.items() if len({round(t, 2) for t, *_ in p}) >= 2}
+    if not mats:
+        return []
+    arr, note = _import("sselab.transport.arrhenius")
+    out, fits = [], {}
+    for mat, pts in mats.items():
+        sec = Section(f"arrhenius-{slug(mat)}", f"Arrhenius — {mat}", "arrhenius", subject=mat,
+                      files=sorted({p[3] for p in pts}))
+        out.append(sec)
+        pts = sorted(pts)
+        T = np.array([p[0] for p in pts])
+        s = np.array([p[1] for p in pts])
+        e = np.array([p[2] if p[2] else np.nan for p in pts])
+        if arr is None:
+            sec.status = "skipped"
+            sec.note(note)
+            from .plots import plot_arrhenius_fallback
+
+            sec.figures.append(ctx.figures.add(plot_arrhenius_fallback(T, s, mat), f"arrhenius-{mat}",
+                                               f"Conductivity of {mat}"))
+            continue
+        try:
+            err = e if np.all(np.isfinite(e)) and np.all(e > 0) else None
+            fit = arr.fit_arrhenius(T, s, err, convention="sigmaT")
+            fits[mat] = fit
+            sec.intro = (f"σT = σ0·exp(−Ea/kT) fitted to {fit.n_points} temperatures "
+                         f"({T.min() - 273.15:.0f}–{T.max() - 273.15:.0f} °C), weighted by the fit errors of σ.")
+            ci = fit.Ea_ci95_eV
+            s30 = fit.sigma_30C_S_per_m
+            ci30 = fit.sigma_30C_ci95_S_per_m
+            s30_se = ((ci30[1] - ci30[0]) / 2 / (fit.t_quantile or 1.96)) if ci30 else None
+            sec.numbers += [
+                Number("arrhenius", mat, "Ea_eV", "Ea", fit.Ea_eV, fit.Ea_err_eV, "eV"),
+                Number("arrhenius", mat, "sigma_30C_mS_per_cm", "σ(30 °C)", s30 * 10,
+                       s30_se * 10 if s30_se else None, "mS/cm"),
+                Number("arrhenius", mat, "sigma_25C_mS_per_cm", "σ(25 °C)", fit.sigma_25C_S_per_m * 10, None,
+                       "mS/cm"),
+            ]
+            rows = [["Ea (eV)", fmt_pm(fit.Ea_eV, fit.Ea_err_eV),
+                     f"{ci[0]:.3f} – {ci[1]:.3f}" if ci else "—"],
+                    ["σ(30 °C) (mS/cm)", _fmt(s30 * 10), f"{ci30[0] * 10:.3g} – {ci30[1] * 10:.3g}" if ci30 else "—"],
+                    ["σ(25 °C) (mS/cm)", _fmt(fit.sigma_25C_S_per_m * 10),
+                     (f"{fit.sigma_25C_ci95_S_per_m[0] * 10:.3g} – {fit.sigma_25C_ci95_S_per_m[1] * 10:.3g}"
+                      if fit.sigma_25C_ci95_S_per_m else "—")],
+                    [f"σ0 ({fit.prefactor_unit})", _fmt(fit.prefactor), "—"],
+                    ["R²", _fmt(fit.r_squared, 5), "—"]]
+            sec.tables.append(Table("Arrhenius fit", ["quantity", "value ± s.e.", "95 % interval"], rows))
+            for w in fit.warnings:
+                sec.note(w)
+            sec.figures.append(ctx.figures.add(arr.plot_arrhenius(fit, labels=[mat]), f"arrhenius-{mat}",
+                                               f"Arrhenius plot of {mat}",
+                                               "log σ against 1000/T with the fit and its 95 % band."))
+            sec.result = fit
+        except Exception as exc:
+            sec.status = "error"
+            sec.note(f"Arrhenius fit failed: {one_line(exc)}")
+    ctx.results["arrhenius_fits"] = fits
+    if arr is not None and len(fits) >= 2:
+        sec = Section("arrhenius-all", "Arrhenius — all materials", "arrhenius", subject="all")
+        try:
+            fig = arr.plot_arrhenius(list(fits.values()), labels=list(fits))
+            sec.figures.append(ctx.figures.add(fig, "arrhenius-all", "All preparations (cf. paper Fig. 1f)"))
+            out.insert(0, sec)
+        except Exception as exc:
+            sec.status = "error"
+            sec.note(f"combined plot failed: {one_line(exc)}")
+            out.insert(0, sec)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# DC polarisation
+# ---------------------------------------------------------------------------------------------------------------
+
+def dcpol_sections(ctx: Context) -> list[Section]:
+    recs = [r for r in ctx.records if r.ok and r.technique == "CA"]
+    if not recs:
+        return []
+    pol, note = _import("sselab.transport.polarization")
+    out = []
+    for r in recs:
+        name = _cell_name(r)
+        sec = Section(f"dcpol-{slug(name)}-{slug(r.path.stem)}", f"DC polarisation — {name}", "dcpol",
+                      subject=name, files=[r.rel])
+        out.append(sec)
+        if pol is None:
+            sec.status = "skipped"
+            sec.note(note)
+            continue
+        try:
+            cell = r.cell
+            kind = getattr(cell, "kind", "blocking") if cell is not None else "blocking"
+            res = pol.analyze_polarization(
+                r.measurement, thickness_m=getattr(cell, "thickness_m", None),
+                area_m2=getattr(cell, "area_m2", None) if cell is not None else None,
+                electrodes={"symmetric": "li", "li-blocking": "li-blocking"}.get(kind, "blocking"))
+            r.used_in.append(sec.id)
+            sec.result = res
+            se = res.sigma_e_S_per_m
+            rows = [["applied voltage (V)", _fmt(res.voltage_V)],
+                    ["I₀, initial current", f"{res.i_initial_A:.4g} A"],
+                    ["I_f, final current (last {:.0f} min)".format(res.window_s / 60),
+                     f"{fmt_pm(res.i_final_A, res.i_final_se_A)} A"],
+                    ["σe (nS/cm)", _fmt(se * 1e7) if se is not None else "— (needs thickness and area)"],
+                    ["t_i = 1 − I_f/I₀", _fmt(res.t_i, 5)], ["t_e", _fmt(res.t_e, 3)]]
+            if se is not None:
+                se_err = getattr(res, "sigma_e_se_S_per_m", None)
+                if se_err is None and res.i_final_A:
+                    se_err = se * res.i_final_se_A / res.i_final_A
+                sec.numbers.append(Number("dcpol", name, "sigma_e_nS_per_cm", "σe", se * 1e7,
+                                          se_err * 1e7 if se_err else None, "nS/cm"))
+            sec.numbers.append(Number("dcpol", name, "t_ion", "t_i", res.t_i, None, ""))
+            if res.fit is not None:
+                taus = list(zip(res.fit.tau_s, res.fit.tau_se_s, res.fit.amplitudes_A))
+                for k, (tau, tse, amp) in enumerate(taus):
+                    rows.append([f"τ{k + 1} (s), amplitude {amp:.3g} A", fmt_pm(tau, tse)])
+                # the relaxation carrying most charge (amplitude × τ) is the one compared with a single-τ value
+                k_main = int(np.argmax([abs(a) * t for t, _, a in taus]))
+                sec.numbers.append(Number("dcpol", name, "tau_s", "τ (main)", taus[k_main][0], taus[k_main][1], "s"))
+            sec.tables.append(Table("DC polarisation (eqs 3–5 of the paper)", ["quantity", "value"], rows))
+            for w in res.warnings:
+                sec.note(w)
+            sec.figures.append(ctx.figures.add(pol.plot_polarization(res), f"dcpol-{name}",
+                                               f"DC polarisation of {name}"))
+            ctx.results.setdefault("dcpol", {})[name] = res
+        except Exception as exc:
+            sec.status = "error"
+            sec.note(f"{r.rel}: {one_line(exc)}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# voltammetry
+# ---------------------------------------------------------------------------------------------------------------
+
+def cv_sections(ctx: Context) -> list[Section]:
+    recs = [r for r in ctx.records if r.ok and r.technique in ("CV", "LSV")]
+    if not recs:
+        return []
+    vol, note = _import("sselab.voltammetry")
+    out = []
+    for r in recs:
+        name = _cell_name(r)
+        sec = Section(f"cv-{slug(name)}-{slug(r.path.stem)}", f"Cyclic voltammetry — {name}", "cv", subject=name,
+                      files=[r.rel])
+        out.append(sec)
+        if vol is None:
+            sec.status = "skipped"
+            sec.note(note)
+            continue
+        try:
+            cell = r.cell
+            res = vol.analyze_cv(r.measurement, area_m2=getattr(cell, "area_m2", None) if cell else None,
+                                 pellet_mass_kg=getattr(cell, "pellet_mass_kg", None),
+                                 formula=getattr(cell, "formula", None))
+            r.used_in.append(sec.id)
+            sec.result = res
+            win = res.stability_window_V
+            rows = [["cycles", str(res.n_cycles)],
+                    ["scan rate (mV/s)", _fmt(res.scan_rate_V_per_s * 1e3 if res.scan_rate_V_per_s else None)],
+                    ["scan range (V)", f"{res.scan_range_V[0]:.3g} – {res.scan_range_V[1]:.3g}"],
+                    ["Σ plated / Σ stripped (C)", f"{res.total_plate_C:.4g} / {res.total_strip_C:.4g}"],
+                    ["Li plated − stripped (% of pellet Li)", _fmt(res.imbalance_pct_of_pellet_Li)],
+                    ["oxidative onset (V)", _fmt(res.ox_onset_V) if res.ox_onset_V is not None
+                     else f"none up to {win[1]:.3g} V"],
+                    ["reductive onset (V)", _fmt(res.red_onset_V) if res.red_onset_V is not None else "none"],
+                    ["stability window (V)", f"{win[0]:.3g} – {win[1]:.3g}"]]
+            n = res.n_cycles
+            sec.numbers.append(Number("cv", name, "n_cycles", "cycles", n, None, ""))
+            if res.imbalance_pct_of_pellet_Li is not None:
+                sec.numbers.append(Number("cv", name, "imbalance_pct_of_pellet_Li", "Li imbalance",
+                                          res.imbalance_pct_of_pellet_Li, None, "% of pellet Li"))
+            if res.ox_onset_V is not None:
+                sec.numbers.append(Number("cv", name, "ox_onset_V", "oxidative onset", res.ox_onset_V, None, "V"))
+            sec.numbers.append(Number("cv", name, "window_upper_V", "window upper limit", win[1], None, "V"))
+            if len(res.q_plate_C):
+                sec.numbers.append(Number("cv", name, "q_plate_first_C", "Q plate, cycle 1",
+                                          float(res.q_plate_C[0]), None, "C"))
+                sec.numbers.append(Number("cv", name, "q_plate_last_C", f"Q plate, cycle {n}",
+                                          float(res.q_plate_C[-1]), None, "C"))
+                ratio = np.asarray(res.strip_plate_ratio, float)
+                if np.isfinite(ratio).any():
+                    sec.numbers.append(Number("cv", name, "strip_plate_ratio", "strip/plate (median)",
+                                              float(np.nanmedian(ratio)), None, ""))
+            reg = res.plate_regimes
+            if reg is not None:
+                rows.append(["plating charge regimes",
+                             f"break at cycle {reg.x_break:.3g}; slopes {fmt_pm(reg.slope_1, reg.slope_1_se, 3)} → "
+                             f"{fmt_pm(reg.slope_2, reg.slope_2_se, 3)} C/cycle"
+                             + ("" if reg.two_regimes else " (one line suffices, BIC)")])
+                if reg.two_regimes:
+                    sec.numbers.append(Number("cv", name, "break_cycle", "regime break (plating)", reg.x_break,
+                                              None, "cycle"))
+            sec.tables.append(Table("Voltammetry", ["quantity", "value"], rows))
+            qrows = [[str(int(c)), _fmt(qp), _fmt(qs), _fmt(rt, 3)]
+                     for c, qp, qs, rt in zip(res.cycles, res.q_plate_C, res.q_strip_C, res.strip_plate_ratio)]
+            sec.tables.append(Table("Stripping / plating charge per cycle",
+                                    ["cycle", "Q plate (C)", "Q strip (C)", "strip/plate"], qrows))
+            for w in res.warnings:
+                sec.note(w)
+            sec.figures.append(ctx.figures.add(vol.plot_cv(res), f"cv-{name}", f"Cyclic voltammograms of {name}"))
+            sec.figures.append(ctx.figures.add(vol.plot_charge_vs_cycle(res), f"cv-charge-{name}",
+                                               "Stripping / plating charge against cycle (cf. paper Fig. 2b)"))
+            ctx.results.setdefault("cv", {})[name] = res
+        except Exception as exc:
+            sec.status = "error"
+            sec.note(f"{r.rel}: {one_line(exc)}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# galvanostatic cycling
+# ---------------------------------------------------------------------------------------------------------------
+
+def cycling_sections(ctx: Context) -> list[Section]:
+    recs = [r for r in ctx.records if r.ok and r.technique in GALVANOSTATIC]
+    if not recs:
+        return []
+    cyc, note = _import("sselab.cycling")
+    plots, _ = _import("sselab.cycling.plots")
+    out = []
+    for r in recs:
+        name = _cell_name(r)
+        cell = r.cell
+        kind = getattr(cell, "kind", None) if cell is not None else None
+        title = {"symmetric": "Stripping / plating", "full": "Full cell"}.get(kind, "Galvanostatic cycling")
+        sec = Section(f"cyc-{slug(name)}-{slug(r.path.stem)}", f"{title} — {name}", "cycling", subject=name,
+                      files=[r.rel])
+        out.append(sec)
+        if cyc is None:
+            sec.status = "skipped"
+            sec.note(note)
+            continue
+        if kind not in ("symmetric", "full"):
+            sec.status = "skipped"
+            sec.note(f"{r.rel}: galvanostatic record of a cell with electrodes "
+                     f"{'|'.join(cell.electrodes) if cell else 'unknown'} — give the cell in the manifest as Li|Li "
+                     f"(symmetric) or Li|cathode with active_mass (full cell) to analyse it")
+            continue
+        try:
+            if kind == "symmetric":
+                _symmetric(ctx, sec, r, cyc, plots)
+            else:
+                _full(ctx, sec, r, cyc, plots)
+            r.used_in.append(sec.id)
+        except Exception as exc:
+            sec.status = "error"
+            sec.note(f"{r.rel}: {one_line(exc)}")
+    return out
+
+
+def _symmetric(ctx, sec, r, cyc, plots):
+    cell, name = r.cell, sec.subject
+    res = cyc.analyze_symmetric(r.measurement, area_m2=cell.require_area())
+    sec.result = res
+    rows = [["cycles / half cycles", f"{res.n_cycles} / {res.n_half_cycles}"],
+            ["total time (h)", _fmt(res.total_hours)],
+            ["charge passed (mAh/cm²)", _fmt(res.cumulative_charge_C_per_m2 / 36000)],
+            ["Li thickness equivalent (µm)", _fmt(res.li_thickness_equivalent_m * 1e6)],
+            ["critical current density (µA/cm²)",
+             (("≥ " if res.ccd_is_lower_bound else "") + _fmt(res.ccd_A_per_m2 * 100)) if res.ccd_A_per_m2 else "—"]]
+    hs = res.hard_short
+    for s in res.shorts:
+        rows.append([f"{s.kind} short", f"cycle {s.cycle} at {s.current_density_A_per_m2 * 100:.3g} µA/cm² "
+                                        f"(|η|/reference = {s.ratio:.2g}); {'; '.join(s.reasons)}"])
+    if not res.shorts:
+        rows.append(["shorts", "none detected"])
+    sec.tables.append(Table("Stripping / plating", ["quantity", "value"], rows))
+    srows = [[str(st.index + 1), _fmt(st.current_density_A_per_m2 * 100, 3), f"{st.first_cycle}–{st.last_cycle}",
+              _fmt(st.resistance_median_ohm_m2 * 1e4), fmt_pm(st.r_slope_ohm_m2_per_cycle * 1e4,
+                                                              st.r_slope_err_ohm_m2_per_cycle * 1e4, 3),
+              "yes" if st.sustained else "no"] for st in res.steps]
+    sec.tables.append(Table("Ladder steps", ["step", "j (µA/cm²)", "cycles", "R median (Ω cm²)",
+                                             "dR/dcycle (Ω cm²)", "sustained"], srows))
+    sec.numbers.append(Number("cycling", name, "n_cycles", "cycles", res.n_cycles, None, ""))
+    sec.numbers.append(Number("cycling", name, "short_cycle", "first hard short (cycle)",
+                              hs.cycle if hs else "none", None, ""))
+    sec.numbers.append(Number("cycling", name, "short_kind", "short kind",
+                              res.shorts[0].kind if res.shorts else "none", None, ""))
+    if hs:
+        sec.numbers.append(Number("cycling", name, "short_current_density_uA_per_cm2", "j at short",
+                                  hs.current_density_A_per_m2 * 100, None, "µA/cm²"))
+    if res.ccd_A_per_m2:
+        sec.numbers.append(Number("cycling", name, "ccd_uA_per_cm2", "CCD" + (" (lower bound)" if
+                                  res.ccd_is_lower_bound else ""), res.ccd_A_per_m2 * 100, None, "µA/cm²"))
+    for w in res.warnings:
+        sec.note(w)
+    if plots is not None:
+        sec.figures.append(ctx.figures.add(plots.plot_ladder(res), f"ladder-{name}",
+                                           f"Stripping / plating of {name} (cf. paper Fig. 3a)"))
+        sec.figures.append(ctx.figures.add(plots.plot_resistance(res), f"resistance-{name}",
+                                           "Overpotential and resistance per half cycle"))
+    ctx.results.setdefault("symmetric", {})[name] = res
+
+
+def _full(ctx, sec, r, cyc, plots):
+    cell, name = r.cell, sec.subject
+    if not cell.active_mass_kg:
+        raise SselabError(f"cell {name!r}: active_mass is needed in the manifest for specific capacities")
+    res = cyc.analyze_full_cell(r.measurement, active_mass_kg=cell.active_mass_kg, area_m2=cell.area_m2)
+    sec.result = res
+    mahg = 3600.0
+    qd = np.asarray(res.discharge_capacity_C_per_kg) / mahg
+    qc = np.asarray(res.charge_capacity_C_per_kg) / mahg
+    ce = np.asarray(res.coulombic_efficiency, float)
+    rows = [["cycles", str(res.n_cycles)], ["first cycle direction", res.first_direction],
+            ["specific current (mA/g)", _fmt(res.specific_current_A_per_kg)],
+            ["first discharge (mAh/g)", _fmt(res.first_discharge_C_per_kg / mahg)],
+            ["last discharge (mAh/g)", _fmt(qd[-1])],
+            ["retention, last cycle (%)", _fmt(res.retention[-1] * 100)],
+            ["coulombic efficiency, cycle 1 / median (%)",
+             f"{_fmt(ce[0] * 100)} / {_fmt(np.nanmedian(ce) * 100)}"],
+            [f"end of life (< {res.threshold:.0%})", str(res.end_of_life_cycle) if res.end_of_life_cycle else
+             "not reached"]]
+    sec.tables.append(Table("Full cell", ["quantity", "value"], rows))
+    crow = [[str(int(c)), _fmt(a), _fmt(b), _fmt(x * 100)] for c, a, b, x in zip(res.cycle, qc, qd, ce)]
+    sec.tables.append(Table("Capacity per cycle", ["cycle", "charge (mAh/g)", "discharge (mAh/g)", "CE (%)"], crow))
+    sec.numbers += [
+        Number("cycling", name, "n_cycles", "cycles", res.n_cycles, None, ""),
+        Number("cycling", name, "first_discharge_mAh_per_g", "first discharge", res.first_discharge_C_per_kg / mahg,
+               None, "mAh/g"),
+        Number("cycling", name, "last_discharge_mAh_per_g", "last discharge", float(qd[-1]), None, "mAh/g"),
+        Number("cycling", name, "first_ce", "CE cycle 1", float(ce[0]), None, ""),
+        Number("cycling", name, "ce", "CE median", float(np.nanmedian(ce)), None, ""),
+    ]
+    for w in res.warnings:
+        sec.note(w)
+    if plots is not None:
+        sec.figures.append(ctx.figures.add(plots.plot_full_cell(res), f"fullcell-{name}",
+                                           f"Capacity and coulombic efficiency of {name} (cf. paper Fig. 5b)"))
+        sec.figures.append(ctx.figures.add(plots.plot_profiles(res), f"profiles-{name}",
+                                           "Charge–discharge profiles (cf. paper Fig. 5a)"))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# materials: knowledge-base comparison and scorecard
+# ---------------------------------------------------------------------------------------------------------------
+
+def materials_sections(ctx: Context) -> list[Section]:
+    fits = ctx.results.get("arrhenius_fits") or {}
+    if not fits:
+        return []
+    mat_mod, note = _import("sselab.materials")
+    out = []
+    for mat, fit in fits.items():
+        sec = Section(f"materials-{slug(mat)}", f"Knowledge base — {mat}", "materials", subject=mat)
+        out.append(sec)
+        if mat_mod is None or not hasattr(mat_mod, "compare"):
+            sec.status = "skipped"
+            sec.note(note or "sselab.materials.compare is not available yet; section skipped")
+            continue
+        try:
+            comp = mat_mod.compare(fit=fit, name=mat)
+            nb = comp.neighbours(3)
+            rows = [[str(d.get("rank")), ("<b>" + str(d.get("name")) + "</b>") if d.get("is_user") else
+                     str(d.get("name")), str(d.get("family", "")),
+                     _fmt(d["sigma_S_per_m"] * 10 if d.get("sigma_S_per_m") is not None else None),
+                     _fmt(d.get("Ea_eV"), 3)] for d in nb]
+            sec.tables.append(Table(f"Rank {comp.user_rank} of {comp.n_ranked} at {comp.T_K - 273.15:.0f} °C "
+                                    f"(percentile {comp.percentile:.0f})",
+                                    ["rank", "material", "family", "σ (mS/cm)", "Ea (eV)"], rows))
+            sec.numbers.append(Number("materials", mat, "kb_rank", "rank in knowledge base",
+                                      f"{comp.user_rank}/{comp.n_ranked}", None, ""))
+            sec.figures.append(ctx.figures.add(mat_mod.plot_comparison(comp), f"kb-{mat}",
+                                               f"{mat} among the knowledge base"))
+        except Exception as exc:
+            sec.status = "error"
+            sec.note(f"comparison failed: {one_line(exc)}")
+        if hasattr(mat_mod, "scorecard"):
+            try:
+                card = mat_mod.scorecard(_measured_for(ctx, mat, fit))
+                rows = [[g.description, g.threshold, f'<span class="st-{g.status}">{g.status}</span>', g.value,
+                         g.detail] for g in card.grades]
+                c = card.counts
+                sec.tables.append(Table(f"Scorecard: {c['pass']} pass, {c['fail']} fail, {c['unknown']} unknown",
+                                        ["target", "threshold", "status", "value", "detail"], rows))
+                sec.result = {"scorecard": card}
+            except Exception as exc:
+                sec.note(f"scorecard failed: {one_line(exc)}")
+    return out
+
+
+def _measured_for(ctx: Context, material: str, fit) -> dict:
+    """Measured properties of a material gathered from every section (keys of materials.sample_from_measurements)."""
+    d = {"name": material, "Ea_eV": float(fit.Ea_eV), "sigma_S_per_cm": float(fit.sigma_30C_S_per_m) / 100,
+         "sigma_T": "30 C"}
+    cells = {c.name: c for c in getattr(ctx.manifest, "cells", ())} if ctx.manifest is not None else {}
+
+    def same(name):
+        c = cells.get(name)
+        return c is not None and (c.material or c.name) == material
+
+    for name, res in (ctx.results.get("dcpol") or {}).items():
+        if same(name) and res.sigma_e_S_per_m is not None:
+            d["electronic_sigma_S_per_cm"] = res.sigma_e_S_per_m / 100
+            d["transference_ion"] = res.t_i
+            if cells[name].formula:
+                d.setdefault("formula", cells[name].formula)
+    for name, res in (ctx.results.get("cv") or {}).items():
+        if same(name):
+            d["window_exp_V"] = [float(res.stability_window_V[0]), float(res.stability_window_V[1])]
+    for name, res in (ctx.results.get("symmetric") or {}).items():
+        if same(name) and res.ccd_A_per_m2:
+            d["ccd_mA_per_cm2"] = res.ccd_A_per_m2 / 10
+    return d
+
+
+SECTION_BUILDERS = (eis_sections, arrhenius_sections, dcpol_sections, cv_sections, cycling_sections,
+                    materials_sections)
