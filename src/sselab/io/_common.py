@@ -13,7 +13,7 @@ from .base import Measurement
 #: multiplicative factors of the units instruments write, to SI
 UNIT_FACTORS: dict[str, float] = {
     # time
-    "s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0,
+    "s": 1.0, "sec": 1.0, "Sec": 1.0, "secs": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0,
     # potential
     "V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "kV": 1e3,
     # current

@@ -39,7 +39,7 @@ def _header(lines: list[str]):
                     kinds[kind] = k
             # the total-time column wins over a per-step "Time"
             for k, nm in enumerate(names):
-                if re.match(r"\s*(test|total|cumulative|elapsed|run|program)[\s_]*time", nm, re.I):
+                if re.match(r"\s*(test|total|cumulative|elapsed|run|program)[\s_]*(time|\((s|sec|h|hr|min)\))", nm, re.I):
                     kinds["time"] = k
                     break
             if {"time", "potential", "current"} <= set(kinds):
