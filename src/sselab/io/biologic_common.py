@@ -107,9 +107,11 @@ def clean_names(names: list[str]) -> list[str]:
     for n in names:
         n = n.strip()
         n = _ALIASES.get(n, n)
-        n = re.sub(r"(ï¿½|\ufffd|Â)", "", n) if ("ï¿½" in n or "\ufffd" in n) else n.replace("Âµ", "µ").replace("Â°", "°")
+        n = n.replace("Âµ", "µ").replace("Â°", "°")
         if n.startswith("Temperature/") or n.startswith("Temp/"):
-            n = "Temperature/°C" if n.rstrip().endswith("C") else n
+            n = "Temperature/°C" if n.rstrip().endswith("C") and not n.rstrip().endswith("/C") else n
+        # a lost micro sign (file passed through a wrong code page): EC-Lab only writes µ before F, A, V, s, C
+        n = re.sub(r"(ï¿½|\ufffd|\?)(?=(F|A|V|s|C|A\.h|F-2)$)", "µ", n)
         k = seen.get(n, 0) + 1
         seen[n] = k
         out.append(n if k == 1 else f"{n}#{k}")
