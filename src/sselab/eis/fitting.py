@@ -17,8 +17,9 @@ How it works (and why; see ``docs`` of issue 3 and ``lessons-from-other-tools.md
 * **Identical arcs are ordered by apex frequency**: in ``R0-p(R1,CPE1)-p(R2,CPE2)`` the first-written arc is the
   high-frequency one (bulk), the next the lower one (grain boundary), whatever the optimiser found.
 * **Series**: :func:`fit_batch` fits everything in one vectorised run, then (``warm_start``) restarts every spectrum
-  from its neighbours' solutions and walks the series choosing, among solutions within 5 % of the best χ², the one
-  closest to the previous spectrum's parameters (prevents bulk / grain-boundary swaps at the hot end).
+  from its neighbours' solutions and walks the series choosing, among solutions statistically as good as the best
+  (Δχ² ≤ 1 in units of the reduced χ²), the one closest to the previous spectrum's parameters (prevents bulk /
+  grain-boundary swaps at the hot end, where two assignments fit equally well).
 
 Weighting: ``"modulus"`` (σ = |Z| for both parts; the default), ``"proportional"`` (σ_re = |Z′|, σ_im = |Z″|,
 floored at 0.1 % of |Z|), ``"unit"`` (σ = 1 Ω), or an array of σ per point.  χ² is the weighted sum of squares
@@ -427,7 +428,7 @@ def _guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int
     amp = amp.reshape(S, K, m)
     cost = cost.reshape(S, K)
     n_take = min(n_starts, K)
-    order = np.argsort(cost, axis=1)[:, :n_take]
+    order = _diverse(np.argsort(cost, axis=1), combos, n_take, min_sep=max(1, int(round(per_dec))))
     out = np.empty((S, n_take, circuit.n_params))
     # a component the data do not need still starts visible: ≤ 1 % of |Z| where it is largest
     with np.errstate(divide="ignore"):
@@ -440,6 +441,27 @@ def _guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int
                 _scale_params(circuit, d, list(d), max(float(amp[s, kk, i]), float(floor[s, kk, i])))
                 params.update(d)
             out[s, j] = [params[n] for n in circuit.param_names]
+    return out
+
+
+def _diverse(ranked: np.ndarray, combos: np.ndarray, n_take: int, min_sep: int) -> np.ndarray:
+    """Per spectrum, the best combination, then the next best that differ from every one already taken by at least
+    ``min_sep`` grid steps (one decade) in some component; filled up with the best remaining ones."""
+    S = ranked.shape[0]
+    out = np.empty((S, n_take), int)
+    for s in range(S):
+        taken: list[int] = []
+        for kk in ranked[s]:
+            if len(taken) >= n_take:
+                break
+            if all(np.abs(combos[kk] - combos[t]).max(initial=0) >= min_sep for t in taken):
+                taken.append(int(kk))
+        for kk in ranked[s]:
+            if len(taken) >= n_take:
+                break
+            if int(kk) not in taken:
+                taken.append(int(kk))
+        out[s] = taken[:n_take]
     return out
 
 
@@ -736,11 +758,12 @@ def fit(freq_Hz, Z, circuit, weighting="modulus", initial=None, fixed=None, boun
 def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
               warm_start: bool = True, progress: bool | Callable[[int, int], None] = False,
               multistart: bool = True, n_starts: int = 4, max_iter: int = 300,
-              continuity_tol: float = 0.05, labels: Sequence[str] | None = None) -> list[FitResult]:
+              continuity_tol: float = 1.0, labels: Sequence[str] | None = None) -> list[FitResult]:
     """Fit the same circuit to many spectra ``[(f, Z), ...]`` in one vectorised Levenberg–Marquardt run.
 
     ``warm_start``: treat the list as a series (e.g. temperatures in order): every spectrum is also restarted from
-    its neighbours' solutions, and among solutions within ``continuity_tol`` (relative χ²) of the best, the one
+    its neighbours' solutions, and among solutions statistically as good as the best (χ² within ``continuity_tol``
+    times the reduced χ², i.e. Δχ² ≤ 1 in noise units), the one
     closest to the previous spectrum's parameters is kept.  ``progress``: ``True`` for a rich bar on stderr, or a
     callback ``progress(done, total)``.
     """
@@ -784,7 +807,9 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
     starts = [_starts_for(circuit, auto[s], init_d, fixed_d, multistart) for s in range(S)]
     owner = np.concatenate([np.full(len(st), s) for s, st in enumerate(starts)])
     P0 = np.concatenate(starts)
-    best_P, best_u, best_cost, best_it, best_conv = _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter)
+    P_ref = np.concatenate([np.repeat(auto[s][:1], len(st), axis=0) for s, st in enumerate(starts)])
+    best_P, best_u, best_cost, best_it, best_conv = _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter,
+                                                         P_ref=P_ref)
     cands = {s: [(best_cost[j], best_P[j], best_u[j], best_it[j], best_conv[j])
                  for j in np.flatnonzero(owner == s)] for s in range(S)}
     if cb:
@@ -804,14 +829,18 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
                     own1.append(s)
         P1 = np.array(P1)
         own1 = np.array(own1)
-        bP, bu, bc, bi, bv = _run(circuit, omega, zz, WR, WI, P1, own1, free, tr, max_iter)
+        ref1 = np.array([auto[s][0] for s in own1])
+        for k, v in fixed_d.items():
+            ref1[:, names.index(k)] = v
+        bP, bu, bc, bi, bv = _run(circuit, omega, zz, WR, WI, P1, own1, free, tr, max_iter, P_ref=ref1)
         for j, s in enumerate(own1):
             cands[s].append((bc[j], bP[j], bu[j], bi[j], bv[j]))
         # walk the series: near-best solutions closest to the previous choice
         chosen[0] = min(cands[0], key=lambda c: c[0])
         for s in range(1, S):
             best = min(c[0] for c in cands[s])
-            near = [c for c in cands[s] if c[0] <= best * (1 + continuity_tol)]
+            dof = max(2 * cleaned[s][0].size - free.size, 1)
+            near = [c for c in cands[s] if c[0] <= best * (1 + continuity_tol / dof)]
             prev = _logp(circuit, chosen[s - 1][1])
             chosen[s] = min(near, key=lambda c: float(np.sum((_logp(circuit, c[1]) - prev)[free] ** 2)))
     Pf = np.array([_order_arcs(circuit, chosen[s][1][None])[0] for s in range(S)])
@@ -836,9 +865,10 @@ def _logp(circuit: Circuit, P: np.ndarray) -> np.ndarray:
 
 
 def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, keep: int | None = None,
-         scout_iter: int | None = None):
+         scout_iter: int | None = None, P_ref: np.ndarray | None = None):
     """LM from every start row (owner = spectrum index per row).  After ``scout_iter`` iterations only the ``keep``
-    best starts of each spectrum continue."""
+    best starts of each spectrum continue.  ``P_ref`` (per row; default the starts): data-driven values that
+    parameters collapsed onto a flat boundary are reset to in the rescue step."""
     keep = _KEEP if keep is None else keep
     scout_iter = _SCOUT_ITER if scout_iter is None else scout_iter
     pb = _Problem(circuit, omega[owner], zz[owner], WR[owner], WI[owner], P0.copy(), free, tr)
@@ -857,17 +887,18 @@ def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, keep: int | 
         u[idx], cost[idx], it[idx], conv[idx] = u2, c2, it[idx] + it2, conv2
     cost = np.where(sel, cost, np.inf)
     if max_iter > scout_iter and free.size:
-        _rescue(pb, owner, u0, u, cost, it, conv, max_iter)
+        u_ref = u0 if P_ref is None else tr.to_u(P_ref[:, free], free)
+        _rescue(pb, owner, u_ref, u, cost, it, conv, max_iter)
     P = P0.copy()
     p, _ = tr.to_p(u, free)
     P[:, free] = p
     return P, u, cost, it, conv
 
 
-def _rescue(pb: _Problem, owner, u0, u, cost, it, conv, max_iter) -> None:
+def _rescue(pb: _Problem, owner, u_ref, u, cost, it, conv, max_iter) -> None:
     """Refinement of poor fits: a log-parameter that ran off to a flat boundary (R0 → 0, Q → ∞ ...) has no
     gradient left to come back.  Restart the best fit of each spectrum with such parameters reset to their
-    starting values; keep the result where χ² improves (in place)."""
+    data-driven reference values; keep the result where χ² improves (in place)."""
     best = []
     for s_ in np.unique(owner):
         rows = np.flatnonzero(owner == s_)
@@ -878,14 +909,14 @@ def _rescue(pb: _Problem, owner, u0, u, cost, it, conv, max_iter) -> None:
         return
     _, _, J = _residuals(pb, best, u[best])
     coln = np.sqrt(np.einsum("bnp,bnp->bp", J, J))
-    moved = np.abs(u[best] - u0[best]) > math.log(100.0)
+    moved = np.abs(u[best] - u_ref[best]) > math.log(100.0)
     flat = (coln < 1e-3 * coln.max(axis=1, keepdims=True)) & moved
     need = flat.any(axis=1)
     if not need.any():
         return
     rows = best[need]
     ur = u[rows].copy()
-    ur[flat[need]] = u0[rows][flat[need]]
+    ur[flat[need]] = u_ref[rows][flat[need]]
     pb2 = _Problem(pb.circuit, pb.omega[rows], pb.z[rows], pb.wr[rows], pb.wi[rows], pb.P[rows], pb.free, pb.tr)
     u2, c2, it2, conv2 = _lm(pb2, ur, max_iter=max_iter)
     better = c2 < cost[rows] * (1 - 1e-6)

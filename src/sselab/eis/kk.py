@@ -3,12 +3,14 @@
 
 The spectrum is fitted, by *linear* least squares weighted by 1/|Z|, with a series resistance and M Voigt elements
 R_k/(1 + jωτ_k) whose time constants are fixed and log-spaced from 1/ω_max to 1/ω_min, optionally plus a series
-inductance (high-frequency cable / lead artefacts) and a series capacitance (blocking electrodes).  Such a model
+inductance (high-frequency cable / lead artefacts) and a series capacitance (blocking electrodes; added with
+``capacitance="auto"`` when −Z″ is still rising at the lowest frequencies).  Such a model
 is KK-compliant by construction, so what it cannot fit is not.  M is chosen automatically: increase M until
 
     μ = 1 − Σ_{R_k<0} |R_k| / Σ_{R_k≥0} |R_k|
 
-falls below c (0.85): beyond that point the extra elements only fit noise (over-fitting shows as negative R_k).
+falls below c (0.85) and stays below for the next two M, searching from one element per decade of frequency on
+(a poor fit with few elements can also give negative R_k and a dip of μ): beyond that point the extra elements only fit noise (over-fitting shows as negative R_k).
 The residuals Δ′ = (Z′ − Ẑ′)/|Z| and Δ″ = (Z″ − Ẑ″)/|Z| are returned; the spectrum passes when the root-mean-square
 residual is below ``threshold`` (1 %) and no residual exceeds 5 × threshold.
 
@@ -109,15 +111,16 @@ def lin_kk(freq_Hz, Z, c: float = 0.85, max_M: int = 50, inductance="auto", capa
     else:
         with_L = bool(inductance)
     if capacitance == "auto":
-        low = z[-n_top:]
-        with_C = bool(np.median(np.angle(low, deg=True)) < -45.0)
+        # a capacitive spike: -Z'' positive and still rising towards the lowest frequency
+        tail = -z.imag[-max(3, n_top):]
+        with_C = bool(tail[-1] > 0 and np.all(np.diff(tail) > 0))
     else:
         with_C = bool(capacitance)
     if np.any(z.imag[-n_top:] > 0) and np.median(z.imag[-n_top:]) > 0:
         warnings_.append("low-frequency inductive loop (Z'' > 0 at low f): fitted with negative-R Voigt elements, so mu is not a good guide for M")
 
     max_M = int(max(1, min(max_M, f.size - 2 - with_L - with_C)))
-    chosen = None
+    fits = []
     for M in range(1, max_M + 1):
         tau = np.logspace(math.log10(1 / w.max()), math.log10(1 / w.min()), M) if M > 1 else np.array(
             [1 / math.sqrt(w.max() * w.min())])
@@ -126,11 +129,19 @@ def lin_kk(freq_Hz, Z, c: float = 0.85, max_M: int = 50, inductance="auto", capa
         pos = Rk[Rk >= 0].sum()
         neg = -Rk[Rk < 0].sum()
         mu = 1.0 - neg / pos if pos > 0 else -math.inf
-        chosen = (M, mu, tau, x, zf)
-        if M > 2 and mu <= c:
+        fits.append((M, mu, tau, x, zf))
+    # the first M with μ ≤ c (and still ≤ c for the next two M: μ can dip early while the fit is still poor), from
+    # M_min = one element per decade on (with fewer elements a poor fit can also give negative R_k and a low μ)
+    m_min = int(min(max(3, round(math.log10(w.max() / w.min()))), max_M))
+    mus = np.array([fz[1] for fz in fits])
+    chosen = None
+    for i in range(m_min - 1, len(fits)):
+        if np.all(mus[i:i + 3] <= c):
+            chosen = fits[i]
             break
-    else:
-        warnings_.append(f"mu never fell below c = {c} up to M = {max_M}; the largest M was used")
+    if chosen is None:
+        chosen = fits[-1]
+        warnings_.append(f"mu did not stay below c = {c} up to M = {max_M}; the largest M was used")
     M, mu, tau, x, zf = chosen
     mod = np.abs(z)
     rr = (z.real - zf.real) / mod
