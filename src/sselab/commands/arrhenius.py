@@ -73,7 +73,12 @@ def _compare_curves(fit, name):
         from ..materials import compare
     except ImportError:
         return [], None, "knowledge base (sselab.materials) not available: --compare ignored"
-    comp = compare(fit=fit, name=name, T_range_K=(min(fit.T_min_K, 298.15), fit.T_max_K))
+    from ..errors import SselabError
+
+    try:
+        comp = compare(fit=fit, name=name, T_range_K=(min(fit.T_min_K, 298.15), fit.T_max_K))
+    except SselabError as exc:
+        return [], None, f"{name}: --compare skipped: {exc}"
     near = {r["name"] for r in comp.neighbours(2) if not r.get("is_user")}
     curves = [(c["name"], c["T_K"], c["sigma_S_per_m"]) for c in comp.curves
               if c["family"] != "user" and c["name"] in near]
@@ -158,7 +163,7 @@ def arrhenius_cmd(
         from ..eis import Circuit, fit_batch
         from ..eis.derive import conductivity
         from ..errors import AnalysisError
-        from ..transport.arrhenius import fit_arrhenius, fit_two_regime, plot_arrhenius
+        from ..transport.arrhenius import _fmt_ea, fit_arrhenius, fit_two_regime, plot_arrhenius
 
         if convention not in ("sigmaT", "sigma"):
             raise AnalysisError(f"--convention {convention!r}: use 'sigmaT' or 'sigma'")
@@ -224,7 +229,9 @@ def arrhenius_cmd(
                 curves, comp, note = _compare_curves(r["fit"], r["group"])
                 if note:
                     notes.append(note)
-                    break
+                    if comp is None and "not available" in note:
+                        break
+                    continue
                 compare_curves += [c for c in curves if c[0] not in {x[0] for x in compare_curves}]
                 comparisons.append({"group": r["group"], "rank": comp.user_rank, "n_ranked": comp.n_ranked,
                                     "neighbours": comp.neighbours(2)})
@@ -270,17 +277,26 @@ def arrhenius_cmd(
         def ci(pair, f=lambda v: v):
             return "—" if pair is None else f"[{fmt(f(pair[0]), 3)}, {fmt(f(pair[1]), 3)}]"
 
+        def ea(g):
+            return _fmt_ea(g.Ea_eV, g.Ea_err_eV)
+
+        def ea_ci(g):
+            if g.Ea_ci95_eV is None:
+                return "—"
+            d = len(ea(g).split(" ± ")[0].split(".")[-1])
+            return f"[{g.Ea_ci95_eV[0]:.{d}f}, {g.Ea_ci95_eV[1]:.{d}f}]"
+
         frows = []
         for r in results:
             f = r["fit"]
-            frows.append([r["group"], "one", fmt_pm(f.Ea_eV, f.Ea_err_eV), ci(f.Ea_ci95_eV),
+            frows.append([r["group"], "one", ea(f), ea_ci(f),
                           f"{fmt(ms(f.sigma_25C_S_per_m), 4)} {ci(f.sigma_25C_ci95_S_per_m, ms)}",
                           f"{fmt(ms(f.sigma_30C_S_per_m), 4)} {ci(f.sigma_30C_ci95_S_per_m, ms)}",
                           f"{fmt(f.prefactor, 4)} {f.prefactor_unit}", str(f.n_points)])
             t = r["two_regime"]
             if t is not None:
                 for name, g in (("low T", t.low), ("high T", t.high)):
-                    frows.append(["", name, fmt_pm(g.Ea_eV, g.Ea_err_eV), ci(g.Ea_ci95_eV), "", "",
+                    frows.append(["", name, ea(g), ea_ci(g), "", "",
                                   f"{fmt(g.prefactor, 4)} {g.prefactor_unit}", str(g.n_points)])
         conv = "ln(σT) vs 1/T" if convention == "sigmaT" else "ln σ vs 1/T"
         show(table(f"Arrhenius fit ({conv}; 95 % intervals)",
