@@ -240,6 +240,7 @@ def _lm(pb: _Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = 1e-9, x
         return u_out, cost_out, it_out, np.isfinite(cost_out)
     keep = np.isfinite(cost)
     ids, u, cost, r, J = ids[keep], u0[keep].copy(), cost[keep], r[keep], J[keep]
+    dof = np.maximum(2 * (pb.wr[ids] > 0).sum(axis=1) - F, 1)
     lam = np.full(ids.size, 1e-2)
     ref_cost = cost.copy()
     n_it = np.zeros(ids.size, int)
@@ -276,9 +277,10 @@ def _lm(pb: _Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = 1e-9, x
         conv = done | (~better & (lam > 1e10))
         fail = ~ok | ~np.isfinite(cost)
         if (it_ + 1) % 5 == 0:
-            # stalled: < 1e-5 relative improvement over 5 iterations (flat valley of an unresolved parameter;
-            # more iterations would not change the fit)
-            stall = (ref_cost - cost) <= 1e-5 * np.abs(ref_cost)
+            # stalled: χ² improved by less than 0.01 (in units of the reduced χ², i.e. of the noise) over 5
+            # iterations: a flat valley of an unresolved parameter; more iterations would not change the fit
+            # (well-determined parameters move by < 0.1 standard error)
+            stall = (ref_cost - cost) <= 1e-2 * cost / dof
             conv |= stall & ~fail
             ref_cost = cost.copy()
         fin = conv | fail
@@ -286,8 +288,8 @@ def _lm(pb: _Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = 1e-9, x
             fi = ids[fin]
             u_out[fi], cost_out[fi], it_out[fi], conv_out[fi] = u[fin], cost[fin], n_it[fin], conv[fin] & ~fail[fin]
             kp = ~fin
-            ids, u, cost, r, J, lam, ref_cost, n_it = (ids[kp], u[kp], cost[kp], r[kp], J[kp], lam[kp],
-                                                       ref_cost[kp], n_it[kp])
+            ids, u, cost, r, J, lam, ref_cost, n_it, dof = (ids[kp], u[kp], cost[kp], r[kp], J[kp], lam[kp],
+                                                            ref_cost[kp], n_it[kp], dof[kp])
     if ids.size:
         u_out[ids], cost_out[ids], it_out[ids] = u, cost, n_it
     return u_out, cost_out, it_out, conv_out
