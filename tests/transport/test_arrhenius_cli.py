@@ -162,3 +162,23 @@ def test_cli_bad_options(cold_files):
     assert "R9" in _err_line(run([*cold_files[:2], "--thickness", "1.2mm", "--diameter", "10mm",
                                   "--resistance", "R9"]))
     assert "thickness" in _err_line(run([*cold_files[:2], "--diameter", "10mm"]))
+
+
+def test_cli_zview_files_named_in_kelvin(tmp_path):
+    """ZView ``.z`` files named ``hp_303K.z`` …: temperatures from the names, hot-pressed Ea = 0.44 eV back."""
+    writers = pytest.importorskip("sselab.simulate.writers")
+    Ea, s30, Q = PREPS["hot"]
+    c = Circuit(CIRCUIT)
+    f = np.logspace(np.log10(5.0), np.log10(13e6), 50)
+    rng = np.random.default_rng(4)
+    paths = []
+    for TK in (303, 323, 343, 363, 383):
+        R1 = G / sigma_true(TK, Ea, s30)
+        z = c.impedance(f, dict(R0=2.0, R1=R1, CPE1_Q=Q, CPE1_alpha=0.9, CPE2_Q=5e-6, CPE2_alpha=0.85))
+        z = z * (1 + rng.normal(0, 0.003, f.size) + 1j * rng.normal(0, 0.003, f.size))
+        paths.append(writers.write_zview(tmp_path / f"hp_{TK}K.z", f, z))
+    res = run([*paths, "--thickness", "1.2mm", "--diameter", "10mm", "--resistance", "R1", "--json"])
+    assert res.exit_code == 0, res.output
+    g = json.loads(res.stdout)["groups"][0]
+    assert [p["T_K"] for p in g["points"]] == pytest.approx([303, 323, 343, 363, 383])
+    assert abs(g["fit"]["Ea_eV"] - Ea) < max(3 * g["fit"]["Ea_err_eV"], 3e-3)

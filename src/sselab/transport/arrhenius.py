@@ -4,6 +4,10 @@ Model (review Fig. 10B, the form of Bachman et al., *Chem. Rev.* 2016, 116, 140)
 
     σ(T) = (σ0 / T) · exp(−Ea / (k_B T)),      σ0 = γ · n · (z e)² · a0² · ν0 / k_B · exp(ΔS_m / k_B)
 
+The review gives the equation as an image; its caption names σ0 the prefactor, z (here γ) the geometric factor,
+n the mobile-ion concentration, ΔS_m the migration entropy, a0 the hop distance and ν0 the attempt frequency —
+the symbols of the form written above, which is the one used here (see :func:`prefactor_from_hopping` for units).
+
 Two fitting conventions are offered:
 
 ``"sigmaT"`` (default)
