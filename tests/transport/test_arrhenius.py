@@ -43,6 +43,7 @@ def test_noiseless_paper_preparations_round_trip(label, Ea, s30, convention):
     assert fit.sigma_25C == pytest.approx(s25, rel=1e-10)
     assert fit.Ea_err_eV == pytest.approx(0.0, abs=1e-9)
     assert fit.prefactor_unit == ("S K/m" if convention == "sigmaT" else "S/m")
+    assert fit.sigma_25C_extrapolated and not fit.warnings
 
 
 @pytest.mark.parametrize("label,Ea,s30", PAPER)
@@ -350,3 +351,10 @@ def test_plot_arrhenius_all_preparations(tmp_path):
     assert all(p.stat().st_size > 0 for p in paths)
     r = fit_two_regime(*_two_regime_data()[:2])
     save_figure(plot_arrhenius(r), tmp_path, "two")
+
+
+def test_non_positive_activation_energy_is_flagged():
+    T = np.array([300.0, 320, 340])
+    f = fit_arrhenius(T, [0.3, 0.2, 0.1], convention="sigma")
+    assert f.Ea_eV < 0 and any("not positive" in w for w in f.warnings)
+    assert not fit_arrhenius([290.0, 300, 310], [0.1, 0.2, 0.3]).sigma_25C_extrapolated

@@ -93,7 +93,8 @@ class ArrheniusFit(Result):
     ``absolute_sigma``); ``prefactor`` is σ0 in S·K/m (``convention="sigmaT"``) or A in S/m (``"sigma"``), see
     ``prefactor_unit``.  ``Ea_err_eV``/``Ea_ci95_eV`` are ``None`` (with a note in ``warnings``) when the data
     cannot give an uncertainty (two points without absolute errors).  The ``*_line_*`` arrays are ready to plot:
-    the fitted σ and its 95 % confidence band from ``min(T, 25 °C)`` to ``max(T)``.
+    the fitted σ and its 95 % confidence band from ``min(T, 25 °C)`` to ``max(T)``.  ``sigma_25C_extrapolated``
+    says σ(25 °C) lies outside the measured range (its band then widens accordingly).
     """
 
     convention: str
@@ -121,6 +122,7 @@ class ArrheniusFit(Result):
     sigma_25C_ci95_S_per_m: tuple[float, float] | None
     sigma_30C_S_per_m: float
     sigma_30C_ci95_S_per_m: tuple[float, float] | None
+    sigma_25C_extrapolated: bool
     T_line_K: np.ndarray
     sigma_line_S_per_m: np.ndarray
     sigma_line_lo_S_per_m: np.ndarray
@@ -358,6 +360,8 @@ def _build_fit(convention, T, s, e, w, ln_pref, Ea, cov, dof, chi2, absolute_sig
     notes = list(notes)
     if cov is None:
         notes.append("no uncertainty: as many parameters as points and no absolute errors given")
+    if not Ea > 0:
+        notes.append(f"activation energy {Ea:.3g} eV is not positive: σ does not rise with temperature")
     # temporary object to evaluate the line with the class's own code
     base = dict(
         convention=convention, Ea_eV=float(Ea), prefactor=float(math.exp(ln_pref)),
@@ -368,7 +372,7 @@ def _build_fit(convention, T, s, e, w, ln_pref, Ea, cov, dof, chi2, absolute_sig
     )
     tmp = ArrheniusFit(Ea_err_eV=None, Ea_ci95_eV=None, ln_prefactor_err=None, t_quantile=None,
                        sigma_25C_S_per_m=math.nan, sigma_25C_ci95_S_per_m=None, sigma_30C_S_per_m=math.nan,
-                       sigma_30C_ci95_S_per_m=None, T_line_K=T, sigma_line_S_per_m=s, sigma_line_lo_S_per_m=s,
+                       sigma_30C_ci95_S_per_m=None, sigma_25C_extrapolated=True, T_line_K=T, sigma_line_S_per_m=s, sigma_line_lo_S_per_m=s,
                        sigma_line_hi_S_per_m=s, **base)
     q = tmp._quantile(0.95)
     if cov is not None:
@@ -385,6 +389,7 @@ def _build_fit(convention, T, s, e, w, ln_pref, Ea, cov, dof, chi2, absolute_sig
         Ea_err_eV=Ea_err, Ea_ci95_eV=ci, ln_prefactor_err=lnp_err, t_quantile=q,
         sigma_25C_S_per_m=v25, sigma_25C_ci95_S_per_m=(lo25, hi25) if cov is not None else None,
         sigma_30C_S_per_m=v30, sigma_30C_ci95_S_per_m=(lo30, hi30) if cov is not None else None,
+        sigma_25C_extrapolated=bool(T.min() > T_25C + T_TOL_K or T.max() < T_25C - T_TOL_K),
         T_line_K=T_line, sigma_line_S_per_m=vl, sigma_line_lo_S_per_m=ll, sigma_line_hi_S_per_m=hl,
         warnings=tuple(notes), **base)
 
