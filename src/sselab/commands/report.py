@@ -47,6 +47,7 @@ def report(
     truth: Path = typer.Option(None, "--truth",
                                help="truth.json with simulated values (default: truth.json inside the folder)."),
     title: str = typer.Option(None, "--title", help="Report title."),
+    no_figures: bool = typer.Option(False, "--no-figures", help="Numbers only (much faster)."),
     json_out: bool = JSON_OPTION,
 ):
     """Read every file, route it by technique and cell (EIS → fits → Arrhenius per material; CA → DC
@@ -56,7 +57,8 @@ def report(
     with user_errors():
         from ..report import build_report
 
-        rep = build_report(directory, out, manifest=manifest, truth=truth, title=title, progress=_progress_bar)
+        rep = build_report(directory, out, manifest=manifest, truth=truth, title=title, progress=_progress_bar,
+                           figures=not no_figures)
         if json_out:
             print_json({"report": str(out / "report.html"), "results": str(out / "results.json"),
                         "seconds": round(rep.seconds, 2), "files": len(rep.records),

@@ -232,14 +232,14 @@ def _identity_progress(iterable, total=None, description=""):
 
 
 def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | None = None,
-                 progress=None) -> Report:
+                 progress=None, figures: bool = True) -> Report:
     """Analyse every file under ``data_dir`` and write ``out_dir/report.html``, ``results.json``,
     ``summary.csv`` and ``figures/*.png|svg``.
 
     ``manifest``: path to a cells YAML (default: ``cells.yaml``/``manifest.yaml`` inside ``data_dir`` when present).
     ``truth``: path to a ``truth.json`` (default: ``truth.json`` inside ``data_dir`` when present) — recovered values
     are then shown beside the values used to simulate them.  ``progress(iterable, total, description)`` wraps the
-    per-file loop (a rich bar in the CLI).  The output directory is built next to ``out_dir`` and moved into place
+    per-file loop (a rich bar in the CLI).  ``figures=False`` skips drawing (numbers only, much faster).  The output directory is built next to ``out_dir`` and moved into place
     at the end, so an interrupted run leaves no half-written report.  One bad file never aborts the run.
     """
     from ..cell import load_manifest
@@ -267,7 +267,7 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
     try:
         paths = collect_files(data_dir, man, exclude=[out_dir, tmp])
         records = [_read_one(p, base, man) for p in progress(paths, total=len(paths), description="reading")]
-        ctx = Context(records=records, figures=FigureStore(tmp / "figures"), manifest=man)
+        ctx = Context(records=records, figures=FigureStore(tmp / "figures", enabled=figures), manifest=man)
         sections: list[Section] = []
         for builder in progress(SECTION_BUILDERS, total=len(SECTION_BUILDERS), description="analysing"):
             try:

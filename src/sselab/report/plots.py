@@ -13,14 +13,20 @@ class FigureStore:
     """Collects matplotlib figures; :meth:`flush` writes each as ``<dir>/<name>.svg`` and ``.png`` (150 dpi),
     using two forked worker processes when available, and fills in the SVG bytes for embedding."""
 
-    def __init__(self, directory: Path, png_dpi: int = 150, workers: int | None = None):
+    def __init__(self, directory: Path, png_dpi: int = 150, workers: int | None = None, enabled: bool = True):
         self.dir = Path(directory)
+        self.enabled = enabled
         self.png_dpi = png_dpi
         self.workers = workers
         self.names: set[str] = set()
         self.pending: list[tuple[object, Figure]] = []
 
-    def add(self, fig, name: str, title: str, caption: str = "") -> Figure:
+    def add(self, fig, name: str, title: str, caption: str = "") -> Figure | None:
+        if not self.enabled:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+            return None
         base = slug(name)
         n, k = base, 2
         while n in self.names:

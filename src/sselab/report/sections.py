@@ -57,6 +57,11 @@ def _import(modname: str):
         return None, f"{modname} is not available yet ({one_line(exc)}); section skipped"
 
 
+def _add(sec: Section, fig) -> None:
+    if fig is not None:
+        sec.figures.append(fig)
+
+
 def _cell_name(rec: FileRecord) -> str:
     return rec.cell.name if rec.cell is not None else f"(no cell) {rec.rel}"
 
@@ -181,7 +186,7 @@ def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
     sec.intro = (f"{len(spectra)} spectra, circuit <code>{circuit}</code> fitted to all at once "
                  f"(sselab.eis.fit_batch, modulus weighting; electrolyte-arc Q ≤ 1e-7, electrode Q ≥ 1e-8).")
     fig = plot_eis_overview(spectra, fits, temps, labels=[s.rel for s in srcs], title=sec.subject)
-    sec.figures.append(ctx.figures.add(fig, f"eis-{sec.subject}", f"Impedance of {sec.subject}",
+    _add(sec, ctx.figures.add(fig, f"eis-{sec.subject}", f"Impedance of {sec.subject}",
                                        "Left: Nyquist plot of the coldest spectrum with the fit; right: |Z| "
                                        "against frequency for every temperature (lines: fits)."))
     if pts:
@@ -217,7 +222,7 @@ def arrhenius_sections(ctx: Context) -> list[Section]:
             sec.note(note)
             from .plots import plot_arrhenius_fallback
 
-            sec.figures.append(ctx.figures.add(plot_arrhenius_fallback(T, s, mat), f"arrhenius-{mat}",
+            _add(sec, ctx.figures.add(plot_arrhenius_fallback(T, s, mat), f"arrhenius-{mat}",
                                                f"Conductivity of {mat}"))
             continue
         try:
@@ -248,7 +253,7 @@ def arrhenius_sections(ctx: Context) -> list[Section]:
             sec.tables.append(Table("Arrhenius fit", ["quantity", "value ± s.e.", "95 % interval"], rows))
             for w in fit.warnings:
                 sec.note(w)
-            sec.figures.append(ctx.figures.add(arr.plot_arrhenius(fit, labels=[mat]), f"arrhenius-{mat}",
+            _add(sec, ctx.figures.add(arr.plot_arrhenius(fit, labels=[mat]), f"arrhenius-{mat}",
                                                f"Arrhenius plot of {mat}",
                                                "log σ against 1000/T with the fit and its 95 % band."))
             sec.result = fit
@@ -260,7 +265,7 @@ def arrhenius_sections(ctx: Context) -> list[Section]:
         sec = Section("arrhenius-all", "Arrhenius — all materials", "arrhenius", subject="all")
         try:
             fig = arr.plot_arrhenius(list(fits.values()), labels=list(fits))
-            sec.figures.append(ctx.figures.add(fig, "arrhenius-all", "All preparations (cf. paper Fig. 1f)"))
+            _add(sec, ctx.figures.add(fig, "arrhenius-all", "All preparations (cf. paper Fig. 1f)"))
             out.insert(0, sec)
         except Exception as exc:
             sec.status = "error"
@@ -321,7 +326,7 @@ def dcpol_sections(ctx: Context) -> list[Section]:
             sec.tables.append(Table("DC polarisation (eqs 3–5 of the paper)", ["quantity", "value"], rows))
             for w in res.warnings:
                 sec.note(w)
-            sec.figures.append(ctx.figures.add(pol.plot_polarization(res), f"dcpol-{name}",
+            _add(sec, ctx.figures.add(pol.plot_polarization(res), f"dcpol-{name}",
                                                f"DC polarisation of {name}"))
             ctx.results.setdefault("dcpol", {})[name] = res
         except Exception as exc:
@@ -351,13 +356,20 @@ def cv_sections(ctx: Context) -> list[Section]:
             continue
         try:
             cell = r.cell
-            res = vol.analyze_cv(r.measurement, area_m2=getattr(cell, "area_m2", None) if cell else None,
+            # the stripping/plating window must include the negative vertex: with the default −0.5 V edge and a
+            # scan to −0.5 V, potential noise would drop vertex samples (the largest plating currents) from it
+            e_min = float(np.nanmin(r.measurement.column("potential_V")))
+            lo, hi = getattr(vol, "DEFAULT_WINDOW_V", (-0.5, 0.5))
+            window = (min(lo, e_min - 0.01), hi)
+            res = vol.analyze_cv(r.measurement, window_V=window,
+                                 area_m2=getattr(cell, "area_m2", None) if cell else None,
                                  pellet_mass_kg=getattr(cell, "pellet_mass_kg", None),
                                  formula=getattr(cell, "formula", None))
             r.used_in.append(sec.id)
             sec.result = res
             win = res.stability_window_V
             rows = [["cycles", str(res.n_cycles)],
+                    ["stripping/plating window (V)", f"{window[0]:.3g} – {window[1]:.3g}"],
                     ["scan rate (mV/s)", _fmt(res.scan_rate_V_per_s * 1e3 if res.scan_rate_V_per_s else None)],
                     ["scan range (V)", f"{res.scan_range_V[0]:.3g} – {res.scan_range_V[1]:.3g}"],
                     ["Σ plated / Σ stripped (C)", f"{res.total_plate_C:.4g} / {res.total_strip_C:.4g}"],
@@ -399,8 +411,8 @@ def cv_sections(ctx: Context) -> list[Section]:
                                     ["cycle", "Q plate (C)", "Q strip (C)", "strip/plate"], qrows))
             for w in res.warnings:
                 sec.note(w)
-            sec.figures.append(ctx.figures.add(vol.plot_cv(res), f"cv-{name}", f"Cyclic voltammograms of {name}"))
-            sec.figures.append(ctx.figures.add(vol.plot_charge_vs_cycle(res), f"cv-charge-{name}",
+            _add(sec, ctx.figures.add(vol.plot_cv(res), f"cv-{name}", f"Cyclic voltammograms of {name}"))
+            _add(sec, ctx.figures.add(vol.plot_charge_vs_cycle(res), f"cv-charge-{name}",
                                                "Stripping / plating charge against cycle (cf. paper Fig. 2b)"))
             ctx.results.setdefault("cv", {})[name] = res
         except Exception as exc:
@@ -487,9 +499,9 @@ def _symmetric(ctx, sec, r, cyc, plots):
     for w in res.warnings:
         sec.note(w)
     if plots is not None:
-        sec.figures.append(ctx.figures.add(plots.plot_ladder(res), f"ladder-{name}",
+        _add(sec, ctx.figures.add(plots.plot_ladder(res), f"ladder-{name}",
                                            f"Stripping / plating of {name} (cf. paper Fig. 3a)"))
-        sec.figures.append(ctx.figures.add(plots.plot_resistance(res), f"resistance-{name}",
+        _add(sec, ctx.figures.add(plots.plot_resistance(res), f"resistance-{name}",
                                            "Overpotential and resistance per half cycle"))
     ctx.results.setdefault("symmetric", {})[name] = res
 
@@ -527,9 +539,9 @@ def _full(ctx, sec, r, cyc, plots):
     for w in res.warnings:
         sec.note(w)
     if plots is not None:
-        sec.figures.append(ctx.figures.add(plots.plot_full_cell(res), f"fullcell-{name}",
+        _add(sec, ctx.figures.add(plots.plot_full_cell(res), f"fullcell-{name}",
                                            f"Capacity and coulombic efficiency of {name} (cf. paper Fig. 5b)"))
-        sec.figures.append(ctx.figures.add(plots.plot_profiles(res), f"profiles-{name}",
+        _add(sec, ctx.figures.add(plots.plot_profiles(res), f"profiles-{name}",
                                            "Charge–discharge profiles (cf. paper Fig. 5a)"))
 
 
@@ -562,7 +574,7 @@ def materials_sections(ctx: Context) -> list[Section]:
                                     ["rank", "material", "family", "σ (mS/cm)", "Ea (eV)"], rows))
             sec.numbers.append(Number("materials", mat, "kb_rank", "rank in knowledge base",
                                       f"{comp.user_rank}/{comp.n_ranked}", None, ""))
-            sec.figures.append(ctx.figures.add(mat_mod.plot_comparison(comp), f"kb-{mat}",
+            _add(sec, ctx.figures.add(mat_mod.plot_comparison(comp), f"kb-{mat}",
                                                f"{mat} among the knowledge base"))
         except Exception as exc:
             sec.status = "error"

@@ -1,0 +1,77 @@
+"""`sselab demo --small` end to end: the report recovers the values the data were simulated with."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def _rows(rep):
+    return {(r["subject"], r["quantity"]): r for r in rep.truth_rows}
+
+
+def _landed(mod: str) -> bool:
+    import importlib
+
+    try:
+        importlib.import_module(mod)
+        return True
+    except Exception:
+        return False
+
+
+def test_outputs_written(small_demo):
+    ds, rep, out = small_demo
+    assert (out / "report.html").stat().st_size > 10_000
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["files"] and all(f["status"] == "ok" for f in doc["files"])
+    assert (out / "summary.csv").read_text().startswith("section,subject,quantity")
+    names = {p.name for p in (out / "figures").iterdir()}
+    for s in rep.sections:
+        for f in s.figures:
+            assert f"{f.name}.png" in names and f"{f.name}.svg" in names
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".report.")]  # no temp dirs left
+
+
+@pytest.mark.skipif(not _landed("sselab.transport.arrhenius"), reason="arrhenius not landed")
+def test_arrhenius_recovers_ea_and_sigma30(small_demo):
+    ds, rep, _ = small_demo
+    rows = _rows(rep)
+    for mat, ea, s30 in [("Li2NH cold pressed", 0.50, 0.054), ("Li2NH milled + cold pressed", 0.52, 0.34),
+                         ("Li2NH hot pressed", 0.44, 1.0)]:
+        assert rows[(mat, "Ea_eV")]["recovered"] == pytest.approx(ea, abs=0.01)
+        assert rows[(mat, "sigma_30C_mS_per_cm")]["recovered"] == pytest.approx(s30, rel=0.03)
+
+
+@pytest.mark.skipif(not _landed("sselab.transport.polarization"), reason="polarization not landed")
+def test_dcpol_recovers_tau_sigma_e(small_demo):
+    rows = _rows(small_demo[1])
+    assert rows[("CP-Au-dcpol", "tau_s")]["recovered"] == pytest.approx(4.5, rel=0.03)
+    assert rows[("CP-Au-dcpol", "sigma_e_nS_per_cm")]["recovered"] == pytest.approx(1.2, rel=0.03)
+    assert rows[("CP-Au-dcpol", "t_ion")]["recovered"] == pytest.approx(0.998, abs=5e-4)
+
+
+@pytest.mark.skipif(not _landed("sselab.cycling"), reason="cycling not landed")
+def test_cycling_recovers_capacity_and_short(small_demo):
+    ds, rep, _ = small_demo
+    rows = _rows(rep)
+    truth = json.loads(ds.truth.read_text())["cells"]
+    assert rows[("Li-TiS2", "first_discharge_mAh_per_g")]["recovered"] == pytest.approx(126.0, rel=0.01)
+    assert rows[("Li-TiS2", "last_discharge_mAh_per_g")]["recovered"] == pytest.approx(
+        truth["Li-TiS2"]["last_discharge_mAh_per_g"], rel=0.01)
+    assert rows[("Li-Li-ladder", "short_cycle")]["recovered"] == truth["Li-Li-ladder"]["short_cycle"]
+    assert rows[("Li-Li-ladder", "short_kind")]["recovered"] == "hard"
+
+
+@pytest.mark.skipif(not _landed("sselab.voltammetry"), reason="voltammetry not landed")
+def test_cv_recovers_imbalance_and_regimes(small_demo):
+    rows = _rows(small_demo[1])
+    assert rows[("Li-steel-CV", "imbalance_pct_of_pellet_Li")]["recovered"] == pytest.approx(5.2, rel=0.1)
+    assert rows[("Li-steel-CV", "break_cycle")]["recovered"] == pytest.approx(7, abs=1)
+    assert rows[("Li-steel-CV", "n_cycles")]["recovered"] == 16
+
+
+def test_every_truth_value_agrees(small_demo):
+    rep = small_demo[1]
+    bad = [r for r in rep.truth_rows if r["recovered"] is not None and not r["agrees"]]
+    assert not bad, bad
