@@ -147,5 +147,5 @@ def fit_overview(obj, title: str | None = None):
         a.legend(loc="best", ncol=2)
         if title:
             fig.suptitle(title)
-        fig.tight_layout()
+        fig.subplots_adjust(wspace=0.32, hspace=0.32)  # (tight_layout costs seconds with log-axis tick labels)
     return fig
