@@ -930,13 +930,14 @@ def _progress_callback(progress, total):
     if callable(progress):
         return progress
     if progress:
+        from rich.console import Console
         from rich.progress import Progress
 
         state = {"bar": None}
 
         def cb(done, tot):
             if state["bar"] is None:
-                state["bar"] = Progress(transient=True)
+                state["bar"] = Progress(transient=True, console=Console(stderr=True))
                 state["bar"].start()
                 state["task"] = state["bar"].add_task("fitting spectra", total=tot)
             state["bar"].update(state["task"], completed=done)

@@ -10,7 +10,8 @@ is KK-compliant by construction, so what it cannot fit is not.  M is chosen auto
     μ = 1 − Σ_{R_k<0} |R_k| / Σ_{R_k≥0} |R_k|
 
 falls below c (0.85) and stays below for the next two M, searching from one element per decade of frequency on
-(a poor fit with few elements can also give negative R_k and a dip of μ): beyond that point the extra elements only fit noise (over-fitting shows as negative R_k).
+(a poor fit with few elements can also give negative R_k and a dip of μ), and χ² would not drop 4× with five more
+elements: beyond that point the extra elements only fit noise (over-fitting shows as negative R_k).
 The residuals Δ′ = (Z′ − Ẑ′)/|Z| and Δ″ = (Z″ − Ẑ″)/|Z| are returned; the spectrum passes when the root-mean-square
 residual is below ``threshold`` (1 %) and no residual exceeds 5 × threshold.
 
@@ -129,18 +130,21 @@ def lin_kk(freq_Hz, Z, c: float = 0.85, max_M: int = 50, inductance="auto", capa
         pos = Rk[Rk >= 0].sum()
         neg = -Rk[Rk < 0].sum()
         mu = 1.0 - neg / pos if pos > 0 else -math.inf
-        fits.append((M, mu, tau, x, zf))
+        fits.append((M, mu, tau, x, zf, float(np.sum(np.abs((z - zf) / np.abs(z)) ** 2))))
     # the first M with μ ≤ c (and still ≤ c for the next two M: μ can dip early while the fit is still poor), from
     # M_min = one element per decade on (with fewer elements a poor fit can also give negative R_k and a low μ)
     m_min = int(min(max(3, round(math.log10(w.max() / w.min()))), max_M))
     mus = np.array([fz[1] for fz in fits])
+    chi2 = np.array([fz[5] for fz in fits])
     chosen = None
     for i in range(m_min - 1, len(fits)):
-        if np.all(mus[i:i + 3] <= c):
-            chosen = fits[i]
+        # ... and the fit is no longer improving grossly: five more elements would not cut χ² by 4× (an
+        # under-fitted spectrum, not noise, would be left in the residuals)
+        if np.all(mus[i:i + 3] <= c) and chi2[i] <= 4 * chi2[min(i + 5, len(fits) - 1)]:
+            chosen = fits[i][:5]
             break
     if chosen is None:
-        chosen = fits[-1]
+        chosen = fits[-1][:5]
         warnings_.append(f"mu did not stay below c = {c} up to M = {max_M}; the largest M was used")
     M, mu, tau, x, zf = chosen
     mod = np.abs(z)
