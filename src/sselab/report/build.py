@@ -271,7 +271,8 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
         sections: list[Section] = []
         for builder in progress(SECTION_BUILDERS, total=len(SECTION_BUILDERS), description="analysing"):
             try:
-                sections.extend(builder(ctx))
+                with _quiet():
+                    sections.extend(builder(ctx))
             except Exception as exc:  # a builder bug must not lose the rest of the report
                 sec = Section(f"error-{builder.__name__}", builder.__name__.replace("_", " "), "error",
                               status="error")
@@ -309,6 +310,28 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+class _quiet:
+    """Many figures are open until the end of the run (they are written in parallel): no warning for that; numpy
+    warnings from analyses of odd files are not the user's business either (problems are reported as notes)."""
+
+    def __enter__(self):
+        import warnings
+
+        import matplotlib
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+        self._rc = matplotlib.rc_context({"figure.max_open_warning": 0})
+        self._rc.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._rc.__exit__(*exc)
+        self._w.__exit__(*exc)
+        return False
 
 
 def _summary_csv(rep: Report) -> str:
