@@ -168,9 +168,11 @@ def _element(kind: str, p: list, w: np.ndarray):
         return z, [1j * w * np.ones_like(z)]
     if kind == "CPE":
         q, a = p
-        lj = np.log(w) + LOG_JW_PHASE
-        z = np.exp(-a * lj) / q
-        return z, [-z / q, -z * lj]
+        lw = np.log(w)
+        # (jω)^-α = ω^-α · e^(-jαπ/2): one real exp instead of a complex one
+        ph = a * (np.pi / 2)
+        z = (np.exp(-a * lw) / q) * (np.cos(ph) - 1j * np.sin(ph))
+        return z, [-z / q, -z * (lw + LOG_JW_PHASE)]
     if kind == "W":
         shape = (1 - 1j) / np.sqrt(w)
         z = p[0] * shape
