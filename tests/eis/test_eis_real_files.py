@@ -85,3 +85,12 @@ def test_example2_series_and_kk():
     assert res[1].params["R1"] == pytest.approx(PUBLISHED_2B["R1"], rel=2e-3)
     kk = lin_kk(*spectra[1])
     assert kk.passed and kk.rms_residual < 0.01 and kk.mu <= 0.85
+
+
+def test_measurement_input():
+    from sselab.io import read
+
+    m = read(shared_path(*EX2, "Example2b.txt"))
+    r = fit(m, None, CIRC_2B)
+    assert r.freq_Hz.size == len(m) and r.success
+    assert len(fit_batch([m, m], CIRC_2B, warm_start=False)) == 2

@@ -747,11 +747,15 @@ def _finish(circuit: Circuit, f, z, wname, P_best, u_best, J, zfit, cost, n_iter
 
 def fit(freq_Hz, Z, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
         multistart: bool = True, n_starts: int = 4, max_iter: int = 300, label: str = "spectrum") -> FitResult:
-    """Fit ``circuit`` to one spectrum (complex ``Z`` with mathematical sign, ``freq_Hz`` > 0).
+    """Fit ``circuit`` to one spectrum (complex ``Z`` with mathematical sign, ``freq_Hz`` > 0).  ``freq_Hz`` may
+    also be a :class:`sselab.io.Measurement` (then ``Z`` is ignored and its first sweep is fitted).
 
     ``initial``: dict (partial allowed; missing values are guessed from the data) or array; ``fixed``: dict
     name→value held constant; ``bounds``: dict name→(lo, hi).  Returns a :class:`FitResult`.
     """
+    if hasattr(freq_Hz, "impedance") and callable(freq_Hz.impedance):
+        label = label if label != "spectrum" else getattr(freq_Hz, "name", label)
+        freq_Hz, Z = freq_Hz.spectra()[0]
     return fit_batch([(freq_Hz, Z)], circuit, weighting=weighting, initial=initial, fixed=fixed, bounds=bounds,
                      warm_start=False, multistart=multistart, n_starts=n_starts, max_iter=max_iter,
                      labels=[label])[0]
@@ -761,7 +765,7 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
               warm_start: bool = True, progress: bool | Callable[[int, int], None] = False,
               multistart: bool = True, n_starts: int = 4, max_iter: int = 300,
               continuity_tol: float = 1.0, labels: Sequence[str] | None = None) -> list[FitResult]:
-    """Fit the same circuit to many spectra ``[(f, Z), ...]`` in one vectorised Levenberg–Marquardt run.
+    """Fit the same circuit to many spectra ``[(f, Z), ...]`` (or Measurements) in one vectorised LM run.
 
     ``warm_start``: treat the list as a series (e.g. temperatures in order): every spectrum is also restarted from
     its neighbours' solutions, and among solutions statistically as good as the best (χ² within ``continuity_tol``
@@ -770,7 +774,7 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
     callback ``progress(done, total)``.
     """
     circuit = Circuit(circuit) if not isinstance(circuit, Circuit) else circuit
-    spectra = list(spectra)
+    spectra = _as_spectra(spectra)
     if not spectra:
         raise FitError("fit_batch: no spectra given")
     S = len(spectra)
@@ -860,6 +864,19 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
     if cb:
         cb(S, S)
     return results
+
+
+def _as_spectra(spectra) -> list:
+    """[(f, Z), ...] from a list of pairs, a Measurement (all its sweeps) or a list of Measurements."""
+    if hasattr(spectra, "spectra") and callable(spectra.spectra):
+        return list(spectra.spectra())
+    out = []
+    for item in spectra:
+        if hasattr(item, "spectra") and callable(item.spectra):
+            out.extend(item.spectra())
+        else:
+            out.append(tuple(item))
+    return out
 
 
 def _logp(circuit: Circuit, P: np.ndarray) -> np.ndarray:
