@@ -75,3 +75,11 @@ def test_every_truth_value_agrees(small_demo):
     rep = small_demo[1]
     bad = [r for r in rep.truth_rows if r["recovered"] is not None and not r["agrees"]]
     assert not bad, bad
+
+
+@pytest.mark.skipif(not _landed("sselab.eis"), reason="eis not landed")
+def test_symmetric_eis_recovers_interface_asr(small_demo):
+    rows = _rows(small_demo[1])
+    assert rows[("Li-Li-EIS-pristine", "asr_interface_ohm_cm2")]["recovered"] == pytest.approx(3308, rel=0.03)
+    assert rows[("Li-Li-EIS-heat-treated", "asr_interface_ohm_cm2")]["recovered"] == pytest.approx(47, rel=0.05)
+    assert rows[("Li-Li-EIS-heat-treated", "sigma_30C_mS_per_cm")]["recovered"] == pytest.approx(0.059, rel=0.03)

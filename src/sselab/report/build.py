@@ -36,7 +36,7 @@ TOLERANCES = {
     "q_plate_last_C": ("rel", 0.05), "strip_plate_ratio": ("abs", 0.03), "n_cycles": ("abs", 0.0),
     "short_cycle": ("abs", 1.0), "short_kind": ("exact", 0), "short_current_density_uA_per_cm2": ("rel", 0.02),
     "first_discharge_mAh_per_g": ("rel", 0.02), "last_discharge_mAh_per_g": ("rel", 0.02),
-    "first_ce": ("abs", 0.01), "ce": ("abs", 0.01),
+    "first_ce": ("abs", 0.01), "ce": ("abs", 0.01), "asr_interface_ohm_cm2": ("rel", 0.05),
 }
 
 
@@ -215,8 +215,6 @@ def compare_truth(numbers: list[Number], truth: dict) -> list[dict]:
                         dev = float(n.value) - float(true)
                         row["deviation"] = dev
                         lim = tol * abs(float(true)) if kind == "rel" else tol
-                        if n.stderr and math.isfinite(n.stderr):
-                            lim = max(lim, 3 * n.stderr)
                         row["agrees"] = abs(dev) <= lim + 1e-12
                         row["tolerance"] = f"{'±' + format(tol * 100, 'g') + ' %' if kind == 'rel' else '±' + format(tol, 'g')}"
                 rows.append(row)

@@ -20,12 +20,13 @@ from .plots import FigureStore, plot_eis_overview
 # circuits used for routine fits (documented in the report)
 BLOCKING_CIRCUIT = "R0-p(R1,CPE1)-CPE3"       # electrolyte arc (bulk + grain boundary) + blocking-electrode spike
 BLOCKING_TOTAL = "R0+R1"                       # low-frequency intercept of the arc, as in the paper
-SYMMETRIC_CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)"  # electrolyte arc + Li|SSE interface arc
-SYMMETRIC_TOTAL = "R0+R1"
+SYMMETRIC_CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)"  # bulk, grain boundary, Li|SSE interface
+SYMMETRIC_TOTAL = "R0+R1+R2"
+SYMMETRIC_INTERFACE = "R3"
 # capacitance ranges (Irvine, Sinclair & West 1990): electrolyte arcs ≤ 1e-7 F, electrode processes ≥ 1e-8 F; they
 # keep the electrolyte arc from mimicking the electrode spike when it lies outside the measured band
 BLOCKING_BOUNDS = {"CPE1_Q": (1e-14, 1e-7), "CPE3_Q": (1e-8, 1e-1)}
-SYMMETRIC_BOUNDS = {"CPE1_Q": (1e-14, 1e-7), "CPE2_Q": (1e-8, 1e-1)}
+SYMMETRIC_BOUNDS = {"CPE1_Q": (1e-14, 1e-7), "CPE2_Q": (1e-14, 1e-7), "CPE3_Q": (1e-8, 1e-1)}
 
 GALVANOSTATIC = {"GCPL", "CP", "CYCLING", "MB"}
 
@@ -170,8 +171,8 @@ def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
             if T is not None:
                 pts.append((T, sig, sig_e, r.rel))
         extra = ""
-        if kind == "symmetric" and "R2" in fr.params and cell is not None and cell.area_m2:
-            R2, R2e = fr.resistance("R2")
+        if kind == "symmetric" and SYMMETRIC_INTERFACE in fr.params and cell is not None and cell.area_m2:
+            R2, R2e = fr.resistance(SYMMETRIC_INTERFACE)
             extra = fmt_pm(R2 * cell.area_m2 * 1e4 / 2, R2e * cell.area_m2 * 1e4 / 2)
         rows.append([_fmt(_T_C(T), 4), fmt_pm(R, Re), fmt_pm(sig * 10 if sig else None, sig_e * 10 if sig_e else None),
                      *( [extra] if kind == "symmetric" else []), _fmt(fr.chi2_reduced, 3),
@@ -201,7 +202,15 @@ def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
         T0, s0, e0, _ = pts[0]
         sec.numbers.append(Number("eis", sec.subject, f"sigma_{T0 - 273.15:.0f}C_mS_per_cm",
                                   f"σ({T0 - 273.15:.0f} °C)", s0 * 10, e0 * 10 if e0 else None, "mS/cm"))
+    if kind == "symmetric" and cell is not None and cell.area_m2:
+        R2, R2e = fits[0].resistance(SYMMETRIC_INTERFACE)
+        T0 = temps[0]
+        where = f" at {T0 - 273.15:.0f} °C" if T0 is not None else ""
+        sec.numbers.append(Number("eis", sec.subject, "asr_interface_ohm_cm2", f"ASR per Li interface{where}",
+                                  R2 * cell.area_m2 * 1e4 / 2, R2e * cell.area_m2 * 1e4 / 2, "Ω cm²"))
     material = getattr(cell, "material", None) or sec.subject
+    if kind not in ("blocking", None) and cell is not None:
+        pts = []  # only blocking-electrode cells feed the Arrhenius analysis of a material
     ctx.results.setdefault("sigma_points", defaultdict(list))[material].extend(pts)
     if pts:
         ctx.results.setdefault("material_cells", defaultdict(list))[material].append(sec.subject)
