@@ -155,7 +155,8 @@ def truth_html(rows: list[dict]) -> str:
             f'<span class="badge {"b-ok" if n_ok == len(rows) else "b-skip"}">{n_ok}/{len(rows)} agree</span></h3>'
             f'<p class="intro">The input folder holds a <code>truth.json</code> with the values the data were '
             f"simulated from (e.g. by <code>sselab demo</code>); every recovered value is shown beside it. "
-            f"Agreement: within the stated tolerance.</p>"
+            f"Agreement: within the stated tolerance, or within 2 standard errors when the standard error is itself "
+            f"within the tolerance.</p>"
             f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table></section>")
 
 

@@ -89,11 +89,21 @@ def _fmt(v, digits=4):
 
 
 def fmt_pm(v, e, digits=4):
+    """``value ± error`` with the value rounded to the error's second significant digit (0.5004 ± 0.00067)."""
     if v is None:
         return "—"
     if e is None or not isinstance(e, (int, float)) or not math.isfinite(e) or e <= 0:
         return _fmt(v, digits)
-    return f"{_fmt(v, digits)} ± {_fmt(e, 2)}"
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if not math.isfinite(x):
+        return "—"
+    dec = 1 - math.floor(math.log10(e))
+    if 1e-4 <= abs(x) < 1e6 and 0 <= dec <= 8 and e < abs(x) * 10:
+        return f"{x:.{dec}f} ± {e:.2g}"
+    return f"{_fmt(x, digits)} ± {_fmt(e, 2)}"
 
 
 def _T_C(T):

@@ -19,6 +19,7 @@ the simulations were made with, in the quantities a report recovers):
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,10 +69,38 @@ def _pellet_mass_kg(thickness_m: float, diameter_m: float, rel: float) -> float:
 
 
 def generate_demo(out_dir, *, small: bool = False, seed: int = 2025, short_cycle: int | None = None) -> DemoSet:
-    """Write the simulated data set, ``cells.yaml`` and ``truth.json`` into ``out_dir`` (created)."""
+    """Write the simulated data set, ``cells.yaml`` and ``truth.json`` into ``out_dir``.
+
+    The set is built in a temporary folder beside ``out_dir`` which then replaces it, so ``out_dir`` never mixes
+    files of two runs (e.g. a full run followed by ``small=True``) and an interrupted run leaves no partial set.
+    """
+    import shutil
+    import tempfile
+
+    final = Path(out_dir)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        ds = _generate(tmp, small=small, seed=seed, short_cycle=short_cycle)
+        if final.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+            old.rmdir()
+            final.rename(old)
+            tmp.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(final)
+        os.chmod(final, 0o755)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return DemoSet(final, final / ds.manifest.name, final / ds.truth.name,
+                   tuple(final / p.relative_to(tmp) for p in ds.files))
+
+
+def _generate(root: Path, *, small: bool, seed: int, short_cycle: int | None) -> DemoSet:
     import yaml
 
-    root = Path(out_dir)
     rng = np.random.default_rng(seed)
     diameter = 10e-3
     area = pellet_area(diameter)
