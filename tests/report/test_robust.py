@@ -75,3 +75,13 @@ def test_cli_report_missing_folder(tmp_path):
     res = CliRunner().invoke(app, ["report", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert "no such directory" in res.output
+
+
+def test_missing_manifest_file_is_flagged_not_fatal(folder, tmp_path):
+    from sselab.report import build_report
+
+    man = folder / "cells.yaml"
+    man.write_text(man.read_text().replace("dc_40C.mpt]", "dc_40C.mpt, gone_50C.mpt]"), encoding="utf-8")
+    rep = build_report(folder, tmp_path / "o", figures=False)
+    failed = {r.rel: r.error for r in rep.failed_files}
+    assert "gone_50C.mpt" in failed and "not found" in failed["gone_50C.mpt"]

@@ -141,6 +141,8 @@ def _read_one(path: Path, base: Path, manifest) -> FileRecord:
     if hit is not None:
         rec.cell = hit[0]
     try:
+        if not path.exists():
+            raise SselabError(f"{path.name}: listed in the manifest but not found ({path})")
         m = read(path)
         if len(m) == 0:
             raise SselabError(f"{path.name}: no data rows")
@@ -182,13 +184,16 @@ def _summary_tables(sections: list[Section], results: dict) -> list[Table]:
                          fmt_pm(ea.value, ea.stderr, 3) if ea else "—", str(getattr(fit, "n_points", "—"))])
         tables.append(Table("Table 1. Ionic conductivity of the preparations (EIS, Au blocking electrodes)",
                             ["material", "cells", "T range (°C)", "σ(30 °C) (mS/cm)", "Ea (eV)", "n"], rows))
-    other = [s for s in sections if s.kind in ("dcpol", "cv", "cycling") and s.numbers]
+    other = [s for s in sections if (s.kind in ("dcpol", "cv", "cycling") or
+                                     (s.kind == "eis" and any(n.quantity.startswith("asr") for n in s.numbers)))
+             and s.numbers]
     if other:
         rows = []
         for s in other:
             parts = [f"{n.label} = {fmt_pm(n.value, n.stderr, 3) if not isinstance(n.value, str) else n.value}"
                      f"{(' ' + n.unit) if n.unit and not isinstance(n.value, str) else ''}" for n in s.numbers]
-            test = {"dcpol": "DC polarisation", "cv": "cyclic voltammetry"}.get(s.kind, s.title.split(" — ")[0])
+            test = {"dcpol": "DC polarisation", "cv": "cyclic voltammetry", "eis": "impedance (Li|Li)"}.get(
+                s.kind, s.title.split(" — ")[0])
             rows.append([s.subject, test, "; ".join(parts)])
         tables.append(Table("Table 2. Electrochemical tests", ["cell", "test", "results"], rows))
     return tables
@@ -253,7 +258,8 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
     progress = progress or _identity_progress
     base = data_dir if data_dir.is_dir() else data_dir.parent
     mpath = Path(manifest) if manifest else next((base / n for n in MANIFEST_NAMES if (base / n).exists()), None)
-    man = load_manifest(mpath) if mpath is not None else None
+    # a file listed in the manifest but missing is reported as a failed file, not a reason to stop
+    man = load_manifest(mpath, check_files=False) if mpath is not None else None
     tpath = Path(truth) if truth else next((base / n for n in TRUTH_NAMES if (base / n).exists()), None)
     truth_doc = None
     notes = []

@@ -169,6 +169,9 @@ def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
     except SselabError as exc:
         k_geo = None
         sec.note(str(exc))
+    if cell is None:
+        sec.note("no cell in the manifest for this file: resistances only (give thickness and diameter in a "
+                 "cells.yaml to get conductivities and an Arrhenius analysis)")
     rows, pts = [], []
     grouped: dict[str, list[str]] = defaultdict(list)
     for (f, z), fr, T, r in zip(spectra, fits, temps, srcs):
