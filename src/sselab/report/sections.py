@@ -68,6 +68,15 @@ def _add(sec: Section, fig) -> None:
         sec.figures.append(fig)
 
 
+def _asr(derive, R, R_err, cell):
+    """Area-specific resistance per interface of a symmetric cell (Ω m²) and its error."""
+    if derive is not None:
+        a, ae = derive.asr(R, R_err, cell, symmetric=True)
+    else:
+        a, ae = R * cell.area_m2 / 2, R_err * cell.area_m2 / 2
+    return a, (ae if ae is not None and math.isfinite(ae) else None)
+
+
 def _cell_name(rec: FileRecord) -> str:
     return rec.cell.name if rec.cell is not None else f"(no cell) {rec.rel}"
 
@@ -164,6 +173,7 @@ def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
     temps = [temps[i] for i in order]
     srcs = [srcs[i] for i in order]
     fits = eis.fit_batch(spectra, circuit, bounds=bounds, labels=[s.rel for s in srcs])
+    derive, _ = _import("sselab.eis.derive")
     try:
         k_geo = cell.geometric_factor_m if cell is not None else None
     except SselabError as exc:
@@ -179,14 +189,17 @@ def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
         R, Re = fr.resistance(total)
         sig = sig_e = None
         if k_geo is not None and R > 0:
-            sig = k_geo / R
-            sig_e = sig * Re / R if math.isfinite(Re) else None
+            if derive is not None:
+                sig, sig_e = derive.conductivity(R, Re, cell)
+            else:
+                sig, sig_e = k_geo / R, k_geo / R * Re / R
+            sig_e = sig_e if (sig_e is not None and math.isfinite(sig_e)) else None
             if T is not None:
                 pts.append((T, sig, sig_e, r.rel))
         extra = ""
         if kind == "symmetric" and SYMMETRIC_INTERFACE in fr.params and cell is not None and cell.area_m2:
-            R2, R2e = fr.resistance(SYMMETRIC_INTERFACE)
-            extra = fmt_pm(R2 * cell.area_m2 * 1e4 / 2, R2e * cell.area_m2 * 1e4 / 2)
+            a, ae = _asr(derive, *fr.resistance(SYMMETRIC_INTERFACE), cell)
+            extra = fmt_pm(a * 1e4, ae * 1e4 if ae is not None else None)
         rows.append([_fmt(_T_C(T), 4), fmt_pm(R, Re), fmt_pm(sig * 10 if sig else None, sig_e * 10 if sig_e else None),
                      *( [extra] if kind == "symmetric" else []), _fmt(fr.chi2_reduced, 3),
                      "yes" if fr.success else "no (see notes)", r.rel])
@@ -216,11 +229,23 @@ def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
         sec.numbers.append(Number("eis", sec.subject, f"sigma_{T0 - 273.15:.0f}C_mS_per_cm",
                                   f"σ({T0 - 273.15:.0f} °C)", s0 * 10, e0 * 10 if e0 else None, "mS/cm"))
     if kind == "symmetric" and cell is not None and cell.area_m2:
-        R2, R2e = fits[0].resistance(SYMMETRIC_INTERFACE)
+        a, ae = _asr(derive, *fits[0].resistance(SYMMETRIC_INTERFACE), cell)
         T0 = temps[0]
         where = f" at {T0 - 273.15:.0f} °C" if T0 is not None else ""
         sec.numbers.append(Number("eis", sec.subject, "asr_interface_ohm_cm2", f"ASR per Li interface{where}",
-                                  R2 * cell.area_m2 * 1e4 / 2, R2e * cell.area_m2 * 1e4 / 2, "Ω cm²"))
+                                  a * 1e4, ae * 1e4 if ae is not None else None, "Ω cm²"))
+    if derive is not None and hasattr(derive, "arcs"):
+        try:
+            arcs = derive.arcs(fits[0], cell)
+            T0 = temps[0]
+            sec.tables.append(Table(
+                f"Arcs of the coldest spectrum ({T0 - 273.15:.0f} °C)" if T0 is not None else "Arcs",
+                ["element", "R (Ω)", "C_eff (F)", "apex (Hz)", "assignment", "in window"],
+                [[f"{a.resistor}‖{a.capacitor}", fmt_pm(a.R_ohm, a.R_err_ohm), _fmt(a.C_eff_F, 3),
+                  _fmt(a.apex_Hz, 3), a.assignment, "yes" if a.in_window else "no"] for a in arcs],
+                note="effective (Brug) capacitances classified after Irvine, Sinclair & West (1990)"))
+        except Exception as exc:
+            sec.note(f"arc assignment not available: {one_line(exc)}")
     material = getattr(cell, "material", None) or sec.subject
     if kind not in ("blocking", None) and cell is not None:
         pts = []  # only blocking-electrode cells feed the Arrhenius analysis of a material
