@@ -50,9 +50,11 @@ def report(
     no_figures: bool = typer.Option(False, "--no-figures", help="Numbers only (much faster)."),
     json_out: bool = JSON_OPTION,
 ):
-    """Read every file, route it by technique and cell (EIS → fits → Arrhenius per material; CA → DC
-    polarisation; CV → voltammetry; galvanostatic → stripping/plating or full cell; knowledge-base comparison),
-    and write OUT/report.html (self-contained), results.json, summary.csv and figures/*.png|svg.
+    """One self-contained HTML report (+ results.json, summary.csv, figures) for a folder of files.
+
+    Every file is read and routed by technique and cell: EIS → circuit fits → Arrhenius per material; CA → DC
+    polarisation; CV → voltammetry; galvanostatic → stripping/plating or full cell; then knowledge-base comparison
+    and scorecard.  Writes OUT/report.html (works offline), results.json, summary.csv and figures/*.png|svg.
     A file that cannot be read is listed with its error; the run never stops for one bad file."""
     with user_errors():
         from ..report import build_report
@@ -74,9 +76,11 @@ def demo(
     seed: int = typer.Option(2025, "--seed", help="Seed of the simulated noise."),
     json_out: bool = JSON_OPTION,
 ):
-    """Simulate a data set modelled on the lithium-imide paper (three pellets, EIS 30–110 °C, DC polarisation,
-    16-cycle CV, stripping/plating ladder with a short, Li|TiS2 full cell), then run `sselab report` on it.
-    Writes OUT/data (instrument files, cells.yaml, truth.json) and OUT/report."""
+    """Simulate a lithium-imide-like data set and report on it (recovered values beside the simulated ones).
+
+    Three pellet preparations with EIS at 30–110 °C, Li|Li impedance before/after heat treatment, DC
+    polarisation, a 16-cycle CV, a stripping/plating ladder with a short and a Li|TiS2 full cell.  Writes
+    OUT/data (instrument files, cells.yaml, truth.json) and OUT/report."""
     with user_errors():
         from ..report import build_report
         from ..simulate.demo import generate_demo
