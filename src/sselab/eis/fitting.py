@@ -883,8 +883,26 @@ def _logp(circuit: Circuit, P: np.ndarray) -> np.ndarray:
     return np.where(circuit.is_fraction, P * 10.0, np.log(np.maximum(P, 1e-300)))
 
 
-def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, keep: int | None = None,
-         scout_iter: int | None = None, P_ref: np.ndarray | None = None):
+def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref: np.ndarray | None = None,
+         chunk_rows: int = 4000):
+    """:func:`_run_rows` in chunks of whole spectra (bounded memory for very large batches)."""
+    if len(owner) <= chunk_rows:
+        return _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref=P_ref)
+    out = [np.empty_like(P0), np.empty((len(owner), free.size)), np.empty(len(owner)),
+           np.empty(len(owner), int), np.empty(len(owner), bool)]
+    spectra = np.unique(owner)
+    per = max(1, chunk_rows // max(1, int(np.ceil(len(owner) / len(spectra)))))
+    for i in range(0, len(spectra), per):
+        rows = np.flatnonzero(np.isin(owner, spectra[i:i + per]))
+        res = _run_rows(circuit, omega, zz, WR, WI, P0[rows], owner[rows], free, tr, max_iter,
+                        P_ref=None if P_ref is None else P_ref[rows])
+        for o, r in zip(out, res):
+            o[rows] = r
+    return tuple(out)
+
+
+def _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, keep: int | None = None,
+              scout_iter: int | None = None, P_ref: np.ndarray | None = None):
     """LM from every start row (owner = spectrum index per row).  After ``scout_iter`` iterations only the ``keep``
     best starts of each spectrum continue.  ``P_ref`` (per row; default the starts): data-driven values that
     parameters collapsed onto a flat boundary are reset to in the rescue step."""
