@@ -6,8 +6,8 @@ import json
 import pytest
 
 
-def _rows(rep):
-    return {(r["subject"], r["quantity"]): r for r in rep.truth_rows}
+def _rows(doc):
+    return {(r["subject"], r["quantity"]): r for r in doc["truth_comparison"]}
 
 
 def _landed(mod: str) -> bool:
@@ -21,22 +21,23 @@ def _landed(mod: str) -> bool:
 
 
 def test_outputs_written(small_demo):
-    ds, rep, out = small_demo
+    ds, doc, out = small_demo
     assert (out / "report.html").stat().st_size > 10_000
-    doc = json.loads((out / "results.json").read_text())
     assert doc["files"] and all(f["status"] == "ok" for f in doc["files"])
     assert (out / "summary.csv").read_text().startswith("section,subject,quantity")
-    names = {p.name for p in (out / "figures").iterdir()}
-    for s in rep.sections:
-        for f in s.figures:
-            assert f"{f.name}.png" in names and f"{f.name}.svg" in names
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(".report.")]  # no temp dirs left
+    for s in doc["sections"]:
+        for paths in s["figures"]:
+            assert {p.rsplit(".", 1)[1] for p in paths} == {"png", "svg"}
+            for p in paths:
+                assert (out / p).stat().st_size > 1000
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp dirs left
+    assert ds.summary["agree"] == ds.summary["compared"] > 20
 
 
 @pytest.mark.skipif(not _landed("sselab.transport.arrhenius"), reason="arrhenius not landed")
 def test_arrhenius_recovers_ea_and_sigma30(small_demo):
-    ds, rep, _ = small_demo
-    rows = _rows(rep)
+    ds, doc, _ = small_demo
+    rows = _rows(doc)
     for mat, ea, s30 in [("Li2NH cold pressed", 0.50, 0.054), ("Li2NH milled + cold pressed", 0.52, 0.34),
                          ("Li2NH hot pressed", 0.44, 1.0)]:
         assert rows[(mat, "Ea_eV")]["recovered"] == pytest.approx(ea, abs=0.01)
@@ -53,8 +54,8 @@ def test_dcpol_recovers_tau_sigma_e(small_demo):
 
 @pytest.mark.skipif(not _landed("sselab.cycling"), reason="cycling not landed")
 def test_cycling_recovers_capacity_and_short(small_demo):
-    ds, rep, _ = small_demo
-    rows = _rows(rep)
+    ds, doc, _ = small_demo
+    rows = _rows(doc)
     truth = json.loads(ds.truth.read_text())["cells"]
     assert rows[("Li-TiS2", "first_discharge_mAh_per_g")]["recovered"] == pytest.approx(126.0, rel=0.01)
     assert rows[("Li-TiS2", "last_discharge_mAh_per_g")]["recovered"] == pytest.approx(
@@ -72,8 +73,8 @@ def test_cv_recovers_imbalance_and_regimes(small_demo):
 
 
 def test_every_truth_value_agrees(small_demo):
-    rep = small_demo[1]
-    bad = [r for r in rep.truth_rows if r["recovered"] is not None and not r["agrees"]]
+    doc = small_demo[1]
+    bad = [r for r in doc["truth_comparison"] if r["recovered"] is not None and not r["agrees"]]
     assert not bad, bad
 
 

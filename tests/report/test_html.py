@@ -29,11 +29,10 @@ class _Collect(HTMLParser):
 
 
 def test_every_section_and_figure_present(small_demo):
-    ds, rep, out = small_demo
+    ds, doc, out = small_demo
     html = (out / "report.html").read_text(encoding="utf-8")
     p = _Collect()
     p.feed(html)
-    doc = json.loads((out / "results.json").read_text())
     for s in doc["sections"]:
         assert s["id"] in p.sections
     assert {"summary", "truth", "files"} <= set(p.sections)
