@@ -46,7 +46,7 @@ __all__ = ["FitResult", "fit", "fit_batch", "initial_guesses"]
 _WEIGHTINGS = ("modulus", "proportional", "unit")
 _U_LIM = 230.0  # |log p| cap (1e±100)
 _SIG_LIM = 40.0
-_KEEP = 2  # starts per spectrum that continue after the scouting iterations
+_KEEP = 2  # distinct starts per spectrum that continue after the scouting iterations
 _SCOUT_ITER = 6
 
 
@@ -431,19 +431,31 @@ def _guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int
     cost = cost.reshape(S, K)
     n_take = min(n_starts, K)
     order = _diverse(np.argsort(cost, axis=1), combos, n_take, min_sep=max(1, int(round(per_dec))))
-    out = np.empty((S, n_take, circuit.n_params))
     # a component the data do not need still starts visible: ≤ 1 % of |Z| where it is largest
     with np.errstate(divide="ignore"):
         floor = 0.01 * np.min(np.abs(Zs)[:, None, :, None] / np.abs(B), axis=2)  # (S, K, m)
-    for s in range(S):
-        for j, kk in enumerate(order[s]):
-            params = {}
-            for i in range(m):
-                d = dict(unit_timed[i][kk] if is_t[i] else static_units[i][s])
-                _scale_params(circuit, d, list(d), max(float(amp[s, kk, i]), float(floor[s, kk, i])))
-                params.update(d)
-            out[s, j] = [params[n] for n in circuit.param_names]
-    return out
+    amp = np.maximum(amp, floor)
+    # unit parameter tables: timed components per combination, static ones per spectrum; scaling powers
+    names = circuit.param_names
+    P = len(names)
+    power = np.array([0 if suf in ("alpha", "tau") else (-1 if kind == "C" or suf == "Q" else 1)
+                      for kind, suf in circuit.param_kinds], float)
+    comp_of = np.empty(P, int)
+    unit_t = np.zeros((K, P))
+    unit_s = np.zeros((S, P))
+    for i in range(m):
+        keys = list((unit_timed[i][0] if is_t[i] else static_units[i][0]).keys())
+        idx = [names.index(k) for k in keys]
+        comp_of[idx] = i
+        if is_t[i]:
+            unit_t[:, idx] = [[d[k] for k in keys] for d in unit_timed[i]]
+        else:
+            unit_s[:, idx] = [[d[k] for k in keys] for d in static_units[i]]
+    timed_param = is_t[comp_of]
+    sidx = np.arange(S)[:, None]
+    a_sel = amp[sidx, order][:, :, comp_of]  # (S, n_take, P)
+    base = np.where(timed_param[None, None, :], unit_t[order], unit_s[:, None, :])
+    return base * a_sel ** power
 
 
 def _diverse(ranked: np.ndarray, combos: np.ndarray, n_take: int, min_sep: int) -> np.ndarray:
@@ -485,12 +497,12 @@ def _param_names_of(circuit: Circuit, el: Element) -> list[str]:
 def _nnls_batch(M: np.ndarray, y: np.ndarray, n_pass: int = 6):
     """Approximate non-negative least squares for a stack of small problems M (K, n, m) x = y (K, n)."""
     K, n, m = M.shape
-    M0 = M
-    scale = np.sqrt(np.einsum("knp,knp->kp", M, M))  # column norms: solve with unit-norm columns
+    Mt = M.transpose(0, 2, 1)
+    A0 = Mt @ M
+    scale = np.sqrt(np.einsum("kpp->kp", A0))  # column norms: solve with unit-norm columns
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-    M = M / scale[:, None, :]
-    A = np.einsum("knp,knq->kpq", M, M)
-    b = np.einsum("knp,kn->kp", M, y)
+    A = A0 / (scale[:, :, None] * scale[:, None, :])
+    b = (Mt @ y[:, :, None])[:, :, 0] / scale
     ridge = 1e-10 * np.eye(m)
     keep = np.ones((K, m), bool)
     x = np.zeros((K, m))
@@ -504,9 +516,8 @@ def _nnls_batch(M: np.ndarray, y: np.ndarray, n_pass: int = 6):
             break
         keep &= ~neg
     x = x / scale
-    M = M0
     x = np.where(keep, np.maximum(x, 0.0), 0.0)
-    res = np.einsum("knm,km->kn", M, x) - y
+    res = (M @ x[:, :, None])[:, :, 0] - y
     cost = np.einsum("kn,kn->k", res, res)
     cost[~np.isfinite(cost)] = np.inf
     return x, cost
@@ -912,10 +923,18 @@ def _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, keep: i
     u0 = tr.to_u(P0[:, free], free)
     u, cost, it, conv = _lm(pb, u0, max_iter=min(scout_iter, max_iter))
     # keep the best few starts per spectrum (plus any already converged) for the full run
+    # (starts that have already run into the same basin as a better one are dropped: they would only repeat it)
     sel = np.zeros(len(owner), bool)
-    for s in np.unique(owner):
-        rows = np.flatnonzero(owner == s)
-        sel[rows[np.argsort(cost[rows])[:keep]]] = True
+    order = np.lexsort((cost, owner))
+    bounds_ = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1], True])
+    for a, b in zip(bounds_[:-1], bounds_[1:]):
+        taken: list[int] = []
+        for j in order[a:b]:
+            if len(taken) >= keep or not np.isfinite(cost[j]):
+                break
+            if all(np.abs(u[j] - u[t]).max() > 0.1 for t in taken):
+                taken.append(j)
+        sel[taken] = True
     go = sel & ~conv
     if go.any() and max_iter > scout_iter:
         idx = np.flatnonzero(go)
