@@ -279,7 +279,7 @@ def _lm(pb: _Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = 1e-9, x
         if (it_ + 1) % 5 == 0:
             # stalled: χ² improved by less than 0.05 (in units of the reduced χ², i.e. of the noise) over 5
             # iterations: a flat valley of an unresolved parameter; more iterations would not change the fit
-            # (well-determined parameters converge quadratically long before; this only ends crawls along flat valleys)
+            # (well-determined parameters converge quadratically long before; this ends crawls in flat valleys)
             stall = (ref_cost - cost) <= 5e-2 * cost / dof
             conv |= stall & ~fail
             ref_cost = cost.copy()
@@ -569,7 +569,8 @@ def _resolve_fixed(circuit: Circuit, fixed) -> dict[str, float]:
         out = {}
         for k, v in fixed.items():
             if k not in circuit.param_names:
-                raise FitError(f"fixed: circuit {circuit.text} has no parameter {k!r} (has {', '.join(circuit.param_names)})")
+                raise FitError(f"fixed: circuit {circuit.text} has no parameter {k!r} "
+                               f"(has {', '.join(circuit.param_names)})")
             if v is None or not np.isfinite(float(v)):
                 raise FitError(f"fixed: {k} needs a finite value")
             out[k] = float(v)

@@ -118,7 +118,8 @@ def lin_kk(freq_Hz, Z, c: float = 0.85, max_M: int = 50, inductance="auto", capa
     else:
         with_C = bool(capacitance)
     if np.any(z.imag[-n_top:] > 0) and np.median(z.imag[-n_top:]) > 0:
-        warnings_.append("low-frequency inductive loop (Z'' > 0 at low f): fitted with negative-R Voigt elements, so mu is not a good guide for M")
+        warnings_.append("low-frequency inductive loop (Z'' > 0 at low f): fitted with negative-R Voigt elements, "
+                         "so mu is not a good guide for M")
 
     max_M = int(max(1, min(max_M, f.size - 2 - with_L - with_C)))
     fits = []
