@@ -53,6 +53,7 @@ class Report:
     truth_path: Path | None = None
     seconds: float = 0.0
     out_dir: Path | None = None
+    cells: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -98,7 +99,10 @@ def _result_dict(obj):
 # ---------------------------------------------------------------------------------------------------------------
 
 def collect_files(data_dir: Path, manifest=None, exclude: list[Path] = ()) -> list[Path]:
-    """Every candidate measurement file under ``data_dir`` (recursively) plus the manifest's files."""
+    """Every candidate measurement file under ``data_dir`` (recursively) plus the manifest's files.
+
+    Hidden files and folders, non-data suffixes (:data:`SKIP_SUFFIXES`) and earlier sselab report folders (holding
+    ``report.html`` and ``results.json``) are left out."""
     data_dir = Path(data_dir)
     ex = [Path(e).resolve() for e in exclude]
     found: dict[Path, None] = {}
@@ -108,7 +112,8 @@ def collect_files(data_dir: Path, manifest=None, exclude: list[Path] = ()) -> li
         for root, dirs, files in os.walk(data_dir):
             rp = Path(root).resolve()
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                             and not any(_inside(rp / d, e) for e in ex))
+                             and not any(_inside(rp / d, e) for e in ex)
+                             and not ((rp / d / "report.html").exists() and (rp / d / "results.json").exists()))
             for name in sorted(files):
                 p = rp / name
                 if name.startswith(".") or p.suffix.lower() in SKIP_SUFFIXES:
@@ -293,7 +298,8 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
                 r.warnings.append(f"technique {r.technique}: no analysis in the report")
         rep = Report(title=title or f"sselab report — {data_dir.name}", input_dir=data_dir.resolve(),
                      generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), records=records,
-                     sections=sections, manifest_path=mpath, truth_path=tpath, notes=notes)
+                     sections=sections, manifest_path=mpath, truth_path=tpath, notes=notes,
+                     cells=list(man.cells) if man is not None else [])
         rep.summary_tables = _summary_tables(sections, ctx.results)
         if truth_doc is not None:
             rep.truth_rows = compare_truth(rep.numbers, truth_doc)

@@ -111,9 +111,14 @@ def plot_eis_overview(spectra, fits, temps_K, labels=None, title: str | None = N
             ax0.plot(zf.real * scale, -zf.imag * scale, "-", color="C3", label="fit")
         t0 = temps_K[i0]
         ax0.set_title(f"{t0 - 273.15:.0f} °C" if t0 is not None else "coldest spectrum")
-        # show the arc: limit to a box a little larger than the arc + a bit of the spike
-        r_arc = float(np.nanmax(z0.real[: max(3, len(z0) * 2 // 3)]))
-        lim = 1.35 * r_arc * scale
+        # blocking cell (capacitive spike at low f): a box a little larger than the arc; otherwise everything
+        lowf = np.argsort(f0)[: max(2, len(f0) // 10)]
+        spike = float(np.nanmedian(-z0.imag[lowf])) > 0.5 * float(np.nanmax(z0.real))
+        if spike:
+            r_arc = float(np.nanmax(z0.real[np.argsort(f0)[::-1][: max(3, len(z0) * 2 // 3)]]))
+            lim = 1.35 * r_arc * scale
+        else:
+            lim = 1.05 * float(np.nanmax(np.abs(z0))) * scale
         ax0.set_xlim(0, lim)
         ax0.set_ylim(0, lim)
         ax0.set_aspect("equal", adjustable="box")
@@ -124,7 +129,10 @@ def plot_eis_overview(spectra, fits, temps_K, labels=None, title: str | None = N
         finite = [t for t in temps_K if t is not None]
         tmin, tmax = (min(finite), max(finite)) if finite else (0, 1)
         for k, ((f, z), fit, T) in enumerate(zip(spectra, fits, temps_K)):
-            c = cmap((T - tmin) / (tmax - tmin) if (T is not None and tmax > tmin) else 0.5)
+            if len(spectra) == 1:
+                c = "0.2"
+            else:
+                c = cmap((T - tmin) / (tmax - tmin) if (T is not None and tmax > tmin) else k / (len(spectra) - 1))
             lab = f"{T - 273.15:.0f} °C" if T is not None else (labels[k] if labels else None)
             ax1.loglog(f, np.abs(z), "o", ms=1.8, color=c, label=lab)
             if fit is not None:
@@ -135,6 +143,7 @@ def plot_eis_overview(spectra, fits, temps_K, labels=None, title: str | None = N
             ax1.legend(ncol=2, fontsize=6, loc="upper right")
         if title:
             fig.suptitle(title, fontsize=9)
+        fig.subplots_adjust(wspace=0.45)
     return fig
 
 
