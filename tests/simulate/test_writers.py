@@ -131,8 +131,6 @@ def test_read_back_dc_with_sselab_io(tmp_path, kind):
     np.testing.assert_allclose(m.column("current_A"), sim.data["current_A"], rtol=1e-6, atol=1e-15)
 
 
-@pytest.mark.xfail(reason="io text reader takes the canonical temperature_K column for °C (reported to io)",
-                   strict=False)
 def test_read_back_csv_temperature_column(tmp_path):
     read = _io_read()
     sim = _eis()

@@ -81,7 +81,14 @@ def looks_like(head: bytes) -> bool:
 _UNIT_RE = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|/\s*([A-Za-zµΩ°.%]+)\s*$")
 
 
+# sselab's own canonical column names carry their SI unit after the last underscore
+_CANONICAL_UNITS = {"time_s": "s", "potential_V": "V", "current_A": "A", "freq_Hz": "Hz", "z_real_ohm": "Ohm",
+                    "z_imag_ohm": "Ohm", "temperature_K": "K", "charge_C": "C"}
+
+
 def _unit(name: str) -> str | None:
+    if name.strip() in _CANONICAL_UNITS:
+        return _CANONICAL_UNITS[name.strip()]
     for m in _UNIT_RE.finditer(name):
         u = next(g for g in m.groups() if g is not None).strip()
         if u.lower() in ("a", "b", "#"):  # ZPlot's Z'(a), Z''(b)
