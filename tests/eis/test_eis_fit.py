@@ -202,3 +202,15 @@ def test_never_nan_and_iteration_cap():
     assert r.n_iter <= 15 * 3 + 15  # scouting + continuation + one rescue, each capped
     d = r.to_dict()
     assert set(d["params"]) == {"R0", "R1", "C1"}
+
+
+def test_all_fixed_and_inductive_loop_circuit():
+    circ = "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,L3)"  # low-frequency inductive loop (Li|SE|Li cells, paper Fig 3b-c)
+    f = np.logspace(7, -3, 80)
+    truth = [10, 200, 1e-9, 0.9, 3000, 1e-6, 0.85, 500, 200]
+    z = Circuit(circ).impedance(f, truth)
+    assert (z.imag > 0).sum() > 10
+    r = fit(f, z, circ)
+    np.testing.assert_allclose([r.params[n] for n in r.param_names], truth, rtol=1e-4)
+    r = fit(f, z, circ, fixed=dict(zip(r.param_names, truth)))
+    assert r.chi2 < 1e-20 and all(v == 0 for v in r.stderr.values())

@@ -933,7 +933,7 @@ def _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, keep: i
         for j in order[a:b]:
             if len(taken) >= keep or not np.isfinite(cost[j]):
                 break
-            if all(np.abs(u[j] - u[t]).max() > 0.1 for t in taken):
+            if all(np.abs(u[j] - u[t]).max(initial=0.0) > 0.1 for t in taken):
                 taken.append(j)
         sel[taken] = True
     go = sel & ~conv
