@@ -121,8 +121,9 @@ def _generate(root: Path, *, small: bool, seed: int, short_cycle: int | None) ->
         for tc in temps_C:
             T = tc + 273.15
             # σ_total = 1/(1/σ_bulk + 1/σ_gb): bulk carries 2/3 of the resistance, grain boundaries 1/3
+            # R0 = 0.02 Ω: leads compensated by a short measurement, so the intercept is the pellet's resistance
             sim = eis_blocking(T, thickness_m=thick, diameter_m=diameter, bulk=law.scaled(1.5), gb=law.scaled(3.0),
-                               f=default_frequencies(13e6, 5.0, per_decade), rng=rng)
+                               R0=0.02, f=default_frequencies(13e6, 5.0, per_decade), rng=rng)
             rel = Path("eis") / f"{prep.key}_Au-Li2NH-Au_{tc}C{prep.fmt}"
             files.append(sim.write(root / rel))
             entries.append({"path": rel.as_posix(), "temperature": f"{tc} C"})
