@@ -1,7 +1,25 @@
 """Impedance spectroscopy: equivalent circuits, fitting (single and vectorised batch), Lin-KK validation,
 derived quantities (σ, ASR, effective capacitances) and plots.
 
->>> from sselab.eis import Circuit, fit, fit_batch, lin_kk
+Public API::
+
+    from sselab.eis import Circuit, fit, fit_batch, lin_kk
+    c = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")   # impedance.py syntax; R C L CPE W Ws Wo G
+    c.param_names                                   # ['R0', 'R1', 'CPE1_Q', 'CPE1_alpha', ...]
+    Z = c.impedance(freq_Hz, params)                # dict or array; complex, mathematical sign
+    res = fit(freq_Hz, Z, "R0-p(R1,CPE1)-CPE2", weighting="modulus", initial=None, fixed=None, bounds=None)
+    res.params, res.stderr, res.correlation, res.chi2, res.residuals, res.success, res.warnings, res.flags
+    res.resistance("R1+R2")                         # (value_ohm, stderr_ohm) with covariance
+    results = fit_batch(spectra, circuit, warm_start=True, progress=False)
+    kk = lin_kk(freq_Hz, Z)                         # Schönleber 2014, automatic M (μ, c = 0.85)
+
+    from sselab.eis import derive, plot
+    derive.conductivity(R, R_err, cell)             # S/m;  derive.asr(R, R_err, cell) -> Ω m² (R·A/2, Li|Li)
+    derive.arcs(res, cell)                          # Brug C, apex frequency, bulk / grain boundary / electrode
+    plot.nyquist(res); plot.bode(res); plot.residuals(res); plot.fit_overview(res)
+
+Modules: :mod:`.circuit` (parser, elements, Jacobians), :mod:`.fitting` (FitResult, fit, fit_batch),
+:mod:`.kk` (lin_kk), :mod:`.derive`, :mod:`.plot`.
 """
 from .circuit import Circuit, CircuitError
 from .fitting import FitResult, fit, fit_batch, initial_guesses
@@ -10,8 +28,10 @@ __all__ = ["Circuit", "CircuitError", "FitResult", "fit", "fit_batch", "initial_
 
 
 def __getattr__(name):
-    if name in ("lin_kk", "KKResult"):
-        from . import kk
+    import importlib
 
-        return getattr(kk, name)
-    raise AttributeError(name)
+    if name in ("lin_kk", "KKResult"):
+        return getattr(importlib.import_module(".kk", __name__), name)
+    if name in ("derive", "plot", "kk"):  # submodules on first use (plot imports matplotlib)
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -85,9 +85,12 @@ def _fit_linear(w, z, tau, with_L, with_C):
     return x, A @ x
 
 
-def lin_kk(freq_Hz, Z, c: float = 0.85, max_M: int = 50, inductance="auto", capacitance="auto",
+def lin_kk(freq_Hz, Z=None, c: float = 0.85, max_M: int = 50, inductance="auto", capacitance="auto",
            threshold: float = 0.01) -> KKResult:
-    """Lin-KK test of one spectrum (``Z`` complex with mathematical sign).  See the module docstring."""
+    """Lin-KK test of one spectrum (``Z`` complex with mathematical sign; or a Measurement as ``freq_Hz`` and
+    ``Z=None``: its first sweep).  See the module docstring."""
+    if hasattr(freq_Hz, "spectra") and callable(freq_Hz.spectra):
+        freq_Hz, Z = freq_Hz.spectra()[0]
     f = np.asarray(freq_Hz, float).ravel()
     z = np.asarray(Z).ravel()
     if not np.iscomplexobj(z):
