@@ -291,7 +291,7 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
                 sec.note(f"{builder.__name__} failed: {one_line(exc)}")
                 ctx.log.append(traceback.format_exc())
                 sections.append(sec)
-        ctx.figures.flush()
+        ctx.figures.flush(progress if progress is not _identity_progress else None)
         for r in records:
             if r.ok and not r.used_in and r.technique not in ("EIS", "PEIS", "GEIS", "CA", "CV", "LSV", "GCPL",
                                                                 "CP", "CYCLING", "MB"):

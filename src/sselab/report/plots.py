@@ -36,8 +36,9 @@ class FigureStore:
         self.pending.append((fig, f))
         return f
 
-    def flush(self) -> None:
-        """Write every pending figure (PNG + SVG) and load its SVG; closes the matplotlib figures."""
+    def flush(self, progress=None) -> None:
+        """Write every pending figure (PNG + SVG) and load its SVG; closes the matplotlib figures.
+        ``progress(iterable, total, description)`` wraps the loop (a progress bar in the CLI)."""
         import matplotlib.pyplot as plt
 
         if not self.pending:
@@ -54,12 +55,15 @@ class FigureStore:
 
                 ctx = mp.get_context("fork")
                 with ctx.Pool(workers) as pool:
-                    pool.starmap(_save_index, [(i, str(self.dir), self.png_dpi) for i in range(n)], chunksize=1)
+                    it = pool.imap_unordered(_save_star, [(i, str(self.dir), self.png_dpi) for i in range(n)])
+                    for _ in (progress(it, total=n, description="figures") if progress else it):
+                        pass
                 done = True
             except Exception:  # no fork (or a worker died): write them here
                 done = False
         if not done:
-            for i in range(n):
+            idx = range(n)
+            for i in (progress(idx, total=n, description="figures") if progress else idx):
                 _save_index(i, str(self.dir), self.png_dpi)
         for fig, f in self.pending:
             f.svg = (self.dir / f"{f.name}.svg").read_bytes()
@@ -69,6 +73,10 @@ class FigureStore:
 
 
 _PENDING: list = []
+
+
+def _save_star(args) -> None:
+    _save_index(*args)
 
 
 def _save_index(i: int, directory: str, png_dpi: int) -> None:

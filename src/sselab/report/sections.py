@@ -73,6 +73,24 @@ def _add(sec: Section, fig) -> None:
         sec.figures.append(fig)
 
 
+def _spectrum_temperatures(rec: FileRecord):
+    """Per-spectrum temperatures from a ``temperature_K`` column (one per ``cycle``) when the file has one and the
+    manifest does not fix the temperature; else None."""
+    d = rec.measurement.data
+    if "temperature_K" not in d.columns or (rec.cell is not None and rec.temperature_K is not None
+                                             and rec.cell.temperature_K is not None):
+        return None
+    t = d["temperature_K"].to_numpy(dtype=float)
+    if not np.isfinite(t).any() or np.nanmax(t) - np.nanmin(t) < 0.5:
+        return None
+    if "cycle" in d.columns and d["cycle"].nunique() > 1:
+        import pandas as pd
+
+        c = d["cycle"].to_numpy()
+        return [float(np.nanmedian(t[c == k])) for k in pd.unique(c)]
+    return None
+
+
 def _asr(derive, R, R_err, cell):
     """Area-specific resistance per interface of a symmetric cell (Ω m²) and its error."""
     if derive is not None:
@@ -163,13 +181,14 @@ def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
         circuit, total, bounds = BLOCKING_CIRCUIT, BLOCKING_TOTAL, BLOCKING_BOUNDS
     spectra, temps, srcs = [], [], []
     for r in rs:
+        temps_in_file = _spectrum_temperatures(r)
         for k, (f, z) in enumerate(r.measurement.spectra()):
             ok = np.isfinite(f) & np.isfinite(z.real) & np.isfinite(z.imag) & (f > 0)
             if ok.sum() < 8:
                 sec.note(f"{r.rel}: spectrum {k + 1} has fewer than 8 usable points; left out")
                 continue
             spectra.append((f[ok], z[ok]))
-            temps.append(r.temperature_K)
+            temps.append(temps_in_file[k] if temps_in_file and k < len(temps_in_file) else r.temperature_K)
             srcs.append(r)
     if not spectra:
         raise SselabError("no usable impedance spectrum")
