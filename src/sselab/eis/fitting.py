@@ -758,7 +758,8 @@ def _finish(circuit: Circuit, f, z, wname, P_best, u_best, J, zfit, cost, n_iter
 
 
 def fit(freq_Hz, Z, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
-        multistart: bool = True, n_starts: int = 4, max_iter: int = 300, label: str = "spectrum") -> FitResult:
+        multistart: bool = True, n_starts: int | None = None, max_iter: int = 300,
+        label: str = "spectrum") -> FitResult:
     """Fit ``circuit`` to one spectrum (complex ``Z`` with mathematical sign, ``freq_Hz`` > 0).  ``freq_Hz`` may
     also be a :class:`sselab.io.Measurement` (then ``Z`` is ignored and its first sweep is fitted).
 
@@ -775,7 +776,7 @@ def fit(freq_Hz, Z, circuit, weighting="modulus", initial=None, fixed=None, boun
 
 def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
               warm_start: bool = True, progress: bool | Callable[[int, int], None] = False,
-              multistart: bool = True, n_starts: int = 4, max_iter: int = 300,
+              multistart: bool = True, n_starts: int | None = None, max_iter: int = 300,
               continuity_tol: float = 1.0, labels: Sequence[str] | None = None) -> list[FitResult]:
     """Fit the same circuit to many spectra ``[(f, Z), ...]`` (or Measurements) in one vectorised LM run.
 
@@ -821,13 +822,17 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
         WR[s, :n], WI[s, :n] = wr, wi
 
     # stage 1: multi-start from data-driven guesses, all spectra and starts in one batch
+    n_timed = sum(_has_timescale(c) for c in circuit.top_level())
+    if n_starts is None:  # more starts (and scouting) where several arcs can be confused
+        n_starts = 4 if n_timed <= 1 else 8
+    scout = _SCOUT_ITER if n_timed <= 1 else 10
     auto = _auto_guesses(circuit, cleaned, n_starts if multistart else 1)
     starts = [_starts_for(circuit, auto[s], init_d, fixed_d, multistart) for s in range(S)]
     owner = np.concatenate([np.full(len(st), s) for s, st in enumerate(starts)])
     P0 = np.concatenate(starts)
     P_ref = np.concatenate([np.repeat(auto[s][:1], len(st), axis=0) for s, st in enumerate(starts)])
     best_P, best_u, best_cost, best_it, best_conv = _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter,
-                                                         P_ref=P_ref)
+                                                         P_ref=P_ref, scout_iter=scout)
     cands = {s: [(best_cost[j], best_P[j], best_u[j], best_it[j], best_conv[j])
                  for j in np.flatnonzero(owner == s)] for s in range(S)}
     if cb:
@@ -850,7 +855,8 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
         ref1 = np.array([auto[s][0] for s in own1])
         for k, v in fixed_d.items():
             ref1[:, names.index(k)] = v
-        bP, bu, bc, bi, bv = _run(circuit, omega, zz, WR, WI, P1, own1, free, tr, max_iter, P_ref=ref1)
+        bP, bu, bc, bi, bv = _run(circuit, omega, zz, WR, WI, P1, own1, free, tr, max_iter, P_ref=ref1,
+                                  scout_iter=scout)
         for j, s in enumerate(own1):
             cands[s].append((bc[j], bP[j], bu[j], bi[j], bv[j]))
         # walk the series: near-best solutions closest to the previous choice
@@ -896,10 +902,11 @@ def _logp(circuit: Circuit, P: np.ndarray) -> np.ndarray:
 
 
 def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref: np.ndarray | None = None,
-         chunk_rows: int = 4000):
+         chunk_rows: int = 4000, scout_iter: int | None = None):
     """:func:`_run_rows` in chunks of whole spectra (bounded memory for very large batches)."""
     if len(owner) <= chunk_rows:
-        return _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref=P_ref)
+        return _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref=P_ref,
+                         scout_iter=scout_iter)
     out = [np.empty_like(P0), np.empty((len(owner), free.size)), np.empty(len(owner)),
            np.empty(len(owner), int), np.empty(len(owner), bool)]
     spectra = np.unique(owner)
@@ -907,7 +914,7 @@ def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref: np.nd
     for i in range(0, len(spectra), per):
         rows = np.flatnonzero(np.isin(owner, spectra[i:i + per]))
         res = _run_rows(circuit, omega, zz, WR, WI, P0[rows], owner[rows], free, tr, max_iter,
-                        P_ref=None if P_ref is None else P_ref[rows])
+                        P_ref=None if P_ref is None else P_ref[rows], scout_iter=scout_iter)
         for o, r in zip(out, res):
             o[rows] = r
     return tuple(out)
