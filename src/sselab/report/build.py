@@ -114,7 +114,7 @@ def collect_files(data_dir: Path, manifest=None, exclude: list[Path] = ()) -> li
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                              and not any(_inside(rp / d, e) for e in ex)
                              and not ((rp / d / "report.html").exists() and (rp / d / "results.json").exists()))
-            for name in sorted(files):
+            for name in sorted(files, key=_natural):
                 p = rp / name
                 if name.startswith(".") or p.suffix.lower() in SKIP_SUFFIXES:
                     continue
@@ -124,6 +124,13 @@ def collect_files(data_dir: Path, manifest=None, exclude: list[Path] = ()) -> li
             for fe in c.files:
                 found.setdefault(Path(fe.path).resolve(), None)
     return list(found)
+
+
+def _natural(name: str):
+    """Sort key putting ``x_30C`` before ``x_100C``."""
+    import re
+
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", name)]
 
 
 def _inside(p: Path, parent: Path) -> bool:

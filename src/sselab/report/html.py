@@ -49,7 +49,7 @@ td.num { font-variant-numeric: tabular-nums; white-space:nowrap; }
 .tnote { color:var(--muted); font-size:12px; margin:-4px 0 10px; }
 .scroll { max-height:320px; overflow:auto; }
 figure { margin:10px 0 14px; }
-figure img { width:100%; max-width:760px; height:auto; border:1px solid var(--line); border-radius:4px; background:#fff; }
+figure img { width:100%; max-width:700px; height:auto; border:1px solid var(--line); border-radius:4px; background:#fff; }
 figcaption { color:var(--muted); font-size:12px; margin-top:4px; }
 figcaption a { color:var(--accent); }
 .figs { display:flex; flex-wrap:wrap; gap:14px; }
