@@ -136,3 +136,14 @@ def test_read_back_csv_temperature_column(tmp_path):
     sim = _eis()
     m = read(sim.write(tmp_path / "e.csv"))
     assert m.column("temperature_K")[0] == pytest.approx(303.15)
+
+
+@pytest.mark.parametrize("technique", ["CA", "EIS"])
+def test_read_back_decimal_comma(tmp_path, technique):
+    read = _io_read()
+    sim = dc_polarization(duration_s=600, rng=1) if technique == "CA" else _eis()
+    m = read(write_mpt(tmp_path / "c.mpt", sim.data, technique, decimal=","))
+    if technique == "CA":
+        np.testing.assert_allclose(m.column("current_A"), sim.data["current_A"], rtol=1e-6, atol=1e-15)
+    else:
+        np.testing.assert_allclose(m.impedance()[1], sim.impedance()[1], rtol=1e-5)
