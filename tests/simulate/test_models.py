@@ -112,3 +112,11 @@ def test_full_cell_capacities():
         assert q / 3.6 / (m * 1e3) == pytest.approx(tr["discharge_capacity_mAh_per_g"][k], rel=1e-6)
     assert tr["discharge_capacity_mAh_per_g"][0] == 126.0
     assert d["potential_V"].max() == pytest.approx(3.2) and d["potential_V"].min() == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("kind", ["hard", "soft"])
+def test_injected_short_is_found_by_cycling(kind):
+    cyc = pytest.importorskip("sselab.cycling")
+    sim = stripping_plating(cycles_per_step=6, short_cycle=20, short_kind=kind, rng=3)
+    res = cyc.analyze_symmetric(sim.data, area_m2=pellet_area(10e-3))
+    assert res.shorts and res.shorts[0].kind == kind and res.shorts[0].cycle == 20
