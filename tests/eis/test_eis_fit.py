@@ -242,3 +242,20 @@ def test_two_arc_batch_finds_the_global_minimum():
         for name, k in (("R1", 1), ("R2", 4)):
             assert abs(r.params[name] - p[k]) < max(0.05 * p[k], 3 * r.stderr[name]), (name, r.params[name], p[k])
     assert at_min >= 15
+
+
+def test_arc_order_and_pinned_parameters():
+    circ = "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3"
+    truth = CASES[1][2]
+    f = CASES[1][1]
+    z = Circuit(circ).impedance(f, truth)
+    # written low-frequency arc first: sselab still puts the high-frequency arc in R1 (documented convention)
+    swapped = dict(truth, R1=truth["R2"], CPE1_Q=truth["CPE2_Q"], CPE1_alpha=truth["CPE2_alpha"],
+                   R2=truth["R1"], CPE2_Q=truth["CPE1_Q"], CPE2_alpha=truth["CPE1_alpha"])
+    zs = Circuit(circ).impedance(f, swapped)
+    np.testing.assert_allclose(zs, z)
+    r = fit(f, zs, circ)
+    assert rel(r.params["R1"], truth["R1"]) < 1e-3
+    # a fixed exponent stays with its arc: no reordering
+    r = fit(f, zs, circ, fixed={"CPE1_alpha": swapped["CPE1_alpha"]})
+    assert r.params["CPE1_alpha"] == swapped["CPE1_alpha"] and rel(r.params["R1"], swapped["R1"]) < 1e-3

@@ -625,8 +625,9 @@ def _auto_guesses(circuit, cleaned, n_starts) -> list[np.ndarray]:
     return out
 
 
-def _order_arcs(circuit: Circuit, P: np.ndarray) -> np.ndarray:
-    """Sort runs of identical top-level R‖CPE (or R‖C) arcs by apex frequency, high first."""
+def _order_arcs(circuit: Circuit, P: np.ndarray, pinned: set | frozenset = frozenset()) -> np.ndarray:
+    """Sort runs of identical top-level R‖CPE (or R‖C) arcs by apex frequency, high first.  Runs holding a
+    ``pinned`` parameter (fixed or bounded by the user) keep the optimiser's order."""
     comps = circuit.top_level()
     pairs = {r: c for r, c in circuit.rc_pairs()}
     groups: list[list] = []
@@ -648,6 +649,8 @@ def _order_arcs(circuit: Circuit, P: np.ndarray) -> np.ndarray:
     P = P.copy()
     for g in groups:
         if len(g) < 2:
+            continue
+        if any(circuit.param_names[k] in pinned for r_el, cap in g for k in (*r_el.index, *cap.index)):
             continue
         for row in P:
             taus = []
@@ -867,7 +870,8 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
             near = [c for c in cands[s] if c[0] <= best * (1 + continuity_tol / dof)]
             prev = _logp(circuit, chosen[s - 1][1])
             chosen[s] = min(near, key=lambda c: float(np.sum((_logp(circuit, c[1]) - prev)[free] ** 2)))
-    Pf = np.array([_order_arcs(circuit, chosen[s][1][None])[0] for s in range(S)])
+    pinned = set(fixed_d) | set(bounds or {})
+    Pf = np.array([_order_arcs(circuit, chosen[s][1][None], pinned)[0] for s in range(S)])
     uf = tr.to_u(Pf[:, free], free)
     pbf = _Problem(circuit, omega, zz, WR, WI, Pf, free, tr)
     costf, _, Jf = _residuals(pbf, np.arange(S), uf)
