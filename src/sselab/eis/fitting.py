@@ -363,7 +363,7 @@ def initial_guesses(circuit, freq_Hz, Z, n_starts: int = 4, grid_per_decade: flo
 
 
 def _guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int = 4,
-                  grid_per_decade: float = 3.0) -> np.ndarray:
+                  grid_per_decade: float = 3.0, ordered: bool = True) -> np.ndarray:
     """:func:`initial_guesses` for S spectra measured at the same frequencies: returns (S, n_starts, P)."""
     S, N = Zs.shape
     fmin, fmax = float(f.min()), float(f.max())
@@ -378,8 +378,8 @@ def _guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int
     sig = [type(comps[i]).__name__ + "".join(sorted(e.kind for e in _elements(comps[i]))) for i in timed]
     combos = np.array(list(itertools.product(range(len(grid)), repeat=n_t)), int).reshape(-1, n_t)
     for a in range(n_t - 1):
-        if sig[a] == sig[a + 1]:
-            combos = combos[combos[:, a] < combos[:, a + 1]]
+        if sig[a] == sig[a + 1]:  # (not ordered: a pinned parameter makes identical-looking arcs different)
+            combos = combos[combos[:, a] < combos[:, a + 1]] if ordered else combos[combos[:, a] != combos[:, a + 1]]
     if len(combos) > 3000:
         combos = combos[np.random.default_rng(0).choice(len(combos), 3000, replace=False)]
     K = max(len(combos), 1)
@@ -609,7 +609,7 @@ def _starts_for(circuit, auto: np.ndarray, initial: dict, fixed: dict, multistar
     return rows
 
 
-def _auto_guesses(circuit, cleaned, n_starts) -> list[np.ndarray]:
+def _auto_guesses(circuit, cleaned, n_starts, ordered: bool = True) -> list[np.ndarray]:
     """Data-driven starts for every spectrum, vectorised over spectra sharing a frequency vector."""
     groups: dict = {}
     for s, (f, z, _) in enumerate(cleaned):
@@ -619,7 +619,7 @@ def _auto_guesses(circuit, cleaned, n_starts) -> list[np.ndarray]:
         f = cleaned[members[0]][0]
         for chunk in range(0, len(members), 64):
             mem = members[chunk:chunk + 64]
-            g = _guesses_many(circuit, f, np.array([cleaned[s][1] for s in mem]), n_starts)
+            g = _guesses_many(circuit, f, np.array([cleaned[s][1] for s in mem]), n_starts, ordered=ordered)
             for j, s in enumerate(mem):
                 out[s] = g[j]
     return out
@@ -829,7 +829,8 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
     if n_starts is None:  # more starts (and scouting) where several arcs can be confused
         n_starts = 4 if n_timed <= 1 else 8
     scout = _SCOUT_ITER if n_timed <= 1 else 10
-    auto = _auto_guesses(circuit, cleaned, n_starts if multistart else 1)
+    pinned = set(fixed_d) | set(bounds or {})
+    auto = _auto_guesses(circuit, cleaned, n_starts if multistart else 1, ordered=not pinned)
     starts = [_starts_for(circuit, auto[s], init_d, fixed_d, multistart) for s in range(S)]
     owner = np.concatenate([np.full(len(st), s) for s, st in enumerate(starts)])
     P0 = np.concatenate(starts)
@@ -870,7 +871,6 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
             near = [c for c in cands[s] if c[0] <= best * (1 + continuity_tol / dof)]
             prev = _logp(circuit, chosen[s - 1][1])
             chosen[s] = min(near, key=lambda c: float(np.sum((_logp(circuit, c[1]) - prev)[free] ** 2)))
-    pinned = set(fixed_d) | set(bounds or {})
     Pf = np.array([_order_arcs(circuit, chosen[s][1][None], pinned)[0] for s in range(S)])
     uf = tr.to_u(Pf[:, free], free)
     pbf = _Problem(circuit, omega, zz, WR, WI, Pf, free, tr)
