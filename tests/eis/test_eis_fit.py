@@ -259,3 +259,16 @@ def test_arc_order_and_pinned_parameters():
     # a fixed exponent stays with its arc: no reordering
     r = fit(f, zs, circ, fixed={"CPE1_alpha": swapped["CPE1_alpha"]})
     assert r.params["CPE1_alpha"] == swapped["CPE1_alpha"] and rel(r.params["R1"], swapped["R1"]) < 1e-3
+
+
+def test_symmetric_bounds_keep_order_and_starts_move_inside_bounds():
+    circ = "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3"
+    truth = CASES[1][2]
+    f = CASES[1][1]
+    z = noisy(circ, f, truth, 0.005, 8)
+    b = {"CPE1_Q": (1e-14, 1e-7), "CPE2_Q": (1e-14, 1e-7), "CPE3_Q": (1e-8, 1e-1)}  # as the report uses
+    r = fit(f, z, circ, bounds=b)
+    assert rel(r.params["R1"], truth["R1"]) < 0.05 and rel(r.params["R2"], truth["R2"]) < 0.05
+    # an initial value far outside its bounds still fits (start pulled inside, not stuck on the bound)
+    r = fit(f, z, circ, bounds={"R1": (1e3, 1e6)}, initial={"R1": 1e9}, multistart=False)
+    assert rel(r.params["R1"], truth["R1"]) < 0.05

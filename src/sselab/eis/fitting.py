@@ -625,14 +625,12 @@ def _auto_guesses(circuit, cleaned, n_starts, ordered: bool = True) -> list[np.n
     return out
 
 
-def _order_arcs(circuit: Circuit, P: np.ndarray, pinned: set | frozenset = frozenset()) -> np.ndarray:
-    """Sort runs of identical top-level R‖CPE (or R‖C) arcs by apex frequency, high first.  Runs holding a
-    ``pinned`` parameter (fixed or bounded by the user) keep the optimiser's order."""
-    comps = circuit.top_level()
+def _arc_groups(circuit: Circuit) -> list[list[tuple]]:
+    """Runs of identical consecutive top-level R‖CPE (or R‖C) arcs: [[(R element, capacitive element), ...], ...]."""
     pairs = {r: c for r, c in circuit.rc_pairs()}
     groups: list[list] = []
     prev_sig = None
-    for comp in comps:
+    for comp in circuit.top_level():
         sig = None
         if isinstance(comp, Parallel) and len(comp.parts) == 2:
             els = [p for p in comp.parts if isinstance(p, Element)]
@@ -646,11 +644,36 @@ def _order_arcs(circuit: Circuit, P: np.ndarray, pinned: set | frozenset = froze
         elif sig is not None:
             groups.append([item])
         prev_sig = sig
+    return [g for g in groups if len(g) > 1]
+
+
+def _asymmetric_groups(circuit: Circuit, fixed: Mapping, bounds: Mapping | None) -> set[int]:
+    """Indices of arc groups whose arcs the user treats differently (fixed values or bounds not the same for
+    corresponding parameters): reordering those would move a pinned value to another arc."""
+    bounds = bounds or {}
+    out = set()
+    for gi, g in enumerate(_arc_groups(circuit)):
+        sigs = set()
+        for r_el, cap in g:
+            sig = []
+            for k in (*r_el.index, *cap.index):
+                name = circuit.param_names[k]
+                kind, suf = circuit.param_kinds[k]
+                b = bounds.get(name)
+                sig.append((kind, suf, fixed.get(name), tuple(b) if b is not None else None))
+            sigs.add(tuple(sig))
+        if len(sigs) > 1:
+            out.add(gi)
+    return out
+
+
+def _order_arcs(circuit: Circuit, P: np.ndarray, skip: set | frozenset = frozenset()) -> np.ndarray:
+    """Sort runs of identical top-level R‖CPE (or R‖C) arcs by apex frequency, high first (groups in ``skip``, the
+    ones the user pinned asymmetrically, keep the optimiser's order)."""
+    groups = _arc_groups(circuit)
     P = P.copy()
-    for g in groups:
-        if len(g) < 2:
-            continue
-        if any(circuit.param_names[k] in pinned for r_el, cap in g for k in (*r_el.index, *cap.index)):
+    for gi, g in enumerate(groups):
+        if gi in skip:
             continue
         for row in P:
             taus = []
@@ -829,8 +852,8 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
     if n_starts is None:  # more starts (and scouting) where several arcs can be confused
         n_starts = 4 if n_timed <= 1 else 8
     scout = _SCOUT_ITER if n_timed <= 1 else 10
-    pinned = set(fixed_d) | set(bounds or {})
-    auto = _auto_guesses(circuit, cleaned, n_starts if multistart else 1, ordered=not pinned)
+    skip = _asymmetric_groups(circuit, fixed_d, bounds)
+    auto = _auto_guesses(circuit, cleaned, n_starts if multistart else 1, ordered=not skip)
     starts = [_starts_for(circuit, auto[s], init_d, fixed_d, multistart) for s in range(S)]
     owner = np.concatenate([np.full(len(st), s) for s, st in enumerate(starts)])
     P0 = np.concatenate(starts)
@@ -871,7 +894,7 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
             near = [c for c in cands[s] if c[0] <= best * (1 + continuity_tol / dof)]
             prev = _logp(circuit, chosen[s - 1][1])
             chosen[s] = min(near, key=lambda c: float(np.sum((_logp(circuit, c[1]) - prev)[free] ** 2)))
-    Pf = np.array([_order_arcs(circuit, chosen[s][1][None], pinned)[0] for s in range(S)])
+    Pf = np.array([_order_arcs(circuit, chosen[s][1][None], skip)[0] for s in range(S)])
     uf = tr.to_u(Pf[:, free], free)
     pbf = _Problem(circuit, omega, zz, WR, WI, Pf, free, tr)
     costf, _, Jf = _residuals(pbf, np.arange(S), uf)
@@ -933,6 +956,9 @@ def _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, keep: i
     scout_iter = _SCOUT_ITER if scout_iter is None else scout_iter
     pb = _Problem(circuit, omega[owner], zz[owner], WR[owner], WI[owner], P0.copy(), free, tr)
     u0 = tr.to_u(P0[:, free], free)
+    # starts outside user bounds would sit on a saturated logistic (no gradient): pull them inside
+    logistic = np.isin(tr.mode[free], (1, 2))
+    u0[:, logistic] = np.clip(u0[:, logistic], -8.0, 8.0)
     u, cost, it, conv = _lm(pb, u0, max_iter=min(scout_iter, max_iter))
     # keep the best few starts per spectrum (plus any already converged) for the full run
     # (starts that have already run into the same basin as a better one are dropped: they would only repeat it)
