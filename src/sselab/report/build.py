@@ -184,6 +184,8 @@ def _summary_tables(sections: list[Section], results: dict) -> list[Table]:
     if arr:
         rows = []
         cells_of = results.get("material_cells") or {}
+        ranks = {n.subject: n.value for sec in sections if sec.kind == "materials" for n in sec.numbers
+                 if n.quantity == "kb_rank"}
         for s in arr:
             num = {n.quantity: n for n in s.numbers}
             fit = s.result
@@ -193,9 +195,11 @@ def _summary_tables(sections: list[Section], results: dict) -> list[Table]:
             ea = num.get("Ea_eV")
             rows.append([s.subject, ", ".join(cells_of.get(s.subject, [])) or "—",
                          trange, fmt_pm(s30.value, s30.stderr, 3) if s30 else "—",
-                         fmt_pm(ea.value, ea.stderr, 3) if ea else "—", str(getattr(fit, "n_points", "—"))])
-        tables.append(Table("Table 1. Ionic conductivity of the preparations (EIS, Au blocking electrodes)",
-                            ["material", "cells", "T range (°C)", "σ(30 °C) (mS/cm)", "Ea (eV)", "n"], rows))
+                         fmt_pm(ea.value, ea.stderr, 3) if ea else "—", str(getattr(fit, "n_points", "—")),
+                         str(ranks.get(s.subject, "—"))])
+        tables.append(Table("Table 1. Ionic conductivity of the preparations (EIS, blocking electrodes)",
+                            ["material", "cells", "T range (°C)", "σ(30 °C) (mS/cm)", "Ea (eV)", "n",
+                             "rank in knowledge base (25 °C)"], rows))
     other = [s for s in sections if (s.kind in ("dcpol", "cv", "cycling") or
                                      (s.kind == "eis" and any(n.quantity.startswith("asr") for n in s.numbers)))
              and s.numbers]

@@ -91,6 +91,12 @@ def _spectrum_temperatures(rec: FileRecord):
     return None
 
 
+def _cell_order(ctx: Context, name: str):
+    """Manifest order of a cell (cells not in the manifest last, by name)."""
+    names = [c.name for c in getattr(ctx.manifest, "cells", ()) or ()]
+    return (names.index(name), "") if name in names else (len(names), name)
+
+
 def _asr(derive, R, R_err, cell):
     """Area-specific resistance per interface of a symmetric cell (Ω m²) and its error."""
     if derive is not None:
@@ -155,7 +161,7 @@ def eis_sections(ctx: Context) -> list[Section]:
         groups[_cell_name(r)].append(r)
     eis, note = _import("sselab.eis")
     out = []
-    for name, rs in groups.items():
+    for name, rs in sorted(groups.items(), key=lambda kv: _cell_order(ctx, kv[0])):
         sec = Section(f"eis-{slug(name)}", f"Impedance — {name}", "eis", subject=name,
                       files=[r.rel for r in rs])
         out.append(sec)
