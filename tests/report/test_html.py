@@ -5,7 +5,6 @@ import base64
 import json
 import shutil
 import subprocess
-import tempfile
 from html.parser import HTMLParser
 
 import pytest
@@ -53,7 +52,7 @@ def test_renders_in_headless_chromium(small_demo, tmp_path):
     shot = tmp_path / "shot.png"
     cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run",
-           f"--user-data-dir={tempfile.mkdtemp()}", f"--screenshot={shot}", "--window-size=1280,2000",
+           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,2000",
            (out / "report.html").as_uri()]
     subprocess.run(cmd, capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 50_000
