@@ -38,7 +38,8 @@ def read_mpr(path, **_) -> Measurement:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            mpr = BioLogic.MPRfile(str(path))
+            with open(path, "rb") as fh:  # galvani reads every module eagerly; our handle closes even on errors
+                mpr = BioLogic.MPRfile(fh)
     except (ValueError, IOError, OSError, AssertionError, RuntimeError, KeyError, TypeError, NotImplementedError) as exc:
         msg = " ".join(str(exc).split())[:160]
         raise reader_error(path, f"cannot decode the .mpr file ({type(exc).__name__}: {msg})") from None

@@ -1,6 +1,7 @@
 """Format detection (by content first, the extension only as a hint) and the one ``read`` entry point."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -98,7 +99,11 @@ def read(path, format: str | None = None, **kwargs) -> Measurement:
     if not path.exists():
         raise ReaderError(path, "no such file")
     try:
-        meas = reader(path, **kwargs)
+        # library warnings (pandas ParserWarning, numpy RuntimeWarning on garbage) must not reach the user's stderr:
+        # they become one-line entries of ``meas.warnings``
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            meas = reader(path, **kwargs)
     except SselabError:
         raise
     except (UnicodeDecodeError, ValueError, IndexError, KeyError, OSError, AssertionError, RuntimeError) as exc:
@@ -106,6 +111,12 @@ def read(path, format: str | None = None, **kwargs) -> Measurement:
         raise ReaderError(path, f"cannot read as {fmt}: {msg}") from exc
     if len(meas.data) == 0:
         raise EmptyFileError(path, "no data rows")
+    for w in caught:
+        if issubclass(w.category, (ResourceWarning, DeprecationWarning, PendingDeprecationWarning)):
+            continue
+        text = f"{w.category.__name__}: {' '.join(str(w.message).split())[:160]}"
+        if text not in meas.warnings:
+            meas.warnings.append(text)
     from ._common import finish
 
     meas = finish(meas)
