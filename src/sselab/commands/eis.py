@@ -274,6 +274,8 @@ def kk_cmd(
             thr = float(t[:-1]) / 100 if t.endswith("%") else float(t)
         except ValueError:
             raise UnitError(f"--threshold {threshold!r}: expected e.g. '1%' or 0.01") from None
+        if not 0 < thr < 1:  # also rejects nan
+            raise UnitError(f"--threshold {threshold!r}: must lie between 0 and 100 %")
         data = _load([file], None, None)
         results = [(d[0], lin_kk(d[2], d[3], c=c, threshold=thr), d[5]) for d in data]
         written = []
