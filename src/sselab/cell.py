@@ -259,6 +259,10 @@ def load_manifest(path, check_files: bool = True) -> Manifest:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such manifest") from None
+    except IsADirectoryError:
+        raise ManifestError(f"{path}: is a directory, not a manifest") from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: not a UTF-8 text file (byte {exc.start}), not a YAML manifest") from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
