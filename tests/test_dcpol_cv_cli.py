@@ -97,7 +97,7 @@ def test_cv_json(cv_csv):
     assert res["imbalance_pct_of_pellet_Li"] == pytest.approx(100 * 8 * 2e-4 / 96485.33212 / n_li, rel=2e-3)
     assert res["ox_onset_V"] == pytest.approx(4.5 + 0.1 * math.log(0.1), abs=0.01)
     assert res["red_onset_V"] == pytest.approx(0.8 + 0.05 * math.sqrt(2 * math.log(10)), abs=0.01)
-    assert res["strip_regimes"]["x_break"] == pytest.approx(7, abs=0.1)
+    assert res["strip_regimes"]["break_cycle"] == pytest.approx(7, abs=0.1)
 
 
 def test_cv_threshold_window_and_figures(cv_csv, tmp_path):

@@ -220,3 +220,61 @@ def test_errors():
     t, e, i, *_ = _paper_like_cv(n_cycles=2)
     with pytest.raises(AnalysisError):
         analyze_cv(time_s=t, potential_V=e, current_A=i, threshold_A_per_m2=0)
+
+
+# -- window edge at the vertex (the paper's −0.5 V turning point) ---------------------------------------------
+
+def _ohmic_plating_cv(noise_V, e_lo=-0.5, n_cycles=3, dt=1.0, g=2e-6, seed=0):
+    """Triangle 2.5 → e_lo → 5 V at 1 mV/s, 1 s sampling.  Plating current −g·max(−E, 0) on both branches below
+    0 V (largest at the vertex), a stripping peak at +0.3 V on the way up.  The *measured* potential carries
+    Gaussian noise ``noise_V``; the current follows the true potential.  Closed-form plating charge per cycle
+    inside a window [w_lo, 0.5] with w_lo ≥ e_lo: 2·∫ g·|E| dE / rate over [w_lo, 0] = g·w_lo²/rate."""
+    pts = [2.5] + [e_lo, 5.0] * n_cycles
+    ts = [0.0]
+    for a, b in zip(pts[:-1], pts[1:]):
+        ts.append(ts[-1] + abs(b - a) / RATE)
+    t = np.arange(0, ts[-1] + 1e-9, dt)
+    e = np.interp(t, ts, pts)
+    i = -g * np.clip(-e, 0, None)
+    q_strip = 0.8 * g * 0.25 / RATE
+    for k in range(n_cycles):
+        i += _gauss(t, ts[1 + 2 * k] + (0.3 - e_lo) / RATE, q_strip)
+    rng = np.random.default_rng(seed)
+    return t, e + rng.normal(0, noise_V, t.size), i, g * 0.25 / RATE, q_strip
+
+
+@pytest.mark.parametrize("noise,seed", [(0.003, 0), (0.005, 1), (0.010, 2)])
+def test_vertex_at_window_edge_counts_despite_noise(noise, seed):
+    from sselab.voltammetry import window_charges
+
+    t, e, i, q_plate, q_strip = _ohmic_plating_cv(noise, seed=seed)
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i)
+    assert r.window_edges_open == (True, False)
+    np.testing.assert_allclose(r.q_plate_C, q_plate, rtol=0.01)     # known integral within 1 %
+    np.testing.assert_allclose(r.q_plate_C, q_plate, rtol=2e-3)     # in fact much better
+    np.testing.assert_allclose(r.q_strip_C, q_strip, rtol=2e-3)
+    # the closed window (the old rule) drops the noisy vertex samples: several times the error of the new rule
+    _, _, qc_closed = window_charges(t, e, i, r.cycle_of_sample, r.window_V)
+    err_new, err_old = np.abs(r.q_plate_C / q_plate - 1), np.abs(qc_closed / q_plate - 1)
+    assert np.all(err_old > 3 * err_new) and err_old.max() > 0.005
+
+
+def test_window_edge_crossed_mid_sweep_stays_closed():
+    # scan to −1 V: the −0.5 V edge is crossed mid-sweep and must not be opened
+    t, e, i, *_ = _ohmic_plating_cv(0.003, e_lo=-1.0)
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i)
+    assert r.window_edges_open == (False, False)
+    np.testing.assert_allclose(r.q_plate_C, 2e-6 * 0.25 / RATE, rtol=0.01)   # only the part above −0.5 V
+    # a window −1 … 0.5 V around the same scan opens its lower edge and takes the whole plating charge
+    r2 = analyze_cv(time_s=t, potential_V=e, current_A=i, window_V=(-1.0, 0.5))
+    assert r2.window_edges_open == (True, False)
+    np.testing.assert_allclose(r2.q_plate_C, 2e-6 * 1.0 / RATE, rtol=0.01)
+
+
+def test_time_gaps_are_not_integrated():
+    t, e, i, q_plate, _ = _ohmic_plating_cv(0.0, n_cycles=1)
+    keep = (t <= 2700) | (t >= 3300)                        # remove 600 s around the vertex
+    r = analyze_cv(time_s=t[keep], potential_V=e[keep], current_A=i[keep])
+    assert r.n_time_gaps == 1 and any("time gap" in w for w in r.warnings)
+    # closed form of what is left: |E| ≤ 0.2 V on each branch → 2·g·0.2²/2/rate
+    assert r.total_plate_C == pytest.approx(2e-6 * 0.04 / RATE, rel=0.01)

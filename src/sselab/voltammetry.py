@@ -17,7 +17,20 @@ Cycles and sweeps
 
 Stripping / plating charge
     Per cycle, ``Q_strip = ∫ max(I, 0) dt`` and ``Q_plate = ∫ max(−I, 0) dt`` over samples with the potential
-    inside ``window_V`` (default −0.5 … +0.5 V vs Li/Li⁺, :data:`DEFAULT_WINDOW_V`); trapezoidal rule on time.
+    inside ``window_V`` (default −0.5 … +0.5 V vs Li/Li⁺, :data:`DEFAULT_WINDOW_V`); trapezoidal rule on time,
+    only over intervals whose two samples are both inside (an interval counts for the cycle of its first sample),
+    and never across a time
+    gap (an interval longer than 20× the median sampling interval, e.g. a truncated or paused record).
+
+    **Window edges at a vertex are open.**  When the scan turns round at (or within noise of) a window edge — the
+    paper's CV runs to exactly −0.5 V, the default lower edge — potential noise scatters the vertex samples, which
+    carry the largest plating currents, on both sides of the edge.  Rule: an edge is *open* at a turning point
+    (vertex or record end point) whose potential, taken from the 5-point running median, lies within ``edge_tol_V``
+    of that edge; every sample of the contiguous run around that turning point with potential within
+    ``edge_tol_V`` of the edge (on either side) counts as inside.  ``edge_tol_V`` defaults to
+    ``max(5·σ_noise, 2·median|ΔE|, 1 mV)`` (σ_noise from second differences, ΔE the sampling step).  An edge
+    crossed in mid-sweep (vertex well beyond it, e.g. a scan to −1 V) stays a closed edge.  Which edges were
+    opened is reported in ``window_edges_open`` (lower, upper).
     The imbalance ``Σ Q_plate − Σ Q_strip`` is converted to moles of Li (÷ F) and expressed as a percentage of the
     moles of Li in the pellet, ``n_Li = m / M(formula) × count(Li in formula)`` (paper: 5.2 % more plated than
     stripped).
@@ -48,7 +61,8 @@ from .units import FARADAY
 
 __all__ = [
     "DEFAULT_WINDOW_V", "DEFAULT_THRESHOLD_A_PER_M2", "Sweep", "TwoRegimeFit", "CVResult",
-    "detect_vertices", "split_sweeps", "assign_cycles", "window_charges", "li_moles_in_pellet",
+    "detect_vertices", "split_sweeps", "assign_cycles", "window_charges", "window_mask", "time_gaps",
+    "default_edge_tol", "li_moles_in_pellet",
     "onset_potentials", "two_regime_fit", "analyze_cv", "plot_cv", "plot_charge_vs_cycle",
 ]
 
@@ -179,15 +193,87 @@ def assign_cycles(potential_V, sweeps: list[Sweep], boundary: str = "auto",
 
 # -- charges --------------------------------------------------------------------------------------------------
 
-def window_charges(time_s, potential_V, current_A, cycle, window_V=DEFAULT_WINDOW_V):
-    """Per-cycle ``(cycles, q_anodic_C, q_cathodic_C)`` inside the potential window (both ≥ 0)."""
+def default_edge_tol(potential_V) -> float:
+    """Tolerance for "the scan turns round at a window edge": ``max(5·σ_noise, 2·median|ΔE|, 1 mV)``."""
+    e = np.asarray(potential_V, float)
+    e = e[np.isfinite(e)]
+    step = float(np.median(np.abs(np.diff(e)))) if e.size > 1 else 0.0
+    return max(5.0 * _noise(e), 2.0 * step, 1e-3)
+
+
+def time_gaps(time_s, factor: float = 20.0) -> np.ndarray:
+    """Boolean per interval (length n − 1): True where the interval exceeds ``factor`` × the median interval."""
+    t = np.asarray(time_s, float)
+    dt = np.diff(t)
+    if dt.size == 0:
+        return np.zeros(0, bool)
+    pos = dt[dt > 0]
+    if pos.size == 0:
+        return np.zeros(dt.size, bool)
+    return dt > factor * float(np.median(pos))
+
+
+def _smoothed(e: np.ndarray) -> np.ndarray:
+    if e.size >= 25 and np.all(np.isfinite(e)):
+        from scipy.ndimage import median_filter
+
+        return median_filter(e, size=5, mode="nearest")
+    return e
+
+
+def window_mask(potential_V, window_V, sweeps: list[Sweep] | None = None,
+                edge_tol_V: float | None = None) -> tuple[np.ndarray, tuple[bool, bool]]:
+    """Samples inside the stripping/plating window, with edges opened at turning points (module docstring).
+
+    Returns ``(mask, (lower_open, upper_open))``.  Without ``sweeps`` they are found with :func:`split_sweeps`.
+    """
+    e = np.asarray(potential_V, float)
+    lo, hi = float(min(window_V)), float(max(window_V))
+    mask = (e >= lo) & (e <= hi)
+    if e.size < 3:
+        return mask, (False, False)
+    if sweeps is None:
+        sweeps = split_sweeps(e)
+    tol = default_edge_tol(e) if edge_tol_V is None else float(edge_tol_V)
+    es = _smoothed(e)
+    lower = {s.start for s in sweeps if s.direction > 0} | {s.stop for s in sweeps if s.direction < 0}
+    upper = {s.start for s in sweeps if s.direction < 0} | {s.stop for s in sweeps if s.direction > 0}
+    opened = [False, False]
+    for which, idxs, edge, sign in ((0, lower, lo, 1.0), (1, upper, hi, -1.0)):
+        # near = within tol of the edge or beyond it (sign: +1 for the lower edge, −1 for the upper)
+        near = sign * (e - edge) <= tol
+        for k in sorted(idxs):
+            if not abs(es[k] - edge) <= tol:
+                continue
+            a = b = k
+            while a > 0 and near[a - 1]:
+                a -= 1
+            while b < e.size - 1 and near[b + 1]:
+                b += 1
+            run = slice(a, b + 1)
+            mask[run] |= near[run] & np.isfinite(e[run])
+            opened[which] = True
+    return mask, (opened[0], opened[1])
+
+
+def window_charges(time_s, potential_V, current_A, cycle, window_V=DEFAULT_WINDOW_V, *, inside=None,
+                   gaps=None):
+    """Per-cycle ``(cycles, q_anodic_C, q_cathodic_C)`` inside the potential window (both ≥ 0).
+
+    ``inside`` (per-sample mask, e.g. from :func:`window_mask`) overrides the plain ``lo ≤ E ≤ hi`` test;
+    ``gaps`` (per-interval mask, e.g. from :func:`time_gaps`) excludes intervals from the integral.
+    """
     t = np.asarray(time_s, float)
     e = np.asarray(potential_V, float)
     i = np.asarray(current_A, float)
     c = np.asarray(cycle, int)
     lo, hi = window_V
-    inside = (e >= lo) & (e <= hi)
-    both = inside[:-1] & inside[1:] & (c[:-1] == c[1:])
+    if inside is None:
+        inside = (e >= lo) & (e <= hi)
+    # an interval belongs to the cycle of its first sample (the one across a cycle boundary is not lost)
+    both = inside[:-1] & inside[1:]
+    if gaps is not None:
+        both &= ~np.asarray(gaps, bool)
     dt = np.diff(t)
     ip = np.clip(i, 0, None)
     im = np.clip(-i, 0, None)
@@ -332,6 +418,9 @@ class CVResult(Result):
     scan_rate_V_per_s: float | None
     scan_range_V: tuple[float, float]
     window_V: tuple[float, float] | None
+    window_edges_open: tuple[bool, bool]
+    edge_tol_V: float
+    n_time_gaps: int
     q_strip_C: np.ndarray
     q_plate_C: np.ndarray
     strip_plate_ratio: np.ndarray
@@ -360,14 +449,28 @@ class CVResult(Result):
     current_A: np.ndarray = field(repr=False)
     cycle_of_sample: np.ndarray = field(repr=False)
 
+    def areal(self, value_C):
+        """Charge(s) per electrode area in C/m² (``None`` without an area); ×0.1 gives mC/cm²."""
+        if not self.area_m2:
+            return None
+        return np.asarray(value_C, float) / self.area_m2 if np.ndim(value_C) else float(value_C) / self.area_m2
+
     def to_dict(self) -> dict:
         d = super().to_dict()
         for k in ("time_s", "potential_V", "current_A", "cycle_of_sample"):
             d.pop(k, None)
+        from .results import jsonable
+
+        for k in ("q_strip", "q_plate", "cumulative_imbalance", "total_strip", "total_plate", "imbalance"):
+            d[f"{k}_C_per_m2"] = jsonable(self.areal(getattr(self, f"{k}_C")))
         for k in ("strip_regimes", "plate_regimes"):
             if d.get(k):
-                d[k].pop("x", None)
-                d[k].pop("y", None)
+                f = d[k]
+                d[k] = {"break_cycle": f["x_break"], "intercept_C": f["intercept"],
+                        "slope_1_C_per_cycle": f["slope_1"], "slope_1_se_C_per_cycle": f["slope_1_se"],
+                        "slope_2_C_per_cycle": f["slope_2"], "slope_2_se_C_per_cycle": f["slope_2_se"],
+                        "rss_C2": f["rss"], "bic_two": f["bic_two"], "bic_one": f["bic_one"],
+                        "two_regimes": f["two_regimes"]}
         return d
 
 
@@ -387,7 +490,8 @@ def analyze_cv(data=None, *, time_s=None, potential_V=None, current_A=None,
                window_V: tuple[float, float] | None = DEFAULT_WINDOW_V, area_m2: float | None = None,
                threshold_A_per_m2: float = DEFAULT_THRESHOLD_A_PER_M2, n_consecutive: int = 5,
                pellet_mass_kg: float | None = None, formula: str | None = None,
-               hysteresis_V: float | None = None, boundary: str = "auto") -> CVResult:
+               hysteresis_V: float | None = None, boundary: str = "auto",
+               edge_tol_V: float | None = None) -> CVResult:
     """Analyse a CV (or LSV) record: see the module docstring for every definition and default."""
     t, e, i, inst_cyc = _cv_arrays(data, time_s, potential_V, current_A)
     src = getattr(data, "name", None) if data is not None else None
@@ -441,10 +545,18 @@ def analyze_cv(data=None, *, time_s=None, potential_V=None, current_A=None,
                     covered = True
             ok_dirs.append(covered)
         complete.append(all(ok_dirs))
-    # charges in the window
+    # charges in the window (edges open at turning points; never across time gaps)
+    gaps = time_gaps(t)
+    n_gaps = int(gaps.sum())
+    if n_gaps:
+        warnings.append(f"{n_gaps} time gap(s) in the record (longest {float(np.diff(t)[gaps].max()):.3g} s): "
+                        "the curve is incomplete there and nothing is integrated across a gap")
+    tol = default_edge_tol(e) if edge_tol_V is None else float(edge_tol_V)
+    edges_open = (False, False)
     if window_V is not None:
-        _, qa, qc = window_charges(t, e, i, cyc, window_V)
-        if not ((e >= window_V[0]) & (e <= window_V[1])).any():
+        inside, edges_open = window_mask(e, window_V, sweeps, tol)
+        _, qa, qc = window_charges(t, e, i, cyc, window_V, inside=inside, gaps=gaps)
+        if not inside.any():
             warnings.append(f"no data inside the stripping/plating window {window_V[0]:g}…{window_V[1]:g} V")
     else:
         qa = np.zeros(n_cyc)
@@ -501,7 +613,8 @@ def analyze_cv(data=None, *, time_s=None, potential_V=None, current_A=None,
     return CVResult(
         n_cycles=n_cyc, cycles=cycles, complete=tuple(bool(c) for c in complete), boundary=boundary_used,
         hysteresis_V=h, n_sweeps=len(sweeps), scan_rate_V_per_s=scan_rate, scan_range_V=(e_min, e_max),
-        window_V=window_V, q_strip_C=qa, q_plate_C=qc, strip_plate_ratio=ratio, cumulative_imbalance_C=cum,
+        window_V=window_V, window_edges_open=edges_open, edge_tol_V=float(tol), n_time_gaps=n_gaps,
+        q_strip_C=qa, q_plate_C=qc, strip_plate_ratio=ratio, cumulative_imbalance_C=cum,
         total_strip_C=tot_a, total_plate_C=tot_c, imbalance_C=imb, imbalance_mol_Li=imb_mol, pellet_Li_mol=n_li,
         imbalance_pct_of_pellet_Li=pct, area_m2=area_m2, threshold_A_per_m2=float(threshold_A_per_m2),
         ox_onset_V=ox, red_onset_V=red, ox_onset_by_cycle=tuple(ox_by), red_onset_by_cycle=tuple(red_by),

@@ -96,6 +96,7 @@ def test_single_exponential_tau_recovered(tau, amp, plateau, noise):
     assert abs(tau_hat - tau) < 4 * se
     assert fit.i_step_A == pytest.approx(plateau + amp, rel=0.02)
     assert fit.offset_A == pytest.approx(plateau, abs=4 * fit.offset_se_A + 1e-15)
+    assert 0 < fit.i_step_se_A and abs(fit.i_step_A - (plateau + amp)) < 4 * fit.i_step_se_A
 
 
 def test_two_exponentials_recovered_and_chosen_by_bic():
@@ -187,15 +188,60 @@ def test_bruce_vincent_closed_form():
         bruce_vincent(0.01, 1e-3, 1e-4, 100.0, 100.0)  # I0R0 > ΔV
 
 
+def test_bruce_vincent_uncertainty_hand_worked_example():
+    """ΔV = 10 mV (exact), I0 = 20.0 ± 0.2 µA, Is = 12.0 ± 0.12 µA, R0 = 150 ± 3 Ω, Rs = 170 ± 3.4 Ω.
+
+    By hand: a = ΔV − I0R0 = 7 mV, b = ΔV − IsRs = 7.96 mV, t+ = (12/20)(7/7.96) = 0.527638.
+    Relative contributions se·|∂ln t/∂x|:  Is: 0.12e-6·(1/12e-6 + 170/7.96e-3) = 0.0125628;
+    I0: 0.2e-6·(1/20e-6 + 150/7e-3) = 0.0142857;  R0: 3·20e-6/7e-3 = 0.0085714;  Rs: 3.4·12e-6/7.96e-3 = 0.0051256.
+    Quadrature sum 0.021486 → se(t+) = 0.527638 × 0.021486 = 0.011337."""
+    bv = bruce_vincent(0.010, 20e-6, 12e-6, 150.0, 170.0, i0_se_A=0.2e-6, iss_se_A=0.12e-6, r0_se_ohm=3.0,
+                       rss_se_ohm=3.4)
+    assert bv.t_plus == pytest.approx(0.527638, abs=1e-6)
+    assert bv.t_plus_se == pytest.approx(0.011337, abs=2e-6)
+    c = bv.se_contributions
+    assert c["iss_A"] == pytest.approx(0.527638 * 0.0125628, rel=1e-4)
+    assert c["i0_A"] == pytest.approx(0.527638 * 0.0142857, rel=1e-4)
+    assert c["r0_ohm"] == pytest.approx(0.527638 * 0.0085714, rel=1e-4)
+    assert c["rss_ohm"] == pytest.approx(0.527638 * 0.0051256, rel=1e-4)
+    assert "delta_V" not in c
+    json.dumps(bv.to_dict(), allow_nan=False)
+    # Monte Carlo with the same inputs agrees with the linear propagation (2 % inputs: nearly linear)
+    rng = np.random.default_rng(0)
+    n = 200_000
+    i0, iss = rng.normal(20e-6, 0.2e-6, n), rng.normal(12e-6, 0.12e-6, n)
+    r0, rs = rng.normal(150, 3, n), rng.normal(170, 3.4, n)
+    mc = iss * (0.010 - i0 * r0) / (i0 * (0.010 - iss * rs))
+    assert np.std(mc) == pytest.approx(bv.t_plus_se, rel=0.02)
+    # no interfaces: t+ = Is/I0 and se/t+ = √((se_Is/Is)² + (se_I0/I0)²) = √(0.01² + 0.02²)
+    bv0 = bruce_vincent(0.01, 2e-6, 1e-6, 0.0, 0.0, i0_se_A=0.04e-6, iss_se_A=0.01e-6)
+    assert bv0.t_plus == pytest.approx(0.5) and bv0.t_plus_se == pytest.approx(0.5 * math.sqrt(5e-4), rel=1e-12)
+    # ΔV alone: ∂ln t/∂ΔV = 1/a − 1/b = 1/7e-3 − 1/7.96e-3 = 17.2290 /V
+    bvv = bruce_vincent(0.010, 20e-6, 12e-6, 150.0, 170.0, delta_se_V=1e-4)
+    assert bvv.t_plus_se == pytest.approx(0.527638 * 17.2290 * 1e-4, rel=1e-4)
+    assert bruce_vincent(0.010, 20e-6, 12e-6, 150.0, 170.0).t_plus_se is None
+    with pytest.raises(AnalysisError):
+        bruce_vincent(0.010, 20e-6, 12e-6, 150.0, 170.0, r0_se_ohm=-1.0)
+
+
 def test_bruce_vincent_via_analysis_li_cell():
     rng = np.random.default_rng(11)
     t = _time_grid(hours=2.0)
     dv, r0, rs = 0.010, 100.0, 120.0
     i0, iss = 40e-6, 25e-6
     i = iss + (i0 - iss) * np.exp(-t / 300.0) + rng.normal(0, 1e-9, t.size)
-    r = analyze_polarization(time_s=t, current_A=i, voltage_V=dv, electrodes="li", r0_ohm=r0, rss_ohm=rs)
+    r = analyze_polarization(time_s=t, current_A=i, voltage_V=dv, electrodes="li", r0_ohm=r0, rss_ohm=rs,
+                             r0_se_ohm=2.0, rss_se_ohm=2.4)
     want = iss * (dv - i0 * r0) / (i0 * (dv - iss * rs))
-    assert r.bruce_vincent.t_plus == pytest.approx(want, rel=0.01)
+    bv = r.bruce_vincent
+    assert bv.t_plus == pytest.approx(want, rel=0.01)
+    # current noise (1 nA) is negligible next to the 2 % resistances: se ≈ the R0/Rs terms alone
+    a, b = dv - i0 * r0, dv - iss * rs
+    want_se = want * math.hypot(i0 * 2.0 / a, iss * 2.4 / b)
+    assert bv.t_plus_se == pytest.approx(want_se, rel=0.02)
+    assert bv.i0_se_A == pytest.approx(1e-9, rel=0.1)           # single-sample noise for initial="first"
+    assert abs(bv.t_plus - want) < 3 * bv.t_plus_se
+    assert r.t_e_se == pytest.approx(r.t_e * math.hypot(r.i_final_se_A / r.i_final_A, 1e-9 / i[0]), rel=0.1)
 
 
 def test_plot_has_two_axes(tmp_path):

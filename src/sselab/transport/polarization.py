@@ -145,6 +145,7 @@ class TransientFit(Result):
     amplitudes_se_A: tuple[float, ...]
     offset_A: float
     offset_se_A: float
+    i_step_se_A: float
     t_step_s: float
     rss_A2: float
     bic: float
@@ -252,6 +253,7 @@ def fit_transient(time_s, current_A, n_exp: int | str = "auto", *, t_step_s: flo
             cov = np.linalg.inv(jtj) * s2
             se = np.sqrt(np.diag(cov))
         except np.linalg.LinAlgError:
+            cov = np.full((p, p), np.nan)
             se = np.full(p, np.nan)
         bic = npts * math.log(max(rss, 1e-300) / npts) + p * math.log(npts)
         ok = bool(np.all(np.isfinite(se)))
@@ -259,12 +261,18 @@ def fit_transient(time_s, current_A, n_exp: int | str = "auto", *, t_step_s: flo
             taus = np.exp(r.x[[2, 4]])
             if abs(taus[0] - taus[1]) < 0.1 * max(taus) or not ok or np.any(se[[2, 4]] > 1.0):
                 ok = False
-        fits[n] = (r, rss, se, bic, ok)
+        fits[n] = (r, rss, se, bic, ok, cov)
     usable = {n: f for n, f in fits.items() if f[4]} or fits
     if not usable:
         raise FitError("transient fit: the least-squares fit did not converge")
     n_best = min(usable, key=lambda n: usable[n][3])
-    r, rss, se, bic, _ = usable[n_best]
+    r, rss, se, bic, _, cov = usable[n_best]
+    # I(t_step) = offset + Σ amplitudes: its variance from the full covariance (amplitudes are correlated)
+    g = np.zeros(len(r.x))
+    g[0] = 1.0
+    g[1::2] = 1.0
+    var_step = float(g @ cov @ g)
+    i_step_se = math.sqrt(var_step) * scale if var_step >= 0 else float("nan")
     order = np.argsort([r.x[2 + 2 * k] for k in range(n_best)])
     taus = tuple(float(np.exp(r.x[2 + 2 * k])) for k in order)
     tau_se = tuple(float(np.exp(r.x[2 + 2 * k]) * se[2 + 2 * k]) for k in order)
@@ -276,7 +284,8 @@ def fit_transient(time_s, current_A, n_exp: int | str = "auto", *, t_step_s: flo
                                                           max(x[-1], 1e-9), 400)])
     fit = TransientFit(
         n_exp=n_best, tau_s=taus, tau_se_s=tau_se, amplitudes_A=amps, amplitudes_se_A=amps_se,
-        offset_A=float(r.x[0] * scale), offset_se_A=float(se[0] * scale), t_step_s=float(t_step_s),
+        offset_A=float(r.x[0] * scale), offset_se_A=float(se[0] * scale), i_step_se_A=float(i_step_se),
+        t_step_s=float(t_step_s),
         rss_A2=float(rss * scale ** 2), bic=float(bic),
         bic_by_model={int(k): float(v[3]) for k, v in fits.items()}, n_points=int(npts),
         t_fit_s=grid, i_fit_A=np.zeros(0),
@@ -298,12 +307,14 @@ class PolarizationResult(Result):
     i_final_A: float
     i_final_se_A: float
     i_initial_A: float
+    i_initial_se_A: float | None
     initial_method: str
     t_step_s: float
     sigma_e_S_per_m: float | None
     sigma_e_se_S_per_m: float | None
     t_e: float
     t_i: float
+    t_e_se: float | None
     electrodes: str
     fit: TransientFit | None
     bruce_vincent: "BruceVincentResult | None"
@@ -326,26 +337,47 @@ class PolarizationResult(Result):
 
 @dataclass(frozen=True)
 class BruceVincentResult(Result):
-    """Bruce–Vincent Li⁺ transference number t+ = Is(ΔV − I0R0)/(I0(ΔV − IsRs))."""
+    """Bruce–Vincent Li⁺ transference number t+ = Is(ΔV − I0R0)/(I0(ΔV − IsRs)) with its standard error.
+
+    ``t_plus_se`` is first-order (linear) propagation of the inputs' standard errors, taken as independent;
+    ``se_contributions`` gives each input's share ``|∂t+/∂x|·se(x)`` (they add in quadrature).  Inputs given
+    without a standard error count as exact; ``t_plus_se`` is ``None`` when no input has one.
+    """
 
     t_plus: float
+    t_plus_se: float | None
     delta_V: float
     i0_A: float
     iss_A: float
     r0_ohm: float
     rss_ohm: float
+    delta_se_V: float | None = None
+    i0_se_A: float | None = None
+    iss_se_A: float | None = None
+    r0_se_ohm: float | None = None
+    rss_se_ohm: float | None = None
+    se_contributions: dict = field(default_factory=dict)
 
 
-def bruce_vincent(delta_V: float, i0_A: float, iss_A: float, r0_ohm: float, rss_ohm: float) -> BruceVincentResult:
-    """Bruce–Vincent (Evans–Vincent–Bruce) transference number for a Li|SSE|Li cell.
+def bruce_vincent(delta_V: float, i0_A: float, iss_A: float, r0_ohm: float, rss_ohm: float, *,
+                  delta_se_V: float | None = None, i0_se_A: float | None = None, iss_se_A: float | None = None,
+                  r0_se_ohm: float | None = None, rss_se_ohm: float | None = None) -> BruceVincentResult:
+    """Bruce–Vincent (Evans–Vincent–Bruce) transference number for a Li|SSE|Li cell, with error propagation.
 
     ``r0_ohm`` / ``rss_ohm`` are the interfacial resistances before and after polarisation (from EIS), ``i0_A``
-    the initial and ``iss_A`` the steady-state current, ``delta_V`` the applied polarisation.
+    the initial and ``iss_A`` the steady-state current, ``delta_V`` the applied polarisation; the optional
+    ``*_se_*`` are their standard errors.  With ``a = ΔV − I0R0`` and ``b = ΔV − IsRs``, the partial derivatives
+    are ``∂ln t/∂Is = 1/Is + Rs/b``, ``∂ln t/∂I0 = −1/I0 − R0/a``, ``∂ln t/∂R0 = −I0/a``, ``∂ln t/∂Rs = Is/b``,
+    ``∂ln t/∂ΔV = 1/a − 1/b``.
     """
     vals = dict(delta_V=delta_V, i0_A=i0_A, iss_A=iss_A, r0_ohm=r0_ohm, rss_ohm=rss_ohm)
     for k, v in vals.items():
-        if not math.isfinite(v):
+        if v is None or not math.isfinite(v):
             raise AnalysisError(f"Bruce–Vincent: {k} is not finite")
+    ses = dict(delta_V=delta_se_V, i0_A=i0_se_A, iss_A=iss_se_A, r0_ohm=r0_se_ohm, rss_ohm=rss_se_ohm)
+    for k, v in ses.items():
+        if v is not None and not (math.isfinite(v) and v >= 0):
+            raise AnalysisError(f"Bruce–Vincent: standard error of {k} must be finite and ≥ 0, got {v!r}")
     if r0_ohm < 0 or rss_ohm < 0:
         raise AnalysisError("Bruce–Vincent: interfacial resistances must be non-negative")
     dv, i0, iss = abs(delta_V), abs(i0_A), abs(iss_A)
@@ -356,8 +388,25 @@ def bruce_vincent(delta_V: float, i0_A: float, iss_A: float, r0_ohm: float, rss_
     if num <= 0 or den <= 0:
         raise AnalysisError(f"Bruce–Vincent: ΔV ({dv:g} V) must exceed I0·R0 ({i0 * r0_ohm:g} V) and "
                             f"Is·Rs ({iss * rss_ohm:g} V)")
-    return BruceVincentResult(t_plus=iss * num / (i0 * den), delta_V=float(delta_V), i0_A=float(i0_A),
-                              iss_A=float(iss_A), r0_ohm=float(r0_ohm), rss_ohm=float(rss_ohm))
+    t = iss * num / (i0 * den)
+    dlog = dict(delta_V=1.0 / num - 1.0 / den, i0_A=-1.0 / i0 - r0_ohm / num,
+                iss_A=(1.0 / iss if iss > 0 else math.inf) + rss_ohm / den,
+                r0_ohm=-i0 / num, rss_ohm=iss / den)
+    contrib = {}
+    for k, se in ses.items():
+        if se is None:
+            continue
+        if k == "iss_A" and iss == 0:
+            # t = 0 exactly; ∂t/∂Is = num/(I0·den)
+            contrib[k] = abs(num / (i0 * den)) * se
+        else:
+            contrib[k] = abs(t * dlog[k]) * se
+    t_se = math.sqrt(sum(c * c for c in contrib.values())) if contrib else None
+    return BruceVincentResult(
+        t_plus=float(t), t_plus_se=None if t_se is None else float(t_se), delta_V=float(delta_V),
+        i0_A=float(i0_A), iss_A=float(iss_A), r0_ohm=float(r0_ohm), rss_ohm=float(rss_ohm),
+        delta_se_V=delta_se_V, i0_se_A=i0_se_A, iss_se_A=iss_se_A, r0_se_ohm=r0_se_ohm, rss_se_ohm=rss_se_ohm,
+        se_contributions={f"{k}": float(v) for k, v in contrib.items()})
 
 
 def _arrays(data, time_s=None, current_A=None, potential_V=None):
@@ -378,12 +427,18 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
                          area_m2: float | None = None, window_s: float = DEFAULT_WINDOW_S,
                          initial: str = "first", t_step_s: float | None = None, fit: bool = True,
                          n_exp: int | str = "auto", electrodes: str = "blocking",
-                         r0_ohm: float | None = None, rss_ohm: float | None = None) -> PolarizationResult:
+                         r0_ohm: float | None = None, rss_ohm: float | None = None,
+                         r0_se_ohm: float | None = None, rss_se_ohm: float | None = None,
+                         voltage_se_V: float | None = None) -> PolarizationResult:
     """DC polarisation analysis of a chronoamperometry record (a :class:`~sselab.io.Measurement` or arrays).
 
     ``voltage_V`` defaults to the mean measured potential over the averaging window.  σe needs ``thickness_m``
     and ``area_m2`` (else it is ``None``).  ``electrodes="li"`` with ``r0_ohm`` and ``rss_ohm`` adds the
-    Bruce–Vincent t+ (I0 = It, Is = If).  ``initial`` is ``"first"`` (paper, default), ``"peak"`` or ``"fit"``.
+    Bruce–Vincent t+ (I0 = It, Is = If) with its propagated standard error: se(Is) is the noise-only standard
+    error of the window mean, se(I0) the single-sample noise (standard deviation in the averaging window) for
+    ``"first"``/``"peak"`` or the fit's standard error of I(t_step) for ``"fit"``; ``r0_se_ohm``,
+    ``rss_se_ohm`` and ``voltage_se_V`` are the user's (omitted = exact).  ``initial`` is ``"first"`` (paper,
+    default), ``"peak"`` or ``"fit"``.
     """
     t, i, e = _arrays(data, time_s, current_A, potential_V)
     src = getattr(data, "name", None) if data is not None else None
@@ -434,7 +489,16 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
         warnings.append("initial and final currents have opposite signs")
     if abs(i_f) > abs(i_t):
         warnings.append("final current exceeds the initial current: not a decaying transient")
+    if initial == "fit":
+        i_t_se = tf.i_step_se_A if (tf is not None and math.isfinite(tf.i_step_se_A)) else None
+    else:
+        i_t_se = i_f_se * math.sqrt(n_f) if math.isfinite(i_f_se) else None   # one sample's noise
     te, ti = transference_numbers(i_f, i_t)
+    # se(te) = se(ti): te·√((se_If/If)² + (se_It/It)²), noise only
+    te_se = None
+    if i_f != 0 and math.isfinite(i_f_se):
+        rel2 = (i_f_se / i_f) ** 2 + ((i_t_se / i_t) ** 2 if i_t_se is not None else 0.0)
+        te_se = te * math.sqrt(rel2)
     sigma = sigma_se = None
     if thickness_m is not None and area_m2 is not None:
         sigma = electronic_conductivity(i_f, voltage_V, thickness_m, area_m2)
@@ -442,13 +506,15 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
         sigma_se = sigma * i_f_se / abs(i_f) if (i_f != 0 and math.isfinite(i_f_se)) else None
     bv = None
     if r0_ohm is not None and rss_ohm is not None:
-        bv = bruce_vincent(voltage_V, i_t, i_f, r0_ohm, rss_ohm)
+        bv = bruce_vincent(voltage_V, i_t, i_f, r0_ohm, rss_ohm, delta_se_V=voltage_se_V, i0_se_A=i_t_se,
+                           iss_se_A=i_f_se if math.isfinite(i_f_se) else None, r0_se_ohm=r0_se_ohm,
+                           rss_se_ohm=rss_se_ohm)
     elif electrodes == "li" and (r0_ohm is not None or rss_ohm is not None):
         warnings.append("Bruce–Vincent t+ needs both R0 and Rss")
     return PolarizationResult(
         voltage_V=float(voltage_V), thickness_m=thickness_m, area_m2=area_m2, window_s=float(window_s),
-        i_final_A=i_f, i_final_se_A=i_f_se, i_initial_A=float(i_t), initial_method=initial, t_step_s=t_step,
-        sigma_e_S_per_m=sigma, sigma_e_se_S_per_m=sigma_se, t_e=te, t_i=ti, electrodes=electrodes, fit=tf,
+        i_final_A=i_f, i_final_se_A=i_f_se, i_initial_A=float(i_t), i_initial_se_A=i_t_se, initial_method=initial, t_step_s=t_step,
+        sigma_e_S_per_m=sigma, sigma_e_se_S_per_m=sigma_se, t_e=te, t_i=ti, t_e_se=te_se, electrodes=electrodes, fit=tf,
         bruce_vincent=bv,
         warnings=tuple(warnings), time_s=t, current_A=i,
     )
