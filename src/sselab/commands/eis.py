@@ -36,6 +36,16 @@ def _default_resistances(circuit, electrodes: str) -> tuple[str, str | None]:
     return "+".join(plain), None
 
 
+def _lf_loop(text: str) -> str:
+    from ..eis.artefacts import LF_LOOP_OPTIONS
+    from ..errors import UnitError
+
+    t = text.strip().lower()
+    if t not in LF_LOOP_OPTIONS:
+        raise UnitError(f"--lf-loop {text!r}: expected one of {', '.join(LF_LOOP_OPTIONS)}")
+    return t
+
+
 def _parse_fix(items: list[str] | None) -> dict[str, float]:
     from ..errors import UnitError
 
@@ -106,6 +116,9 @@ def fit_cmd(
     series: bool = typer.Option(True, "--series/--independent",
                                 help="Treat the files as a series (warm start from neighbours) or fit each "
                                      "independently."),
+    lf_loop: str = typer.Option("auto", "--lf-loop",
+                                help="Low-frequency inductive loop (Z'' > 0 at the lowest f): exclude, keep, or auto "
+                                     "(exclude unless the circuit has an R-L branch such as p(R3,L3))."),
     json_out: bool = JSON_OPTION,
     out: Path = OUT_OPTION,
 ):
@@ -132,7 +145,7 @@ def fit_cmd(
         fixed = _parse_fix(fix)
         data = _load(files, f_lo, f_hi)
         fits = fit_batch([(d[2], d[3]) for d in data], circ, weighting=weighting, fixed=fixed or None,
-                         warm_start=series, labels=[d[0] for d in data])
+                         warm_start=series, labels=[d[0] for d in data], lf_loop=_lf_loop(lf_loop))
         # validate the expressions once (one-line error naming the bad parameter)
         fits[0].resistance(r_expr)
         if i_expr:
@@ -261,6 +274,9 @@ def kk_cmd(
     file: Path = typer.Argument(..., help="Impedance file."),
     c: float = typer.Option(0.85, "--c", help="μ threshold for choosing the number of RC elements."),
     threshold: str = typer.Option("1%", "--threshold", help="Pass when the RMS residual is below this."),
+    lf_loop: str = typer.Option("keep", "--lf-loop",
+                                help="Low-frequency inductive loop (Z'' > 0 at the lowest f): keep (test it too) or "
+                                     "exclude."),
     json_out: bool = JSON_OPTION,
     out: Path = OUT_OPTION,
 ):
@@ -277,7 +293,8 @@ def kk_cmd(
         if not 0 < thr < 1:  # also rejects nan
             raise UnitError(f"--threshold {threshold!r}: must lie between 0 and 100 %")
         data = _load([file], None, None)
-        results = [(d[0], lin_kk(d[2], d[3], c=c, threshold=thr), d[5]) for d in data]
+        loop_opt = _lf_loop(lf_loop)
+        results = [(d[0], lin_kk(d[2], d[3], c=c, threshold=thr, lf_loop=loop_opt), d[5]) for d in data]
         written = []
         if out is not None:
             from ..eis import plot

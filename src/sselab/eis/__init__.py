@@ -12,6 +12,10 @@ Public API::
     res.resistance("R1+R2")                         # (value_ohm, stderr_ohm) with covariance
     results = fit_batch(spectra, circuit, warm_start=True, progress=False)
     kk = lin_kk(freq_Hz, Z)                         # Schönleber 2014, automatic M (μ, c = 0.85)
+    # low-frequency inductive loops (Z'' > 0 at the lowest f, Li|SSE|Li): detected, warned and flagged
+    # (flags["low-frequency inductive loop"], res.has_lf_loop, res.lf_loop_freq_Hz); option lf_loop=
+    # "auto" | "exclude" | "keep" of fit / fit_batch (auto: exclude unless the circuit has an R-L branch) and of
+    # lin_kk (default keep).  Circuits without any arc (R0-CPE1, R0-W1, L0-R0-C1, R0 ...) are fitted as well.
 
     from sselab.eis import derive, plot
     derive.conductivity(R, R_err, cell)             # S/m;  derive.asr(R, R_err, cell) -> Ω m² (R·A/2, Li|Li)
@@ -19,7 +23,7 @@ Public API::
     plot.nyquist(res); plot.bode(res); plot.residuals(res); plot.fit_overview(res)
 
 Modules: :mod:`.circuit` (parser, elements, Jacobians), :mod:`.fitting` (FitResult, fit, fit_batch),
-:mod:`.kk` (lin_kk), :mod:`.derive`, :mod:`.plot`.
+:mod:`.kk` (lin_kk), :mod:`.artefacts` (inductive-loop detection), :mod:`.derive`, :mod:`.plot`.
 """
 from .circuit import Circuit, CircuitError
 from .fitting import FitResult, fit, fit_batch, initial_guesses
@@ -32,6 +36,6 @@ def __getattr__(name):
 
     if name in ("lin_kk", "KKResult"):
         return getattr(importlib.import_module(".kk", __name__), name)
-    if name in ("derive", "plot", "kk"):  # submodules on first use (plot imports matplotlib)
+    if name in ("derive", "plot", "kk", "artefacts"):  # submodules on first use (plot imports matplotlib)
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

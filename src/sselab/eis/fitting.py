@@ -39,6 +39,7 @@ import numpy as np
 
 from ..errors import FitError
 from ..results import Result
+from .artefacts import LF_LOOP, LF_LOOP_OPTIONS, circuit_has_loop_element, lf_inductive_loop, loop_summary
 from .circuit import Circuit, Element, Parallel, Series
 
 __all__ = ["FitResult", "fit", "fit_batch", "initial_guesses"]
@@ -75,6 +76,16 @@ class FitResult(Result):
     Z_fit: np.ndarray
     residuals: np.ndarray
     message: str = ""
+    #: frequencies / impedances of a detected low-frequency inductive loop (empty if none) and whether those points
+    #: were left out of the fit (``lf_loop`` option); ``freq_Hz``/``Z`` hold only the fitted points
+    lf_loop_freq_Hz: np.ndarray = field(default_factory=lambda: np.empty(0))
+    lf_loop_Z: np.ndarray = field(default_factory=lambda: np.empty(0, complex))
+    lf_loop_excluded: bool = False
+
+    @property
+    def has_lf_loop(self) -> bool:
+        """True when the spectrum ends in a low-frequency inductive loop (Z'' > 0 at low f)."""
+        return bool(np.size(self.lf_loop_freq_Hz))
 
     @property
     def circuit_obj(self) -> Circuit:
@@ -109,6 +120,8 @@ class FitResult(Result):
             "chi2_reduced": self.chi2_reduced, "weighting": self.weighting, "success": self.success,
             "n_iter": self.n_iter, "warnings": list(self.warnings), "flags": self.flags, "fixed": list(self.fixed),
             "message": self.message,
+            "lf_loop": {"detected": self.has_lf_loop, "excluded": self.lf_loop_excluded,
+                        "freq_Hz": self.lf_loop_freq_Hz},
         })
 
 
@@ -376,7 +389,9 @@ def _guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int
     grid = 10 ** np.arange(hi, lo - 1e-9, -1.0 / per_dec)  # descending
     # identical timed components written in a row are ordered high -> low frequency
     sig = [type(comps[i]).__name__ + "".join(sorted(e.kind for e in _elements(comps[i]))) for i in timed]
-    combos = np.array(list(itertools.product(range(len(grid)), repeat=n_t)), int).reshape(-1, n_t)
+    # (no timed component, e.g. R0-CPE1 or R0-W1: one empty combination; the amplitudes alone are the guess)
+    combos = (np.array(list(itertools.product(range(len(grid)), repeat=n_t)), int).reshape(-1, n_t) if n_t
+              else np.zeros((1, 0), int))
     for a in range(n_t - 1):
         if sig[a] == sig[a + 1]:  # (not ordered: a pinned parameter makes identical-looking arcs different)
             combos = combos[combos[:, a] < combos[:, a + 1]] if ordered else combos[combos[:, a] != combos[:, a + 1]]
@@ -695,13 +710,18 @@ def _order_arcs(circuit: Circuit, P: np.ndarray, skip: set | frozenset = frozens
 
 
 def _finish(circuit: Circuit, f, z, wname, P_best, u_best, J, zfit, cost, n_iter, conv, free, tr, fixed,
-            dropped: int, label: str) -> FitResult:
+            dropped: int, label: str, loop=None) -> FitResult:
     names = circuit.param_names
     n = circuit.n_params
     warnings_: list[str] = []
     flags: dict[str, str] = {}
     if dropped:
         warnings_.append(f"{dropped} point(s) with non-finite values or f ≤ 0 were ignored")
+    loop_f, loop_z, loop_excl, loop_msg = loop if loop is not None else (np.empty(0), np.empty(0, complex), False,
+                                                                         None)
+    if loop_msg:
+        warnings_.append(loop_msg)
+        flags[LF_LOOP] = "excluded" if loop_excl else "kept"
     n_data = 2 * f.size
     dof = max(n_data - free.size, 1)
     chi2 = float(cost)
@@ -780,37 +800,47 @@ def _finish(circuit: Circuit, f, z, wname, P_best, u_best, J, zfit, cost, n_iter
     return FitResult(circuit=circuit.text, param_names=list(names), params=params, stderr=stderr,
                      correlation=corr, covariance=cov, chi2=chi2, chi2_reduced=float(chi2_red),
                      weighting=wname, success=success, n_iter=int(n_iter), warnings=tuple(warnings_),
-                     flags=flags, fixed=fixed_names, freq_Hz=f, Z=z, Z_fit=zfit, residuals=resid, message=msg)
+                     flags=flags, fixed=fixed_names, freq_Hz=f, Z=z, Z_fit=zfit, residuals=resid, message=msg,
+                     lf_loop_freq_Hz=np.asarray(loop_f, float), lf_loop_Z=np.asarray(loop_z, complex),
+                     lf_loop_excluded=bool(loop_excl))
 
 
 def fit(freq_Hz, Z, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
         multistart: bool = True, n_starts: int | None = None, max_iter: int = 300,
-        label: str = "spectrum") -> FitResult:
+        label: str = "spectrum", lf_loop: str = "auto") -> FitResult:
     """Fit ``circuit`` to one spectrum (complex ``Z`` with mathematical sign, ``freq_Hz`` > 0).  ``freq_Hz`` may
     also be a :class:`sselab.io.Measurement` (then ``Z`` is ignored and its first sweep is fitted).
 
     ``initial``: dict (partial allowed; missing values are guessed from the data) or array; ``fixed``: dict
     name→value held constant; ``bounds``: dict name→(lo, hi).  Returns a :class:`FitResult`.
+
+    ``lf_loop``: what to do with a low-frequency inductive loop (Z″ > 0 at the lowest frequencies, detected by
+    :func:`sselab.eis.artefacts.lf_inductive_loop`): ``"exclude"`` leaves those points out of the fit,
+    ``"keep"`` fits them, ``"auto"`` (default) excludes them unless the circuit can model a loop (an inductor inside
+    a parallel or nested branch, e.g. ``p(R3,L3)``).  Either way the result carries a warning, the flag
+    ``flags["low-frequency inductive loop"]`` (``"excluded"`` / ``"kept"``) and the loop points
+    (``lf_loop_freq_Hz``, ``lf_loop_Z``, ``lf_loop_excluded``).
     """
     if hasattr(freq_Hz, "impedance") and callable(freq_Hz.impedance):
         label = label if label != "spectrum" else getattr(freq_Hz, "name", label)
         freq_Hz, Z = freq_Hz.spectra()[0]
     return fit_batch([(freq_Hz, Z)], circuit, weighting=weighting, initial=initial, fixed=fixed, bounds=bounds,
                      warm_start=False, multistart=multistart, n_starts=n_starts, max_iter=max_iter,
-                     labels=[label])[0]
+                     labels=[label], lf_loop=lf_loop)[0]
 
 
 def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
               warm_start: bool = True, progress: bool | Callable[[int, int], None] = False,
               multistart: bool = True, n_starts: int | None = None, max_iter: int = 300,
-              continuity_tol: float = 1.0, labels: Sequence[str] | None = None) -> list[FitResult]:
+              continuity_tol: float = 1.0, labels: Sequence[str] | None = None,
+              lf_loop: str = "auto") -> list[FitResult]:
     """Fit the same circuit to many spectra ``[(f, Z), ...]`` (or Measurements) in one vectorised LM run.
 
     ``warm_start``: treat the list as a series (e.g. temperatures in order): every spectrum is also restarted from
     its neighbours' solutions, and among solutions statistically as good as the best (χ² within ``continuity_tol``
     times the reduced χ², i.e. Δχ² ≤ 1 in noise units), the one
     closest to the previous spectrum's parameters is kept.  ``progress``: ``True`` for a rich bar on stderr, or a
-    callback ``progress(done, total)``.
+    callback ``progress(done, total)``.  ``lf_loop``: see :func:`fit`.
     """
     circuit = Circuit(circuit) if not isinstance(circuit, Circuit) else circuit
     spectra = _as_spectra(spectra)
@@ -827,10 +857,23 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
         if v <= 0 and not circuit.is_fraction[names.index(k)]:
             raise FitError(f"fixed: {k} must be positive, got {v}")
 
+    if lf_loop not in LF_LOOP_OPTIONS:
+        raise FitError(f"lf_loop {lf_loop!r}: use one of {', '.join(LF_LOOP_OPTIONS)}")
+    exclude_loop = lf_loop == "exclude" or (lf_loop == "auto" and not circuit_has_loop_element(circuit))
     cb = _progress_callback(progress, S)
     cleaned = []
+    loops = []
     for (f, z), lab in zip(spectra, labels):
-        cleaned.append(_clean(f, z, lab))
+        f, z, dropped = _clean(f, z, lab)
+        lm = lf_inductive_loop(f, z)
+        loops.append((f[lm], z[lm], bool(exclude_loop and lm.any()), loop_summary(f, lm, exclude_loop)
+                      if lm.any() else None))
+        if exclude_loop and lm.any():
+            if (~lm).sum() < 3:
+                raise FitError(f"{lab}: only {int((~lm).sum())} points left after excluding the {LF_LOOP} "
+                               "(use lf_loop='keep')")
+            f, z = f[~lm], z[~lm]
+        cleaned.append((f, z, dropped))
     Nmax = max(c[0].size for c in cleaned)
     omega = np.empty((S, Nmax))
     zz = np.zeros((S, Nmax), complex)
@@ -905,7 +948,7 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
         zf = circuit.impedance(f, Pf[s])
         Js = np.concatenate([Jf[s, :n], Jf[s, Nmax:Nmax + n]], axis=0)
         results.append(_finish(circuit, f, z, wnames[s], Pf[s], uf[s], Js, zf, costf[s], it, conv, free, tr,
-                               fixed_d, dropped, labels[s]))
+                               fixed_d, dropped, labels[s], loop=loops[s]))
     if cb:
         cb(S, S)
     return results

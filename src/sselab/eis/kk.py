@@ -16,18 +16,23 @@ The residuals Δ′ = (Z′ − Ẑ′)/|Z| and Δ″ = (Z″ − Ẑ″)/|Z| ar
 residual is below ``threshold`` (1 %) and no residual exceeds 5 × threshold.
 
 Inductive artefacts: with ``inductance="auto"`` a series L is added when Z″ > 0 at the highest frequencies.
-Low-frequency inductive loops (Z″ > 0 at low f) need negative-R Voigt elements (μ then stays high and the largest M is
-used, with a warning); a loop that is not KK-consistent shows as large residuals — never as an exception.
+Low-frequency inductive loops (Z″ > 0 at the lowest frequencies, found by
+:func:`sselab.eis.artefacts.lf_inductive_loop`) are always reported: a warning starting "low-frequency inductive
+loop", ``lf_loop_freq_Hz`` (the loop points) and ``lf_loop_excluded``.  Option ``lf_loop``: ``"keep"`` (default; also
+``"auto"``) tests them too — a loop from a real (linear, stationary) process is KK-consistent and is fitted with
+negative-R Voigt elements (μ may then stay high; the largest M is used, with a warning), a loop from drift shows as
+large residuals, never as an exception; ``"exclude"`` tests only the other points.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import AnalysisError
 from ..results import Result
+from .artefacts import LF_LOOP, LF_LOOP_OPTIONS, lf_inductive_loop, loop_summary
 
 __all__ = ["KKResult", "lin_kk"]
 
@@ -54,6 +59,13 @@ class KKResult(Result):
     L_H: float | None
     C_F: float | None
     warnings: tuple
+    lf_loop_freq_Hz: np.ndarray = field(default_factory=lambda: np.empty(0))
+    lf_loop_excluded: bool = False
+
+    @property
+    def has_lf_loop(self) -> bool:
+        """True when the spectrum ends in a low-frequency inductive loop (Z'' > 0 at low f)."""
+        return bool(np.size(self.lf_loop_freq_Hz))
 
     @property
     def residuals(self) -> np.ndarray:
@@ -64,7 +76,7 @@ class KKResult(Result):
 
         return jsonable({k: getattr(self, k) for k in (
             "M", "mu", "c", "passed", "threshold", "rms_residual", "max_abs_residual", "R0_ohm", "L_H", "C_F",
-            "warnings", "freq_Hz", "residuals_real", "residuals_imag")})
+            "warnings", "freq_Hz", "residuals_real", "residuals_imag", "lf_loop_freq_Hz", "lf_loop_excluded")})
 
 
 def _fit_linear(w, z, tau, with_L, with_C):
@@ -86,9 +98,9 @@ def _fit_linear(w, z, tau, with_L, with_C):
 
 
 def lin_kk(freq_Hz, Z=None, c: float = 0.85, max_M: int = 50, inductance="auto", capacitance="auto",
-           threshold: float = 0.01) -> KKResult:
+           threshold: float = 0.01, lf_loop: str = "keep") -> KKResult:
     """Lin-KK test of one spectrum (``Z`` complex with mathematical sign; or a Measurement as ``freq_Hz`` and
-    ``Z=None``: its first sweep).  See the module docstring."""
+    ``Z=None``: its first sweep).  ``lf_loop``: ``"keep"``/``"auto"`` or ``"exclude"`` (see the module docstring)."""
     if hasattr(freq_Hz, "spectra") and callable(freq_Hz.spectra):
         freq_Hz, Z = freq_Hz.spectra()[0]
     f = np.asarray(freq_Hz, float).ravel()
@@ -103,10 +115,23 @@ def lin_kk(freq_Hz, Z=None, c: float = 0.85, max_M: int = 50, inductance="auto",
         raise AnalysisError(f"lin_kk: only {f.size} usable points (need ≥ 5)")
     if not 0 < c < 1:
         raise AnalysisError(f"lin_kk: c must lie between 0 and 1, got {c}")
+    if lf_loop not in LF_LOOP_OPTIONS:
+        raise AnalysisError(f"lin_kk: lf_loop {lf_loop!r}: use one of {', '.join(LF_LOOP_OPTIONS)}")
+    loop = lf_inductive_loop(f, z)
+    loop_f = f[loop]
+    excl = bool(lf_loop == "exclude" and loop.any())
+    loop_warn = []
+    if loop.any():
+        loop_warn.append(loop_summary(f, loop, excl).replace("the fit", "the test")
+                         + ("" if excl else "; fitted with negative-R Voigt elements, so mu is a poor guide for M"))
+    if excl:
+        f, z = f[~loop], z[~loop]
+        if f.size < 5:
+            raise AnalysisError(f"lin_kk: only {f.size} usable points after excluding the {LF_LOOP} (need ≥ 5)")
     order = np.argsort(f)[::-1]
     f, z = f[order], z[order]
     w = 2 * np.pi * f
-    warnings_: list[str] = []
+    warnings_: list[str] = list(loop_warn)
     n_top = max(2, f.size // 20)
     if inductance == "auto":
         with_L = bool(np.median(z.imag[:n_top]) > 0)
@@ -120,9 +145,6 @@ def lin_kk(freq_Hz, Z=None, c: float = 0.85, max_M: int = 50, inductance="auto",
         with_C = bool(tail[-1] > 0 and np.all(np.diff(tail) > 0))
     else:
         with_C = bool(capacitance)
-    if np.any(z.imag[-n_top:] > 0) and np.median(z.imag[-n_top:]) > 0:
-        warnings_.append("low-frequency inductive loop (Z'' > 0 at low f): fitted with negative-R Voigt elements, "
-                         "so mu is not a good guide for M")
 
     max_M = int(max(1, min(max_M, f.size - 2 - with_L - with_C)))
     fits = []
@@ -165,4 +187,4 @@ def lin_kk(freq_Hz, Z=None, c: float = 0.85, max_M: int = 50, inductance="auto",
     return KKResult(M=int(M), mu=float(mu), c=float(c), passed=passed, threshold=float(threshold),
                     rms_residual=rms, max_abs_residual=mx, freq_Hz=f, Z=z, Z_fit=zf, residuals_real=rr,
                     residuals_imag=ri, tau_s=tau, R_k_ohm=x[1:1 + M].copy(), R0_ohm=float(x[0]), L_H=L, C_F=C,
-                    warnings=tuple(warnings_))
+                    warnings=tuple(warnings_), lf_loop_freq_Hz=loop_f, lf_loop_excluded=excl)
