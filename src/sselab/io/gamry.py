@@ -139,6 +139,14 @@ def read_dta(path, **_) -> Measurement:
             v = raw[col].to_numpy(float)
             if canon == "temperature_K":
                 v = v + 273.15  # Gamry writes °C
+                finite = v[np.isfinite(v)]
+                if len(finite) == 0:
+                    continue
+                if finite.min() <= 0:
+                    # e.g. a constant -327.62 °C: no thermocouple connected; keep the raw column, not as a temperature
+                    warn.append(f"{col} column reads {finite.min() - 273.15:.2f} °C (below absolute zero: no "
+                                "thermocouple?): not used as the temperature")
+                    continue
             out[canon] = v * fac if fac not in (None, 1.0) else v
             used.add(col)
     if "cycle" in raw.columns:
