@@ -62,6 +62,8 @@ GEOM = ["--diameter", "10mm"]
 CASES = {
     # (a) a missing file
     "info-missing": lambda F: ["info", F["missing"]],
+    "info-markup-in-name": lambda F: ["info", F["dir"] / "odd[/x]" / "a[b].mpt"],
+    "eis-kk-markup-in-name": lambda F: ["eis", "kk", F["dir"] / "odd[/x]" / "a[b].mpt"],
     "eis-fit-missing": lambda F: ["eis", "fit", F["missing"], "--thickness", "1mm", *GEOM],
     "eis-kk-missing": lambda F: ["eis", "kk", F["missing"]],
     "arrhenius-missing": lambda F: ["arrhenius", F["missing"], "--thickness", "1mm", *GEOM],

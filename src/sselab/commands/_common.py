@@ -23,7 +23,10 @@ OUT_OPTION = typer.Option(None, "--out", help="Directory for figures and CSV/JSO
 
 def fail(message: str, code: int = 2):
     """Print a one-line user error and exit (status 2)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # escape: a file name or message may contain '[...]' that rich would take for markup (or choke on)
+    err_console.print(f"[bold red]error:[/] {escape(' '.join(str(message).split()))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
