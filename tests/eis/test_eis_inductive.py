@@ -156,3 +156,17 @@ def test_lin_kk_flags_a_drifting_loop():
     assert kk.has_lf_loop
     assert not kk.passed
     assert np.isfinite(kk.rms_residual) and kk.max_abs_residual > 0.02
+
+
+def test_nyquist_shows_excluded_loop_points():
+    import matplotlib.pyplot as plt
+
+    from sselab.eis import plot
+
+    f, z = spectrum()
+    res = fit(f, z, FIT)
+    fig = plot.nyquist(res)
+    lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+    assert "excluded (inductive loop)" in lines
+    assert len(lines["excluded (inductive loop)"].get_xdata()) == res.lf_loop_freq_Hz.size
+    plt.close(fig)

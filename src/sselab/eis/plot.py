@@ -42,6 +42,9 @@ def nyquist(obj, title: str | None = None, decade_markers: bool = True):
     with style():
         fig, ax = new_figure(3.5, 3.2)
         ax.plot(z.real / k, -z.imag / k, "o", ms=3, mfc="none", label="data")
+        if getattr(obj, "lf_loop_excluded", False) and np.size(getattr(obj, "lf_loop_Z", ())):
+            zl = np.asarray(obj.lf_loop_Z, complex)  # low-frequency inductive loop, left out of the fit
+            ax.plot(zl.real / k, -zl.imag / k, "x", ms=3, color="0.5", label="excluded (inductive loop)")
         if model is not None:
             fd = np.logspace(math.log10(f.min()), math.log10(f.max()), 400)
             zd = model(fd)
