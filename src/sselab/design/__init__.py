@@ -8,7 +8,8 @@ Public API
   mass and thickness).  :func:`density` looks materials up (knowledge base first, built-in table second).
 * analysis — :func:`sweep`, :func:`contour`, :func:`solve_for` (critical value for a target such as
   ``"350 Wh/kg"``), :data:`PARAMS`.
-* Fig. 17 — :func:`fig17_stack`, :func:`reproduce_fig17`, :func:`compare_readings` (see ``FIG17.md``).
+* Fig. 17 — :func:`fig17_stack`, :func:`reproduce_fig17`, :func:`compare_readings` (see ``FIG17.md``); the
+  systematic search of its unstated choices in :mod:`sselab.design.fig17_search` (``search_readings``).
 * measurement → cell — :func:`rate_capability` (ASR, IR drop, highest C-rate, thickness for a 4C charge) from a
   σ(T) given as a number, a callable, an Arrhenius fit object or ``(σ_ref, T_ref, Ea)``; :func:`conductivity_at`.
 * files — :func:`load_stack` / :func:`stack_from_dict` (YAML format in :mod:`sselab.design.stackfile`),
