@@ -182,3 +182,60 @@ def test_cv_real_eclab_mpt_and_mpr_agree():
     assert a["scan_rate_V_per_s"] == pytest.approx(1e-4, rel=0.01)
     assert a["ox_onset_V"] == pytest.approx(b["ox_onset_V"], abs=1e-6)
     assert a["stability_window_V"] == pytest.approx(b["stability_window_V"], abs=1e-6)
+
+
+# -- units and presentation -----------------------------------------------------------------------------------
+
+def test_cv_table_in_areal_units_and_json_unit_keys(cv_csv):
+    path, qp, qs = cv_csv
+    r = _run("cv", path, "--diameter", "10mm")
+    assert r.exit_code == 0, r.stderr
+    # paper-like charges are 1–7 mC on 0.785 cm²: the table shows mC/cm² and mC
+    assert "mC/cm²" in r.stdout and "plate mC" in r.stdout and "open lower edge" in r.stdout
+    assert f"{qs[0] * 1e3 / (A_M2 * 1e4):.4g}" in r.stdout            # cycle 1 stripping, mC/cm²
+    r = _run("cv", path, "--diameter", "10mm", "--json")
+    res = json.loads(r.stdout)["result"]
+    np.testing.assert_allclose(res["q_strip_C_per_m2"], np.asarray(res["q_strip_C"]) / A_M2)
+    assert res["imbalance_C_per_m2"] == pytest.approx(res["imbalance_C"] / A_M2)
+    assert set(res["plate_regimes"]) >= {"break_cycle", "slope_1_C_per_cycle", "slope_2_se_C_per_cycle"}
+    r = _run("cv", path, "--json")                                      # no area: areal keys are null
+    assert json.loads(r.stdout)["result"]["q_strip_C_per_m2"] is None
+
+
+def test_cv_without_window_data_prints_no_charge_table(tmp_path):
+    t = np.arange(0, 8000.0, 2.0)
+    e = 3.0 + 1.5 * np.abs(((t / 2000.0) % 2) - 1)                       # 3 … 4.5 V triangle
+    p = tmp_path / "high.csv"
+    pd.DataFrame({"time_s": t, "potential_V": e, "current_A": 1e-9 * (e - 3)}).to_csv(p, index=False)
+    r = _run("cv", p, "--area", "1cm2", "--out", tmp_path)
+    assert r.exit_code == 0, r.stderr
+    assert "Stripping/plating charge" not in r.stdout and "no stripping/plating charge" in r.stderr
+    assert not (tmp_path / "cv_charge_high.png").exists() and (tmp_path / "cv_high.png").exists()
+
+
+def test_dcpol_table_units_and_bruce_vincent_with_errors(tmp_path):
+    rng = np.random.default_rng(11)
+    t = np.concatenate([np.arange(0, 60, 0.1), np.arange(60, 7200 + 1, 2.0)])
+    dv, r0, rs, i0, iss = 0.010, 100.0, 120.0, 40e-6, 25e-6
+    i = iss + (i0 - iss) * np.exp(-t / 300.0) + rng.normal(0, 1e-9, t.size)
+    p = tmp_path / "lili.csv"
+    pd.DataFrame({"time_s": t, "potential_V": dv, "current_A": i}).to_csv(p, index=False)
+    args = ("dcpol", p, "--voltage", "10 mV", "--diameter", "10mm", "--electrodes", "li", "--r0", "100 ± 2 Ohm",
+            "--rss", "120+-2.4")
+    r = _run(*args, "--json")
+    assert r.exit_code == 0, r.stderr
+    res = json.loads(r.stdout)["result"]
+    bv = res["bruce_vincent"]
+    want = iss * (dv - i0 * r0) / (i0 * (dv - iss * rs))
+    assert bv["t_plus"] == pytest.approx(want, rel=0.01)
+    assert bv["r0_se_ohm"] == 2.0 and bv["rss_se_ohm"] == 2.4
+    assert bv["t_plus_se"] == pytest.approx(want * math.hypot(i0 * 2 / (dv - i0 * r0), iss * 2.4 / (dv - iss * rs)),
+                                            rel=0.02)
+    assert res["j_final_A_per_m2"] == pytest.approx(res["i_final_A"] / A_M2)
+    r = _run(*args)
+    assert r.exit_code == 0, r.stderr
+    for needle in ("µA/cm²", "t+ (Bruce–Vincent)", "±", "se(t+) from"):
+        assert needle in r.stdout, needle
+    assert " µA " in r.stdout or "µA  (" in r.stdout                    # currents in µA, not A
+    bad = _run("dcpol", p, "--voltage", "10 mV", "--electrodes", "li", "--r0", "100 ± -2 Ohm", "--rss", "120")
+    assert bad.exit_code == 2 and "--r0" in bad.stderr

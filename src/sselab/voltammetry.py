@@ -64,6 +64,7 @@ __all__ = [
     "detect_vertices", "split_sweeps", "assign_cycles", "window_charges", "window_mask", "time_gaps",
     "default_edge_tol", "li_moles_in_pellet",
     "onset_potentials", "two_regime_fit", "analyze_cv", "plot_cv", "plot_charge_vs_cycle",
+    "CURRENT_UNITS", "CURRENT_DENSITY_UNITS", "CHARGE_UNITS", "AREAL_CHARGE_UNITS",
 ]
 
 #: default stripping/plating window around 0 V vs Li/Li⁺ (V)
@@ -563,7 +564,7 @@ def analyze_cv(data=None, *, time_s=None, potential_V=None, current_A=None,
         qc = np.zeros(n_cyc)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(qc > 0, qa / np.where(qc > 0, qc, 1.0), np.nan)
-    if window_V is not None and np.any(qc <= 0):
+    if window_V is not None and np.any(qc <= 0) and (qa > 0).any() | (qc > 0).any():
         warnings.append("strip/plate ratio undefined (no plating charge) in some cycles")
     cum = np.cumsum(qc - qa)
     tot_a, tot_c = float(qa.sum()), float(qc.sum())
@@ -627,50 +628,100 @@ def analyze_cv(data=None, *, time_s=None, potential_V=None, current_A=None,
 
 # -- plots ----------------------------------------------------------------------------------------------------
 
-def plot_cv(result: CVResult):
-    """Cycles overlaid, coloured by cycle number (colour bar); current density when the area is known."""
+def _scale(values, units: tuple[tuple[float, str], ...]) -> tuple[float, str]:
+    """Largest unit in which the largest |value| is ≥ 1 (e.g. mA → µA → nA)."""
+    v = np.asarray(values, float)
+    vmax = float(np.nanmax(np.abs(v))) if v.size and np.isfinite(v).any() else 0.0
+    for f, u in units:
+        if vmax * f >= 1:
+            return f, u
+    return units[-1]
+
+
+#: (factor from SI, label) ladders for figures and tables
+CURRENT_UNITS = ((1e3, "mA"), (1e6, "µA"), (1e9, "nA"), (1e12, "pA"))
+CURRENT_DENSITY_UNITS = ((0.1, "mA cm$^{-2}$"), (100.0, "µA cm$^{-2}$"), (1e5, "nA cm$^{-2}$"))
+CHARGE_UNITS = ((1.0, "C"), (1e3, "mC"), (1e6, "µC"), (1e9, "nC"))
+AREAL_CHARGE_UNITS = ((1e-4, "C cm$^{-2}$"), (0.1, "mC cm$^{-2}$"), (100.0, "µC cm$^{-2}$"), (1e5, "nC cm$^{-2}$"))
+
+
+def _potential_label(reference: str | None) -> str:
+    return f"potential / V vs {reference}" if reference else "potential / V"
+
+
+def plot_cv(result: CVResult, reference: str | None = "Li/Li$^+$"):
+    """Cycles overlaid, coloured by cycle number (discrete colour bar); current density when the area is known.
+
+    Lines are broken at time gaps; the stripping/plating window is shaded.  ``reference`` names the reference
+    electrode on the potential axis (``None``: plain "potential / V").
+    """
     from .plotting import new_figure, style
 
     fig, ax = new_figure(3.8, 2.8)
     with style():
-        _draw_cv(fig, ax, result)
+        _draw_cv(fig, ax, result, reference)
     return fig
 
 
-def _draw_cv(fig, ax, result: CVResult) -> None:
+def _draw_cv(fig, ax, result: CVResult, reference: str | None = "Li/Li$^+$") -> None:
     import matplotlib as mpl
     from matplotlib.collections import LineCollection
+    from matplotlib.ticker import MaxNLocator
 
     if result.area_m2:
-        y = result.current_A / result.area_m2 * 0.1  # A/m² → mA/cm²
-        ylabel = "current density / mA cm$^{-2}$"
+        j = result.current_A / result.area_m2
+        f, unit = _scale(j, CURRENT_DENSITY_UNITS)
+        y = j * f
+        ylabel = f"current density / {unit}"
     else:
-        y = result.current_A * 1e3
-        ylabel = "current / mA"
-    cmap = mpl.colormaps["viridis"]
+        f, unit = _scale(result.current_A, CURRENT_UNITS)
+        y = result.current_A * f
+        ylabel = f"current / {unit}"
     lo, hi = int(result.cycles.min()), int(result.cycles.max())
-    norm = mpl.colors.Normalize(vmin=lo, vmax=max(hi, lo + 1))
+    n = hi - lo + 1
+    cmap = mpl.colormaps["viridis"].resampled(n)
+    norm = mpl.colors.BoundaryNorm(np.arange(lo - 0.5, hi + 1.5), cmap.N)
+    breaks = np.concatenate([[False], time_gaps(result.time_s)])      # True: a gap precedes this sample
+    segs, colors = [], []
     for k in result.cycles:
-        m = result.cycle_of_sample == k
-        pts = np.column_stack([result.potential_V[m], y[m]])
-        ax.add_collection(LineCollection([pts], colors=[cmap(norm(k))], linewidths=0.8))
+        idx = np.nonzero(result.cycle_of_sample == k)[0]
+        if idx.size < 2:
+            continue
+        cuts = np.nonzero(breaks[idx[1:]] | (np.diff(idx) != 1))[0] + 1
+        for piece in np.split(idx, cuts):
+            if piece.size >= 2:
+                segs.append(np.column_stack([result.potential_V[piece], y[piece]]))
+                colors.append(cmap(norm(k)))
+    ax.add_collection(LineCollection(segs, colors=colors, linewidths=0.8))
     ax.autoscale_view()
+    if result.window_V is not None:
+        wlo, whi = result.window_V
+        e_lo, e_hi = result.scan_range_V
+        if whi > e_lo and wlo < e_hi:
+            ax.axvspan(max(wlo, e_lo), min(whi, e_hi), color="0.85", alpha=0.5, lw=0, zorder=0,
+                       label="strip/plate window")
     ax.axhline(0, color="0.6", lw=0.5)
     if result.ox_onset_V is not None:
         ax.axvline(result.ox_onset_V, color="C3", ls="--", lw=0.8, label="oxidative onset")
     if result.red_onset_V is not None:
         ax.axvline(result.red_onset_V, color="C0", ls="--", lw=0.8, label="reductive onset")
-    if result.ox_onset_V is not None or result.red_onset_V is not None:
-        ax.legend(loc="upper left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best")
     sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
     sm.set_array([])
-    fig.colorbar(sm, ax=ax, label="cycle")
-    ax.set_xlabel("potential / V vs Li/Li$^+$")
+    ticks = [v for v in MaxNLocator(integer=True, nbins=min(n, 8)).tick_values(lo, hi) if lo <= v <= hi]
+    cb = fig.colorbar(sm, ax=ax, label="cycle", ticks=ticks or [lo])
+    cb.ax.minorticks_off()
+    ax.set_xlabel(_potential_label(reference))
     ax.set_ylabel(ylabel)
 
 
 def plot_charge_vs_cycle(result: CVResult):
-    """Stripping and plating charge per cycle with the two-regime fits (paper Fig. 2b)."""
+    """Stripping and plating charge per cycle with the two-regime fits (paper Fig. 2b).
+
+    Areal charge (mC cm⁻²-type units) when the electrode area is known, else charge; partial cycles are drawn
+    in grey and are not part of the fits.
+    """
     from .plotting import new_figure, style
 
     fig, ax = new_figure()
@@ -680,18 +731,32 @@ def plot_charge_vs_cycle(result: CVResult):
 
 
 def _draw_charge(ax, result: CVResult) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     x = result.cycles
-    ax.plot(x, result.q_strip_C * 1e3, "o", color="C3", label="stripping (anodic)")
-    ax.plot(x, result.q_plate_C * 1e3, "s", color="C0", mfc="none", label="plating (cathodic)")
+    if result.area_m2:
+        qs, qp = result.areal(result.q_strip_C), result.areal(result.q_plate_C)
+        f, unit = _scale(np.concatenate([qs, qp]), AREAL_CHARGE_UNITS)
+        per = 1.0 / result.area_m2
+        ylabel = f"areal charge / {unit}"
+    else:
+        qs, qp = result.q_strip_C, result.q_plate_C
+        f, unit = _scale(np.concatenate([qs, qp]), CHARGE_UNITS)
+        per = 1.0
+        ylabel = f"charge / {unit}"
+    full = np.asarray(result.complete, bool)
+    ax.plot(x[full], qs[full] * f, "o", color="C3", label="stripping (anodic)")
+    ax.plot(x[full], qp[full] * f, "s", color="C0", mfc="none", label="plating (cathodic)")
+    if (~full).any():
+        ax.plot(x[~full], qs[~full] * f, "o", color="0.6", label="partial cycle")
+        ax.plot(x[~full], qp[~full] * f, "s", color="0.6", mfc="none")
     for fit, color in ((result.strip_regimes, "C3"), (result.plate_regimes, "C0")):
         if fit is None:
             continue
         xx = np.linspace(fit.x.min(), fit.x.max(), 200)
-        ax.plot(xx, fit.predict(xx) * 1e3, "-", color=color, lw=0.8)
+        ax.plot(xx, fit.predict(xx) * per * f, "-", color=color, lw=0.8)
         ax.axvline(fit.x_break, color=color, ls=":", lw=0.8)
-    from matplotlib.ticker import MaxNLocator
-
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("cycle")
-    ax.set_ylabel("charge / mC")
+    ax.set_ylabel(ylabel)
     ax.legend(loc="upper left")

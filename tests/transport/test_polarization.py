@@ -250,7 +250,7 @@ def test_plot_has_two_axes(tmp_path):
     m, _ = _paper_like_measurement()
     r = analyze_polarization(m, voltage_V=0.5, thickness_m=L_M, area_m2=A_M2)
     fig = plot_polarization(r)
-    assert len(fig.axes) == 2 and fig.axes[1].get_xscale() == "log"
+    assert len(fig.axes) == 2 and fig.axes[1].get_xscale() == "symlog" and fig.axes[1].get_yscale() == "log"
     paths = save_figure(fig, tmp_path, "dcpol")
     assert all(p.exists() for p in paths)
 

@@ -61,44 +61,83 @@ def cv(
         m = read(file)
         res = analyze_cv(m, window_V=win, area_m2=cell.area_m2, threshold_A_per_m2=th, n_consecutive=consecutive,
                          pellet_mass_kg=cell.pellet_mass_kg, formula=formula)
+        import numpy as np
+
+        has_charge = win is not None and bool(np.any(res.q_strip_C > 0) or np.any(res.q_plate_C > 0))
         written = []
         if out is not None:
             from ..plotting import save_figure
 
             stem = Path(file).stem
             written += [str(p) for p in save_figure(plot_cv(res), out, f"cv_{stem}")]
-            if win is not None:
+            if has_charge:
                 written += [str(p) for p in save_figure(plot_charge_vs_cycle(res), out, f"cv_charge_{stem}")]
+            if win is not None:
                 import pandas as pd
 
+                cols = {"cycle": res.cycles, "complete": res.complete, "q_strip_C": res.q_strip_C,
+                        "q_plate_C": res.q_plate_C, "strip_plate_ratio": res.strip_plate_ratio,
+                        "cumulative_plate_minus_strip_C": res.cumulative_imbalance_C}
+                if res.area_m2:
+                    cols.update({"q_strip_C_per_m2": res.areal(res.q_strip_C),
+                                 "q_plate_C_per_m2": res.areal(res.q_plate_C)})
                 csv = Path(out) / f"cv_charges_{stem}.csv"
-                pd.DataFrame({"cycle": res.cycles, "complete": res.complete, "q_strip_C": res.q_strip_C,
-                              "q_plate_C": res.q_plate_C, "strip_plate_ratio": res.strip_plate_ratio,
-                              "cumulative_plate_minus_strip_C": res.cumulative_imbalance_C}).to_csv(csv, index=False)
+                pd.DataFrame(cols).to_csv(csv, index=False)
                 written.append(str(csv))
         if json_out:
             print_json({"file": str(file), "technique": m.technique, "reader_warnings": list(m.warnings),
                         "result": res.to_dict(), "figures": written})
             return
-        rows = []
-        for n, k in enumerate(res.cycles):
-            rows.append((str(int(k)) + ("" if res.complete[n] else " (partial)"), res.q_strip_C[n] * 1e3,
-                         res.q_plate_C[n] * 1e3, fmt(res.strip_plate_ratio[n]), res.cumulative_imbalance_C[n] * 1e3))
-        if win is not None:
-            show(table(f"Stripping/plating in {win[0]:g}…{win[1]:g} V — {Path(file).name}",
-                       ["cycle", "Q strip / mC", "Q plate / mC", "strip/plate", "Σ(plate−strip) / mC"], rows))
+        from ..voltammetry import AREAL_CHARGE_UNITS, CHARGE_UNITS, _scale
+
+        fq, uq = _scale(np.concatenate([res.q_strip_C, res.q_plate_C]), CHARGE_UNITS)
+        if res.area_m2:
+            fa, ua = _scale(np.concatenate([res.areal(res.q_strip_C), res.areal(res.q_plate_C)]), AREAL_CHARGE_UNITS)
+            ua = ua.replace(" cm$^{-2}$", "/cm²")
+        if has_charge:
+            rows = []
+            for n, k in enumerate(res.cycles):
+                row = [str(int(k)) + ("" if res.complete[n] else "*")]
+                if res.area_m2:
+                    row += [fmt(res.q_strip_C[n] / res.area_m2 * fa), fmt(res.q_plate_C[n] / res.area_m2 * fa)]
+                row += [fmt(res.q_strip_C[n] * fq), fmt(res.q_plate_C[n] * fq), fmt(res.strip_plate_ratio[n]),
+                        fmt(res.cumulative_imbalance_C[n] * fq)]
+                rows.append(row)
+            cols = ["cycle"]
+            if res.area_m2:
+                cols += [f"strip {ua}", f"plate {ua}"]
+            cols += [f"strip {uq}", f"plate {uq}", "ratio s/p", f"Σ(p−s) {uq}"]
+            edges = [name for name, o in zip(("lower", "upper"), res.window_edges_open) if o]
+            note = f" (open {' and '.join(edges)} edge at the vertex)" if edges else ""
+            show(table(f"Stripping/plating charge in {win[0]:g}…{win[1]:g} V{note} — {Path(file).name}", cols,
+                       rows))
+            if not all(res.complete):
+                err_console.print("* partial cycle (does not cross the whole window both ways)", highlight=False)
+        elif win is not None:
+            err_console.print(f"no stripping/plating charge: the scan ({fmt(res.scan_range_V[0])} … "
+                              f"{fmt(res.scan_range_V[1])} V) has no current inside {win[0]:g}…{win[1]:g} V",
+                              highlight=False)
 
         def onset(v, found):
             return f"{fmt(v)} V" if found else "none (stable to scan limit)"
 
+        fi, ui = _scale([res.imbalance_C], CHARGE_UNITS)
+        imb = f"{fmt(res.imbalance_C * fi)} {ui}"
+        if res.area_m2:
+            fia, uia = _scale([res.imbalance_C / res.area_m2], AREAL_CHARGE_UNITS)
+            imb += f" ({fmt(res.imbalance_C / res.area_m2 * fia)} {uia.replace(' cm$^{-2}$', '/cm²')})"
         summary = [
             ("cycles (vertex detection)", str(res.n_cycles)),
             ("scan range", f"{fmt(res.scan_range_V[0])} … {fmt(res.scan_range_V[1])} V"),
             ("scan rate", f"{fmt(res.scan_rate_V_per_s * 1e3)} mV/s" if res.scan_rate_V_per_s else "—"),
-            ("Li plated − stripped", f"{fmt(res.imbalance_C * 1e3)} mC = {fmt(res.imbalance_mol_Li * 1e6)} µmol"),
-            ("… as % of Li in pellet", fmt(res.imbalance_pct_of_pellet_Li)
-             if res.imbalance_pct_of_pellet_Li is not None else "— (give --pellet-mass and --formula)"),
         ]
+        if has_charge:
+            summary += [
+                ("Li plated − stripped", f"{imb} = {fmt(res.imbalance_mol_Li * 1e9)} nmol"
+                 if abs(res.imbalance_mol_Li) < 1e-6 else f"{imb} = {fmt(res.imbalance_mol_Li * 1e6)} µmol"),
+                ("… as % of Li in pellet", fmt(res.imbalance_pct_of_pellet_Li) + " %"
+                 if res.imbalance_pct_of_pellet_Li is not None else "— (give --pellet-mass and --formula)"),
+            ]
         if res.area_m2 is not None:
             summary += [
                 (f"oxidative onset (>{fmt(th * 100)} µA/cm²)", onset(res.ox_onset_V, res.ox_limit_found)),
@@ -107,10 +146,17 @@ def cv(
             ]
         for name, fit in (("stripping", res.strip_regimes), ("plating", res.plate_regimes)):
             if fit is not None:
-                slopes = f"{fmt(fit.slope_1 * 1e3)} → {fmt(fit.slope_2 * 1e3)} mC/cycle"
+                if res.area_m2:
+                    fs, us = _scale([fit.slope_1 / res.area_m2, fit.slope_2 / res.area_m2], AREAL_CHARGE_UNITS)
+                    s1, s2, us = fit.slope_1 / res.area_m2 * fs, fit.slope_2 / res.area_m2 * fs, \
+                        us.replace(" cm$^{-2}$", "/cm²")
+                else:
+                    fs, us = _scale([fit.slope_1, fit.slope_2], CHARGE_UNITS)
+                    s1, s2 = fit.slope_1 * fs, fit.slope_2 * fs
                 two = "yes" if fit.two_regimes else "no"
                 summary.append((f"{name}: break at cycle",
-                                f"{fmt(fit.x_break, 3)}  (slopes {slopes}; two regimes: {two})"))
+                                f"{fmt(fit.x_break, 3)}  (slopes {fmt(s1)} → {fmt(s2)} {us}/cycle; "
+                                f"two regimes: {two})"))
         show(table("Summary", ["quantity", "value"], summary))
         for w in list(m.warnings) + list(res.warnings):
             err_console.print(f"[yellow]warning:[/] {w}", highlight=False)

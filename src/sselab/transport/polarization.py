@@ -332,6 +332,10 @@ class PolarizationResult(Result):
         d["sigma_e_se_S_per_cm"] = None if self.sigma_e_se_S_per_m is None else self.sigma_e_se_S_per_m / 100.0
         d.pop("time_s", None)
         d.pop("current_A", None)
+        a = self.area_m2
+        d["j_final_A_per_m2"] = self.i_final_A / a if a else None
+        d["j_final_se_A_per_m2"] = (self.i_final_se_A / a if a and math.isfinite(self.i_final_se_A) else None)
+        d["j_initial_A_per_m2"] = self.i_initial_A / a if a else None
         return d
 
 
@@ -532,25 +536,74 @@ def plot_polarization(result: PolarizationResult):
     return fig
 
 
+def _time_scale(span_s: float) -> tuple[float, str]:
+    if span_s >= 3 * 3600:
+        return 1 / 3600, "h"
+    if span_s >= 600:
+        return 1 / 60, "min"
+    return 1.0, "s"
+
+
 def _draw_polarization(fig, axes, result: PolarizationResult) -> None:
+    """Left: I vs time (s/min/h) as in the paper's Fig. 2c,d.  Right: log time, so the spike, the relaxation
+    and the plateau are all visible; symmetric-log time axis (linear below the first sampling interval), so the
+    first sample after the step (t = 0, the measured It) is shown; |I| on a log axis when the current keeps one
+    sign, linear otherwise."""
     t0 = result.t_step_s
     x = result.time_s - t0
     y = result.current_A
-    scale, unit = _current_scale(np.nanmax(np.abs(y)))
-    for ax, logx in zip(axes, (False, True)):
-        m = x > 0 if logx else x >= 0
-        ax.plot(x[m], y[m] * scale, ".", ms=2, color="0.3", label="data")
-        if result.fit is not None:
-            xf = result.fit.t_fit_s - t0
-            mf = xf > 0 if logx else xf >= 0
-            taus = ", ".join(f"{tau:.3g} s" for tau in result.fit.tau_s)
-            ax.plot(xf[mf], result.fit.i_fit_A[mf] * scale, "-", color="C3", label=f"fit, τ = {taus}")
-        ax.axvspan(x[-1] - result.window_s, x[-1], color="C0", alpha=0.12, lw=0, label="If window")
-        ax.set_xlabel("time since step / s")
-        ax.set_ylabel(f"current / {unit}")
-        if logx:
-            ax.set_xscale("log")
-    axes[0].legend(loc="center right")
+    after = x >= 0
+    scale, unit = _current_scale(np.nanmax(np.abs(y[after])) if after.any() else np.nanmax(np.abs(y)))
+    ts, tunit = _time_scale(float(x[-1]))
+    sign = np.sign(result.i_final_A) or np.sign(result.i_initial_A) or 1.0
+    one_sign = bool(np.mean(sign * y[after] > 0) > 0.98) if after.any() else False
+    xp = x[after]
+    dt0 = float(np.min(np.diff(xp)[np.diff(xp) > 0])) if np.any(np.diff(xp) > 0) else 1.0
+    ax_lin, ax_log = axes
+    # linear panel
+    ax_lin.plot(x * ts, y * scale, ".", ms=2, color="0.3", label="data")
+    if result.fit is not None:
+        xf = result.fit.t_fit_s - t0
+        taus = ", ".join(f"{tau:.3g} s" for tau in result.fit.tau_s)
+        ax_lin.plot(xf * ts, result.fit.i_fit_A * scale, "-", color="C3", lw=1.0, label=f"fit, τ = {taus}")
+    ax_lin.axvspan((x[-1] - result.window_s) * ts, x[-1] * ts, color="C0", alpha=0.15, lw=0, label="If window")
+    ax_lin.set_xlabel(f"time since step / {tunit}")
+    ax_lin.set_ylabel(f"current / {unit}")
+    ax_lin.legend(loc="upper right")
+    # log-time panel
+    yy = (sign * y[after]) if one_sign else y[after]
+    ax_log.plot(xp, yy * scale, ".", ms=2, color="0.3")
+    if result.fit is not None:
+        xf = result.fit.t_fit_s - t0
+        yf = (sign * result.fit.i_fit_A) if one_sign else result.fit.i_fit_A
+        m = xf >= 0
+        ax_log.plot(xf[m], yf[m] * scale, "-", color="C3", lw=1.0)
+    it = (sign * result.i_initial_A) if one_sign else result.i_initial_A
+    i_f = (sign * result.i_final_A) if one_sign else result.i_final_A
+    hit = np.nonzero(y == result.i_initial_A)[0]
+    x_it = float(x[hit[0]]) if hit.size and x[hit[0]] >= 0 else 0.0     # the measured sample, or t = 0 for a fit
+    ax_log.plot([x_it], [it * scale], "v",
+                color="C1", ms=5, label=f"It ({result.initial_method})")
+    ax_log.axhline(i_f * scale, color="C0", ls="--", lw=0.8, label="If")
+    ax_log.axvspan(x[-1] - result.window_s, x[-1], color="C0", alpha=0.15, lw=0)
+    ax_log.set_xscale("symlog", linthresh=dt0, linscale=0.3)
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    k0 = math.ceil(math.log10(dt0) + 0.3)          # first decade clear of the linear part (no label clash)
+    k1 = math.floor(math.log10(max(float(x[-1]), dt0)))
+    decades = [10.0 ** k for k in range(k0, k1 + 1)]
+    ax_log.xaxis.set_major_locator(FixedLocator([0.0] + decades))
+    ax_log.xaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: "0" if v == 0 else f"$10^{{{int(round(math.log10(v)))}}}$"))
+    ax_log.xaxis.set_minor_locator(NullLocator())
+    if one_sign and np.all(yy[np.isfinite(yy)] > 0):
+        ax_log.set_yscale("log")
+        ylab = f"|current| / {unit}" if sign < 0 else f"current / {unit}"
+    else:
+        ylab = f"current / {unit}"
+    ax_log.set_xlabel("time since step / s (log)")
+    ax_log.set_ylabel(ylab)
+    ax_log.legend(loc="upper right")
     fig.tight_layout()
 
 
