@@ -19,6 +19,12 @@ The transient is fitted with ``I(t) = I∞ + Σₖ aₖ exp(−(t − t_step)/τ
 ``n_exp="auto"`` the model with the lower Bayesian information criterion ``BIC = n ln(RSS/n) + p ln n`` wins.
 Standard errors come from the Jacobian at the optimum, scaled by the residual variance.
 
+Uncertainties are noise-only unless the user supplies more: se(If) = s/√n over the window, se(It) = one
+sample's noise (s) for ``first``/``peak`` or the fit's se of I(t_step) for ``fit``; se(σe) and se(te) = se(ti)
+follow by first-order propagation (geometry and voltage exact).  The Bruce–Vincent t+ propagates the standard
+errors of ΔV, I0, Is, R0 and Rs (independent, first order; closed-form partial derivatives in
+:func:`bruce_vincent`) and reports each input's contribution.
+
 Everything is SI inside (A, V, m, s, S/m); ``sigma_e_S_per_cm`` is offered for reports.
 """
 from __future__ import annotations
@@ -517,7 +523,8 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
         warnings.append("Bruce–Vincent t+ needs both R0 and Rss")
     return PolarizationResult(
         voltage_V=float(voltage_V), thickness_m=thickness_m, area_m2=area_m2, window_s=float(window_s),
-        i_final_A=i_f, i_final_se_A=i_f_se, i_initial_A=float(i_t), i_initial_se_A=i_t_se, initial_method=initial, t_step_s=t_step,
+        i_final_A=i_f, i_final_se_A=i_f_se, i_initial_A=float(i_t), i_initial_se_A=i_t_se, initial_method=initial,
+        t_step_s=t_step,
         sigma_e_S_per_m=sigma, sigma_e_se_S_per_m=sigma_se, t_e=te, t_i=ti, t_e_se=te_se, electrodes=electrodes, fit=tf,
         bruce_vincent=bv,
         warnings=tuple(warnings), time_s=t, current_A=i,
