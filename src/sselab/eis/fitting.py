@@ -14,6 +14,11 @@ How it works (and why; see ``docs`` of issue 3 and ``lessons-from-other-tools.md
   characteristic frequencies (beyond both ends of the measured band) the amplitudes enter linearly, so every grid
   combination is solved as a non-negative linear least-squares problem against the data (vectorised).  The best few
   combinations are the starts of the non-linear fit (multi-start); the best χ² wins.
+* **Circuits without a time-scale component** (``R0-CPE1``, ``R0-W1``, ``L0-R0-C1``, a single ``R``): there is no
+  grid, the one amplitude fit is the start (exact for noise-free data of linear-in-amplitude circuits).
+* **Low-frequency inductive loops** (Z″ > 0 at the lowest frequencies, Li|SSE|Li cells): detected by
+  :func:`sselab.eis.artefacts.lf_inductive_loop`, warned, flagged (``flags["low-frequency inductive loop"]``) and,
+  with ``lf_loop="auto"`` unless the circuit has an R–L branch that can model them, left out of the fit.
 * **Identical arcs are ordered by apex frequency**: in ``R0-p(R1,CPE1)-p(R2,CPE2)`` the first-written arc is the
   high-frequency one (bulk), the next the lower one (grain boundary), whatever the optimiser found.
 * **Series**: :func:`fit_batch` fits everything in one vectorised run, then (``warm_start``) restarts every spectrum
