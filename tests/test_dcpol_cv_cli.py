@@ -151,6 +151,10 @@ def test_dcpol_real_gamry_chronoa_short_record():
     doc = json.loads(r.stdout)
     assert doc["technique"] == "CA"
     assert doc["result"]["sigma_e_S_per_cm"] is None          # no geometry given
+    # row 0 is the pre-step rest (Vf = −0.54 mV, Sig = 0): It is row 1, Im = 1.40441E-008 A at T = 30 s
+    assert doc["result"]["i_initial_A"] == pytest.approx(1.40441e-8, rel=1e-6)
+    assert doc["result"]["t_step_s"] == pytest.approx(30.0)
+    assert any("before the step" in w for w in doc["result"]["warnings"])
 
 
 @pytest.mark.parametrize("parts", [
@@ -239,3 +243,18 @@ def test_dcpol_table_units_and_bruce_vincent_with_errors(tmp_path):
     assert " µA " in r.stdout or "µA  (" in r.stdout                    # currents in µA, not A
     bad = _run("dcpol", p, "--voltage", "10 mV", "--electrodes", "li", "--r0", "100 ± -2 Ohm", "--rss", "120")
     assert bad.exit_code == 2 and "--r0" in bad.stderr
+
+
+@pytest.mark.parametrize("text,kind,default,want", [
+    ("150 Ohm", "resistance", "Ohm", (150.0, None)),
+    ("150 ± 3 Ohm", "resistance", "Ohm", (150.0, 3.0)),
+    ("150+-3", "resistance", "Ohm", (150.0, 3.0)),
+    ("1.5 kOhm +/- 30 Ohm", "resistance", "Ohm", (1500.0, 30.0)),
+    ("10 ± 0.1 mV", "potential", "V", (0.010, 1e-4)),
+])
+def test_plus_minus_parsing(text, kind, default, want):
+    from sselab.commands.dcpol import _parse_pm
+
+    v, e = _parse_pm(text, kind, default, "--x")
+    assert v == pytest.approx(want[0])
+    assert e == (None if want[1] is None else pytest.approx(want[1]))

@@ -474,7 +474,13 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
             raise AnalysisError(f"{where}DC polarisation: no potential column; give the applied voltage")
         voltage_V = float(np.mean(e[t >= t[-1] - window_s]))
         warnings.append(f"applied voltage taken as the mean measured potential, {voltage_V:.4g} V")
-    step_idx = find_step(t, i, window_s) if t_step_s is None else int(np.searchsorted(t, t_step_s))
+    if t_step_s is None:
+        first = _leading_pre_step(t, e, window_s)
+        if first:
+            warnings.append(f"{first} leading sample(s) at a potential far from the hold (before the step) ignored")
+        step_idx = first + find_step(t[first:], i[first:], window_s)
+    else:
+        step_idx = int(np.searchsorted(t, t_step_s))
     if step_idx >= len(t):
         raise AnalysisError(f"{where}DC polarisation: no data after the step at {t_step_s:g} s")
     t_step = float(t[step_idx]) if t_step_s is None else float(t_step_s)
@@ -529,6 +535,20 @@ def analyze_polarization(data=None, *, time_s=None, current_A=None, potential_V=
         bruce_vincent=bv,
         warnings=tuple(warnings), time_s=t, current_A=i,
     )
+
+
+def _leading_pre_step(t: np.ndarray, e: np.ndarray | None, window_s: float) -> int:
+    """Number of leading samples recorded before the potential step: their potential differs from the hold
+    potential (mean over the averaging window) by more than 80 % of the hold potential (e.g. a Gamry record
+    whose first row is the pre-step rest at 0 V).  0 without a potential column or for a zero hold."""
+    if e is None or e.size != t.size or not np.isfinite(e).all():
+        return 0
+    hold = float(np.mean(e[t >= t[-1] - window_s]))
+    if hold == 0:
+        return 0
+    far = np.abs(e - hold) > 0.8 * abs(hold)
+    k = int(np.argmin(far)) if not far.all() else 0
+    return k if k < t.size - 3 else 0
 
 
 # -- plot -----------------------------------------------------------------------------------------------------
