@@ -29,6 +29,7 @@ _FORMATS = {
     "3-column text": "text",
     "Interface .i2b": "text",
     "Gamry? .P00": "text",
+    "PalmSens .pssession": "palmsens-pssession",
 }
 # INDEX technique -> canonical technique
 _TECH = {

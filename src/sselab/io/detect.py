@@ -20,11 +20,12 @@ READERS: dict[str, tuple[str, str]] = {
     "versastudio-par": ("versastudio", "read_par"),
     "text": ("text", "read_text_table"),
     "cycler-csv": ("labelled", "read_labelled"),
+    "palmsens-pssession": ("palmsens", "read_pssession"),
 }
 
 #: formats we recognise but cannot read (name, reason)
 _UNSUPPORTED_MAGIC = [
-    (b"PK\x03\x04", "a zip archive (Neware .ndax, .xlsx, .pssession?) — export it as text/CSV"),
+    (b"PK\x03\x04", "a zip archive (Neware .ndax, Excel .xlsx?) — export it as text/CSV"),
     (b"\x00\x01\x00\x00Standard Jet DB", "an MS Access database (Arbin .res) — export it as CSV"),
     (b"\x00\x01\x00\x00Standard ACE DB", "an MS Access database (Arbin .res) — export it as CSV"),
     (b"NEWARE", "a Neware .nda binary — export it as CSV"),
@@ -48,6 +49,10 @@ def detect(path) -> str:
         raise EmptyFileError(path, "file is empty")
     if head.startswith(b"BIO-LOGIC MODULAR FILE"):
         return "biologic-mpr"
+    from . import palmsens
+
+    if palmsens.looks_like(head):
+        return "palmsens-pssession"
     for magic, what in _UNSUPPORTED_MAGIC:
         if head.lstrip(b"\xef\xbb\xbf")[: len(magic)].upper() == magic.upper():
             raise UnknownFormatError(path, f"unsupported format: {what}")
@@ -106,7 +111,8 @@ def read(path, format: str | None = None, **kwargs) -> Measurement:
             meas = reader(path, **kwargs)
     except SselabError:
         raise
-    except (UnicodeDecodeError, ValueError, IndexError, KeyError, OSError, AssertionError, RuntimeError) as exc:
+    except (UnicodeDecodeError, ValueError, IndexError, KeyError, OSError, AssertionError, RuntimeError, TypeError,
+            RecursionError) as exc:
         msg = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise ReaderError(path, f"cannot read as {fmt}: {msg}") from exc
     if len(meas.data) == 0:
