@@ -102,7 +102,8 @@ def test_cv_json(cv_csv):
 
 def test_cv_threshold_window_and_figures(cv_csv, tmp_path):
     path, *_ = cv_csv
-    r = _run("cv", path, "--area", "0.7854cm2", "--threshold", "100uA/cm2", "--window", "-0.5,0.5", "--out", tmp_path)
+    r = _run("cv", path, "--area", "0.7854cm2", "--threshold", "100uA/cm2", "--window", "-0.5,0.5", "--out", tmp_path,
+             "--reference", "Li/Li+")
     assert r.exit_code == 0, r.stderr
     assert "oxidative onset" in r.stdout and "Summary" in r.stdout
     for name in ("cv_li_steel", "cv_charge_li_steel"):

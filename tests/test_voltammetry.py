@@ -311,3 +311,13 @@ def test_plot_units_and_integer_colour_bar():
     fig = plot_charge_vs_cycle(r)
     assert "mC cm" in fig.axes[0].get_ylabel() or "µC cm" in fig.axes[0].get_ylabel()
     plt.close(fig)
+
+
+def test_overlapping_onsets_mean_no_stability_window():
+    # capacitive box: +1 A/m² on every anodic sweep, −1 A/m² on every cathodic sweep (j > threshold everywhere)
+    t, e, _ = _triangle(1.0, 0.0, 2.0, 2)
+    up = np.gradient(e, t) > 0
+    i = np.where(up, 1.0, -1.0) * AREA
+    r = analyze_cv(time_s=t, potential_V=e, current_A=i, area_m2=AREA, window_V=None)
+    assert r.ox_onset_V < 0.01 and r.red_onset_V > 1.99
+    assert any("no stability window" in w for w in r.warnings)

@@ -41,7 +41,8 @@ Stability window
     cathodic sweep where it stays below ``−threshold``.  Default threshold: 10 µA/cm² = 0.1 A/m²
     (:data:`DEFAULT_THRESHOLD_A_PER_M2`).  With a stripping/plating window, the search is restricted to potentials
     above the window (Li plating/stripping is not decomposition).  ``None`` means "no onset within the scanned
-    range"; the stability window then extends to the scan limit and ``*_limit_found`` is False.
+    range"; the stability window then extends to the scan limit and ``*_limit_found`` is False.  A reductive
+    onset at or above the oxidative one means there is no window: a warning says so.
 
 Two regimes
     The stripping and plating charges vs cycle number are fitted with a continuous two-segment (hinge) line;
@@ -604,6 +605,10 @@ def analyze_cv(data=None, *, time_s=None, potential_V=None, current_A=None,
         warnings.append("no electrode area: decomposition onsets (current-density threshold) not evaluated")
     lower = red if red is not None else e_min
     upper = ox if ox is not None else e_max
+    if lower >= upper:
+        warnings.append(f"reductive onset ({lower:.4g} V) is not below the oxidative onset ({upper:.4g} V): the "
+                        "current exceeds the threshold across the scan, so there is no stability window (Faradaic "
+                        "features other than decomposition? give a stripping/plating --window or a higher threshold)")
     # regimes
     strip_fit = plate_fit = None
     sel = np.asarray(complete, bool)

@@ -38,6 +38,8 @@ def cv(
                                   help="Decomposition current-density threshold (bare number: µA/cm²)."),
     window: str = typer.Option(None, "--window",
                                help="Stripping/plating window 'LOW,HIGH' in V vs Li (default -0.5,0.5; 'none')."),
+    reference: str = typer.Option("Li/Li+", "--reference",
+                                  help="Reference electrode for the potential axis of the figure ('none': omit)."),
     consecutive: int = typer.Option(5, "--consecutive", min=1,
                                     help="Samples that must stay beyond the threshold to call an onset."),
     json_out: bool = JSON_OPTION,
@@ -69,7 +71,9 @@ def cv(
             from ..plotting import save_figure
 
             stem = Path(file).stem
-            written += [str(p) for p in save_figure(plot_cv(res), out, f"cv_{stem}")]
+            ref = None if reference.strip().lower() in ("", "none") else reference.strip()
+            ref = "Li/Li$^+$" if ref == "Li/Li+" else ref
+            written += [str(p) for p in save_figure(plot_cv(res, reference=ref), out, f"cv_{stem}")]
             if has_charge:
                 written += [str(p) for p in save_figure(plot_charge_vs_cycle(res), out, f"cv_charge_{stem}")]
             if win is not None:
@@ -142,7 +146,8 @@ def cv(
             summary += [
                 (f"oxidative onset (>{fmt(th * 100)} µA/cm²)", onset(res.ox_onset_V, res.ox_limit_found)),
                 ("reductive onset", onset(res.red_onset_V, res.red_limit_found)),
-                ("stability window", f"{fmt(res.stability_window_V[0])} … {fmt(res.stability_window_V[1])} V"),
+                ("stability window", f"{fmt(res.stability_window_V[0])} … {fmt(res.stability_window_V[1])} V"
+                 if res.stability_window_V[0] < res.stability_window_V[1] else "none (onsets overlap)"),
             ]
         for name, fit in (("stripping", res.strip_regimes), ("plating", res.plate_regimes)):
             if fit is not None:
