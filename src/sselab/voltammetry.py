@@ -65,7 +65,7 @@ __all__ = [
     "detect_vertices", "split_sweeps", "assign_cycles", "window_charges", "window_mask", "time_gaps",
     "default_edge_tol", "li_moles_in_pellet",
     "onset_potentials", "two_regime_fit", "analyze_cv", "plot_cv", "plot_charge_vs_cycle",
-    "CURRENT_UNITS", "CURRENT_DENSITY_UNITS", "CHARGE_UNITS", "AREAL_CHARGE_UNITS",
+    "CURRENT_UNITS", "CURRENT_DENSITY_UNITS", "CHARGE_UNITS", "AREAL_CHARGE_UNITS", "pick_unit",
 ]
 
 #: default stripping/plating window around 0 V vs Li/Li⁺ (V)
@@ -633,7 +633,7 @@ def analyze_cv(data=None, *, time_s=None, potential_V=None, current_A=None,
 
 # -- plots ----------------------------------------------------------------------------------------------------
 
-def _scale(values, units: tuple[tuple[float, str], ...]) -> tuple[float, str]:
+def pick_unit(values, units: tuple[tuple[float, str], ...]) -> tuple[float, str]:
     """Largest unit in which the largest |value| is ≥ 1 (e.g. mA → µA → nA)."""
     v = np.asarray(values, float)
     vmax = float(np.nanmax(np.abs(v))) if v.size and np.isfinite(v).any() else 0.0
@@ -675,11 +675,11 @@ def _draw_cv(fig, ax, result: CVResult, reference: str | None = "Li/Li$^+$") -> 
 
     if result.area_m2:
         j = result.current_A / result.area_m2
-        f, unit = _scale(j, CURRENT_DENSITY_UNITS)
+        f, unit = pick_unit(j, CURRENT_DENSITY_UNITS)
         y = j * f
         ylabel = f"current density / {unit}"
     else:
-        f, unit = _scale(result.current_A, CURRENT_UNITS)
+        f, unit = pick_unit(result.current_A, CURRENT_UNITS)
         y = result.current_A * f
         ylabel = f"current / {unit}"
     lo, hi = int(result.cycles.min()), int(result.cycles.max())
@@ -741,12 +741,12 @@ def _draw_charge(ax, result: CVResult) -> None:
     x = result.cycles
     if result.area_m2:
         qs, qp = result.areal(result.q_strip_C), result.areal(result.q_plate_C)
-        f, unit = _scale(np.concatenate([qs, qp]), AREAL_CHARGE_UNITS)
+        f, unit = pick_unit(np.concatenate([qs, qp]), AREAL_CHARGE_UNITS)
         per = 1.0 / result.area_m2
         ylabel = f"areal charge / {unit}"
     else:
         qs, qp = result.q_strip_C, result.q_plate_C
-        f, unit = _scale(np.concatenate([qs, qp]), CHARGE_UNITS)
+        f, unit = pick_unit(np.concatenate([qs, qp]), CHARGE_UNITS)
         per = 1.0
         ylabel = f"charge / {unit}"
     full = np.asarray(result.complete, bool)

@@ -92,11 +92,12 @@ def cv(
             print_json({"file": str(file), "technique": m.technique, "reader_warnings": list(m.warnings),
                         "result": res.to_dict(), "figures": written})
             return
-        from ..voltammetry import AREAL_CHARGE_UNITS, CHARGE_UNITS, _scale
+        from ..voltammetry import AREAL_CHARGE_UNITS, CHARGE_UNITS, pick_unit
 
-        fq, uq = _scale(np.concatenate([res.q_strip_C, res.q_plate_C]), CHARGE_UNITS)
+        fq, uq = pick_unit(np.concatenate([res.q_strip_C, res.q_plate_C]), CHARGE_UNITS)
         if res.area_m2:
-            fa, ua = _scale(np.concatenate([res.areal(res.q_strip_C), res.areal(res.q_plate_C)]), AREAL_CHARGE_UNITS)
+            fa, ua = pick_unit(np.concatenate([res.areal(res.q_strip_C), res.areal(res.q_plate_C)]),
+                               AREAL_CHARGE_UNITS)
             ua = ua.replace(" cm$^{-2}$", "/cm²")
         if has_charge:
             rows = []
@@ -125,10 +126,10 @@ def cv(
         def onset(v, found):
             return f"{fmt(v)} V" if found else "none (stable to scan limit)"
 
-        fi, ui = _scale([res.imbalance_C], CHARGE_UNITS)
+        fi, ui = pick_unit([res.imbalance_C], CHARGE_UNITS)
         imb = f"{fmt(res.imbalance_C * fi)} {ui}"
         if res.area_m2:
-            fia, uia = _scale([res.imbalance_C / res.area_m2], AREAL_CHARGE_UNITS)
+            fia, uia = pick_unit([res.imbalance_C / res.area_m2], AREAL_CHARGE_UNITS)
             imb += f" ({fmt(res.imbalance_C / res.area_m2 * fia)} {uia.replace(' cm$^{-2}$', '/cm²')})"
         summary = [
             ("cycles (vertex detection)", str(res.n_cycles)),
@@ -152,11 +153,11 @@ def cv(
         for name, fit in (("stripping", res.strip_regimes), ("plating", res.plate_regimes)):
             if fit is not None:
                 if res.area_m2:
-                    fs, us = _scale([fit.slope_1 / res.area_m2, fit.slope_2 / res.area_m2], AREAL_CHARGE_UNITS)
+                    fs, us = pick_unit([fit.slope_1 / res.area_m2, fit.slope_2 / res.area_m2], AREAL_CHARGE_UNITS)
                     s1, s2, us = fit.slope_1 / res.area_m2 * fs, fit.slope_2 / res.area_m2 * fs, \
                         us.replace(" cm$^{-2}$", "/cm²")
                 else:
-                    fs, us = _scale([fit.slope_1, fit.slope_2], CHARGE_UNITS)
+                    fs, us = pick_unit([fit.slope_1, fit.slope_2], CHARGE_UNITS)
                     s1, s2 = fit.slope_1 * fs, fit.slope_2 * fs
                 two = "yes" if fit.two_regimes else "no"
                 summary.append((f"{name}: break at cycle",

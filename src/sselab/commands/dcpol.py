@@ -134,16 +134,16 @@ def _parse_pm(text: str, kind: str, default_unit: str, option: str):
 
 def _current(value_A, se_A=None) -> str:
     """Current in the largest of mA/µA/nA/pA that keeps the value ≥ 1."""
-    from ..voltammetry import CURRENT_UNITS, _scale
+    from ..voltammetry import CURRENT_UNITS, pick_unit
 
-    f, u = _scale([value_A], CURRENT_UNITS)
+    f, u = pick_unit([value_A], CURRENT_UNITS)
     return f"{fmt_pm(value_A * f, None if se_A is None else se_A * f)} {u}"
 
 
 def _density(value_A_per_m2, se=None) -> str:
-    from ..voltammetry import CURRENT_DENSITY_UNITS, _scale
+    from ..voltammetry import CURRENT_DENSITY_UNITS, pick_unit
 
-    f, u = _scale([value_A_per_m2], CURRENT_DENSITY_UNITS)
+    f, u = pick_unit([value_A_per_m2], CURRENT_DENSITY_UNITS)
     u = u.replace("cm$^{-2}$", "/cm²").replace(" /", "/")
     return f"{fmt_pm(value_A_per_m2 * f, None if se is None else se * f)} {u}"
 
