@@ -30,6 +30,7 @@ _FORMATS = {
     "Interface .i2b": "text",
     "Gamry? .P00": "text",
     "PalmSens .pssession": "palmsens-pssession",
+    "Eco Chemie/Autolab .dfr": "autolab-dfr",
 }
 # INDEX technique -> canonical technique
 _TECH = {

@@ -83,7 +83,8 @@ def register(app: typer.Typer) -> None:
                                                      "or folders (every file below them)."),
         json_out: bool = JSON_OPTION,
         format: str = typer.Option(None, "--format", help="Force a reader (biologic-mpt, biologic-mpr, zview-z, "
-                                                          "gamry-dta, ivium-idf, versastudio-par, text, cycler-csv, palmsens-pssession)."),
+                                                          "gamry-dta, ivium-idf, versastudio-par, text, cycler-csv, palmsens-pssession, "
+                                                          "autolab-dfr)."),
     ):
         """Show format, technique, rows, time span, frequency range, temperature, start, software, columns and
         warnings of instrument files."""

@@ -21,6 +21,7 @@ READERS: dict[str, tuple[str, str]] = {
     "text": ("text", "read_text_table"),
     "cycler-csv": ("labelled", "read_labelled"),
     "palmsens-pssession": ("palmsens", "read_pssession"),
+    "autolab-dfr": ("autolab_dfr", "read_dfr"),
 }
 
 #: formats we recognise but cannot read (name, reason)
@@ -68,6 +69,10 @@ def detect(path) -> str:
         return "ivium-idf"
     if versastudio.looks_like(head):
         return "versastudio-par"
+    from . import autolab_dfr
+
+    if autolab_dfr.looks_like(head):
+        return "autolab-dfr"
     if b"\x00" in head[:4096]:
         raise UnknownFormatError(path, "unrecognised binary file")
     if text.looks_like(head):
