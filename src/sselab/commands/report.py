@@ -15,15 +15,13 @@ def _progress_bar(iterable, total=None, description="working"):
 
 
 def _summary_rows(rep):
+    from ..report.fmt import fmt_pm   # value rounded to its standard error, as in the HTML report
+
     rows = []
     for n in rep.numbers:
-        if isinstance(n.value, str):
-            val = n.value
-        else:
-            from ._common import fmt_pm
-
-            val = fmt_pm(n.value, n.stderr)
-        rows.append((n.subject, n.label, val, n.unit, "" if n.truth is None else (n.truth if isinstance(n.truth, str) else fmt(n.truth))))
+        val = fmt_pm(n.value, n.stderr)
+        truth = "" if n.truth is None else (n.truth if isinstance(n.truth, str) else fmt(n.truth))
+        rows.append((n.subject, n.label, val, n.unit, truth))
     return rows
 
 

@@ -212,6 +212,8 @@ def _summary_tables(sections: list[Section], results: dict) -> list[Table]:
                 s.kind, s.title.split(" — ")[0])
             rows.append([s.subject, test, "; ".join(parts)])
         tables.append(Table("Table 2. Electrochemical tests", ["cell", "test", "results"], rows))
+    if results.get("cell_projection_table") is not None:
+        tables.append(results["cell_projection_table"])
     return tables
 
 

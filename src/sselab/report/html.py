@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import html
-import math
 import re
 
-from .model import Section, Table
+from .fmt import fmt_num as _num
+from .fmt import fmt_pm
+from .model import Figure, Section, Table
 
 GROUPS = (
     ("eis", "Ionic conductivity: impedance"),
@@ -14,6 +15,7 @@ GROUPS = (
     ("cv", "Electrochemical stability: cyclic voltammetry"),
     ("cycling", "Galvanostatic cycling"),
     ("materials", "Knowledge base and scorecard"),
+    ("design", "Cell-level projection"),
     ("error", "Report errors"),
 )
 
@@ -47,13 +49,17 @@ th, td { text-align:left; padding:4px 8px; border-bottom:1px solid var(--line); 
 th { background:#eef1f6; font-weight:600; }
 td.num { font-variant-numeric: tabular-nums; white-space:nowrap; }
 .tnote { color:var(--muted); font-size:12px; margin:-4px 0 10px; }
-.scroll { max-height:320px; overflow:auto; }
-figure { margin:10px 0 14px; }
-figure img { width:100%; max-width:700px; height:auto; border:1px solid var(--line); border-radius:4px; background:#fff; }
+.scroll { max-height:420px; overflow:auto; border-bottom:1px solid var(--line); }
+.scroll thead th { position:sticky; top:0; }
+h4 .rows { font-weight:400; font-size:11px; }
+table.kv td:first-child { width:32%; }
+figure { margin:10px 0 14px; max-width:100%; }
+figure img { display:block; width:100%; height:auto; border:1px solid var(--line); border-radius:4px;
+             background:#fff; }
 figcaption { color:var(--muted); font-size:12px; margin-top:4px; }
 figcaption a { color:var(--accent); }
 .figs { display:flex; flex-wrap:wrap; gap:14px; }
-.figs figure { flex:1 1 460px; }
+.figs figure { flex:0 1 auto; }
 .badge { display:inline-block; padding:1px 7px; border-radius:10px; font-size:11px; font-weight:600; }
 .b-ok, .st-pass { background:#e3f4e8; color:var(--ok); }
 .b-bad, .st-fail { background:#fbe4e2; color:var(--bad); }
@@ -77,31 +83,45 @@ def esc(text) -> str:
     return _ALLOWED.sub(lambda m: "<" + m.group(1).replace("&quot;", '"') + ">", s)
 
 
-def _num(v, digits=4) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, str):
-        return v
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if not math.isfinite(x):
-        return "—"
-    return f"{x:.{digits}g}"
+#: tables longer than this scroll inside their card
+SCROLL_ROWS = 16
+#: a cell that is one number, with or without its error: never broken across lines
+_NUMBER = re.compile(r"^[-+−]?\(?[-+−]?\d[\d.,]*(e[-+]?\d+)?( ± [\d.]+(e[-+]?\d+)?)?"
+                     r"(\)×10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?( %)?$")
+
+
+def _td(c) -> str:
+    text = "" if c is None else str(c)
+    cls = ' class="num"' if len(text) <= 30 and _NUMBER.match(text) else ""
+    return f"<td{cls}>{esc(text)}</td>"
 
 
 def table_html(t: Table, scroll: bool = False) -> str:
     head = "".join(f"<th>{esc(c)}</th>" for c in t.columns)
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in t.rows)
-    out = f"<h4>{esc(t.title)}</h4>" if t.title else ""
-    tbl = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    body = "".join("<tr>" + "".join(_td(c) for c in row) + "</tr>" for row in t.rows)
+    title = esc(t.title) + (f' <span class="rows">({len(t.rows)} rows, scroll)</span>' if scroll else "")
+    out = f"<h4>{title}</h4>" if t.title else ""
+    cls = ' class="kv"' if len(t.columns) == 2 else ""
+    tbl = f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     out += f'<div class="scroll">{tbl}</div>' if scroll else tbl
     if t.note:
         out += f'<p class="tnote">{esc(t.note)}</p>'
     return out
+
+
+#: display size of a figure: its size in pt × this (px per pt).  One factor for every figure keeps the text of
+#: all figures the same size on screen (journal style: 7–9 pt fonts → about 12–16 px).
+PX_PER_PT = 1.75
+_SVG_SIZE = re.compile(rb'<svg[^>]*?\swidth="([0-9.]+)pt"[^>]*?\sheight="([0-9.]+)pt"', re.S)
+
+
+def _size(f: Figure) -> tuple[int, int] | None:
+    """Display size (px) of a figure from its SVG header (CSS caps the width at the column)."""
+    m = _SVG_SIZE.search(f.svg[:2000])
+    if not m:
+        return None
+    w, h = (round(float(x) * PX_PER_PT) for x in m.groups())
+    return w, h
 
 
 def section_html(s: Section) -> str:
@@ -120,11 +140,15 @@ def section_html(s: Section) -> str:
         for f in s.figures:
             links = " · ".join(f'<a href="{esc(p)}">{esc(p.rsplit(".", 1)[-1].upper())}</a>' for p in f.files)
             cap = esc(f.title) + (f" — {esc(f.caption)}" if f.caption else "")
-            parts.append(f'<figure data-name="{esc(f.name)}"><img alt="{esc(f.title)}" src="{f.data_uri()}">'
+            size = _size(f)
+            fstyle = f' style="width:{size[0]}px"' if size else ""
+            isize = f' width="{size[0]}" height="{size[1]}"' if size else ""
+            parts.append(f'<figure data-name="{esc(f.name)}"{fstyle}><img alt="{esc(f.title)}"{isize} '
+                         f'src="{f.data_uri()}">'
                          f"<figcaption>{cap} ({links})</figcaption></figure>")
         parts.append("</div>")
     for t in s.tables:
-        parts.append(table_html(t, scroll=len(t.rows) > 12))
+        parts.append(table_html(t, scroll=len(t.rows) > SCROLL_ROWS))
     if s.notes:
         parts.append('<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in s.notes) + "</ul>")
     parts.append("</section>")
@@ -138,8 +162,7 @@ def truth_html(rows: list[dict]) -> str:
         badge = ('<span class="badge b-ok">agrees</span>' if ok else '<span class="badge b-bad">differs</span>'
                  if ok is False else '<span class="badge b-skip">not recovered</span>')
         rec = r.get("recovered")
-        rec_s = _num(rec) if r.get("stderr") in (None, 0) or isinstance(rec, str) else \
-            f"{_num(rec)} ± {_num(r['stderr'], 2)}"
+        rec_s = fmt_pm(rec, r.get("stderr"))
         dev = r.get("deviation")
         dev_s = "—" if dev is None else f"{_num(dev, 3)}"
         if dev is not None and isinstance(r.get("true"), (int, float)) and r["true"]:

@@ -143,8 +143,10 @@ def plot_eis_overview(spectra, fits, temps_K, labels=None, title: str | None = N
                 c = cmap((T - tmin) / (tmax - tmin) if (T is not None and tmax > tmin) else k / (len(spectra) - 1))
             lab = f"{T - 273.15:.0f} °C" if T is not None else (labels[k] if labels else None)
             ax1.loglog(f, np.abs(z), "o", ms=1.8, color=c, label=lab)
-            if fit is not None:
-                ax1.loglog(f, np.abs(fit.Z_fit), "-", lw=0.8, color=c)
+            if fit is not None:  # the fit's own frequencies: points of an inductive loop may be left out of it
+                ff = getattr(fit, "freq_Hz", None)
+                ff = f if ff is None or len(ff) != len(fit.Z_fit) else ff
+                ax1.loglog(ff, np.abs(fit.Z_fit), "-", lw=0.8, color=c)
         ax1.set_xlabel("f (Hz)")
         ax1.set_ylabel("|Z| (Ω)")
         if len(spectra) <= 10:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import SselabError
+from .fmt import fmt_num as _fmt  # noqa: F401  (re-exported: fmt_pm is part of this module's API)
+from .fmt import fmt_pm, fmt_range
 from .model import FileRecord, Number, Section, Table, slug
 from .plots import FigureStore, plot_eis_overview
 
@@ -73,6 +75,14 @@ def _add(sec: Section, fig) -> None:
         sec.figures.append(fig)
 
 
+def _conclude(ctx: Context, sec: Section, warnings=(), figures=None) -> None:
+    """The analysis' warnings as notes, then its figures ``(matplotlib figure, name, title)``."""
+    for w in warnings:
+        sec.note(w)
+    for fig, name, title in figures or ():
+        _add(sec, ctx.figures.add(fig, name, title))
+
+
 def _spectrum_temperatures(rec: FileRecord):
     """Per-spectrum temperatures from a ``temperature_K`` column (one per ``cycle``) when the file has one and the
     manifest does not fix the temperature; else None."""
@@ -110,38 +120,46 @@ def _cell_name(rec: FileRecord) -> str:
     return rec.cell.name if rec.cell is not None else f"(no cell) {rec.rel}"
 
 
-def _fmt(v, digits=4):
-    if v is None:
-        return "—"
-    if isinstance(v, str):
-        return v
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if not math.isfinite(x):
-        return "—"
-    if x == 0:
-        return "0"
-    return f"{x:.{digits}g}"
+def _fill(ctx: Context, items, mod, note: str | None, analyse, failed) -> list[Section]:
+    """Fill in each ``(section, payload)``: ``analyse(ctx, sec, payload, mod)``; the section is skipped with
+    ``note`` when its module is not importable (``mod`` None), and marked ``error`` with the line
+    ``failed(payload, exc)`` when the analysis raises (the traceback goes to debug.log)."""
+    out = []
+    for sec, payload in items:
+        out.append(sec)
+        if mod is None:
+            sec.status = "skipped"
+            sec.note(note)
+            continue
+        try:
+            analyse(ctx, sec, payload, mod)
+        except Exception as exc:
+            sec.status = "error"
+            sec.note(failed(payload, exc))
+            ctx.log.append(traceback.format_exc())
+    return out
 
 
-def fmt_pm(v, e, digits=4):
-    """``value ± error`` with the value rounded to the error's second significant digit (0.5004 ± 0.00067)."""
-    if v is None:
+def _per_file_sections(ctx: Context, techniques, modname: str, prefix: str, kind: str, title, analyse
+                       ) -> list[Section]:
+    """One section per file of ``techniques`` (see :func:`_fill`)."""
+    recs = [r for r in ctx.records if r.ok and r.technique in techniques]
+    if not recs:
+        return []
+    mod, note = _import(modname)
+    items = [(Section(f"{prefix}-{slug(_cell_name(r))}-{slug(r.path.stem)}", f"{title(r)} — {_cell_name(r)}", kind,
+                      subject=_cell_name(r), files=[r.rel]), r) for r in recs]
+    return _fill(ctx, items, mod, note, analyse, _where)
+
+
+def _current(i_A, se_A=None) -> str:
+    """A current with its error in the SI prefix that suits it (``4.283 ± 0.006 nA``)."""
+    if i_A is None or not math.isfinite(i_A):
         return "—"
-    if e is None or not isinstance(e, (int, float)) or not math.isfinite(e) or e <= 0:
-        return _fmt(v, digits)
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if not math.isfinite(x):
-        return "—"
-    dec = 1 - math.floor(math.log10(e))
-    if 1e-4 <= abs(x) < 1e6 and 0 <= dec <= 8 and e < abs(x) * 10:
-        return f"{x:.{dec}f} ± {e:.2g}"
-    return f"{_fmt(x, digits)} ± {_fmt(e, 2)}"
+    a = abs(i_A)
+    scale, unit = next(((k, u) for k, u in ((1.0, "A"), (1e-3, "mA"), (1e-6, "µA"), (1e-9, "nA")) if a >= k),
+                       (1e-12, "pA"))
+    return f"{fmt_pm(i_A / scale, se_A / scale if se_A else None)} {unit}"
 
 
 def _T_C(T):
@@ -160,22 +178,10 @@ def eis_sections(ctx: Context) -> list[Section]:
     for r in recs:
         groups[_cell_name(r)].append(r)
     eis, note = _import("sselab.eis")
-    out = []
-    for name, rs in sorted(groups.items(), key=lambda kv: _cell_order(ctx, kv[0])):
-        sec = Section(f"eis-{slug(name)}", f"Impedance — {name}", "eis", subject=name,
-                      files=[r.rel for r in rs])
-        out.append(sec)
-        if eis is None:
-            sec.status = "skipped"
-            sec.note(note)
-            continue
-        try:
-            _eis_cell(ctx, sec, rs, eis)
-        except Exception as exc:
-            sec.status = "error"
-            sec.note(f"impedance analysis failed: {one_line(exc)}")
-            ctx.log.append(traceback.format_exc())
-    return out
+    items = [(Section(f"eis-{slug(name)}", f"Impedance — {name}", "eis", subject=name, files=[r.rel for r in rs]),
+              rs) for name, rs in sorted(groups.items(), key=lambda kv: _cell_order(ctx, kv[0]))]
+    return _fill(ctx, items, eis, note, _eis_cell,
+                 lambda rs, exc: f"impedance analysis failed: {one_line(exc)}")
 
 
 def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
@@ -347,21 +353,22 @@ def arrhenius_sections(ctx: Context) -> list[Section]:
             s30 = fit.sigma_30C_S_per_m
             ci30 = fit.sigma_30C_ci95_S_per_m
             s30_se = ((ci30[1] - ci30[0]) / 2 / (fit.t_quantile or 1.96)) if ci30 else None
+            ci25 = fit.sigma_25C_ci95_S_per_m
+            s25_se = ((ci25[1] - ci25[0]) / 2 / (fit.t_quantile or 1.96)) if ci25 else None
             sec.numbers += [
                 Number("arrhenius", mat, "Ea_eV", "Ea", fit.Ea_eV, fit.Ea_err_eV, "eV"),
                 Number("arrhenius", mat, "sigma_30C_mS_per_cm", "σ(30 °C)", s30 * 10,
                        s30_se * 10 if s30_se else None, "mS/cm"),
-                Number("arrhenius", mat, "sigma_25C_mS_per_cm", "σ(25 °C)", fit.sigma_25C_S_per_m * 10, None,
-                       "mS/cm"),
+                Number("arrhenius", mat, "sigma_25C_mS_per_cm", "σ(25 °C)", fit.sigma_25C_S_per_m * 10,
+                       s25_se * 10 if s25_se else None, "mS/cm"),
             ]
-            rows = [["Ea (eV)", fmt_pm(fit.Ea_eV, fit.Ea_err_eV),
-                     f"{ci[0]:.3f} – {ci[1]:.3f}" if ci else "—"],
-                    ["σ(30 °C) (mS/cm)", _fmt(s30 * 10), f"{ci30[0] * 10:.3g} – {ci30[1] * 10:.3g}" if ci30 else "—"],
-                    ["σ(25 °C) (mS/cm)", _fmt(fit.sigma_25C_S_per_m * 10),
-                     (f"{fit.sigma_25C_ci95_S_per_m[0] * 10:.3g} – {fit.sigma_25C_ci95_S_per_m[1] * 10:.3g}"
-                      if fit.sigma_25C_ci95_S_per_m else "—")],
+            rows = [["Ea (eV)", fmt_pm(fit.Ea_eV, fit.Ea_err_eV), fmt_range(*ci, fit.Ea_err_eV) if ci else "—"],
+                    ["σ(30 °C) (mS/cm)", fmt_pm(s30 * 10, s30_se * 10 if s30_se else None),
+                     fmt_range(ci30[0] * 10, ci30[1] * 10, s30_se * 10 if s30_se else None) if ci30 else "—"],
+                    ["σ(25 °C) (mS/cm)", fmt_pm(fit.sigma_25C_S_per_m * 10, s25_se * 10 if s25_se else None),
+                     fmt_range(ci25[0] * 10, ci25[1] * 10, s25_se * 10 if s25_se else None) if ci25 else "—"],
                     [f"σ0 ({fit.prefactor_unit})", _fmt(fit.prefactor), "—"],
-                    ["R²", _fmt(fit.r_squared, 5), "—"]]
+                    ["R²", f"{fit.r_squared:.6f}", "—"]]
             sec.tables.append(Table("Arrhenius fit", ["quantity", "value ± s.e.", "95 % interval"], rows))
             for w in fit.warnings:
                 sec.note(w)
@@ -391,67 +398,54 @@ def arrhenius_sections(ctx: Context) -> list[Section]:
 # ---------------------------------------------------------------------------------------------------------------
 
 def dcpol_sections(ctx: Context) -> list[Section]:
-    recs = [r for r in ctx.records if r.ok and r.technique == "CA"]
-    if not recs:
-        return []
-    pol, note = _import("sselab.transport.polarization")
-    out = []
-    for r in recs:
-        name = _cell_name(r)
-        sec = Section(f"dcpol-{slug(name)}-{slug(r.path.stem)}", f"DC polarisation — {name}", "dcpol",
-                      subject=name, files=[r.rel])
-        out.append(sec)
-        if pol is None:
-            sec.status = "skipped"
-            sec.note(note)
-            continue
-        try:
-            cell = r.cell
-            kind = getattr(cell, "kind", "blocking") if cell is not None else "blocking"
-            t = r.measurement.column("time_s")
-            span = float(np.nanmax(t) - np.nanmin(t)) if t.size else 0.0
-            window = getattr(pol, "DEFAULT_WINDOW_S", 1800.0)
-            if span < 4 * window:  # the paper averages the last 30 min of 5 h; keep that share for short records
-                window = max(span * 0.1, 1e-9)
-                sec.note(f"record is {span:.4g} s long: I_f averaged over its last {window:.3g} s (10 %) instead "
-                         f"of the last 30 min")
-            res = pol.analyze_polarization(
-                r.measurement, window_s=window, thickness_m=getattr(cell, "thickness_m", None),
-                area_m2=getattr(cell, "area_m2", None) if cell is not None else None,
-                electrodes={"symmetric": "li", "li-blocking": "li-blocking"}.get(kind, "blocking"))
-            r.used_in.append(sec.id)
-            sec.result = res
-            se = res.sigma_e_S_per_m
-            rows = [["applied voltage (V)", _fmt(res.voltage_V)],
-                    ["I₀, initial current", f"{res.i_initial_A:.4g} A"],
-                    ["I_f, final current (last {:.0f} min)".format(res.window_s / 60),
-                     f"{fmt_pm(res.i_final_A, res.i_final_se_A)} A"],
-                    ["σe (nS/cm)", _fmt(se * 1e7) if se is not None else "— (needs thickness and area)"],
-                    ["t_i = 1 − I_f/I₀", _fmt(res.t_i, 5)], ["t_e", _fmt(res.t_e, 3)]]
-            if se is not None:
-                se_err = getattr(res, "sigma_e_se_S_per_m", None)
-                if se_err is None and res.i_final_A:
-                    se_err = se * res.i_final_se_A / res.i_final_A
-                sec.numbers.append(Number("dcpol", name, "sigma_e_nS_per_cm", "σe", se * 1e7,
-                                          se_err * 1e7 if se_err else None, "nS/cm"))
-            sec.numbers.append(Number("dcpol", name, "t_ion", "t_i", res.t_i, None, ""))
-            if res.fit is not None:
-                taus = list(zip(res.fit.tau_s, res.fit.tau_se_s, res.fit.amplitudes_A))
-                for k, (tau, tse, amp) in enumerate(taus):
-                    rows.append([f"τ{k + 1} (s), amplitude {amp:.3g} A", fmt_pm(tau, tse)])
-                # the relaxation carrying most charge (amplitude × τ) is the one compared with a single-τ value
-                k_main = int(np.argmax([abs(a) * t for t, _, a in taus]))
-                sec.numbers.append(Number("dcpol", name, "tau_s", "τ (main)", taus[k_main][0], taus[k_main][1], "s"))
-            sec.tables.append(Table("DC polarisation (eqs 3–5 of the paper)", ["quantity", "value"], rows))
-            for w in res.warnings:
-                sec.note(w)
-            _add(sec, ctx.figures.add(pol.plot_polarization(res), f"dcpol-{name}",
-                                               f"DC polarisation of {name}"))
-            ctx.results.setdefault("dcpol", {})[name] = res
-        except Exception as exc:
-            sec.status = "error"
-            sec.note(_where(r, exc))
-    return out
+    return _per_file_sections(ctx, ("CA",), "sselab.transport.polarization", "dcpol", "dcpol",
+                              lambda r: "DC polarisation", _dcpol)
+
+
+def _dcpol(ctx: Context, sec: Section, r: FileRecord, pol) -> None:
+    name = sec.subject
+    cell = r.cell
+    kind = getattr(cell, "kind", "blocking") if cell is not None else "blocking"
+    t = r.measurement.column("time_s")
+    span = float(np.nanmax(t) - np.nanmin(t)) if t.size else 0.0
+    window = getattr(pol, "DEFAULT_WINDOW_S", 1800.0)
+    if span < 4 * window:  # the paper averages the last 30 min of 5 h; keep that share for short records
+        window = max(span * 0.1, 1e-9)
+        sec.note(f"record is {span:.4g} s long: I_f averaged over its last {window:.3g} s (10 %) instead "
+                 f"of the last 30 min")
+    res = pol.analyze_polarization(
+        r.measurement, window_s=window, thickness_m=getattr(cell, "thickness_m", None),
+        area_m2=getattr(cell, "area_m2", None) if cell is not None else None,
+        electrodes={"symmetric": "li", "li-blocking": "li-blocking"}.get(kind, "blocking"))
+    r.used_in.append(sec.id)
+    sec.result = res
+    se = res.sigma_e_S_per_m
+    se_err = None
+    if se is not None:
+        se_err = getattr(res, "sigma_e_se_S_per_m", None)
+        if se_err is None and res.i_final_A:
+            se_err = se * res.i_final_se_A / res.i_final_A
+    rows = [["applied voltage (V)", _fmt(res.voltage_V)],
+            ["I₀, initial current", _current(res.i_initial_A)],
+            ["I_f, final current (last {:.0f} min)".format(res.window_s / 60),
+             _current(res.i_final_A, res.i_final_se_A)],
+            ["σe (nS/cm)", fmt_pm(se * 1e7, se_err * 1e7 if se_err else None) if se is not None
+             else "— (needs thickness and area)"],
+            ["t_i = 1 − I_f/I₀", _fmt(res.t_i, 5)], ["t_e", _fmt(res.t_e, 3)]]
+    if se is not None:
+        sec.numbers.append(Number("dcpol", name, "sigma_e_nS_per_cm", "σe", se * 1e7,
+                                  se_err * 1e7 if se_err else None, "nS/cm"))
+    sec.numbers.append(Number("dcpol", name, "t_ion", "t_i", res.t_i, None, ""))
+    if res.fit is not None:
+        taus = list(zip(res.fit.tau_s, res.fit.tau_se_s, res.fit.amplitudes_A))
+        for k, (tau, tse, amp) in enumerate(taus):
+            rows.append([f"τ{k + 1} (s), amplitude {_current(amp)}", fmt_pm(tau, tse)])
+        # the relaxation carrying most charge (amplitude × τ) is the one compared with a single-τ value
+        k_main = int(np.argmax([abs(a) * t for t, _, a in taus]))
+        sec.numbers.append(Number("dcpol", name, "tau_s", "τ (main)", taus[k_main][0], taus[k_main][1], "s"))
+    sec.tables.append(Table("DC polarisation (eqs 3–5 of the paper)", ["quantity", "value"], rows))
+    _conclude(ctx, sec, res.warnings, [(pol.plot_polarization(res), f"dcpol-{name}", f"DC polarisation of {name}")])
+    ctx.results.setdefault("dcpol", {})[name] = res
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -459,85 +453,71 @@ def dcpol_sections(ctx: Context) -> list[Section]:
 # ---------------------------------------------------------------------------------------------------------------
 
 def cv_sections(ctx: Context) -> list[Section]:
-    recs = [r for r in ctx.records if r.ok and r.technique in ("CV", "LSV")]
-    if not recs:
-        return []
-    vol, note = _import("sselab.voltammetry")
-    out = []
-    for r in recs:
-        name = _cell_name(r)
-        sec = Section(f"cv-{slug(name)}-{slug(r.path.stem)}", f"Cyclic voltammetry — {name}", "cv", subject=name,
-                      files=[r.rel])
-        out.append(sec)
-        if vol is None:
-            sec.status = "skipped"
-            sec.note(note)
-            continue
-        try:
-            cell = r.cell
-            # the stripping/plating window must include the negative vertex: with the default −0.5 V edge and a
-            # scan to −0.5 V, potential noise would drop vertex samples (the largest plating currents) from it
-            e_min = float(np.nanmin(r.measurement.column("potential_V")))
-            lo, hi = getattr(vol, "DEFAULT_WINDOW_V", (-0.5, 0.5))
-            window = (min(lo, e_min - 0.01), hi)
-            res = vol.analyze_cv(r.measurement, window_V=window,
-                                 area_m2=getattr(cell, "area_m2", None) if cell else None,
-                                 pellet_mass_kg=getattr(cell, "pellet_mass_kg", None),
-                                 formula=getattr(cell, "formula", None))
-            r.used_in.append(sec.id)
-            sec.result = res
-            win = res.stability_window_V
-            rows = [["cycles", str(res.n_cycles)],
-                    ["stripping/plating window (V)", f"{window[0]:.3g} – {window[1]:.3g}"],
-                    ["scan rate (mV/s)", _fmt(res.scan_rate_V_per_s * 1e3 if res.scan_rate_V_per_s else None)],
-                    ["scan range (V)", f"{res.scan_range_V[0]:.3g} – {res.scan_range_V[1]:.3g}"],
-                    ["Σ plated / Σ stripped (C)", f"{res.total_plate_C:.4g} / {res.total_strip_C:.4g}"],
-                    ["Li plated − stripped (% of pellet Li)", _fmt(res.imbalance_pct_of_pellet_Li)],
-                    ["oxidative onset (V)", _fmt(res.ox_onset_V) if res.ox_onset_V is not None
-                     else f"none up to {win[1]:.3g} V"],
-                    ["reductive onset (V)", _fmt(res.red_onset_V) if res.red_onset_V is not None else "none"],
-                    ["stability window (V)", f"{win[0]:.3g} – {win[1]:.3g}"]]
-            n = res.n_cycles
-            sec.numbers.append(Number("cv", name, "n_cycles", "cycles", n, None, ""))
-            if res.imbalance_pct_of_pellet_Li is not None:
-                sec.numbers.append(Number("cv", name, "imbalance_pct_of_pellet_Li", "Li imbalance",
-                                          res.imbalance_pct_of_pellet_Li, None, "% of pellet Li"))
-            if res.ox_onset_V is not None:
-                sec.numbers.append(Number("cv", name, "ox_onset_V", "oxidative onset", res.ox_onset_V, None, "V"))
-            sec.numbers.append(Number("cv", name, "window_upper_V", "window upper limit", win[1], None, "V"))
-            if len(res.q_plate_C):
-                sec.numbers.append(Number("cv", name, "q_plate_first_C", "Q plate, cycle 1",
-                                          float(res.q_plate_C[0]), None, "C"))
-                sec.numbers.append(Number("cv", name, "q_plate_last_C", f"Q plate, cycle {n}",
-                                          float(res.q_plate_C[-1]), None, "C"))
-                ratio = np.asarray(res.strip_plate_ratio, float)
-                if np.isfinite(ratio).any():
-                    sec.numbers.append(Number("cv", name, "strip_plate_ratio", "strip/plate (median)",
-                                              float(np.nanmedian(ratio)), None, ""))
-            reg = res.plate_regimes
-            if reg is not None:
-                rows.append(["plating charge regimes",
-                             f"break at cycle {reg.x_break:.3g}; slopes {fmt_pm(reg.slope_1, reg.slope_1_se, 3)} → "
-                             f"{fmt_pm(reg.slope_2, reg.slope_2_se, 3)} C/cycle"
-                             + ("" if reg.two_regimes else " (one line suffices, BIC)")])
-                if reg.two_regimes:
-                    sec.numbers.append(Number("cv", name, "break_cycle", "regime break (plating)", reg.x_break,
-                                              None, "cycle"))
-            sec.tables.append(Table("Voltammetry", ["quantity", "value"], rows))
-            qrows = [[str(int(c)), _fmt(qp), _fmt(qs), _fmt(rt, 3)]
-                     for c, qp, qs, rt in zip(res.cycles, res.q_plate_C, res.q_strip_C, res.strip_plate_ratio)]
-            sec.tables.append(Table("Stripping / plating charge per cycle",
-                                    ["cycle", "Q plate (C)", "Q strip (C)", "strip/plate"], qrows))
-            for w in res.warnings:
-                sec.note(w)
-            _add(sec, ctx.figures.add(vol.plot_cv(res), f"cv-{name}", f"Cyclic voltammograms of {name}"))
-            _add(sec, ctx.figures.add(vol.plot_charge_vs_cycle(res), f"cv-charge-{name}",
-                                               "Stripping / plating charge against cycle (cf. paper Fig. 2b)"))
-            ctx.results.setdefault("cv", {})[name] = res
-        except Exception as exc:
-            sec.status = "error"
-            sec.note(_where(r, exc))
-    return out
+    return _per_file_sections(ctx, ("CV", "LSV"), "sselab.voltammetry", "cv", "cv",
+                              lambda r: "Cyclic voltammetry", _cv)
+
+
+def _cv(ctx: Context, sec: Section, r: FileRecord, vol) -> None:
+    name = sec.subject
+    cell = r.cell
+    # the stripping/plating window must include the negative vertex: with the default −0.5 V edge and a
+    # scan to −0.5 V, potential noise would drop vertex samples (the largest plating currents) from it
+    e_min = float(np.nanmin(r.measurement.column("potential_V")))
+    lo, hi = getattr(vol, "DEFAULT_WINDOW_V", (-0.5, 0.5))
+    window = (min(lo, e_min - 0.01), hi)
+    res = vol.analyze_cv(r.measurement, window_V=window,
+                         area_m2=getattr(cell, "area_m2", None) if cell else None,
+                         pellet_mass_kg=getattr(cell, "pellet_mass_kg", None),
+                         formula=getattr(cell, "formula", None))
+    r.used_in.append(sec.id)
+    sec.result = res
+    win = res.stability_window_V
+    rows = [["cycles", str(res.n_cycles)],
+            ["stripping/plating window (V)", f"{window[0]:.3g} – {window[1]:.3g}"],
+            ["scan rate (mV/s)", _fmt(res.scan_rate_V_per_s * 1e3 if res.scan_rate_V_per_s else None)],
+            ["scan range (V)", f"{res.scan_range_V[0]:.3g} – {res.scan_range_V[1]:.3g}"],
+            ["Σ plated / Σ stripped (C)", f"{res.total_plate_C:.4g} / {res.total_strip_C:.4g}"],
+            ["Li plated − stripped (% of pellet Li)", _fmt(res.imbalance_pct_of_pellet_Li)],
+            ["oxidative onset (V)", _fmt(res.ox_onset_V) if res.ox_onset_V is not None
+             else f"none up to {win[1]:.3g} V"],
+            ["reductive onset (V)", _fmt(res.red_onset_V) if res.red_onset_V is not None else "none"],
+            ["stability window (V)", f"{win[0]:.3g} – {win[1]:.3g}"]]
+    n = res.n_cycles
+    sec.numbers.append(Number("cv", name, "n_cycles", "cycles", n, None, ""))
+    if res.imbalance_pct_of_pellet_Li is not None:
+        sec.numbers.append(Number("cv", name, "imbalance_pct_of_pellet_Li", "Li imbalance",
+                                  res.imbalance_pct_of_pellet_Li, None, "% of pellet Li"))
+    if res.ox_onset_V is not None:
+        sec.numbers.append(Number("cv", name, "ox_onset_V", "oxidative onset", res.ox_onset_V, None, "V"))
+    sec.numbers.append(Number("cv", name, "window_upper_V", "window upper limit", win[1], None, "V"))
+    if len(res.q_plate_C):
+        sec.numbers.append(Number("cv", name, "q_plate_first_C", "Q plate, cycle 1",
+                                  float(res.q_plate_C[0]), None, "C"))
+        sec.numbers.append(Number("cv", name, "q_plate_last_C", f"Q plate, cycle {n}",
+                                  float(res.q_plate_C[-1]), None, "C"))
+        ratio = np.asarray(res.strip_plate_ratio, float)
+        if np.isfinite(ratio).any():
+            sec.numbers.append(Number("cv", name, "strip_plate_ratio", "strip/plate (median)",
+                                      float(np.nanmedian(ratio)), None, ""))
+    reg = res.plate_regimes
+    if reg is not None:
+        rows.append(["plating charge regimes",
+                     f"break at cycle {reg.x_break:.3g}; slopes {fmt_pm(reg.slope_1, reg.slope_1_se, 3)} → "
+                     f"{fmt_pm(reg.slope_2, reg.slope_2_se, 3)} C/cycle"
+                     + ("" if reg.two_regimes else " (one line suffices, BIC)")])
+        if reg.two_regimes:
+            sec.numbers.append(Number("cv", name, "break_cycle", "regime break (plating)", reg.x_break,
+                                      None, "cycle"))
+    sec.tables.append(Table("Voltammetry", ["quantity", "value"], rows))
+    qrows = [[str(int(c)), _fmt(qp), _fmt(qs), _fmt(rt, 3)]
+             for c, qp, qs, rt in zip(res.cycles, res.q_plate_C, res.q_strip_C, res.strip_plate_ratio)]
+    sec.tables.append(Table("Stripping / plating charge per cycle",
+                            ["cycle", "Q plate (C)", "Q strip (C)", "strip/plate"], qrows))
+    _conclude(ctx, sec, res.warnings, [
+        (vol.plot_cv(res), f"cv-{name}", f"Cyclic voltammograms of {name}"),
+        (vol.plot_charge_vs_cycle(res), f"cv-charge-{name}",
+         "Stripping / plating charge against cycle (cf. paper Fig. 2b)")])
+    ctx.results.setdefault("cv", {})[name] = res
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -545,40 +525,29 @@ def cv_sections(ctx: Context) -> list[Section]:
 # ---------------------------------------------------------------------------------------------------------------
 
 def cycling_sections(ctx: Context) -> list[Section]:
-    recs = [r for r in ctx.records if r.ok and r.technique in GALVANOSTATIC]
-    if not recs:
-        return []
-    cyc, note = _import("sselab.cycling")
+    return _per_file_sections(ctx, GALVANOSTATIC, "sselab.cycling", "cyc", "cycling", _cycling_title, _cycling)
+
+
+def _cycling_title(r: FileRecord) -> str:
+    kind = getattr(r.cell, "kind", None) if r.cell is not None else None
+    return {"symmetric": "Stripping / plating", "full": "Full cell"}.get(kind, "Galvanostatic cycling")
+
+
+def _cycling(ctx: Context, sec: Section, r: FileRecord, cyc) -> None:
+    cell = r.cell
+    kind = getattr(cell, "kind", None) if cell is not None else None
+    if kind not in ("symmetric", "full"):
+        sec.status = "skipped"
+        sec.note(f"{r.rel}: galvanostatic record of a cell with electrodes "
+                 f"{'|'.join(cell.electrodes) if cell else 'unknown'} — give the cell in the manifest as Li|Li "
+                 f"(symmetric) or Li|cathode with active_mass (full cell) to analyse it")
+        return
     plots, _ = _import("sselab.cycling.plots")
-    out = []
-    for r in recs:
-        name = _cell_name(r)
-        cell = r.cell
-        kind = getattr(cell, "kind", None) if cell is not None else None
-        title = {"symmetric": "Stripping / plating", "full": "Full cell"}.get(kind, "Galvanostatic cycling")
-        sec = Section(f"cyc-{slug(name)}-{slug(r.path.stem)}", f"{title} — {name}", "cycling", subject=name,
-                      files=[r.rel])
-        out.append(sec)
-        if cyc is None:
-            sec.status = "skipped"
-            sec.note(note)
-            continue
-        if kind not in ("symmetric", "full"):
-            sec.status = "skipped"
-            sec.note(f"{r.rel}: galvanostatic record of a cell with electrodes "
-                     f"{'|'.join(cell.electrodes) if cell else 'unknown'} — give the cell in the manifest as Li|Li "
-                     f"(symmetric) or Li|cathode with active_mass (full cell) to analyse it")
-            continue
-        try:
-            if kind == "symmetric":
-                _symmetric(ctx, sec, r, cyc, plots)
-            else:
-                _full(ctx, sec, r, cyc, plots)
-            r.used_in.append(sec.id)
-        except Exception as exc:
-            sec.status = "error"
-            sec.note(_where(r, exc))
-    return out
+    if kind == "symmetric":
+        _symmetric(ctx, sec, r, cyc, plots)
+    else:
+        _full(ctx, sec, r, cyc, plots)
+    r.used_in.append(sec.id)
 
 
 def _symmetric(ctx, sec, r, cyc, plots):
@@ -615,13 +584,9 @@ def _symmetric(ctx, sec, r, cyc, plots):
     if res.ccd_A_per_m2:
         sec.numbers.append(Number("cycling", name, "ccd_uA_per_cm2", "CCD" + (" (lower bound)" if
                                   res.ccd_is_lower_bound else ""), res.ccd_A_per_m2 * 100, None, "µA/cm²"))
-    for w in res.warnings:
-        sec.note(w)
-    if plots is not None:
-        _add(sec, ctx.figures.add(plots.plot_ladder(res), f"ladder-{name}",
-                                           f"Stripping / plating of {name} (cf. paper Fig. 3a)"))
-        _add(sec, ctx.figures.add(plots.plot_resistance(res), f"resistance-{name}",
-                                           "Overpotential and resistance per half cycle"))
+    _conclude(ctx, sec, res.warnings, plots and [
+        (plots.plot_ladder(res), f"ladder-{name}", f"Stripping / plating of {name} (cf. paper Fig. 3a)"),
+        (plots.plot_resistance(res), f"resistance-{name}", "Overpotential and resistance per half cycle")])
     ctx.results.setdefault("symmetric", {})[name] = res
 
 
@@ -655,13 +620,10 @@ def _full(ctx, sec, r, cyc, plots):
         Number("cycling", name, "first_ce", "CE cycle 1", float(ce[0]), None, ""),
         Number("cycling", name, "ce", "CE median", float(np.nanmedian(ce)), None, ""),
     ]
-    for w in res.warnings:
-        sec.note(w)
-    if plots is not None:
-        _add(sec, ctx.figures.add(plots.plot_full_cell(res), f"fullcell-{name}",
-                                           f"Capacity and coulombic efficiency of {name} (cf. paper Fig. 5b)"))
-        _add(sec, ctx.figures.add(plots.plot_profiles(res), f"profiles-{name}",
-                                           "Charge–discharge profiles (cf. paper Fig. 5a)"))
+    _conclude(ctx, sec, res.warnings, plots and [
+        (plots.plot_full_cell(res), f"fullcell-{name}",
+         f"Capacity and coulombic efficiency of {name} (cf. paper Fig. 5b)"),
+        (plots.plot_profiles(res), f"profiles-{name}", "Charge–discharge profiles (cf. paper Fig. 5a)")])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -737,5 +699,7 @@ def _measured_for(ctx: Context, material: str, fit) -> dict:
     return d
 
 
+from .cell_projection import cell_projection_sections  # noqa: E402  (imports the helpers above lazily)
+
 SECTION_BUILDERS = (eis_sections, arrhenius_sections, dcpol_sections, cv_sections, cycling_sections,
-                    materials_sections)
+                    materials_sections, cell_projection_sections)

@@ -1,0 +1,101 @@
+"""Number formatting shared by the report's sections, HTML page and CLI summary.
+
+* :func:`fmt_num` — significant digits, ``—`` for missing or non-finite values.
+* :func:`fmt_pm` — ``value ± error`` with the error rounded to one or two significant digits (Particle Data
+  Group rule: two when its leading three digits are 100–354, one for 355–949, 950–999 rounded up to 1000 with
+  two) and the value rounded to the same decimal place: ``0.053969 ± 5.9e-05`` → ``0.05397 ± 0.00006``.
+  Very small or large values share one power of ten: ``(4.283 ± 0.006)×10⁻⁹``.
+* :func:`fmt_range` — a confidence interval at the precision :func:`fmt_pm` gives for a standard error.
+"""
+from __future__ import annotations
+
+import math
+
+__all__ = ["fmt_num", "fmt_pm", "fmt_range", "round_error"]
+
+_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _finite(v) -> float | None:
+    if v is None or isinstance(v, (str, bool)):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def fmt_num(v, digits: int = 4) -> str:
+    """``v`` with ``digits`` significant digits; strings pass through, bools as yes/no, ``—`` when missing."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, str):
+        return v
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if not math.isfinite(x):
+        return "—"
+    if x == 0:
+        return "0"
+    return f"{x:.{digits}g}"
+
+
+def round_error(e: float) -> tuple[float, int]:
+    """``(rounded error, decimals)``: ``e`` to 1 or 2 significant digits (PDG rule) and the decimal place of its
+    last digit (negative for tens, hundreds …)."""
+    p = math.floor(math.log10(e))
+    lead = int(e / 10 ** p * 100 + 1e-9)          # leading three digits, 100–999
+    if lead >= 950:                                 # 0.0096 → 0.010 (two digits)
+        p, nd = p + 1, 2
+    else:
+        nd = 2 if lead < 355 else 1
+    dec = nd - 1 - p
+    return round(e, dec), dec
+
+
+def _fixed(x: float, dec: int) -> str:
+    if dec >= 0:
+        s = f"{x:.{dec}f}"
+    else:
+        s = f"{round(x, dec):.0f}"
+    return "0" if s.strip("-0.") == "" and s.startswith("-") else s
+
+
+def fmt_pm(v, e, digits: int = 4) -> str:
+    """``value ± error`` rounded to the error (see module docstring); without a usable error, :func:`fmt_num`."""
+    if isinstance(v, str):
+        return v
+    x = _finite(v)
+    if x is None:
+        return fmt_num(v, digits)
+    err = _finite(e)
+    if err is None or err <= 0:
+        return fmt_num(x, digits)
+    big = max(abs(x), err)
+    p = math.floor(math.log10(big))
+    if p < -3 or p >= 6:                            # one power of ten for both
+        scale = 10.0 ** p
+        er, dec = round_error(err / scale)
+        return f"({_fixed(x / scale, dec)} ± {_fixed(er, dec)})×10{str(p).translate(_SUP)}"
+    er, dec = round_error(err)
+    return f"{_fixed(x, dec)} ± {_fixed(er, dec)}"
+
+
+def fmt_range(lo, hi, err=None, digits: int = 3) -> str:
+    """``lo – hi``, at the decimal place :func:`fmt_pm` would use for ``err`` (else ``digits`` significant)."""
+    a, b = _finite(lo), _finite(hi)
+    if a is None or b is None:
+        return "—"
+    e = _finite(err)
+    if e is not None and e > 0:
+        big = max(abs(a), abs(b), e)
+        p = math.floor(math.log10(big))
+        if -3 <= p < 6:
+            _, dec = round_error(e)
+            return f"{_fixed(a, dec)} – {_fixed(b, dec)}"
+    return f"{fmt_num(a, digits)} – {fmt_num(b, digits)}"
