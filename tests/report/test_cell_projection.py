@@ -74,3 +74,29 @@ def test_figure_two_panels():
     fig = plot_cell_projection([p], None)
     assert len(fig.axes) == 2 and fig.axes[1].get_yscale() == "log"
     plt.close(fig)
+
+
+def test_section_skipped_with_note_when_design_missing(tmp_path, monkeypatch):
+    """Without sselab.design the report still completes; the projection section says why it is empty."""
+    import sys
+
+    from sselab.report import build_report
+    from sselab.simulate import ArrheniusLaw, eis_blocking
+
+    d = tmp_path / "data"
+    law = ArrheniusLaw(0.01, 0.45)
+    for tc in (30, 60):
+        eis_blocking(tc + 273.15, bulk=law.scaled(1.5), gb=law.scaled(3.0), rng=tc).write(d / f"p_{tc}C.mpt")
+    (d / "cells.yaml").write_text(
+        "cells:\n  - name: P\n    material: test SSE\n    thickness: 1 mm\n    diameter: 10 mm\n"
+        "    electrodes: Au|Au\n    pellet_mass: 150 mg\n    files: [p_30C.mpt, p_60C.mpt]\n", encoding="utf-8")
+    rep = build_report(d, tmp_path / "with", figures=False)
+    sec = next(s for s in rep.sections if s.kind == "design")
+    assert sec.status == "ok" and any("pellet density of P" in n for n in sec.notes)
+    rho = 150e-6 / (1e-3 * 3.141592653589793 * 0.005 ** 2)
+    assert sec.result["materials"]["test SSE"]["density_kg_per_m3"] == pytest.approx(rho)
+    monkeypatch.setitem(sys.modules, "sselab.design", None)          # import now fails
+    rep = build_report(d, tmp_path / "without", figures=False)
+    sec = next(s for s in rep.sections if s.kind == "design")
+    assert sec.status == "skipped" and "sselab.design is not available" in sec.notes[0]
+    assert "Cell-level projection" in (tmp_path / "without" / "report.html").read_text(encoding="utf-8")
