@@ -74,11 +74,21 @@ def fmt_pm(value, err, digits: int = 3) -> str:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    t = Table(title=title, title_justify="left", header_style="bold")
+    """A rich table; strings (title, headers, cells) are printed literally (markup escaped: file names may hold
+    '[bold]'); pass a ``rich.text.Text`` cell for styled text."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    def cell(x):
+        if isinstance(x, Text):
+            return x
+        return escape(x) if isinstance(x, str) else fmt(x)
+
+    t = Table(title=escape(title) if isinstance(title, str) else title, title_justify="left", header_style="bold")
     for c in columns:
-        t.add_column(c)
+        t.add_column(escape(c) if isinstance(c, str) else c)
     for r in rows:
-        t.add_row(*[x if isinstance(x, str) else fmt(x) for x in r])
+        t.add_row(*[cell(x) for x in r])
     return t
 
 

@@ -13,6 +13,8 @@ from typing import List, Optional
 
 import typer
 
+from rich.markup import escape
+
 from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, show, table, user_errors
 
 DEFAULT_CIRCUIT = "R0-p(R1,CPE1)-CPE2"
@@ -307,17 +309,17 @@ def arrhenius_cmd(
             if t is not None:
                 br = fmt_pm(t.T_break_K - 273.15, t.T_break_err_K)
                 p = "—" if t.p_value is None else fmt(t.p_value, 3)
-                err_console.print(f"{r['group']}: break at {br} °C ({'hinge' if t.continuous else 'two lines'}); "
+                err_console.print(f"{escape(str(r['group']))}: break at {br} °C ({'hinge' if t.continuous else 'two lines'}); "
                                   f"F-test p = {p}, BIC one {t.bic_one:.1f} vs two {t.bic_two:.1f} → "
                                   f"{t.preferred} regime{'s' if t.preferred == 'two' else ''} preferred",
                                   highlight=False)
         for c in comparisons:
-            err_console.print(f"{c['group']}: rank {c['rank']} of {c['n_ranked']} knowledge-base materials at "
+            err_console.print(f"{escape(str(c['group']))}: rank {c['rank']} of {c['n_ranked']} knowledge-base materials at "
                               f"25 °C", highlight=False)
         for n in notes:
-            err_console.print(f"[yellow]warning:[/] {n}", highlight=False)
+            err_console.print(f"[yellow]warning:[/] {escape(str(n))}", highlight=False)
         for p in written:
-            err_console.print(f"wrote {p}", highlight=False)
+            err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import typer
 
+from rich.markup import escape
+
 from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, print_json, show, table, user_errors
 
 
@@ -165,9 +167,9 @@ def cv(
                                 f"two regimes: {two})"))
         show(table("Summary", ["quantity", "value"], summary))
         for w in list(m.warnings) + list(res.warnings):
-            err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+            err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
         for p in written:
-            err_console.print(f"wrote {p}", highlight=False)
+            err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

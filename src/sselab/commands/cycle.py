@@ -5,6 +5,8 @@ from pathlib import Path
 
 import typer
 
+from rich.markup import escape
+
 from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, show, table, user_errors
 
 
@@ -94,11 +96,11 @@ def _symmetric(file, m, cell, ccd_on, json_out, out):
                    [(s.kind, str(s.cycle), fmt(s.time_s / 3600.0), _jd(s.current_density_A_per_m2),
                      "; ".join(s.reasons)) for s in res.shorts]))
     else:
-        err_console.print("no short detected: " + res.ccd_criterion, highlight=False)
+        err_console.print("no short detected: " + res.ccd_criterion, highlight=False, markup=False)
     for w in list(m.warnings) + list(res.warnings):
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
     for p in written:
-        err_console.print(f"wrote {p}", highlight=False)
+        err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
 def _full(file, m, cell, threshold, json_out, out):
@@ -138,9 +140,9 @@ def _full(file, m, cell, threshold, json_out, out):
         ("specific current", f"{fmt(res.specific_current_A_per_kg)} mA/g"),
         (f"end of life ({res.threshold:.0%} retention)", eol)]))
     for w in list(m.warnings) + list(res.warnings):
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
     for p in written:
-        err_console.print(f"wrote {p}", highlight=False)
+        err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import typer
 
+from rich.markup import escape
+
 from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, show, table, user_errors
 
 
@@ -99,9 +101,9 @@ def dcpol(
                 rows.append(("  se(t+) from", budget))
         show(table(f"DC polarisation — {Path(file).name}", ["quantity", "value"], rows))
         for w in list(m.warnings) + list(res.warnings):
-            err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+            err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
         for p in written:
-            err_console.print(f"wrote {p}", highlight=False)
+            err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
 def _parse_pm(text: str, kind: str, default_unit: str, option: str):

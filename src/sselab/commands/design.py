@@ -6,6 +6,8 @@ from typing import List, Optional
 
 import typer
 
+from rich.markup import escape
+
 from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, print_json, show, table, user_errors
 
 PRESETS = {"fig17": "Li3InCl6", "fig17-li3incl6": "Li3InCl6", "fig17-lgps": "LGPS"}
@@ -126,9 +128,9 @@ def design(
             return
         _show(result, repro, sw, crit, rate, np)
         for f in failures:
-            err_console.print(f"[yellow]unreachable:[/] {f['error']}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]unreachable:[/] {escape(str(f['error']))}", highlight=False, soft_wrap=True)
         for p in written:
-            err_console.print(f"wrote {p}")
+            err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
 def _u(unit: str) -> str:

@@ -6,6 +6,8 @@ from typing import List, Optional
 
 import typer
 
+from rich.markup import escape
+
 from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, progress, show, table, user_errors
 
 eis_app = typer.Typer(help="Impedance spectra: equivalent-circuit fits (σ, ASR) and Kramers–Kronig checks.",
@@ -231,9 +233,9 @@ def fit_cmd(
                        ["file", "arc", "C_eff (F)", "apex (Hz)", "assignment", "apex in band"], arc_rows))
         for rec in records:
             for w in rec["reader_warnings"] + list(rec["fit"]["warnings"]):
-                err_console.print(f"[yellow]warning:[/] {rec['label']}: {w}", highlight=False)
+                err_console.print(f"[yellow]warning:[/] {escape(str(rec['label']) + ': ' + str(w))}", highlight=False)
         for p in written:
-            err_console.print(f"wrote {p}", highlight=False)
+            err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
 def _slug(text: str) -> str:
@@ -315,9 +317,9 @@ def kk_cmd(
                    ["spectrum", "M", "μ", "result", "RMS residual (%)", "max |residual| (%)"], rows))
         for lab, r, w in results:
             for x in list(w) + list(r.warnings):
-                err_console.print(f"[yellow]warning:[/] {lab}: {x}", highlight=False)
+                err_console.print(f"[yellow]warning:[/] {escape(str(lab) + ': ' + str(x))}", highlight=False)
         for p in written:
-            err_console.print(f"wrote {p}", highlight=False)
+            err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._common import JSON_OPTION, OUT_OPTION, fmt, print_json, show, table, user_errors
+from ._common import JSON_OPTION, OUT_OPTION, console, fmt, print_json, show, table, user_errors
 
 materials_app = typer.Typer(
     name="materials",
@@ -78,7 +78,7 @@ def list_cmd(
             print_json({"T_K": T_K, "n": len(rows), "entries": rows})
             return
         show(table(f"{len(rows)} entries, σ at {T_K - 273.15:.4g} °C (σT Arrhenius)",
-                   ["#", "name", "family", "σ(T) S/cm", "reported", "Ea eV", "flags"],
+                   ["#", "name", "family", "σ(T) S/cm", "reported S/cm", "Ea eV", "flags"],
                    [[str(r["rank"] or ""), r["name"], r["family"], fmt(r["sigma_S_per_cm_at_T"], 3),
                      f"{fmt(r['sigma_reported_S_per_cm'], 3)} @ {_T_label(r['sigma_reported_T_C'])}",
                      fmt(r["Ea_eV"], 3), ",".join(_short(f) for f in r["flags"])] for r in rows]))
@@ -190,11 +190,11 @@ def compare_cmd(
         rows = [r for r in comp.rows if r["rank"] <= top or abs(r["rank"] - comp.user_rank) <= 2]
         show(table(f"{name}: Ea {comp.Ea_eV:.3g} eV, σ25 {comp.sigma_25C_S_per_m / 100:.3g} S/cm — rank "
                    f"{comp.user_rank}/{comp.n_ranked} at {comp.T_K - 273.15:.4g} °C",
-                   ["#", "name", "family", "σ S/cm", "Ea eV"],
+                   ["#", "name", "family", f"σ({comp.T_K - 273.15:.4g} °C) S/cm", "Ea eV"],
                    [[str(r["rank"]), ("▶ " if r["is_user"] else "") + r["name"], r["family"],
                      fmt(r["sigma_S_per_m"] / 100, 3), fmt(r["Ea_eV"], 3)] for r in rows]))
         for f in files:
-            show(f"wrote {f}")
+            console.print(f"wrote {f}", highlight=False, markup=False)
 
 
 def _read_points(path: Path):
@@ -253,12 +253,15 @@ def score_cmd(
         if as_json:
             print_json(sc)
             return
+        from rich.text import Text
+
         c = sc.counts
         show(table(f"{sc.name}: {c['pass']} pass, {c['fail']} fail, {c['unknown']} unknown "
                    f"(σ judged at {sc.T_K - 273.15:.4g} °C)",
                    ["target", "threshold", "status", "value", "source"],
-                   [[g.description, g.threshold, {"pass": "[green]pass[/]", "fail": "[red]fail[/]"}.get(
-                       g.status, "[yellow]unknown[/]"), g.value, g.source] for g in sc.grades]))
+                   [[g.description, g.threshold, Text(g.status if g.status in ("pass", "fail") else "unknown",
+                                                       style={"pass": "green", "fail": "red"}.get(g.status, "yellow")),
+                     g.value, g.source] for g in sc.grades]))
 
 
 @materials_app.command("reagents")
@@ -337,7 +340,8 @@ def molar_mass_cmd(formula: str, weights: str = typer.Option("iupac2021", "--wei
         if as_json:
             print_json({"formula": formula, "composition": comp, "molar_mass_g_per_mol": M, "weights": weights})
             return
-        show(f"{formula}: {M:.4f} g/mol ({weights}); " + ", ".join(f"{k} {v:g}" for k, v in comp.items()))
+        console.print(f"{formula}: {M:.4f} g/mol ({weights}); " + ", ".join(f"{k} {v:g}" for k, v in comp.items()),
+                      markup=False, highlight=False)
 
 
 @materials_app.command("import")

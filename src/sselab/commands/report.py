@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from rich.markup import escape
+
 from ._common import JSON_OPTION, err_console, fmt, print_json, progress, show, table, user_errors
 
 
@@ -30,11 +32,11 @@ def _show_report(rep, out: Path, truth: bool):
     show(table(f"sselab report — {len(rep.records)} files, {len(rep.failed_files)} failed", cols,
                [r if truth else r[:4] for r in _summary_rows(rep)]))
     for r in rep.failed_files:
-        err_console.print(f"[yellow]failed:[/] {r.error}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]failed:[/] {escape(str(r.error))}", highlight=False, soft_wrap=True)
     if rep.truth_rows:
         n_ok = sum(1 for r in rep.truth_rows if r.get("agrees"))
         err_console.print(f"recovered vs simulated: {n_ok}/{len(rep.truth_rows)} agree", highlight=False)
-    err_console.print(f"report: {out / 'report.html'}  ({rep.seconds:.1f} s)", highlight=False)
+    err_console.print(f"report: {out / 'report.html'}  ({rep.seconds:.1f} s)", highlight=False, markup=False)
 
 
 def report(

@@ -1,0 +1,97 @@
+"""CLI edges: units in headers, and file names / warnings printed literally (rich markup escaped)."""
+import json
+
+import numpy as np
+import pytest
+from rich.console import Console
+from rich.text import Text
+from typer.testing import CliRunner
+
+from sselab.cli import app
+from sselab.commands import _common
+from sselab.eis import Circuit
+
+runner = CliRunner()
+
+
+def _all_output(r) -> str:
+    out = r.stdout
+    try:
+        out += r.stderr
+    except (ValueError, AttributeError):  # stderr mixed into stdout
+        pass
+    return out
+
+
+@pytest.fixture
+def wide(monkeypatch):
+    """Wide consoles so headers and paths are not wrapped."""
+    monkeypatch.setattr(_common.console, "_width", 400)
+    monkeypatch.setattr(_common.err_console, "_width", 400)
+
+
+def test_table_prints_strings_literally_and_keeps_text_styles():
+    t = _common.table("[red]title[/] of [bold]x.mpt", ["[bold]col", "n"],
+                      [["[bold]x.mpt", 1.5], [Text("pass", style="green"), None]])
+    con = Console(record=True, width=200, color_system="truecolor")
+    con.print(t)
+    plain = con.export_text(clear=False)
+    assert "[red]title[/] of" in plain.split("┏")[0] and "[bold]x.mpt" in plain.split("┏")[0]   # title (wrapped)
+    assert "[bold]col" in plain and "[bold]x.mpt" in plain and "1.5" in plain and "—" in plain
+    # a Text cell keeps its style (green), it is not escaped into literal markup
+    assert "pass" in plain and "[green]" not in plain
+    styled = con.export_text(styles=True)
+    assert "\x1b[32mpass" in styled
+
+
+def _write_spectrum(path):
+    f = np.logspace(np.log10(13e6), np.log10(5), 50)
+    z = Circuit("R0-p(R1,CPE1)-CPE2").impedance(f, [20, 8e4, 3e-11, 0.9, 1e-6, 0.85])
+    np.savetxt(path, np.column_stack([f, z.real, z.imag]), delimiter=",",
+               header="freq_Hz,z_real_ohm,z_imag_ohm", comments="")
+    return path
+
+
+def test_eis_fit_bracketed_file_and_out_dir_print_literally(tmp_path, wide):
+    p = _write_spectrum(tmp_path / "[bold]pellet.csv")
+    out = tmp_path / "[red]figs"
+    r = runner.invoke(app, ["eis", "fit", str(p), "-c", "R0-p(R1,CPE1)-CPE2", "-L", "1.2mm", "-d", "10mm",
+                            "-R", "R1", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    text = _all_output(r)
+    assert "[bold]pellet.csv" in text                      # table cell (was swallowed as markup)
+    assert f"wrote {out}" in text                          # path with '[red]' printed as is
+    # σ by hand in the printed unit: L/(R·A) with L = 0.12 cm, A = 0.785398 cm²
+    s = json.loads(runner.invoke(app, ["eis", "fit", str(p), "-c", "R0-p(R1,CPE1)-CPE2", "-L", "1.2mm",
+                                       "-d", "10mm", "-R", "R1", "--json"]).stdout)["spectra"][0]
+    assert s["sigma_S_per_cm"] == pytest.approx(0.12 / (0.785398 * s["resistance"]["value_ohm"]), rel=1e-5)
+
+
+def test_materials_score_status_is_styled_not_literal_markup(wide):
+    r = runner.invoke(app, ["materials", "score", "li2nh-hot-pressed"])
+    assert r.exit_code == 0, r.output
+    assert "pass" in r.stdout and "fail" in r.stdout
+    assert "[green]" not in r.stdout and "[red]" not in r.stdout and "[yellow]" not in r.stdout
+
+
+def test_materials_list_reported_column_carries_its_unit(wide):
+    r = runner.invoke(app, ["materials", "list", "--family", "imide"])
+    assert r.exit_code == 0, r.output
+    assert "reported S/cm" in r.stdout
+    d = json.loads(runner.invoke(app, ["materials", "list", "--family", "imide", "--json"]).stdout)
+    hp = next(e for e in d["entries"] if e["id"] == "li2nh-hot-pressed")
+    assert hp["sigma_reported_S_per_cm"] == pytest.approx(1e-3)     # 1 mS/cm at 30 °C (Lowen et al.)
+    assert "0.001 @ 30 °C" in r.stdout
+
+
+def test_materials_compare_sigma_column_names_its_temperature(tmp_path, wide):
+    out = tmp_path / "[red]cmp"
+    r = runner.invoke(app, ["materials", "compare", "--Ea", "0.5", "--sigma25", "0.04 mS/cm", "--at", "60C",
+                            "--top", "3", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "σ(60 °C) S/cm" in r.stdout
+    # σ(60 °C) of the user's material from σT Arrhenius: σ25·(298.15/333.15)·exp(Ea/kB·(1/298.15 − 1/333.15))
+    kB = 8.617333262e-5
+    s60 = 4e-5 * 298.15 / 333.15 * np.exp(0.5 / kB * (1 / 298.15 - 1 / 333.15))
+    assert f"{s60:.3g}" in r.stdout
+    assert f"wrote {out}" in r.stdout
