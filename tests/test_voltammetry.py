@@ -306,7 +306,7 @@ def test_plot_units_and_integer_colour_bar():
     plt.close(fig)
     r2 = analyze_cv(time_s=t, potential_V=e, current_A=i * 1e3)                  # peaks ≈ 10 mA
     fig = plot_cv(r2, reference=None)
-    assert fig.axes[0].get_ylabel() == "current / mA" and fig.axes[0].get_xlabel() == "potential / V"
+    assert fig.axes[0].get_ylabel() == "current (mA)" and fig.axes[0].get_xlabel() == "potential (V)"
     plt.close(fig)
     fig = plot_charge_vs_cycle(r)
     assert "mC cm" in fig.axes[0].get_ylabel() or "µC cm" in fig.axes[0].get_ylabel()

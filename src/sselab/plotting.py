@@ -54,20 +54,57 @@ def new_figure(width_in: float = 3.5, height_in: float = 2.8, **subplot_kw):
     return fig, ax
 
 
-def save_figure(fig, out_dir, name: str, formats=("png", "svg")) -> list[Path]:
-    """Write ``fig`` as ``out_dir/name.png`` and ``.svg`` atomically; close it; return the paths."""
+def tidy_log_axis(axis, max_decades: float = 2.0) -> None:
+    """On a log axis spanning fewer than ``max_decades`` decades, label 1-2-5 ticks as plain numbers (2000, 5000)
+    instead of matplotlib's crowded minor labels (2×10³, 3×10³, 4×10³ …). Call after the data are drawn."""
+    import math
+
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo, hi = sorted(axis.get_view_interval())
+    if not (lo > 0 and hi > lo) or math.log10(hi / lo) >= max_decades:
+        return
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _png_dpi(fig) -> int:
+    """300 dpi for single-column figures; 200 dpi for double-column (> 5 in wide) ones, which still gives
+    ≥ 1400 px across the printed width (above the 1200 px journals ask for two-column art) at half the pixels."""
+    return 300 if fig.get_figwidth() <= 5.0 else 200
+
+
+def save_figure(fig, out_dir, name: str, formats=("png", "svg"), dpi: int | None = None) -> list[Path]:
+    """Write ``fig`` as ``out_dir/name.png`` and ``.svg`` atomically; close it; return the paths.
+
+    The layout (aspect, ticks, tight bounding box) is computed in ONE pass and reused by every format, instead of
+    one extra "tight" layout draw per format; the PNG is 300 dpi (single column) or 200 dpi (double column)
+    unless ``dpi`` is given.
+    """
     import matplotlib.pyplot as plt
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     with style():
+        png_dpi = dpi or _png_dpi(fig)
+        old_dpi = fig.dpi
+        try:  # one layout pass (at the PNG's dpi, so its text-layout caches are reused) gives the box for all
+            fig.dpi = png_dpi
+            fig.draw_without_rendering()
+            box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.05)
+        except Exception:
+            box = "tight"
+        finally:
+            fig.dpi = old_dpi
         for ext in formats:
             target = out / f"{name}.{ext}"
             fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=f".{ext}")
             os.close(fd)
+            kw = {"dpi": png_dpi} if ext == "png" else {}
             try:
-                fig.savefig(tmp, format=ext)
+                fig.savefig(tmp, format=ext, bbox_inches=box, **kw)
                 os.replace(tmp, target)
             finally:
                 if os.path.exists(tmp):

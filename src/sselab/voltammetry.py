@@ -651,7 +651,7 @@ AREAL_CHARGE_UNITS = ((1e-4, "C cm$^{-2}$"), (0.1, "mC cm$^{-2}$"), (100.0, "µC
 
 
 def _potential_label(reference: str | None) -> str:
-    return f"potential / V vs {reference}" if reference else "potential / V"
+    return f"potential (V vs {reference})" if reference else "potential (V)"
 
 
 def plot_cv(result: CVResult, reference: str | None = "Li/Li$^+$"):
@@ -677,11 +677,11 @@ def _draw_cv(fig, ax, result: CVResult, reference: str | None = "Li/Li$^+$") -> 
         j = result.current_A / result.area_m2
         f, unit = pick_unit(j, CURRENT_DENSITY_UNITS)
         y = j * f
-        ylabel = f"current density / {unit}"
+        ylabel = f"current density ({unit})"
     else:
         f, unit = pick_unit(result.current_A, CURRENT_UNITS)
         y = result.current_A * f
-        ylabel = f"current / {unit}"
+        ylabel = f"current ({unit})"
     lo, hi = int(result.cycles.min()), int(result.cycles.max())
     n = hi - lo + 1
     cmap = mpl.colormaps["viridis"].resampled(n)
@@ -743,12 +743,12 @@ def _draw_charge(ax, result: CVResult) -> None:
         qs, qp = result.areal(result.q_strip_C), result.areal(result.q_plate_C)
         f, unit = pick_unit(np.concatenate([qs, qp]), AREAL_CHARGE_UNITS)
         per = 1.0 / result.area_m2
-        ylabel = f"areal charge / {unit}"
+        ylabel = f"areal charge ({unit})"
     else:
         qs, qp = result.q_strip_C, result.q_plate_C
         f, unit = pick_unit(np.concatenate([qs, qp]), CHARGE_UNITS)
         per = 1.0
-        ylabel = f"charge / {unit}"
+        ylabel = f"charge ({unit})"
     full = np.asarray(result.complete, bool)
     ax.plot(x[full], qs[full] * f, "o", color="C3", label="stripping (anodic)")
     ax.plot(x[full], qp[full] * f, "s", color="C0", mfc="none", label="plating (cathodic)")

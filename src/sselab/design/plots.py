@@ -79,9 +79,13 @@ def plot_fig17(r: Fig17Reproduction, target: float | None = None):
             ax.set_xlabel(xl)
             ax.set_title(f"{r.sse}: {title}", fontsize=8)
             ax.set_ylim(0, 600)
+        axes[0].annotate(f"{target:g} Wh kg$^{{-1}}$", (0.98, target), xycoords=("axes fraction", "data"),
+                         ha="right", va="bottom", fontsize=7, color="0.3")
         axes[0].set_ylabel("Specific energy (Wh kg$^{-1}$)")
-        axes[0].legend(title="mAh cm$^{-2}$", fontsize=6, title_fontsize=6)
         fig.tight_layout()
+        # right of the last panel: inside the first one it covered the 7–10 mAh cm⁻² curves
+        axes[-1].legend(title="areal capacity\n(mAh cm$^{-2}$)", fontsize=7, title_fontsize=7,
+                        loc="center left", bbox_to_anchor=(1.03, 0.5), borderaxespad=0.0)
     return fig
 
 

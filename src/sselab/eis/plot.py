@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..plotting import new_figure, style
+from ..plotting import new_figure, style, tidy_log_axis
 
 __all__ = ["nyquist", "bode", "residuals", "fit_overview"]
 
@@ -35,6 +35,38 @@ def _scale(z) -> tuple[float, str]:
     return 1e-3, "mΩ"
 
 
+def _equal_square(ax, xs, ys) -> float:
+    """Square axes with equal scales (one unit on Z′ is as long as on −Z″), starting at 0 (or below it when
+    data go negative) instead of matplotlib's symmetric "datalim" padding that invents negative Z′.
+    Returns the common span (data units)."""
+    xs = np.asarray(xs, float)[np.isfinite(xs)]
+    ys = np.asarray(ys, float)[np.isfinite(ys)]
+    x0 = min(0.0, float(xs.min())) if xs.size else 0.0
+    y0 = min(0.0, float(ys.min())) if ys.size else 0.0
+    span = max(float(xs.max()) - x0 if xs.size else 1.0, float(ys.max()) - y0 if ys.size else 1.0)
+    span = 1.05 * span if span > 0 else 1.0
+    ax.set_box_aspect(1)
+    ax.set_xlim(x0, x0 + span)
+    ax.set_ylim(y0, y0 + span)
+    ax.set_aspect("equal", adjustable="box")
+    return span
+
+
+def _decades(ax, f, z, k, span) -> None:
+    """Filled squares at the data point nearest each frequency decade; a label only when it does not crowd an
+    already labelled one (decades bunch up on a compressed arc)."""
+    labelled = []
+    for dec in range(math.ceil(math.log10(f.min())), math.floor(math.log10(f.max())) + 1):
+        i = int(np.argmin(np.abs(np.log10(f) - dec)))
+        if abs(math.log10(f[i]) - dec) >= 0.15:
+            continue
+        x, y = z.real[i] / k, -z.imag[i] / k
+        ax.plot(x, y, "s", ms=3.5, color="k", zorder=4)
+        if all(math.hypot(x - a, y - b) > 0.07 * span for a, b in labelled):
+            ax.annotate(f"$10^{{{dec}}}$ Hz", (x, y), textcoords="offset points", xytext=(4, 3), fontsize=6.5)
+            labelled.append((x, y))
+
+
 def nyquist(obj, title: str | None = None, decade_markers: bool = True):
     """Nyquist plot: Z′ right, −Z″ up, equal axes; data points, fit line (dense), labelled frequency decades."""
     f, z, zf, model = _unpack(obj)
@@ -51,19 +83,17 @@ def nyquist(obj, title: str | None = None, decade_markers: bool = True):
             ax.plot(zd.real / k, -zd.imag / k, "-", lw=1.2, label="fit")
         elif zf is not None:
             ax.plot(zf.real / k, -zf.imag / k, "-", lw=1.2, label="fit")
+        zall = z
+        if getattr(obj, "lf_loop_excluded", False) and getattr(obj, "lf_loop_Z", None) is not None:
+            zall = np.concatenate([z, np.asarray(obj.lf_loop_Z, complex).ravel()])   # keep the loop in view
+        span = _equal_square(ax, zall.real / k, -zall.imag / k)
         if decade_markers:
-            for dec in range(math.ceil(math.log10(f.min())), math.floor(math.log10(f.max())) + 1):
-                i = int(np.argmin(np.abs(np.log10(f) - dec)))
-                if abs(math.log10(f[i]) - dec) < 0.15:
-                    ax.plot(z.real[i] / k, -z.imag[i] / k, "s", ms=4, color="k")
-                    ax.annotate(f"$10^{{{dec}}}$", (z.real[i] / k, -z.imag[i] / k), textcoords="offset points",
-                                xytext=(3, 4), fontsize=6)
-        ax.set_aspect("equal", adjustable="datalim")
+            _decades(ax, f, z, k, span)
         ax.set_xlabel(f"Z′ ({unit})")
         ax.set_ylabel(f"−Z″ ({unit})")
         if title:
             ax.set_title(title)
-        ax.legend(loc="best")
+        ax.legend(loc="upper left")   # the spectrum runs from the origin to the right / upper right
     return fig
 
 
@@ -80,6 +110,7 @@ def bode(obj, title: str | None = None):
             a1.loglog(fd, np.abs(zd), "-", label="fit")
             a2.semilogx(fd, -np.angle(zd, deg=True), "-")
         a1.set_ylabel("|Z| (Ω)")
+        tidy_log_axis(a1.yaxis)
         a2.set_ylabel("−phase (°)")
         a2.set_xlabel("frequency (Hz)")
         a1.legend(loc="best")
@@ -122,18 +153,20 @@ def fit_overview(obj, title: str | None = None):
     with style():
         fig, axs = new_figure(7.0, 5.0, nrows=2, ncols=2)
         a = axs[0, 0]
-        a.plot(z.real / k, -z.imag / k, "o", ms=3, mfc="none")
+        a.plot(z.real / k, -z.imag / k, "o", ms=3, mfc="none", label="data")
         if zd is not None:
-            a.plot(zd.real / k, -zd.imag / k, "-")
-        a.set_aspect("equal", adjustable="datalim")
+            a.plot(zd.real / k, -zd.imag / k, "-", label="fit")
+        _equal_square(a, z.real / k, -z.imag / k)
         a.set_xlabel(f"Z′ ({unit})")
         a.set_ylabel(f"−Z″ ({unit})")
+        a.legend(loc="upper left")
         a = axs[0, 1]
-        a.loglog(f, np.abs(z), "o", ms=3, mfc="none")
+        a.loglog(f, np.abs(z) / k, "o", ms=3, mfc="none")
         if zd is not None:
-            a.loglog(fd, np.abs(zd), "-")
+            a.loglog(fd, np.abs(zd) / k, "-")
         a.set_xlabel("frequency (Hz)")
-        a.set_ylabel("|Z| (Ω)")
+        a.set_ylabel(f"|Z| ({unit})")
+        tidy_log_axis(a.yaxis)
         a = axs[1, 0]
         a.semilogx(f, -np.angle(z, deg=True), "o", ms=3, mfc="none")
         if zd is not None:
@@ -149,6 +182,6 @@ def fit_overview(obj, title: str | None = None):
         a.set_ylabel("residual (%)")
         a.legend(loc="best", ncol=2)
         if title:
-            fig.suptitle(title)
-        fig.subplots_adjust(wspace=0.32, hspace=0.32)  # (tight_layout costs seconds with log-axis tick labels)
+            fig.suptitle(title, y=0.98)
+        fig.subplots_adjust(wspace=0.35, hspace=0.35, top=0.92)  # (tight_layout costs seconds with log-axis tick labels)
     return fig

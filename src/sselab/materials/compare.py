@@ -205,5 +205,18 @@ def plot_comparison(comp: Comparison, label_top: int = 0):
         top = ax.secondary_xaxis("top", functions=(lambda x: 1000.0 / np.maximum(x, 1e-9) - 273.15,
                                                    lambda c: 1000.0 / (np.asarray(c) + 273.15)))
         top.set_xlabel("T (°C)")
-        ax.legend(loc="lower left", fontsize=6, ncol=2)
+        # under the x label: inside the frame the families' legend sat on the low-σ lines
+        from matplotlib.transforms import offset_copy
+
+        lo_C, hi_C = sorted(1000.0 / np.asarray(ax.get_xlim()) - 273.15)
+        top.set_ticks([c for c in (300, 250, 200, 150, 100, 50, 25, 0, -25, -50) if lo_C <= c <= hi_C])
+        handles, labels = ax.get_legend_handles_labels()
+        if any(c["calculated"] for c in comp.curves):
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], color="0.4", lw=0.9, ls="--"))
+            labels.append("dashed: calculated σ")
+        below = offset_copy(ax.transAxes, fig=fig, y=-28, units="points")
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+                  fontsize=7, ncol=2, borderaxespad=0.0, columnspacing=1.2, handlelength=1.8)
     return fig

@@ -84,11 +84,15 @@ def _save_index(i: int, directory: str, png_dpi: int) -> None:
 
     fig, name = _PENDING[i]
     with style():
-        try:  # one layout pass gives the tight box for both formats
-            fig.canvas.draw()
+        old_dpi = fig.dpi
+        try:  # one layout pass (no rasterising, at the PNG's dpi so text caches are reused) for both formats
+            fig.dpi = png_dpi
+            fig.draw_without_rendering()
             box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.05)
         except Exception:
             box = "tight"
+        finally:
+            fig.dpi = old_dpi
         for ext, dpi in (("svg", None), ("png", png_dpi)):
             target = Path(directory) / f"{name}.{ext}"
             tmp = target.with_name(f".{target.name}.tmp")
@@ -102,7 +106,7 @@ def plot_eis_overview(spectra, fits, temps_K, labels=None, title: str | None = N
     temperature with fits.  ``spectra``: list of (f, Z); ``fits``: FitResult or None per spectrum."""
     import matplotlib as mpl
 
-    from ..plotting import new_figure, style
+    from ..plotting import new_figure, style, tidy_log_axis
 
     fig, axes = new_figure(7.0, 3.0, ncols=2)
     with style():
@@ -129,11 +133,17 @@ def plot_eis_overview(spectra, fits, temps_K, labels=None, title: str | None = N
             lim = 1.05 * float(np.nanmax(np.abs(z0))) * scale
         ax0.set_xlim(0, lim)
         ax0.set_ylim(0, lim)
+        ax0.set_box_aspect(1)
         ax0.set_aspect("equal", adjustable="box")
         ax0.set_xlabel(f"Z′ ({unit})")
         ax0.set_ylabel(f"−Z″ ({unit})")
         ax0.legend(loc="upper left")
-        cmap = mpl.colormaps["coolwarm"]
+        zscale, zunit = _ohm_scale(max(float(np.nanmax(np.abs(z))) for _, z in spectra))
+        plasma = mpl.colormaps["plasma"]     # cold → hot; (coolwarm's pale grey middle vanished on white)
+
+        def cmap(u):
+            return plasma(0.85 * float(u))
+
         finite = [t for t in temps_K if t is not None]
         tmin, tmax = (min(finite), max(finite)) if finite else (0, 1)
         for k, ((f, z), fit, T) in enumerate(zip(spectra, fits, temps_K)):
@@ -142,18 +152,20 @@ def plot_eis_overview(spectra, fits, temps_K, labels=None, title: str | None = N
             else:
                 c = cmap((T - tmin) / (tmax - tmin) if (T is not None and tmax > tmin) else k / (len(spectra) - 1))
             lab = f"{T - 273.15:.0f} °C" if T is not None else (labels[k] if labels else None)
-            ax1.loglog(f, np.abs(z), "o", ms=1.8, color=c, label=lab)
+            ax1.loglog(f, np.abs(z) * zscale, "o", ms=1.8, color=c, label=lab)
             if fit is not None:  # the fit's own frequencies: points of an inductive loop may be left out of it
                 ff = getattr(fit, "freq_Hz", None)
                 ff = f if ff is None or len(ff) != len(fit.Z_fit) else ff
-                ax1.loglog(ff, np.abs(fit.Z_fit), "-", lw=0.8, color=c)
-        ax1.set_xlabel("f (Hz)")
-        ax1.set_ylabel("|Z| (Ω)")
-        if len(spectra) <= 10:
-            ax1.legend(ncol=2, fontsize=6, loc="upper right")
+                ax1.loglog(ff, np.abs(fit.Z_fit) * zscale, "-", lw=0.8, color=c)
+        ax1.set_xlabel("frequency (Hz)")
+        ax1.set_ylabel(f"|Z| ({zunit})")
+        ax1.set_box_aspect(1)            # same height as the (square, equal-axes) Nyquist panel
+        tidy_log_axis(ax1.yaxis)
+        if len(spectra) <= 10:           # |Z| falls with f: the low-f, low-|Z| corner is empty
+            ax1.legend(ncol=1, fontsize=6, loc="lower left", handletextpad=0.2, labelspacing=0.25)
         if title:
             fig.suptitle(title, fontsize=9)
-        fig.subplots_adjust(wspace=0.45)
+        fig.subplots_adjust(wspace=0.4)
     return fig
 
 
@@ -166,8 +178,8 @@ def plot_arrhenius_fallback(T_K, sigma_S_per_m, label: str):
         T = np.asarray(T_K, float)
         s = np.asarray(sigma_S_per_m, float) / 100
         ax.semilogy(1000 / T, s, "o", label=label)
-        ax.set_xlabel("1000/T (K⁻¹)")
-        ax.set_ylabel("σ (S/cm)")
+        ax.set_xlabel("1000/T (K$^{-1}$)")
+        ax.set_ylabel("σ (S cm$^{-1}$)")
         ax.legend()
     return fig
 

@@ -697,8 +697,25 @@ def plot_arrhenius(fit, *, labels=None, compare=(), band: bool = True, show_25C:
         top = ax.secondary_xaxis("top", functions=(_inv_1000_to_C, _C_to_inv_1000))
         top.set_xlabel("T (°C)")
         top.tick_params(direction="in")
-        ax.legend(loc="best", fontsize=6.5)
+        _legend_below(fig, ax, any(show_25C and not isinstance(f, TwoRegimeFit) for f in fits))
     return fig
+
+
+def _legend_below(fig, ax, star: bool) -> None:
+    """The legend goes under the x-axis label, outside the data: inside the axes it covered the 25 °C marker
+    (lower right) or the fit lines (the entries are as wide as the axes)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.transforms import offset_copy
+
+    handles, labels = ax.get_legend_handles_labels()
+    if star:
+        handles.append(Line2D([], [], ls="none", marker="*", ms=6, color="0.3"))
+        labels.append("σ(25 °C), extrapolated")
+    if not handles:
+        return
+    below = offset_copy(ax.transAxes, fig=fig, y=-28, units="points")   # clear of tick labels and x label
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+              fontsize=7, ncol=1, handlelength=1.8, borderaxespad=0.0)
 
 
 def _fmt_ea(Ea: float, err: float | None) -> str:

@@ -594,9 +594,10 @@ def _draw_polarization(fig, axes, result: PolarizationResult) -> None:
         taus = ", ".join(f"{tau:.3g} s" for tau in result.fit.tau_s)
         ax_lin.plot(xf * ts, result.fit.i_fit_A * scale, "-", color="C3", lw=1.0, label=f"fit, τ = {taus}")
     ax_lin.axvspan((x[-1] - result.window_s) * ts, x[-1] * ts, color="C0", alpha=0.15, lw=0, label="If window")
-    ax_lin.set_xlabel(f"time since step / {tunit}")
-    ax_lin.set_ylabel(f"current / {unit}")
-    ax_lin.legend(loc="upper right")
+    ax_lin.set_xlabel(f"time since step ({tunit})")
+    ax_lin.set_ylabel(f"current ({unit})")
+    # top middle: clear of the spike (left edge) and of the If window (right edge)
+    ax_lin.legend(loc="upper center", fontsize=7)
     # log-time panel
     yy = (sign * y[after]) if one_sign else y[after]
     ax_log.plot(xp, yy * scale, ".", ms=2, color="0.3")
@@ -625,12 +626,12 @@ def _draw_polarization(fig, axes, result: PolarizationResult) -> None:
     ax_log.xaxis.set_minor_locator(NullLocator())
     if one_sign and np.all(yy[np.isfinite(yy)] > 0):
         ax_log.set_yscale("log")
-        ylab = f"|current| / {unit}" if sign < 0 else f"current / {unit}"
+        ylab = f"|current| ({unit})" if sign < 0 else f"current ({unit})"
     else:
-        ylab = f"current / {unit}"
-    ax_log.set_xlabel("time since step / s (log)")
+        ylab = f"current ({unit})"
+    ax_log.set_xlabel("time since step (s, log scale)")
     ax_log.set_ylabel(ylab)
-    ax_log.legend(loc="upper right")
+    ax_log.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
 
 
