@@ -95,3 +95,20 @@ def test_materials_compare_sigma_column_names_its_temperature(tmp_path, wide):
     s60 = 4e-5 * 298.15 / 333.15 * np.exp(0.5 / kB * (1 / 298.15 - 1 / 333.15))
     assert f"{s60:.3g}" in r.stdout
     assert f"wrote {out}" in r.stdout
+
+
+def test_design_pouch_headline_is_labelled_pouch_not_unit_cell(wide):
+    """The pouch example's headline Wh/kg is the pouch value; the unit-cell value is printed beside it."""
+    r = runner.invoke(app, ["design", "pouch_nmc811_li3n"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(runner.invoke(app, ["design", "pouch_nmc811_li3n", "--json"]).stdout)["design"]
+    # by hand: 20 layers × 100 cm² × 5 mAh/cm² × 3.75 V = 37.5 Wh; Wh/kg = 37.5 / pouch mass
+    assert d["pouch_energy_Wh"] == pytest.approx(37.5, rel=1e-9)
+    assert d["specific_energy_Wh_per_kg"] == pytest.approx(37.5 / d["pouch_mass_kg"], rel=1e-9)
+    # unit cell: areal energy (J/m²) / 3600 / areal mass (kg/m²)
+    unit = d["areal_energy_J_per_m2"] / 3600 / d["unit_mass_kg_per_m2"]
+    assert d["unit_specific_energy_Wh_per_kg"] == pytest.approx(unit, rel=1e-9)
+    head = r.stdout.split("┏")[0].replace("\n", " ")
+    assert f"{d['specific_energy_Wh_per_kg']:.4g} Wh/kg" in head and "(pouch)" in head
+    assert f"unit cell {unit:.4g} Wh/kg" in head
+    assert "(unit cell; pouch values)" not in head

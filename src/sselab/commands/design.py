@@ -144,10 +144,12 @@ def _show(result, repro, sw, crit, rate, np):
     rows = [(k, fmt(float(d.mass_kg_per_m2.get(k, 0.0)) * 100, 4),
              fmt(float(d.thickness_m[k]) * 1e6, 4), fmt(100 * float(d.mass_fraction.get(k, 0.0)), 3))
             for k in d.thickness_m]
-    show(table(f"{result['stack']}: {fmt(d.specific_energy_Wh_per_kg, 4)} Wh/kg, "
-               f"{fmt(d.energy_density_Wh_per_L, 4)} Wh/L (unit cell"
-               f"{'' if d.pouch_mass_kg is None else '; pouch values'})",
-               ["layer", "mg/cm²", "µm", "mass %"], rows))
+    # the layer table is per unit cell; with a pouch the headline values are the pouch's, so say which is which
+    head = (f"{fmt(d.specific_energy_Wh_per_kg, 4)} Wh/kg, {fmt(d.energy_density_Wh_per_L, 4)} Wh/L (unit cell)"
+            if d.pouch_mass_kg is None else
+            f"{fmt(d.specific_energy_Wh_per_kg, 4)} Wh/kg, {fmt(d.energy_density_Wh_per_L, 4)} Wh/L (pouch); unit cell "
+            f"{fmt(d.unit_specific_energy_Wh_per_kg, 4)} Wh/kg, {fmt(d.unit_energy_density_Wh_per_L, 4)} Wh/L")
+    show(table(f"{result['stack']}: {head}", ["layer", "mg/cm²", "µm", "mass %"], rows))
     if d.pouch_mass_kg is not None:
         show(table("pouch", ["energy (Wh)", "mass (g)", "thickness (mm)", "Wh/kg", "Wh/L"],
                    [(d.pouch_energy_Wh, d.pouch_mass_kg * 1e3, d.pouch_thickness_m * 1e3,
