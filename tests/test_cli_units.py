@@ -112,3 +112,46 @@ def test_design_pouch_headline_is_labelled_pouch_not_unit_cell(wide):
     assert f"{d['specific_energy_Wh_per_kg']:.4g} Wh/kg" in head and "(pouch)" in head
     assert f"unit cell {unit:.4g} Wh/kg" in head
     assert "(unit cell; pouch values)" not in head
+
+
+def _arrhenius_series(directory, Ea=0.44, s30=0.10, L_m=0.95e-3, D_m=10e-3):
+    """σT-Arrhenius pellets (σ(30 °C) = 1 mS/cm, like hot-pressed Li2NH) as generic impedance CSV files."""
+    kB = 8.617333262e-5
+    G = L_m / (np.pi * (D_m / 2) ** 2)
+    A = s30 * 303.15 * np.exp(Ea / (kB * 303.15))
+    c = Circuit("R0-p(R1,CPE1)-CPE2")
+    f = np.logspace(np.log10(5.0), np.log10(13e6), 50)
+    rng = np.random.default_rng(1)
+    paths = []
+    for t in (30, 50, 70, 90, 110):
+        T = t + 273.15
+        R1 = G / (A / T * np.exp(-Ea / (kB * T)))
+        z = c.impedance(f, dict(R0=2.0, R1=R1, CPE1_Q=3e-8, CPE1_alpha=0.9, CPE2_Q=5e-6, CPE2_alpha=0.85))
+        z = z * (1 + rng.normal(0, 0.0005, f.size) + 1j * rng.normal(0, 0.0005, f.size))
+        p = directory / f"hot_{t}C.csv"
+        np.savetxt(p, np.column_stack([f, z.real, z.imag]), delimiter=",", header="freq_Hz,z_real_ohm,z_imag_ohm",
+                   comments="")
+        paths.append(p)
+    return paths
+
+
+def test_arrhenius_sigma_intervals_printed_to_the_values_decimals_and_contain_them(tmp_path, wide):
+    import re
+
+    files = [str(p) for p in _arrhenius_series(tmp_path)]
+    args = ["arrhenius", *files, "-L", "0.95mm", "-d", "10mm"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    fit = json.loads(runner.invoke(app, args + ["--json"]).stdout)["groups"][0]["fit"]
+    assert fit["sigma_30C_S_per_m"] == pytest.approx(0.10, rel=0.05)
+    cells = re.findall(r"(\d+\.\d+) \[(\d+\.\d+), (\d+\.\d+)\]", r.stdout)
+    assert len(cells) == 2, r.stdout                      # σ(25 °C) and σ(30 °C), each 'value [lo, hi]'
+    for (v, lo, hi), key in zip(cells, ("sigma_25C", "sigma_30C")):
+        d = len(v.split(".")[1])
+        assert len(lo.split(".")[1]) == d and len(hi.split(".")[1]) == d
+        assert float(lo) <= float(v) <= float(hi) and float(lo) < float(hi)
+        # printed in mS/cm = S/m × 10
+        assert float(v) == pytest.approx(fit[f"{key}_S_per_m"] * 10, abs=10 ** -d)
+        lo_si, hi_si = fit[f"{key}_ci95_S_per_m"]
+        assert float(lo) == pytest.approx(lo_si * 10, abs=10 ** -d) and float(hi) == pytest.approx(hi_si * 10,
+                                                                                                   abs=10 ** -d)

@@ -276,8 +276,16 @@ def arrhenius_cmd(
         show(table(f"Resistance {r_expr} and conductivity — {circ.text}",
                    ["series", "file", "T (°C)", "T (K)", "R (Ω)", "σ (mS/cm)"], rows))
 
-        def ci(pair, f=lambda v: v):
-            return "—" if pair is None else f"[{fmt(f(pair[0]), 3)}, {fmt(f(pair[1]), 3)}]"
+        def ci(pair, f=lambda v: v, value=None):
+            # bounds to the printed value's decimals (at 3 significant digits 1.002 mS/cm got '[1, 1]', an
+            # interval that does not contain its value)
+            if pair is None:
+                return "—"
+            shown = fmt(f(value), 4) if value is not None else ""
+            if "." in shown and "e" not in shown:
+                d = len(shown.split(".")[1])
+                return f"[{f(pair[0]):.{d}f}, {f(pair[1]):.{d}f}]"
+            return f"[{fmt(f(pair[0]), 4)}, {fmt(f(pair[1]), 4)}]"
 
         def ea(g):
             return _fmt_ea(g.Ea_eV, g.Ea_err_eV)
@@ -292,8 +300,8 @@ def arrhenius_cmd(
         for r in results:
             f = r["fit"]
             frows.append([r["group"], "one", ea(f), ea_ci(f),
-                          f"{fmt(ms(f.sigma_25C_S_per_m), 4)} {ci(f.sigma_25C_ci95_S_per_m, ms)}",
-                          f"{fmt(ms(f.sigma_30C_S_per_m), 4)} {ci(f.sigma_30C_ci95_S_per_m, ms)}",
+                          f"{fmt(ms(f.sigma_25C_S_per_m), 4)} {ci(f.sigma_25C_ci95_S_per_m, ms, f.sigma_25C_S_per_m)}",
+                          f"{fmt(ms(f.sigma_30C_S_per_m), 4)} {ci(f.sigma_30C_ci95_S_per_m, ms, f.sigma_30C_S_per_m)}",
                           f"{fmt(f.prefactor, 4)} {f.prefactor_unit}", str(f.n_points)])
             t = r["two_regime"]
             if t is not None:
