@@ -54,17 +54,23 @@ def _equal_square(ax, xs, ys) -> float:
 
 def _decades(ax, f, z, k, span) -> None:
     """Filled squares at the data point nearest each frequency decade; a label only when it does not crowd an
-    already labelled one (decades bunch up on a compressed arc)."""
+    already labelled one (decades bunch up on a compressed arc), up and to the right of its point — up and to
+    the left near the right edge, so it stays inside the frame."""
     labelled = []
+    x0, x1 = ax.get_xlim()
     for dec in range(math.ceil(math.log10(f.min())), math.floor(math.log10(f.max())) + 1):
         i = int(np.argmin(np.abs(np.log10(f) - dec)))
         if abs(math.log10(f[i]) - dec) >= 0.15:
             continue
         x, y = z.real[i] / k, -z.imag[i] / k
-        ax.plot(x, y, "s", ms=3.5, color="k", zorder=4)
-        if all(math.hypot(x - a, y - b) > 0.07 * span for a, b in labelled):
-            ax.annotate(f"$10^{{{dec}}}$ Hz", (x, y), textcoords="offset points", xytext=(4, 3), fontsize=6.5)
-            labelled.append((x, y))
+        ax.plot(x, y, "s", ms=3.5, color="k", zorder=6)       # above the labels’ white boxes
+        if any(math.hypot(x - a, y - b) <= 0.07 * span for a, b in labelled):
+            continue
+        right = x < x0 + 0.8 * (x1 - x0)
+        ax.annotate(f"$10^{{{dec}}}$ Hz", (x, y), textcoords="offset points", xytext=(4 if right else -4, 4),
+                    fontsize=6.5, ha="left" if right else "right", va="bottom", zorder=5,
+                    bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.75))
+        labelled.append((x, y))
 
 
 def nyquist(obj, title: str | None = None, decade_markers: bool = True):
