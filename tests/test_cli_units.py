@@ -155,3 +155,19 @@ def test_arrhenius_sigma_intervals_printed_to_the_values_decimals_and_contain_th
         lo_si, hi_si = fit[f"{key}_ci95_S_per_m"]
         assert float(lo) == pytest.approx(lo_si * 10, abs=10 ** -d) and float(hi) == pytest.approx(hi_si * 10,
                                                                                                    abs=10 ** -d)
+
+
+def test_cv_json_per_cycle_onsets_carry_volts_in_their_keys(tmp_path):
+    import pandas as pd
+    from test_voltammetry import _paper_like_cv
+
+    t, e, i, _, _ = _paper_like_cv(noise_V=0.002, plate_excess=2e-4, decomposition="both", n_cycles=4)
+    p = tmp_path / "li_steel.csv"
+    pd.DataFrame({"time_s": t, "potential_V": e, "current_A": i}).to_csv(p, index=False)
+    r = runner.invoke(app, ["cv", str(p), "--diameter", "10mm", "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)["result"]
+    assert "ox_onset_by_cycle" not in res and "red_onset_by_cycle" not in res
+    ox = [v for v in res["ox_onset_by_cycle_V"] if v is not None]
+    assert len(res["ox_onset_by_cycle_V"]) == res["n_cycles"] and ox
+    assert min(ox) <= res["ox_onset_V"] + 1e-9 and all(3.0 < v < 6.0 for v in ox)   # volts, not mV

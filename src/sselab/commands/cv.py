@@ -91,8 +91,12 @@ def cv(
                 pd.DataFrame(cols).to_csv(csv, index=False)
                 written.append(str(csv))
         if json_out:
+            d = res.to_dict()
+            for k in ("ox_onset_by_cycle", "red_onset_by_cycle"):   # potentials: the key carries the unit
+                if k in d:
+                    d[f"{k}_V"] = d.pop(k)
             print_json({"file": str(file), "technique": m.technique, "reader_warnings": list(m.warnings),
-                        "result": res.to_dict(), "figures": written})
+                        "result": d, "figures": written})
             return
         from ..voltammetry import AREAL_CHARGE_UNITS, CHARGE_UNITS, pick_unit
 
