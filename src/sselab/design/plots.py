@@ -23,10 +23,14 @@ def _xlabel(param: str, unit: str) -> str:
 
 
 def _targets(ax, targets, horizontal=True):
-    for t in targets or ():
+    targets = list(targets or ())
+    if targets:   # headroom so the top target's label sits inside the frame, not on the spine
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, max(hi, max(targets) + 0.12 * (max(hi, max(targets)) - lo)))
+    for t in targets:
         ax.axhline(t, color="0.4", lw=0.8, ls="--")
-        ax.annotate(f"{t:g} Wh/kg", (1.0, t), xycoords=("axes fraction", "data"), ha="right", va="bottom",
-                    fontsize=7, color="0.3")
+        ax.annotate(f"{t:g} Wh kg$^{{-1}}$", (1.0, t), xycoords=("axes fraction", "data"), xytext=(-3, 1.5),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=7, color="0.3")
 
 
 def plot_sweep(sweeps, targets=(350.0, 500.0), metric: str = "specific_energy_Wh_per_kg"):
@@ -50,11 +54,12 @@ def plot_contour(c: Contour, targets=(350.0, 500.0)):
     fig, ax = new_figure(3.8, 3.0)
     with style():
         cs = ax.contourf(c.x, c.y, c.z, levels=20, cmap="viridis")
-        fig.colorbar(cs, ax=ax, label="Wh kg$^{-1}$" if c.metric.endswith("kg") else "Wh L$^{-1}$")
+        kg = c.metric.endswith("kg")
+        fig.colorbar(cs, ax=ax, label="Specific energy (Wh kg$^{-1}$)" if kg else "Energy density (Wh L$^{-1}$)")
         lv = [t for t in targets if np.nanmin(c.z) < t < np.nanmax(c.z)]
         if lv:
             cl = ax.contour(c.x, c.y, c.z, levels=lv, colors="w", linewidths=1.0)
-            ax.clabel(cl, fmt="%g", fontsize=7)
+            ax.clabel(cl, fmt="%g Wh kg$^{-1}$" if kg else "%g Wh L$^{-1}$", fontsize=7)
         ax.set_xlabel(_xlabel(c.x_param, c.x_unit))
         ax.set_ylabel(_xlabel(c.y_param, c.y_unit))
     return fig
