@@ -171,3 +171,22 @@ def test_cv_json_per_cycle_onsets_carry_volts_in_their_keys(tmp_path):
     ox = [v for v in res["ox_onset_by_cycle_V"] if v is not None]
     assert len(res["ox_onset_by_cycle_V"]) == res["n_cycles"] and ox
     assert min(ox) <= res["ox_onset_V"] + 1e-9 and all(3.0 < v < 6.0 for v in ox)   # volts, not mV
+
+
+def test_units_with_superscripts_as_printed_in_tables_are_accepted(tmp_path):
+    """'0.7854 cm²' (as the tables print it) means the same as '0.7854cm2'; 'µA/cm²', 'mAh g⁻¹' likewise."""
+    from sselab import units
+
+    assert units.parse("10 µA/cm²", "current_density") == pytest.approx(0.1)          # A/m²
+    assert units.parse_quantity("1 mAh g⁻¹").value == pytest.approx(3600.0)           # C/kg
+    assert units.parse_quantity("3308 Ω cm²").value == pytest.approx(0.3308)          # Ω m²
+    p = _write_spectrum(tmp_path / "pellet.csv")
+    sig = []
+    for a in ("0.7854cm2", "0.7854 cm²"):
+        r = runner.invoke(app, ["eis", "fit", str(p), "-c", "R0-p(R1,CPE1)-CPE2", "-L", "1.2mm", "-A", a,
+                                "-R", "R1", "--json"])
+        assert r.exit_code == 0, r.output
+        s = json.loads(r.stdout)
+        assert s["area_m2"] == pytest.approx(0.7854e-4)
+        sig.append(s["spectra"][0]["sigma_S_per_cm"])
+    assert sig[0] == pytest.approx(sig[1], rel=1e-12)

@@ -159,6 +159,9 @@ def _mul(a: _Dim, b: _Dim, k: int = 1) -> _Dim:
 _TEMP_UNITS = {"°C": 273.15, "degC": 273.15, "ºC": 273.15, "℃": 273.15, "celsius": 273.15, "K": 0.0, "kelvin": 0.0}
 
 
+_SUPERSCRIPTS = str.maketrans({"²": "2", "³": "3", "¹": "1", "⁻": "-", "⁺": "+"})
+
+
 def _unit(unit: str, expect: str | None = None) -> tuple[float, _Dim, float]:
     """Return (factor, dimension, offset) so that SI = value*factor + offset."""
     u = unit.strip()
@@ -168,6 +171,8 @@ def _unit(unit: str, expect: str | None = None) -> tuple[float, _Dim, float]:
     if u == "":
         return 1.0, _ZERO, 0.0
     factor, dim = 1.0, _ZERO
+    # superscripts as printed in tables and papers: "µA/cm²", "mAh g⁻¹", "g/cm³"
+    u = u.translate(_SUPERSCRIPTS)
     # split numerator / denominators:  "mA/cm2", "mA cm-2", "Ohm*cm^2", "mAh g-1"
     parts = u.replace("·", "*").split("/")
     for i, part in enumerate(parts):
