@@ -20,6 +20,21 @@ from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_js
 DEFAULT_CIRCUIT = "R0-p(R1,CPE1)-CPE2"
 
 
+def _out_of_window_hint(circuit, r_expr: str, fits) -> list[str]:
+    """When an arc summed into the resistance lies above the measured band, its resistance has merged into the
+    series intercept (R0): say so, and how to include it."""
+    summed = {t.strip() for t in r_expr.split("+")}
+    lost = sorted({name for fr in fits for name, flag in fr.flags.items()
+                   if flag == "outside-window" and name in summed})
+    series = [n for n in _default_resistance(circuit).split("+") if n not in summed]
+    if not lost or not series:
+        return []
+    n = sum(any(fr.flags.get(x) == "outside-window" for x in lost) for fr in fits)
+    return [f"hint: {', '.join(lost)} {"lie" if len(lost) > 1 else "lies"} above the measured band in {n} of {len(fits)} spectra, where it merges into "
+            f"the high-frequency intercept; include {'+'.join(series)} (e.g. --resistance "
+            f"{'+'.join(series + sorted(summed))}, the default) so the electrolyte resistance is not underestimated"]
+
+
 def _default_resistance(circuit) -> str:
     """Every plain resistor of the circuit, summed (``R0+R1``…), as ``sselab eis fit`` does for blocking cells."""
     plain = [e.name for e in circuit.elements if e.kind == "R"]
@@ -204,6 +219,7 @@ def arrhenius_cmd(
                 points.append({"file": str(path), "T_K": T, "T_C": T - 273.15, "resistance_ohm": R,
                                "resistance_err_ohm": R_err, "sigma_S_per_m": sig, "sigma_err_S_per_m": sig_err,
                                "fit_success": bool(fr.success), "params": dict(fr.params)})
+            notes += _out_of_window_hint(circ, r_expr, fits)
             T_arr = np.array([p["T_K"] for p in points])
             s_arr = np.array([p["sigma_S_per_m"] for p in points])
             e_arr = np.array([p["sigma_err_S_per_m"] for p in points])
