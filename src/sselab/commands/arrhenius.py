@@ -30,7 +30,7 @@ def _out_of_window_hint(circuit, r_expr: str, fits) -> list[str]:
     if not lost or not series:
         return []
     n = sum(any(fr.flags.get(x) == "outside-window" for x in lost) for fr in fits)
-    return [f"hint: {', '.join(lost)} {"lie" if len(lost) > 1 else "lies"} above the measured band in {n} of {len(fits)} spectra, where it merges into "
+    return [f"hint: {', '.join(lost)} {'lie' if len(lost) > 1 else 'lies'} above the measured band in {n} of {len(fits)} spectra, where it merges into "
             f"the high-frequency intercept; include {'+'.join(series)} (e.g. --resistance "
             f"{'+'.join(series + sorted(summed))}, the default) so the electrolyte resistance is not underestimated"]
 
