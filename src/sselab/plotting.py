@@ -92,8 +92,10 @@ def save_figure(fig, out_dir, name: str, formats=("png", "svg"), dpi: int | None
         old_dpi = fig.dpi
         try:  # one layout pass (at the PNG's dpi, so its text-layout caches are reused) gives the box for all
             fig.dpi = png_dpi
-            fig.draw_without_rendering()
-            box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.05)
+            renderer = fig.canvas.get_renderer()    # one renderer: its text-extent cache serves the box too
+            with renderer._draw_disabled():         # layout only (aspect, ticks, texts), no rasterising
+                fig.draw(renderer)
+            box = fig.get_tightbbox(renderer).padded(0.05)
         except Exception:
             box = "tight"
         finally:

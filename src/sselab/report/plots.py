@@ -87,8 +87,10 @@ def _save_index(i: int, directory: str, png_dpi: int) -> None:
         old_dpi = fig.dpi
         try:  # one layout pass (no rasterising, at the PNG's dpi so text caches are reused) for both formats
             fig.dpi = png_dpi
-            fig.draw_without_rendering()
-            box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.05)
+            renderer = fig.canvas.get_renderer()    # one renderer: its text-extent cache serves the box too
+            with renderer._draw_disabled():         # layout only (aspect, ticks, texts), no rasterising
+                fig.draw(renderer)
+            box = fig.get_tightbbox(renderer).padded(0.05)
         except Exception:
             box = "tight"
         finally:
