@@ -75,6 +75,24 @@ def _png_dpi(fig) -> int:
     return 300 if fig.get_figwidth() <= 5.0 else 200
 
 
+def tight_box(fig, png_dpi: float):
+    """The figure's tight bounding box from one layout pass (no rasterising), shared by every output format.
+
+    Laid out at the PNG's dpi so the text-extent caches are reused by the PNG render; falls back to ``"tight"``.
+    """
+    old_dpi = fig.dpi
+    try:
+        fig.dpi = png_dpi
+        renderer = fig.canvas.get_renderer()    # one renderer: its text-extent cache serves the box too
+        with renderer._draw_disabled():         # layout only (aspect, ticks, texts), no rasterising
+            fig.draw(renderer)
+        return fig.get_tightbbox(renderer).padded(0.05)
+    except Exception:
+        return "tight"
+    finally:
+        fig.dpi = old_dpi
+
+
 def save_figure(fig, out_dir, name: str, formats=("png", "svg"), dpi: int | None = None) -> list[Path]:
     """Write ``fig`` as ``out_dir/name.png`` and ``.svg`` atomically; close it; return the paths.
 
@@ -89,17 +107,7 @@ def save_figure(fig, out_dir, name: str, formats=("png", "svg"), dpi: int | None
     paths = []
     with style():
         png_dpi = dpi or _png_dpi(fig)
-        old_dpi = fig.dpi
-        try:  # one layout pass (at the PNG's dpi, so its text-layout caches are reused) gives the box for all
-            fig.dpi = png_dpi
-            renderer = fig.canvas.get_renderer()    # one renderer: its text-extent cache serves the box too
-            with renderer._draw_disabled():         # layout only (aspect, ticks, texts), no rasterising
-                fig.draw(renderer)
-            box = fig.get_tightbbox(renderer).padded(0.05)
-        except Exception:
-            box = "tight"
-        finally:
-            fig.dpi = old_dpi
+        box = tight_box(fig, png_dpi)
         for ext in formats:
             target = out / f"{name}.{ext}"
             fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=f".{ext}")

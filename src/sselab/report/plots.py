@@ -80,21 +80,11 @@ def _save_star(args) -> None:
 
 
 def _save_index(i: int, directory: str, png_dpi: int) -> None:
-    from ..plotting import style
+    from ..plotting import style, tight_box
 
     fig, name = _PENDING[i]
     with style():
-        old_dpi = fig.dpi
-        try:  # one layout pass (no rasterising, at the PNG's dpi so text caches are reused) for both formats
-            fig.dpi = png_dpi
-            renderer = fig.canvas.get_renderer()    # one renderer: its text-extent cache serves the box too
-            with renderer._draw_disabled():         # layout only (aspect, ticks, texts), no rasterising
-                fig.draw(renderer)
-            box = fig.get_tightbbox(renderer).padded(0.05)
-        except Exception:
-            box = "tight"
-        finally:
-            fig.dpi = old_dpi
+        box = tight_box(fig, png_dpi)  # one layout pass for both formats
         for ext, dpi in (("svg", None), ("png", png_dpi)):
             target = Path(directory) / f"{name}.{ext}"
             tmp = target.with_name(f".{target.name}.tmp")
