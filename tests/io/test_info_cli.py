@@ -16,7 +16,11 @@ runner = CliRunner()
 
 @pytest.mark.parametrize("seconds, text", [
     (None, "—"), (0, "0 s"), (0.1676, "168 ms"), (16.1003671, "16.1 s"), (59.9, "59.9 s"), (192, "3.2 min"),
-    (3599, "60.0 min"), (106449.34, "29.6 h"), (1382398.65, "16.0 d"), (float("nan"), "—"),
+    # 3599 s = 59.98 min: rounding to one decimal would print the next unit's boundary ("60.0 min"), so it is hours
+    (3599, "1.0 h"), (106449.34, "29.6 h"), (1382398.65, "16.0 d"), (float("nan"), "—"),
+    # the same at every boundary: 59.96 s, 0.99996 s, 47.99 h; just below them stays in the smaller unit
+    (59.96, "1.0 min"), (0.99996, "1.0 s"), (47.99 * 3600, "2.0 d"), (59.94, "59.9 s"), (3590, "59.8 min"),
+    (0.9994, "999 ms"), (7200, "2.0 h"),
 ])
 def test_human_span(seconds, text):
     assert human_span(seconds) == text

@@ -15,22 +15,26 @@ from ._common import JSON_OPTION, console, err_console, print_json, progress, sh
 _SI_PREFIX = [(1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")]
 
 
+# (seconds per unit, unit, format, the displayed value at which the next unit takes over)
+_SPAN_UNITS = ((1e-3, "ms", ".3g", 1000.0), (1.0, "s", ".1f", 60.0), (60.0, "min", ".1f", 60.0),
+               (3600.0, "h", ".1f", 48.0), (86400.0, "d", ".1f", math.inf))
+
+
 def human_span(seconds: float | None) -> str:
-    """A duration the way people say it: ``'168 ms'``, ``'16.1 s'``, ``'3.2 min'``, ``'29.6 h'``, ``'16.0 d'``."""
+    """A duration the way people say it: ``'168 ms'``, ``'16.1 s'``, ``'3.2 min'``, ``'29.6 h'``, ``'16.0 d'``.
+
+    The unit is chosen on the *displayed* value, so rounding never lands on the next unit's boundary:
+    3599 s is ``'1.0 h'`` (not ``'60.0 min'``), 59.96 s ``'1.0 min'``, 0.99996 s ``'1.0 s'``."""
     if seconds is None or not math.isfinite(seconds):
         return "—"
     s = abs(float(seconds))
     if s == 0:
         return "0 s"
-    if s < 1:
-        return f"{s * 1e3:.3g} ms"
-    if s < 60:
-        return f"{s:.1f} s"
-    if s < 3600:
-        return f"{s / 60:.1f} min"
-    if s < 2 * 86400:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} d"
+    for scale, unit, fmt, limit in _SPAN_UNITS:
+        text = format(s / scale, fmt)
+        if float(text) < limit:
+            return f"{text} {unit}"
+    return f"{s / 86400:.1f} d"  # not reached: days have no limit
 
 
 def human_freq(hz: float) -> str:
