@@ -54,6 +54,7 @@ _U_LIM = 230.0  # |log p| cap (1e±100)
 _SIG_LIM = 40.0
 _KEEP = 2  # distinct starts per spectrum that continue after the scouting iterations
 _SCOUT_ITER = 6
+_GUESS_BLOCK = 4_000_000  # complex (spectrum, combination, point, component) entries per block of initial guesses
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -405,6 +406,10 @@ def _guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int
     K = max(len(combos), 1)
     if len(combos) == 0:
         combos = np.zeros((1, n_t), int)
+    per = max(1, _GUESS_BLOCK // (K * N * m))
+    if S > per:  # bounded memory: the NNLS stage holds ~6 arrays of S·K·N·m complex entries
+        return np.concatenate([_guesses_many(circuit, f, Zs[i:i + per], n_starts, grid_per_decade, ordered)
+                               for i in range(0, S, per)])
 
     spike = np.array([_spike_alpha(f, z) for z in Zs])  # (S,)
     Bt = np.zeros((K, N, m), complex)  # timed columns (shared by all spectra)
