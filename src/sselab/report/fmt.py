@@ -6,12 +6,15 @@
   two) and the value rounded to the same decimal place: ``0.053969 ± 5.9e-05`` → ``0.05397 ± 0.00006``.
   Very small or large values share one power of ten: ``(4.283 ± 0.006)×10⁻⁹``.
 * :func:`fmt_range` — a confidence interval at the precision :func:`fmt_pm` gives for a standard error.
+* :func:`round_text` — every decimal number inside a ready-made text (e.g. a scorecard value from
+  :mod:`sselab.materials`) cut to ``digits`` significant figures: ``'-0.500476–4.87961 V'`` → ``'-0.500–4.88 V'``.
 """
 from __future__ import annotations
 
 import math
+import re
 
-__all__ = ["fmt_num", "fmt_pm", "fmt_range", "round_error"]
+__all__ = ["fmt_num", "fmt_pm", "fmt_range", "round_error", "round_text", "fmt_sig"]
 
 _SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -99,3 +102,43 @@ def fmt_range(lo, hi, err=None, digits: int = 3) -> str:
             _, dec = round_error(e)
             return f"{_fixed(a, dec)} – {_fixed(b, dec)}"
     return f"{fmt_num(a, digits)} – {fmt_num(b, digits)}"
+
+
+# a decimal number standing on its own: not part of a word or formula (Li2NH, Li7La3Zr2O12) or a dotted version
+_NUMBER = re.compile(r"(?<![\w.\-])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.])")
+
+
+def fmt_sig(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant figures, trailing zeros kept (``0.500167`` → ``'0.500'``); fixed notation
+    for 1e-4 ≤ |x| < 1e6 (``1126.85`` → ``'1130'``), else ``'3.98e-05'``."""
+    if x == 0 or not math.isfinite(x):
+        return fmt_num(x, digits)
+    p = math.floor(math.log10(abs(x)))
+    if -4 <= p < 6:
+        dec = digits - 1 - p
+        y = round(x, dec)
+        if y != 0 and math.floor(math.log10(abs(y))) > p:   # 9.996 → 10.0: one decimal fewer
+            dec -= 1
+        return f"{y:.{max(dec, 0)}f}"
+    return f"{x:.{digits - 1}e}"
+
+
+def _significant_digits(token: str) -> int:
+    mant = re.split(r"[eE]", token.lstrip("-"))[0]
+    return len(mant.replace(".", "").lstrip("0")) or 1
+
+
+def round_text(text: str, digits: int = 3) -> str:
+    """Every decimal number in ``text`` that carries more than ``digits`` significant figures, rounded to
+    ``digits`` (:func:`fmt_sig`); integers (cycle numbers, temperatures like ``600 °C``) and numbers inside words
+    (formulas) are left alone."""
+    if not isinstance(text, str) or not text:
+        return text
+
+    def sub(m: re.Match) -> str:
+        tok = m.group(0)
+        if ("." not in tok and "e" not in tok.lower()) or _significant_digits(tok) <= digits:
+            return tok
+        return fmt_sig(float(tok), digits)
+
+    return _NUMBER.sub(sub, text)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import SselabError
 from .fmt import fmt_num as _fmt  # noqa: F401  (re-exported: fmt_pm is part of this module's API)
-from .fmt import fmt_pm, fmt_range
+from .fmt import fmt_pm, fmt_range, fmt_sig, round_text
 from .model import FileRecord, Number, Section, Table, slug
 from .plots import FigureStore, plot_eis_overview
 
@@ -297,6 +297,8 @@ def _eis_cell(ctx: Context, sec: Section, rs: list[FileRecord], eis) -> None:
         where = f" at {T0 - 273.15:.0f} °C" if T0 is not None else ""
         sec.numbers.append(Number("eis", sec.subject, "asr_interface_ohm_cm2", f"ASR per Li interface{where}",
                                   a * 1e4, ae * 1e4 if ae is not None else None, "Ω cm²"))
+        if math.isfinite(a) and a > 0:   # for the material's scorecard
+            ctx.results.setdefault("interface_asr", {})[sec.subject] = {"asr_ohm_m2": a, "T_K": T0}
     if derive is not None and hasattr(derive, "arcs"):
         try:
             arcs = derive.arcs(fits[0], cell)
@@ -662,41 +664,156 @@ def materials_sections(ctx: Context) -> list[Section]:
             sec.note(f"comparison failed: {one_line(exc)}")
         if hasattr(mat_mod, "scorecard"):
             try:
-                card = mat_mod.scorecard(_measured_for(ctx, mat, fit))
+                measured, sources = _measured_for(ctx, mat, fit)
+                card = _with_sources(mat_mod.scorecard(measured), sources)
                 rows = [[g.description, g.threshold, f'<span class="st-{g.status}">{g.status}</span>', g.value,
                          g.detail] for g in card.grades]
                 c = card.counts
                 sec.tables.append(Table(f"Scorecard: {c['pass']} pass, {c['fail']} fail, {c['unknown']} unknown",
-                                        ["target", "threshold", "status", "value", "detail"], rows))
-                sec.result = {"scorecard": card}
+                                        ["target", "threshold", "status", "value", "detail"], rows,
+                                        note="measured values of this material's cells; the detail names the cell "
+                                             "each value came from"))
+                sec.result = {"scorecard": card, "measured": measured,
+                              "sources": {k: v["cell"] for k, v in sources.items()}}
             except Exception as exc:
                 sec.note(f"scorecard failed: {one_line(exc)}")
+                ctx.log.append(traceback.format_exc())
     return out
 
 
-def _measured_for(ctx: Context, material: str, fit) -> dict:
-    """Measured properties of a material gathered from every section (keys of materials.sample_from_measurements)."""
-    d = {"name": material, "Ea_eV": float(fit.Ea_eV), "sigma_S_per_cm": float(fit.sigma_30C_S_per_m) / 100,
-         "sigma_T": "30 C"}
-    cells = {c.name: c for c in getattr(ctx.manifest, "cells", ())} if ctx.manifest is not None else {}
+# scorecard targets fed by each measured property
+_SIGMA_KEYS = ("sigma_rt_min", "sigma_fast_charge", "sigma_fast_charge_stretch")
+_WINDOW_KEYS = ("window_oxidation", "window_reduction", "cathode_compatibility")
 
-    def same(name):
+
+def _with_sources(card, sources: dict):
+    """The scorecard with its numbers rounded to 3 significant figures and, for measured targets, the detail
+    naming the cell the value came from (``sources[key] = {"cell", "detail", "lower_bound"}``)."""
+    from dataclasses import replace
+
+    grades = []
+    for g in card.grades:
+        g = replace(g, value=round_text(g.value), detail=round_text(g.detail))
+        src = sources.get(g.key)
+        if src is not None:
+            g = replace(g, detail=src["detail"])
+            if src.get("lower_bound"):
+                g = replace(g, value="≥ " + g.value)
+                if g.status == "fail":      # a lower bound under the target decides nothing
+                    g = replace(g, status="unknown", detail=g.detail + "; lower bound below the target")
+        grades.append(g)
+    return replace(card, grades=tuple(grades))
+
+
+def _norm_formula(formula):
+    """A formula's composition, comparable whatever the element order (``Li2NH`` = ``HNLi2``)."""
+    if not formula:
+        return None
+    try:
+        from ..materials.formula import parse_formula
+
+        return tuple(sorted((el, round(float(n), 6)) for el, n in parse_formula(str(formula)).items()))
+    except Exception:
+        return str(formula).replace(" ", "")
+
+
+def _measured_for(ctx: Context, material: str, fit) -> tuple[dict, dict]:
+    """Measured properties of ``material`` gathered from every section (keys of
+    :func:`sselab.materials.sample_from_measurements`) and, per scorecard target, where each came from.
+
+    A cell belongs to the material when its manifest ``material`` (else its name) is the material's; a cell whose
+    material is none of the fitted materials (e.g. a Li|Li cell named after the compound only) is matched by
+    ``formula`` to the formula of the material's blocking-electrode cells, which the detail says.  Several cells
+    for one property: intrinsic properties take the most conservative (largest σe, narrowest window), cell-made
+    ones the best demonstrated (lowest interface ASR, highest CCD), and the others are named."""
+    cells = {c.name: c for c in getattr(ctx.manifest, "cells", ()) or ()} if ctx.manifest is not None else {}
+    fits = ctx.results.get("arrhenius_fits") or {}
+    fit_cells = list((ctx.results.get("material_cells") or {}).get(material, ()))
+    own = {c.name for c in cells.values() if (c.material or c.name) == material}
+    formulas = {_norm_formula(cells[n].formula) for n in set(fit_cells) | own if n in cells} - {None}
+
+    def match(name):
+        """None, "" (same material) or " (…matched by formula…)"."""
         c = cells.get(name)
-        return c is not None and (c.material or c.name) == material
+        if c is None:
+            return None
+        cm = c.material or c.name
+        if cm == material:
+            return ""
+        f = _norm_formula(c.formula)
+        if cm not in fits and f is not None and f in formulas:
+            return f" (material {cm!r}, matched by formula {c.formula})"
+        return None
 
-    for name, res in (ctx.results.get("dcpol") or {}).items():
-        if same(name) and res.sigma_e_S_per_m is not None:
-            d["electronic_sigma_S_per_cm"] = res.sigma_e_S_per_m / 100
-            d["transference_ion"] = res.t_i
-            if cells[name].formula:
-                d.setdefault("formula", cells[name].formula)
-    for name, res in (ctx.results.get("cv") or {}).items():
-        if same(name):
-            d["window_exp_V"] = [float(res.stability_window_V[0]), float(res.stability_window_V[1])]
-    for name, res in (ctx.results.get("symmetric") or {}).items():
-        if same(name) and res.ccd_A_per_m2:
-            d["ccd_mA_per_cm2"] = res.ccd_A_per_m2 / 10
-    return d
+    def at(T_K):
+        return f" at {T_K - 273.15:.0f} °C" if T_K is not None else ""
+
+    def others(chosen, items, fmt):
+        rest = [f"{n}: {fmt(v)}" for n, v in items if n != chosen]
+        return f"; also {', '.join(rest)}" if rest else ""
+
+    d = {"name": material, "Ea_eV": float(fit.Ea_eV), "sigma_S_per_cm": float(fit.sigma_25C_S_per_m) / 100,
+         "sigma_T": "25 C"}
+    src: dict[str, dict] = {}
+    where = ", ".join(fit_cells) or material
+    det = (f"σ(25 °C) of the σT-Arrhenius fit to {where} ({fit.n_points} temperatures, "
+           f"Ea {round_text(f'{fit.Ea_eV:.6g}')} eV)")
+    for k in _SIGMA_KEYS:
+        src[k] = {"cell": where, "detail": det}
+    for n in fit_cells:
+        if n in cells and cells[n].formula:
+            d["formula"] = cells[n].formula
+            break
+
+    pol = [(n, r, match(n)) for n, r in (ctx.results.get("dcpol") or {}).items()]
+    pol = [(n, r, m) for n, r, m in pol if m is not None and (r.sigma_e_S_per_m is not None or r.t_i is not None)]
+    if pol:
+        n, r, m = max(pol, key=lambda x: (x[1].sigma_e_S_per_m is not None, x[1].sigma_e_S_per_m or 0.0))
+        if r.sigma_e_S_per_m is not None:
+            d["electronic_sigma_S_per_cm"] = r.sigma_e_S_per_m / 100
+        if r.t_i is not None:
+            d["transference_ion"] = float(r.t_i)
+        if cells[n].formula:
+            d.setdefault("formula", cells[n].formula)
+        src["electronic_insulator"] = {"cell": n, "detail": (
+            f"DC polarisation of {n}{at(cells[n].temperature_K)}{m}"
+            + others(n, [(x, y) for x, y, _ in pol],
+                     lambda y: f"σe {fmt_sig(y.sigma_e_S_per_m / 100)} S/cm" if y.sigma_e_S_per_m is not None
+                     else f"t_ion {fmt_sig(y.t_i)}"))}
+
+    cvs = [(n, r, match(n)) for n, r in (ctx.results.get("cv") or {}).items()]
+    cvs = [x for x in cvs if x[2] is not None]
+    if cvs:
+        n, r, m = min(cvs, key=lambda x: float(x[1].stability_window_V[1]))
+        w = [float(r.stability_window_V[0]), float(r.stability_window_V[1])]
+        d["window_exp_V"] = w
+        det = (f"CV of {n}{at(cells[n].temperature_K)}{m}"
+               + others(n, [(x, y) for x, y, _ in cvs],
+                        lambda y: f"{fmt_sig(y.stability_window_V[0])}–{fmt_sig(y.stability_window_V[1])} V"))
+        for k in _WINDOW_KEYS:
+            src[k] = {"cell": n, "detail": det}
+
+    asr = [(n, v, match(n)) for n, v in (ctx.results.get("interface_asr") or {}).items()]
+    asr = [x for x in asr if x[2] is not None]
+    if asr:
+        n, v, m = min(asr, key=lambda x: x[1]["asr_ohm_m2"])
+        d["interface_asr_ohm_cm2"] = v["asr_ohm_m2"] * 1e4
+        src["low_interface_resistance"] = {"cell": n, "detail": (
+            f"Li|Li impedance of {n}{at(v['T_K'])}, per interface{m}"
+            + (f"; lowest of {len(asr)} Li|Li cells" if len(asr) > 1 else "")
+            + others(n, [(x, y) for x, y, _ in asr], lambda y: f"{fmt_sig(y['asr_ohm_m2'] * 1e4)} Ω cm²"))}
+
+    sym = [(n, r, match(n)) for n, r in (ctx.results.get("symmetric") or {}).items()]
+    sym = [x for x in sym if x[2] is not None and x[1].ccd_A_per_m2]
+    if sym:
+        n, r, m = max(sym, key=lambda x: x[1].ccd_A_per_m2)
+        d["ccd_mA_per_cm2"] = r.ccd_A_per_m2 / 10
+        lb = bool(getattr(r, "ccd_is_lower_bound", False))
+        src["ccd"] = {"cell": n, "lower_bound": lb, "detail": (
+            f"Li|Li cycling of {n}{at(cells[n].temperature_K)}{m}" + (" (no short: lower bound)" if lb else "")
+            + (f"; highest of {len(sym)} cells" if len(sym) > 1 else "")
+            + others(n, [(x, y) for x, y, _ in sym], lambda y: f"{fmt_sig(y.ccd_A_per_m2 / 10)} mA/cm²"))}
+    return d, src
 
 
 from .cell_projection import cell_projection_sections  # noqa: E402  (imports the helpers above lazily)
