@@ -634,8 +634,9 @@ def _starts_for(circuit, auto: np.ndarray, initial: dict, fixed: dict, multistar
     return rows
 
 
-def _auto_guesses(circuit, cleaned, n_starts, ordered: bool = True) -> list[np.ndarray]:
-    """Data-driven starts for every spectrum, vectorised over spectra sharing a frequency vector."""
+def _auto_guesses(circuit, cleaned, n_starts, ordered: bool = True, tick=None) -> list[np.ndarray]:
+    """Data-driven starts for every spectrum, vectorised over spectra sharing a frequency vector.
+    ``tick(fraction_done)`` is called after each block (progress reporting)."""
     groups: dict = {}
     for s, (f, z, _) in enumerate(cleaned):
         groups.setdefault((f.size, f.tobytes()), []).append(s)
@@ -647,6 +648,8 @@ def _auto_guesses(circuit, cleaned, n_starts, ordered: bool = True) -> list[np.n
             g = _guesses_many(circuit, f, np.array([cleaned[s][1] for s in mem]), n_starts, ordered=ordered)
             for j, s in enumerate(mem):
                 out[s] = g[j]
+            if tick is not None:
+                tick(sum(o is not None for o in out) / len(cleaned))
     return out
 
 
@@ -906,17 +909,24 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
         n_starts = 4 if n_timed <= 1 else 8
     scout = _SCOUT_ITER if n_timed <= 1 else 10
     skip = _asymmetric_groups(circuit, fixed_d, bounds)
-    auto = _auto_guesses(circuit, cleaned, n_starts if multistart else 1, ordered=not skip)
+    # progress in stages: guesses, first LM pass, (warm-start pass); each reports per block/chunk
+    bounds_frac = (0.0, 0.4, 0.7 if warm_start and S > 1 else 1.0, 1.0)
+
+    def stage(k):
+        if cb is None:
+            return None
+        lo, hi = bounds_frac[k], bounds_frac[k + 1]
+        return lambda frac: cb(min(S - 1, int(S * (lo + (hi - lo) * frac))), S)
+
+    auto = _auto_guesses(circuit, cleaned, n_starts if multistart else 1, ordered=not skip, tick=stage(0))
     starts = [_starts_for(circuit, auto[s], init_d, fixed_d, multistart) for s in range(S)]
     owner = np.concatenate([np.full(len(st), s) for s, st in enumerate(starts)])
     P0 = np.concatenate(starts)
     P_ref = np.concatenate([np.repeat(auto[s][:1], len(st), axis=0) for s, st in enumerate(starts)])
     best_P, best_u, best_cost, best_it, best_conv = _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter,
-                                                         P_ref=P_ref, scout_iter=scout)
+                                                         P_ref=P_ref, scout_iter=scout, tick=stage(1))
     cands = {s: [(best_cost[j], best_P[j], best_u[j], best_it[j], best_conv[j])
                  for j in np.flatnonzero(owner == s)] for s in range(S)}
-    if cb:
-        cb(S // 2 if warm_start and S > 1 else S, S)
 
     chosen = {s: min(cands[s], key=lambda c: c[0]) for s in range(S)}
     if warm_start and S > 1:
@@ -936,7 +946,7 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
         for k, v in fixed_d.items():
             ref1[:, names.index(k)] = v
         bP, bu, bc, bi, bv = _run(circuit, omega, zz, WR, WI, P1, own1, free, tr, max_iter, P_ref=ref1,
-                                  scout_iter=scout)
+                                  scout_iter=scout, tick=stage(2))
         for j, s in enumerate(own1):
             cands[s].append((bc[j], bP[j], bu[j], bi[j], bv[j]))
         # walk the series: near-best solutions closest to the previous choice
@@ -982,8 +992,9 @@ def _logp(circuit: Circuit, P: np.ndarray) -> np.ndarray:
 
 
 def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref: np.ndarray | None = None,
-         chunk_rows: int = 4000, scout_iter: int | None = None):
-    """:func:`_run_rows` in chunks of whole spectra (bounded memory for very large batches)."""
+         chunk_rows: int = 4000, scout_iter: int | None = None, tick=None):
+    """:func:`_run_rows` in chunks of whole spectra (bounded memory for very large batches).
+    ``tick(fraction_done)`` is called after each chunk (progress reporting)."""
     if len(owner) <= chunk_rows:
         return _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref=P_ref,
                          scout_iter=scout_iter)
@@ -997,6 +1008,8 @@ def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref: np.nd
                         P_ref=None if P_ref is None else P_ref[rows], scout_iter=scout_iter)
         for o, r in zip(out, res):
             o[rows] = r
+        if tick is not None:
+            tick(min(1.0, (i + per) / len(spectra)))
     return tuple(out)
 
 
