@@ -55,7 +55,7 @@ def test_mpt_eis_structure_and_values(tmp_path):
 def test_mpt_dc_techniques_round_trip(tmp_path, technique, sim_fn, current_col):
     sim = sim_fn()
     assert sim.technique == technique
-    p = sim.write(tmp_path / f"x.mpt")
+    p = sim.write(tmp_path / "x.mpt")
     _, lines, n, df = _parse_mpt(p)
     d = sim.data
     assert {"time/s", "Ewe/V", current_col} <= set(df.columns)

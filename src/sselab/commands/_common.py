@@ -107,3 +107,14 @@ def progress(iterable, total: int | None = None, description: str = "working", d
         yield from iterable
         return
     yield from track(iterable, total=total, description=description, console=err_console, transient=True)
+
+
+def print_notes(warnings=(), written=()) -> None:
+    """The closing lines every command prints on stderr: its warnings, then the files it wrote (printed literally)."""
+    from rich.markup import escape
+
+    for w in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
+    for p in written:
+        err_console.print(f"wrote {p}", highlight=False, markup=False)
+

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import typer
 
-from rich.markup import escape
 
-from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, print_json, show, table, user_errors
+from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, print_json, print_notes, show, table, user_errors
 
 
 def _parse_window(text: str | None):
@@ -170,10 +169,7 @@ def cv(
                                 f"{fmt(fit.x_break, 3)}  (slopes {fmt(s1)} → {fmt(s2)} {us}/cycle; "
                                 f"two regimes: {two})"))
         show(table("Summary", ["quantity", "value"], summary))
-        for w in list(m.warnings) + list(res.warnings):
-            err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
-        for p in written:
-            err_console.print(f"wrote {p}", highlight=False, markup=False)
+        print_notes(list(m.warnings) + list(res.warnings), written)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import typer
 
-from rich.markup import escape
 
-from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, show, table, user_errors
+from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, print_notes, show, table, user_errors
 
 
 def _jd(j_A_per_m2) -> str:
@@ -32,7 +31,6 @@ def cycle(
 ):
     """Segment a galvanostatic record into half cycles and analyse it as a symmetric ladder or a full cell."""
     with user_errors():
-        from .. import units
         from ..cell import CellSpec
         from ..errors import UnitError
         from ..io import read
@@ -97,10 +95,7 @@ def _symmetric(file, m, cell, ccd_on, json_out, out):
                      "; ".join(s.reasons)) for s in res.shorts]))
     else:
         err_console.print("no short detected: " + res.ccd_criterion, highlight=False, markup=False)
-    for w in list(m.warnings) + list(res.warnings):
-        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
-    for p in written:
-        err_console.print(f"wrote {p}", highlight=False, markup=False)
+    print_notes(list(m.warnings) + list(res.warnings), written)
 
 
 def _full(file, m, cell, threshold, json_out, out):
@@ -139,10 +134,7 @@ def _full(file, m, cell, threshold, json_out, out):
         ("first discharge", f"{fmt(res.first_discharge_C_per_kg / 3600.0)} mAh/g"),
         ("specific current", f"{fmt(res.specific_current_A_per_kg)} mA/g"),
         (f"end of life ({res.threshold:.0%} retention)", eol)]))
-    for w in list(m.warnings) + list(res.warnings):
-        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
-    for p in written:
-        err_console.print(f"wrote {p}", highlight=False, markup=False)
+    print_notes(list(m.warnings) + list(res.warnings), written)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import typer
 
-from rich.markup import escape
 
-from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, show, table, user_errors
+from ._common import JSON_OPTION, OUT_OPTION, fmt, fmt_pm, print_json, print_notes, show, table, user_errors
 
 
 def dcpol(
@@ -100,10 +99,7 @@ def dcpol(
                                    sorted(bv.se_contributions.items(), key=lambda kv: -kv[1]))
                 rows.append(("  se(t+) from", budget))
         show(table(f"DC polarisation — {Path(file).name}", ["quantity", "value"], rows))
-        for w in list(m.warnings) + list(res.warnings):
-            err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
-        for p in written:
-            err_console.print(f"wrote {p}", highlight=False, markup=False)
+        print_notes(list(m.warnings) + list(res.warnings), written)
 
 
 def _parse_pm(text: str, kind: str, default_unit: str, option: str):

@@ -45,7 +45,7 @@ import numpy as np
 from ..errors import FitError
 from ..results import Result
 from .artefacts import LF_LOOP, LF_LOOP_OPTIONS, circuit_has_loop_element, lf_inductive_loop, loop_summary
-from .circuit import Circuit, Element, Parallel, Series
+from .circuit import Circuit, Element, Parallel
 
 __all__ = ["FitResult", "fit", "fit_batch", "initial_guesses"]
 

@@ -16,9 +16,9 @@ from functools import lru_cache
 import numpy as np
 
 from .. import units
-from ..errors import AnalysisError, SselabError
+from ..errors import AnalysisError
 from ..results import Result
-from .formula import format_formula, molar_mass, normalize_formula, parse_formula, FormulaError
+from .formula import molar_mass, normalize_formula, parse_formula, FormulaError
 
 __all__ = [
     "ReagentMasses", "reagent_masses", "cell_volume_m3", "theoretical_density", "PelletDensity",

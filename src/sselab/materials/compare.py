@@ -15,7 +15,7 @@ import numpy as np
 from .. import units
 from ..errors import AnalysisError
 from ..results import Result
-from .kb import FAMILIES, T_ROOM_K, KnowledgeBase, Material, arrhenius_sigma, builtin_kb
+from .kb import FAMILIES, T_ROOM_K, KnowledgeBase, arrhenius_sigma, builtin_kb
 
 __all__ = ["Comparison", "compare", "plot_comparison", "FAMILY_COLORS"]
 

@@ -17,7 +17,6 @@ Arrhenius convention: σT = A·exp(−Ea / k_B T), i.e. ``σ(T) = σ_ref · (T_r
 """
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import math
 import re
