@@ -212,10 +212,11 @@ def test_cv_without_window_data_prints_no_charge_table(tmp_path):
     e = 3.0 + 1.5 * np.abs(((t / 2000.0) % 2) - 1)                       # 3 … 4.5 V triangle
     p = tmp_path / "high.csv"
     pd.DataFrame({"time_s": t, "potential_V": e, "current_A": 1e-9 * (e - 3)}).to_csv(p, index=False)
-    r = _run("cv", p, "--area", "1cm2", "--out", tmp_path)
+    figs = tmp_path / "figs"                     # (the input's own folder is refused as --out)
+    r = _run("cv", p, "--area", "1cm2", "--out", figs)
     assert r.exit_code == 0, r.stderr
     assert "Stripping/plating charge" not in r.stdout and "no stripping/plating charge" in r.stderr
-    assert not (tmp_path / "cv_charge_high.png").exists() and (tmp_path / "cv_high.png").exists()
+    assert not (figs / "cv_charge_high.png").exists() and (figs / "cv_high.png").exists()
 
 
 def test_dcpol_table_units_and_bruce_vincent_with_errors(tmp_path):

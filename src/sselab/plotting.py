@@ -102,14 +102,20 @@ def save_figure(fig, out_dir, name: str, formats=("png", "svg"), dpi: int | None
     """
     import matplotlib.pyplot as plt
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from .outputs import OutputDir
+
+    if isinstance(out_dir, OutputDir):
+        claim = out_dir.claim          # a folder sselab marked: refuse files it did not write
+    else:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        claim = Path(out_dir).__truediv__
     paths = []
     with style():
         png_dpi = dpi or _png_dpi(fig)
         box = tight_box(fig, png_dpi)
         for ext in formats:
-            target = out / f"{name}.{ext}"
+            target = claim(f"{name}.{ext}")
+            out = target.parent
             fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=f".{ext}")
             os.close(fd)
             kw = {"dpi": png_dpi} if ext == "png" else {}

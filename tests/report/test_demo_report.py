@@ -30,7 +30,7 @@ def test_outputs_written(small_demo):
             assert {p.rsplit(".", 1)[1] for p in paths} == {"png", "svg"}
             for p in paths:
                 assert (out / p).stat().st_size > 1000
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp dirs left
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".") and p.name != ".sselab-output.json"]  # no temp dirs left
     assert ds.summary["agree"] == ds.summary["compared"] > 20
 
 

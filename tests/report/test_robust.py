@@ -45,8 +45,8 @@ def test_interrupted_run_keeps_previous_report(folder, tmp_path, monkeypatch):
     from sselab.report import build, build_report
 
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "report.html").write_text("previous")
+    build_report(folder, out, figures=False)           # the previous report (a folder sselab wrote)
+    previous = (out / "report.html").read_text()
 
     def boom(rep):
         raise KeyboardInterrupt
@@ -54,7 +54,7 @@ def test_interrupted_run_keeps_previous_report(folder, tmp_path, monkeypatch):
     monkeypatch.setattr("sselab.report.html.render", boom)
     with pytest.raises(KeyboardInterrupt):
         build_report(folder, out, figures=False)
-    assert (out / "report.html").read_text() == "previous"
+    assert (out / "report.html").read_text() == previous
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
     assert build is not None
 

@@ -21,6 +21,19 @@ JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on std
 OUT_OPTION = typer.Option(None, "--out", help="Directory for figures and CSV/JSON outputs.")
 
 
+def out_dir(out, inputs=()):
+    """The ``--out`` folder checked for safety before any work (None when not given): it must be new, empty or
+    written by sselab, and may not contain or lie inside the inputs (:mod:`sselab.outputs`)."""
+    from ..outputs import prepare_output_dir
+
+    return prepare_output_dir(out, inputs, kind="figures")
+
+
+def write_table(out, name: str, frame) -> str:
+    """Write a pandas table as CSV into the ``--out`` folder atomically; return the path written."""
+    return str(out.write_text(name, frame.to_csv(index=False)))
+
+
 def fail(message: str, code: int = 2):
     """Print a one-line user error and exit (status 2)."""
     from rich.markup import escape
@@ -41,6 +54,9 @@ def user_errors():
         fail(f"{exc.filename}: no such file")
     except IsADirectoryError as exc:
         fail(f"{exc.filename}: is a directory")
+    except OSError as exc:   # the operating system refused (permissions, disk full, read-only file system …)
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}")
 
 
 def print_json(obj: Any) -> None:

@@ -15,7 +15,7 @@ import typer
 
 from rich.markup import escape
 
-from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, show, table, user_errors
+from ._common import JSON_OPTION, OUT_OPTION, err_console, out_dir, fmt, fmt_pm, print_json, show, table, user_errors
 
 DEFAULT_CIRCUIT = "R0-p(R1,CPE1)-CPE2"
 
@@ -102,12 +102,10 @@ def _compare_curves(fit, name):
     return curves, comp, None
 
 
-def _write_csv(rows, fits_rows, out: Path) -> list[Path]:
+def _write_csv(rows, fits_rows, out) -> list[Path]:
     import csv
-    import os
-    import tempfile
+    import io
 
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, header, data in (("arrhenius_points.csv", ["group", "file", "T_K", "T_C", "resistance_ohm",
                                                           "resistance_err_ohm", "sigma_S_per_cm",
@@ -119,14 +117,11 @@ def _write_csv(rows, fits_rows, out: Path) -> list[Path]:
                                                       "sigma_25C_ci95_lo_S_per_cm", "sigma_25C_ci95_hi_S_per_cm",
                                                       "sigma_30C_S_per_cm", "sigma_30C_ci95_lo_S_per_cm",
                                                       "sigma_30C_ci95_hi_S_per_cm", "r_squared"], fits_rows)):
-        target = out / name
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".csv")
-        with os.fdopen(fd, "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(data)
-        os.replace(tmp, target)
-        written.append(target)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(data)
+        written.append(out.write_text(name, buf.getvalue()))
     return written
 
 
@@ -191,6 +186,7 @@ def arrhenius_cmd(
         cli_cell = CellSpec.from_strings("cell", thickness=thickness, diameter=diameter, area=area)
         man = load_manifest(manifest) if manifest is not None else None
         items = _collect(files or [], man, cli_cell, label)
+        out = out_dir(out, [it[1] for it in items] + ([manifest] if manifest is not None else []))
 
         groups: dict[str, list] = {}
         for it in items:
@@ -273,7 +269,7 @@ def arrhenius_cmd(
                     t = r["two_regime"]
                     frow.append(_fit_row(r["group"], "two", "low", t.low))
                     frow.append(_fit_row(r["group"], "two", "high", t.high))
-            written += _write_csv(prow, frow, Path(out))
+            written += _write_csv(prow, frow, out)
 
         if json_out:
             print_json({"circuit": circ.text, "resistance": r_expr, "convention": convention,

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 
-from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, print_json, print_notes, show, table, user_errors
+from ._common import JSON_OPTION, OUT_OPTION, err_console, out_dir, write_table, fmt, print_json, print_notes, show, table, user_errors
 
 
 def _parse_window(text: str | None):
@@ -53,6 +53,7 @@ def cv(
         from ..io import read
         from ..voltammetry import analyze_cv, plot_charge_vs_cycle, plot_cv
 
+        out = out_dir(out, [file])
         win = _parse_window(window)
         th = units.parse(threshold, "current_density", default_unit="uA/cm2")
         if not th > 0:
@@ -86,9 +87,7 @@ def cv(
                 if res.area_m2:
                     cols.update({"q_strip_C_per_m2": res.areal(res.q_strip_C),
                                  "q_plate_C_per_m2": res.areal(res.q_plate_C)})
-                csv = Path(out) / f"cv_charges_{stem}.csv"
-                pd.DataFrame(cols).to_csv(csv, index=False)
-                written.append(str(csv))
+                written.append(write_table(out, f"cv_charges_{stem}.csv", pd.DataFrame(cols)))
         if json_out:
             d = res.to_dict()
             for k in ("ox_onset_by_cycle", "red_onset_by_cycle"):   # potentials: the key carries the unit

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 
-from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, print_notes, show, table, user_errors
+from ._common import JSON_OPTION, OUT_OPTION, err_console, out_dir, write_table, fmt, fmt_pm, print_json, print_notes, show, table, user_errors
 
 
 def _jd(j_A_per_m2) -> str:
@@ -31,6 +31,7 @@ def cycle(
 ):
     """Segment a galvanostatic record into half cycles and analyse it as a symmetric ladder or a full cell."""
     with user_errors():
+        out = out_dir(out, [file])
         from ..cell import CellSpec
         from ..errors import UnitError
         from ..io import read
@@ -65,9 +66,7 @@ def _symmetric(file, m, cell, ccd_on, json_out, out):
                 (plot_profiles(res), f"cycle_{stem}_profiles"))
         for fig, name in figs:
             written += [str(p) for p in save_figure(fig, out, name)]
-        csv = Path(out) / f"cycle_{stem}_half_cycles.csv"
-        res.half_cycle_table().to_csv(csv, index=False)
-        written.append(str(csv))
+        written.append(write_table(out, f"cycle_{stem}_half_cycles.csv", res.half_cycle_table()))
     if json_out:
         print_json({"file": str(file), "technique": m.technique, "mode": "symmetric",
                     "reader_warnings": list(m.warnings), "result": res.to_dict(), "outputs": written})
@@ -111,9 +110,7 @@ def _full(file, m, cell, threshold, json_out, out):
         for fig, name in ((plot_full_cell(res), f"cycle_{stem}_capacity"), (plot_profiles(res),
                                                                             f"cycle_{stem}_profiles")):
             written += [str(p) for p in save_figure(fig, out, name)]
-        csv = Path(out) / f"cycle_{stem}_cycles.csv"
-        res.table().to_csv(csv, index=False)
-        written.append(str(csv))
+        written.append(write_table(out, f"cycle_{stem}_cycles.csv", res.table()))
     if json_out:
         print_json({"file": str(file), "technique": m.technique, "mode": "full-cell",
                     "reader_warnings": list(m.warnings), "result": res.to_dict(), "outputs": written})

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 
-from ._common import JSON_OPTION, OUT_OPTION, fmt, fmt_pm, print_json, print_notes, show, table, user_errors
+from ._common import JSON_OPTION, OUT_OPTION, out_dir, fmt, fmt_pm, print_json, print_notes, show, table, user_errors
 
 
 def dcpol(
@@ -30,6 +30,7 @@ def dcpol(
 ):
     """DC polarisation of a cell: σe = (L/A)·If/V, te = If/It, ti = 1 − te, and the relaxation time(s) τ."""
     with user_errors():
+        out = out_dir(out, [file])
         from .. import units
         from ..cell import CellSpec
         from ..errors import UnitError

@@ -50,6 +50,9 @@ def design(
     """Energy density (Wh/kg, Wh/L) and per-layer breakdown of a cell stack; sweeps, critical values for a target,
     contour maps, the rate limit from a measured conductivity, and the review's Fig. 17 (``--preset fig17``)."""
     with user_errors():
+        from ._common import out_dir
+
+        out = out_dir(out, [p for p in (stack_file,) if p is not None])
         import numpy as np
 
         from ..design import analysis as an
@@ -178,33 +181,29 @@ def _show(result, repro, sw, crit, rate, np):
 
 def _write_outputs(out: Path, result, repro, sw, cmap) -> list:
     import csv
+    import io
     import json
 
     from ..design.plots import plot_breakdown, plot_contour, plot_fig17, plot_sweep
     from ..plotting import save_figure
     from ..results import jsonable
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     wh_targets = tuple(c.target for c in result.get("critical", []) if c.metric.endswith("kg"))
     written = list(save_figure(plot_breakdown(result["design"]), out, "design_breakdown"))
     for s in sw:
         written += save_figure(plot_sweep(s, targets=wh_targets or (350.0, 500.0)), out, f"sweep_{s.param}")
-        p = out / f"sweep_{s.param}.csv"
-        with p.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow([f"{s.param}_{s.unit}" if s.unit else s.param, "specific_energy_Wh_per_kg",
-                        "energy_density_Wh_per_L"])
-            w.writerows(zip(s.values_display, s.specific_energy_Wh_per_kg, s.energy_density_Wh_per_L))
-        written.append(p)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow([f"{s.param}_{s.unit}" if s.unit else s.param, "specific_energy_Wh_per_kg",
+                    "energy_density_Wh_per_L"])
+        w.writerows(zip(s.values_display, s.specific_energy_Wh_per_kg, s.energy_density_Wh_per_L))
+        written.append(out.write_text(f"sweep_{s.param}.csv", buf.getvalue()))
     if cmap is not None:
         written += save_figure(plot_contour(cmap, targets=wh_targets or (350.0, 500.0)), out, f"contour_{cmap.x_param}_{cmap.y_param}")
     if repro is not None:
         written += save_figure(plot_fig17(repro), out, f"fig17_{repro.sse}")
-    p = out / "design.json"
-    p.write_text(json.dumps(jsonable({k: v for k, v in result.items() if k != "files"}), indent=2,
-                            allow_nan=False))
-    written.append(p)
+    written.append(out.write_text("design.json", json.dumps(
+        jsonable({k: v for k, v in result.items() if k != "files"}), indent=2, allow_nan=False)))
     return written
 
 

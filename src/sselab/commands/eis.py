@@ -8,7 +8,7 @@ import typer
 
 from rich.markup import escape
 
-from ._common import JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, print_json, progress, show, table, user_errors
+from ._common import JSON_OPTION, OUT_OPTION, err_console, out_dir, fmt, fmt_pm, print_json, progress, show, table, user_errors
 
 eis_app = typer.Typer(help="Impedance spectra: equivalent-circuit fits (σ, ASR) and Kramers–Kronig checks.",
                       no_args_is_help=True)
@@ -126,6 +126,7 @@ def fit_cmd(
 ):
     """Fit an equivalent circuit to every spectrum at once; report parameters ± errors, R, σ (S/cm), ASR."""
     with user_errors():
+        out = out_dir(out, files)
         from .. import units
         from ..cell import CellSpec
         from ..eis import Circuit, fit_batch
@@ -244,31 +245,25 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "spectrum"
 
 
-def _write_csv(records, out: Path) -> Path:
+def _write_csv(records, out) -> Path:
     import csv
-    import os
-    import tempfile
+    import io
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "eis_fits.csv"
     names = records[0]["fit"]["param_names"]
     header = ["file", "label", "temperature_K"] + [x for n in names for x in (n, n + "_stderr")] + [
         "resistance_expr", "resistance_ohm", "resistance_stderr_ohm", "sigma_S_per_cm", "sigma_err_S_per_cm",
         "asr_ohm_cm2", "asr_err_ohm_cm2", "chi2_reduced", "success"]
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".eis_fits.", suffix=".csv")
-    with os.fdopen(fd, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        for r in records:
-            fr = r["fit"]
-            w.writerow([r["file"], r["label"], r["temperature_K"]]
-                       + [x for n in names for x in (fr["params"][n], fr["stderr"][n])]
-                       + [r["resistance"]["expression"], r["resistance"]["value_ohm"], r["resistance"]["stderr_ohm"],
-                          r["sigma_S_per_cm"], r["sigma_err_S_per_cm"], r["asr_ohm_cm2"], r["asr_err_ohm_cm2"],
-                          fr["chi2_reduced"], fr["success"]])
-    os.replace(tmp, target)
-    return target
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in records:
+        fr = r["fit"]
+        w.writerow([r["file"], r["label"], r["temperature_K"]]
+                   + [x for n in names for x in (fr["params"][n], fr["stderr"][n])]
+                   + [r["resistance"]["expression"], r["resistance"]["value_ohm"], r["resistance"]["stderr_ohm"],
+                      r["sigma_S_per_cm"], r["sigma_err_S_per_cm"], r["asr_ohm_cm2"], r["asr_err_ohm_cm2"],
+                      fr["chi2_reduced"], fr["success"]])
+    return out.write_text("eis_fits.csv", buf.getvalue())
 
 
 @eis_app.command("kk")
@@ -284,6 +279,7 @@ def kk_cmd(
 ):
     """Lin-KK (Schönleber 2014) validation: automatic M (μ criterion), residuals, pass/fail."""
     with user_errors():
+        out = out_dir(out, [file])
         from ..eis import lin_kk
         from ..errors import UnitError
 

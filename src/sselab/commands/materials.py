@@ -169,6 +169,9 @@ def compare_cmd(
 ):
     """Rank your material among the knowledge base and draw the Arrhenius comparison plot (with --out)."""
     with user_errors():
+        from ._common import out_dir
+
+        out = out_dir(out, [*(data or []), *([points] if points else [])])
         from ..materials.compare import compare, plot_comparison
         kb = _kb(data)
         up = _read_points(points) if points else None
@@ -178,9 +181,8 @@ def compare_cmd(
         if out is not None:
             from ..plotting import save_figure
             files = [str(p) for p in save_figure(plot_comparison(comp), out, "materials_comparison")]
-            (Path(out) / "materials_ranking.json").write_text(json.dumps(
-                {"rows": [{k: v for k, v in r.items()} for r in comp.rows]}, indent=2, default=float))
-            files.append(str(Path(out) / "materials_ranking.json"))
+            files.append(str(out.write_text("materials_ranking.json", json.dumps(
+                {"rows": [{k: v for k, v in r.items()} for r in comp.rows]}, indent=2, default=float))))
         if as_json:
             d = comp.to_dict()
             d.pop("curves", None)

@@ -85,7 +85,10 @@ def demo(
         from ..report import build_report
         from ..simulate.demo import generate_demo
 
+        from ..outputs import OutputDir
+
         t0 = time.perf_counter()
+        OutputDir.prepare(out, kind="demo").create()   # a new, empty or earlier demo folder, marked as sselab's
         ds = generate_demo(out / "data", small=small, seed=seed)
         t_sim = time.perf_counter() - t0
         rep = build_report(ds.root, out / "report", manifest=ds.manifest, truth=ds.truth,

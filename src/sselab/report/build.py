@@ -6,8 +6,6 @@ import io
 import json
 import math
 import os
-import shutil
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -287,9 +285,10 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
         except (OSError, ValueError) as exc:
             notes.append(f"{tpath}: truth file not readable ({one_line(exc)}); comparison left out")
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    from ..outputs import write_tree
+
+    # the output folder is checked before any work: new, empty or an earlier sselab report, outside the inputs
+    with write_tree(out_dir, inputs=[data_dir, mpath, tpath], kind="report") as tmp:
         paths = collect_files(data_dir, man, exclude=[out_dir, tmp])
         records = [_read_one(p, base, man) for p in progress(paths, total=len(paths), description="reading")]
         ctx = Context(records=records, figures=FigureStore(tmp / "figures", enabled=figures), manifest=man)
@@ -329,13 +328,9 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
         (tmp / "summary.csv").write_text(_summary_csv(rep), encoding="utf-8")
         if ctx.log:
             (tmp / "debug.log").write_text("\n".join(ctx.log), encoding="utf-8")
-        _replace_dir(tmp, out_dir)
-        rep.out_dir = out_dir
-        rep.seconds = time.perf_counter() - t0
-        return rep
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    rep.out_dir = out_dir
+    rep.seconds = time.perf_counter() - t0
+    return rep
 
 
 class _quiet:
@@ -368,20 +363,3 @@ def _summary_csv(rep: Report) -> str:
         w.writerow([n.section, n.subject, n.quantity, n.label, n.value, "" if n.stderr is None else n.stderr, n.unit,
                     "" if n.truth is None else n.truth])
     return buf.getvalue()
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished ``src`` into place as ``dst`` (an existing ``dst`` is swapped out, then removed)."""
-    os.chmod(src, 0o755)
-    if dst.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{dst.name}.old-", dir=dst.parent))
-        old.rmdir()
-        os.replace(dst, old)
-        try:
-            os.replace(src, dst)
-        except OSError:
-            os.replace(old, dst)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(src, dst)

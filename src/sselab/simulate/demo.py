@@ -19,7 +19,6 @@ the simulations were made with, in the quantities a report recovers):
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,29 +70,15 @@ def _pellet_mass_kg(thickness_m: float, diameter_m: float, rel: float) -> float:
 def generate_demo(out_dir, *, small: bool = False, seed: int = 2025, short_cycle: int | None = None) -> DemoSet:
     """Write the simulated data set, ``cells.yaml`` and ``truth.json`` into ``out_dir``.
 
-    The set is built in a temporary folder beside ``out_dir`` which then replaces it, so ``out_dir`` never mixes
-    files of two runs (e.g. a full run followed by ``small=True``) and an interrupted run leaves no partial set.
+    The set is built in a temporary folder beside ``out_dir`` which then replaces it (:func:`sselab.outputs.write_tree`:
+    only a new, empty or earlier sselab folder is replaced), so ``out_dir`` never mixes files of two runs (e.g. a full
+    run followed by ``small=True``) and an interrupted run leaves no partial set.
     """
-    import shutil
-    import tempfile
+    from ..outputs import write_tree
 
     final = Path(out_dir)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    try:
+    with write_tree(final, kind="demo-data") as tmp:
         ds = _generate(tmp, small=small, seed=seed, short_cycle=short_cycle)
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
-            old.rmdir()
-            final.rename(old)
-            tmp.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(final)
-        os.chmod(final, 0o755)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return DemoSet(final, final / ds.manifest.name, final / ds.truth.name,
                    tuple(final / p.relative_to(tmp) for p in ds.files))
 
