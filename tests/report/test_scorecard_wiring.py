@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from sselab.cell import CellSpec
-from sselab.report.fmt import fmt_sig, round_text
+from sselab.fmt import fmt_sig, round_text
 from sselab.report.sections import Context, _measured_for, _with_sources
 
 pytest.importorskip("sselab.materials")

@@ -17,7 +17,7 @@ def _progress_bar(iterable, total=None, description="working"):
 
 
 def _summary_rows(rep):
-    from ..report.fmt import fmt_pm   # value rounded to its standard error, as in the HTML report
+    from ..fmt import fmt_pm   # value rounded to its standard error, as in the HTML report
 
     rows = []
     for n in rep.numbers:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import SselabError
-from .fmt import fmt_num, fmt_pm
+from ..fmt import fmt_num, fmt_pm
 from .model import Number, Section, Table
 
 __all__ = ["cell_projection_sections", "project_material", "plot_cell_projection", "Projection",

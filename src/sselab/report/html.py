@@ -4,8 +4,8 @@ from __future__ import annotations
 import html
 import re
 
-from .fmt import fmt_num as _num
-from .fmt import fmt_pm
+from ..fmt import fmt_num as _num
+from ..fmt import fmt_pm
 from .model import Figure, Section, Table
 
 GROUPS = (

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import SselabError
-from .fmt import fmt_num as _fmt  # noqa: F401  (re-exported: fmt_pm is part of this module's API)
-from .fmt import fmt_pm, fmt_range, fmt_sig, round_text
+from ..fmt import fmt_num as _fmt  # noqa: F401  (re-exported: fmt_pm is part of this module's API)
+from ..fmt import fmt_pm, fmt_range, fmt_sig, round_text
 from .model import FileRecord, Number, Section, Table, slug
 from .plots import FigureStore, plot_eis_overview
 

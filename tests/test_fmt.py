@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sselab.report.fmt import fmt_num, fmt_pm, fmt_range, round_error
+from sselab.fmt import fmt_num, fmt_pm, fmt_range, round_error
 
 
 @pytest.mark.parametrize("v, e, text", [

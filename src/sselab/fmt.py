@@ -1,4 +1,4 @@
-"""Number formatting shared by the report's sections, HTML page and CLI summary.
+"""Number formatting shared by every front-end (CLI tables, HTML report, app) and by recipe results.
 
 * :func:`fmt_num` — significant digits, ``—`` for missing or non-finite values.
 * :func:`fmt_pm` — ``value ± error`` with the error rounded to one or two significant digits (Particle Data
