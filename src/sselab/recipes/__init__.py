@@ -11,10 +11,10 @@ contract and docs/CONVENTIONS.md ("Adding a recipe")::
 """
 from __future__ import annotations
 
-from .base import (Flag, RecipeError, RecipeResult, RecipeSpec, RecipeTable, Value, get, names, register,
+from .base import (FigureOut, Flag, RecipeError, RecipeResult, RecipeSpec, RecipeTable, Value, get, names, register,
                    specs)
 
-__all__ = ["Flag", "RecipeError", "RecipeResult", "RecipeSpec", "RecipeTable", "Value", "get", "names",
+__all__ = ["FigureOut", "Flag", "RecipeError", "RecipeResult", "RecipeSpec", "RecipeTable", "Value", "get", "names",
            "register", "specs"]
 
 #: modules defining the built-in recipes (imported on first use of the registry)

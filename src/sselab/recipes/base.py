@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import SselabError
 from ..results import Result, jsonable
 
-__all__ = ["Value", "Flag", "RecipeTable", "RecipeResult", "RecipeSpec", "register", "get", "names", "specs",
+__all__ = ["Value", "Flag", "RecipeTable", "RecipeResult", "RecipeSpec", "FigureOut", "register", "get", "names", "specs",
            "SEVERITIES", "RecipeError"]
 
 SEVERITIES = ("info", "warning", "error")
@@ -267,6 +267,18 @@ class RecipeResult(Result):
         return self.report()
 
 
+@dataclass
+class FigureOut:
+    """One figure a recipe's ``plot(result)`` draws: a file stem, a title, a caption, the matplotlib figure and,
+    where the figure reproduces one of a paper's, its label (``"Fig. 1e"``)."""
+
+    name: str
+    title: str
+    figure: Any
+    caption: str = ""
+    paper_figure: str | None = None
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # registry
 # ---------------------------------------------------------------------------------------------------------------
@@ -275,8 +287,7 @@ class RecipeResult(Result):
 class RecipeSpec:
     """A registered recipe: its function, what it accepts, and the function drawing its figures.
 
-    ``run(measurements, cell=None, **options) -> RecipeResult``; ``plot(result) -> list of (name, title, caption,
-    matplotlib Figure)``; ``techniques``: Measurement techniques it accepts; ``cell_kinds``: CellSpec kinds it
+    ``run(measurements, cell=None, **options) -> RecipeResult``; ``plot(result) -> list[FigureOut]``; ``techniques``: Measurement techniques it accepts; ``cell_kinds``: CellSpec kinds it
     applies to (empty: any).
     """
 
