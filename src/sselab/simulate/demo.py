@@ -110,8 +110,13 @@ def _li2nh():
     return molar_mass("Li2NH") * 1e-3, density("Li2NH")
 
 
+def _balance(kg: float) -> float:
+    """A mass as a balance reads it (0.01 mg): the manifest value is then exactly the simulated one."""
+    return round(kg * 1e8) / 1e8
+
+
 def _pellet_mass_kg(thickness_m: float, rel: float) -> float:
-    return pellet_area(DIAMETER_M) * thickness_m * _li2nh()[1] * rel
+    return _balance(pellet_area(DIAMETER_M) * thickness_m * _li2nh()[1] * rel)
 
 
 def _mg(kg: float) -> str:
@@ -138,11 +143,14 @@ def generate_demo(out_dir, *, small: bool = False, seed: int = 2025) -> DemoSet:
 
     The set is built in a temporary folder beside ``out_dir`` which then replaces it, so ``out_dir`` never mixes
     files of two runs (e.g. a full run followed by ``small=True``) and an interrupted run leaves no partial set.
+    An existing ``out_dir`` is replaced only when it holds nothing but an earlier demo set (its ``truth.json``
+    lists every file); anything else is refused with :class:`~sselab.errors.SselabError` and left untouched.
     """
     import shutil
     import tempfile
 
     final = Path(out_dir)
+    _check_replaceable(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
@@ -161,6 +169,43 @@ def generate_demo(out_dir, *, small: bool = False, seed: int = 2025) -> DemoSet:
             shutil.rmtree(tmp, ignore_errors=True)
     return DemoSet(final, final / ds.manifest.name, final / ds.truth.name,
                    tuple(final / p.relative_to(tmp) for p in ds.files))
+
+
+_DEMO_ABOUT = "values used to simulate the demo data"
+_OLD_DEMO_DIRS = ("eis", "dcpol", "cv", "cycling")       # demo sets written before truth.json listed its files
+
+
+def _check_replaceable(final: Path) -> None:
+    """Refuse (one line, nothing touched) unless ``final`` is absent or holds only an earlier demo set."""
+    from ..errors import SselabError
+
+    if not final.exists() and not final.is_symlink():
+        return
+    if final.is_symlink() or not final.is_dir():
+        raise SselabError(f"{final}: exists and is not a folder sselab demo wrote; nothing was changed "
+                          "(choose another output folder)")
+    try:
+        truth = json.loads((final / "truth.json").read_text(encoding="utf-8"))
+        ok = isinstance(truth, dict) and str(truth.get("about", "")).startswith(_DEMO_ABOUT)
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise SselabError(f"{final}: not a data folder sselab demo wrote (no demo truth.json); nothing was changed "
+                          "(choose another output folder)")
+    listed = set(truth.get("files") or {}) | {"cells.yaml", "truth.json"}
+    foreign = []
+    for p in sorted(final.rglob("*")):
+        if p.is_dir() and not p.is_symlink():
+            continue
+        rel = p.relative_to(final).as_posix()
+        old_style = ("files" not in truth and rel.split("/", 1)[0] in _OLD_DEMO_DIRS
+                     and p.suffix.lower() in (".mpt", ".z", ".csv") and not p.is_symlink())
+        if rel not in listed and not old_style:
+            foreign.append(rel)
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise SselabError(f"{final}: holds files sselab demo did not write ({', '.join(foreign[:3])}{more}); "
+                          "nothing was changed (move them, or choose another output folder)")
 
 
 class _Set:
@@ -601,7 +646,7 @@ def _full_cells(S: _Set, pv, rng, small):
               "pellet_mass": _mg(_pellet_mass_kg(1.2e-3, cp.relative_density)),
               "relative_density": cp.relative_density, "temperature": "40 C"}
     # TiS2: 3 mg/cm², 126 mAh/g first discharge, 42 cycles; fade 1.5 %/cycle (not stated: an assumption)
-    m_tis2 = 3e-2 * disc_area                                  # 3 mg/cm² = 0.03 kg/m²
+    m_tis2 = _balance(3e-2 * disc_area)                        # 3 mg/cm² = 0.03 kg/m², weighed to 0.01 mg
     n_t = 10 if small else 42
     fc = full_cell(chemistry="TiS2", active_mass_kg=m_tis2, n_cycles=n_t, points_per_half=30 if small else 60,
                    first_ce=0.93, ce=0.985, fade_per_cycle=0.015, rng=rng)
@@ -618,7 +663,7 @@ def _full_cells(S: _Set, pv, rng, small):
     S.paper(pv, "tis2_cycles", n_t, "the record ends after the last cycle", si=False)
     S.paper(pv, "tis2_c_rate_hours", fc.truth["c_rate_hours"] * 3600.0, "theoretical 239 mAh/g at 5 mA/g")
     # LiFePO4: 7.44 mg/cm², C/35; capacity steady (−0.4 %/cycle) for 18 cycles, then collapsing (CEI above 3.5 V)
-    m_lfp = 7.44e-2 * disc_area
+    m_lfp = _balance(7.44e-2 * disc_area)
     n_l = 24
     n = np.arange(1, n_l + 1)
     q1 = 135.0                                                 # not stated: an assumption
