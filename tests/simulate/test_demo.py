@@ -176,7 +176,7 @@ def test_cv_physics_imbalance_and_basis(demo):
     cb = truth["cells"]["Li-steel-CV"]
     assert pct_pellet == pytest.approx(cb["imbalance_pct_of_pellet_Li"], rel=0.03)
     assert pct_pellet < 0.01                                                         # ≪ the paper's 5.2 %
-    basis = cb["cv_imbalance_basis"]
+    basis = truth["details"]["Li-steel-CV"]["cv_imbalance_basis"]
     # the paper's basis is out of reach: 5.2 % of the pellet's Li vs what the pellet passes below 0 V at its limit
     assert basis["charge_needed_for_5.2pct_of_pellet_Li_C"] == pytest.approx(0.052 * n_li * FARADAY, rel=1e-3)
     assert basis["max_charge_below_0V_at_ohmic_limit_C"] == pytest.approx(16 * 0.25 / (1e-3 * 0.5 / i_lim),

@@ -18,9 +18,10 @@ True
 >>> p.comparison_row("t_ion_au", 0.9981)["agrees"]
 True
 
-Values are SI in ``value_si`` (temperatures in K; activation energies stay in eV as everywhere in sselab); ``value`` and ``unit`` are as printed.  ``agrees(x_si)`` applies
-the row's relation and tolerance (see the YAML header).  ``comparison_row(id, x_si)`` gives the row of a report's
-``paper_comparison`` table: ``quantity, paper_value, sselab_value, unit, agrees`` (values in the paper's unit).
+Values are SI in ``value_si`` (temperatures in K; activation energies stay in eV as everywhere in sselab); ``value``
+and ``unit`` are as printed.  ``agrees(x_si)`` applies the row's relation and tolerance (see the YAML header).
+``comparison_row(id, x_si)`` gives the row of a report's ``paper_comparison`` table: ``quantity, paper_value,
+sselab_value, unit, agrees`` (values in the paper's unit).
 """
 from __future__ import annotations
 
@@ -128,7 +129,8 @@ class PaperValue(Result):
             return f"{x:g}"
 
         if self.is_range:
-            body = "–".join(num(x) for x in self.value) if len(self.value) == 2 else ", ".join(num(x) for x in self.value)
+            sep = "–" if len(self.value) == 2 else ", "
+            body = sep.join(num(x) for x in self.value)
         else:
             body = num(self.value)
             if self.uncertainty is not None:

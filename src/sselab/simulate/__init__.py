@@ -6,7 +6,8 @@
 
 :func:`generate_demo` writes the lithium-imide paper's study (Lowen et al., EES Batteries 2025) with ``cells.yaml``
 and ``truth.json`` (``sselab demo``): every simulation input is a value the paper states (``sselab.materials.paper``)
-and the currents stay within what the simulated pellets can carry.  Writers (:func:`write_mpt`, :func:`write_zview`, :func:`write_csv`) take canonical SI DataFrames and convert to
+and the currents stay within what the simulated pellets can carry.  Writers (:func:`write_mpt`,
+:func:`write_zview`, :func:`write_csv`) take canonical SI DataFrames and convert to
 each file's units.  All noise comes from a seeded :class:`numpy.random.Generator` (pass ``rng=`` a seed or a
 Generator).
 """

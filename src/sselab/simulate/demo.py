@@ -53,9 +53,8 @@ import numpy as np
 
 from ..results import jsonable
 from ..units import FARADAY
-from .models import (ArrheniusLaw, cyclic_voltammetry, dc_polarization, default_frequencies, eis_blocking,
-                     eis_symmetric, full_cell, ohmic_limit_current, pellet_area, pellet_resistance,
-                     stripping_plating)
+from .models import (ArrheniusLaw, cv_plating_charges, cyclic_voltammetry, dc_polarization, default_frequencies,
+                     eis_blocking, eis_symmetric, full_cell, pellet_area, pellet_resistance, stripping_plating)
 
 __all__ = ["generate_demo", "PREPARATIONS", "DemoSet", "load_truth", "LADDER_STEPS_A_PER_M2", "demo_inputs"]
 
@@ -218,6 +217,7 @@ class _Set:
         self.truth_materials: dict[str, dict] = {}
         self.truth_cells: dict[str, dict] = {}
         self.truth_files: dict[str, dict] = {}
+        self.details: dict[str, dict] = {}
         self.models: dict[str, dict] = {}
         self.paper_rows: list[dict] = []
 
@@ -288,7 +288,7 @@ def _generate(root: Path, *, small: bool, seed: int) -> DemoSet:
              "seed": seed, "small": small,
              "li2nh": {"molar_mass_g_per_mol": M_kg * 1e3, "density_g_per_cm3": rho / 1000,
                        "density_source": "crystal structure, a = 5.07 Å Fm-3m Z = 4 (densities.yaml)"},
-             "materials": S.truth_materials, "cells": S.truth_cells, "files": S.truth_files,
+             "materials": S.truth_materials, "cells": S.truth_cells, "details": S.details, "files": S.truth_files,
              "paper_comparison": S.paper_rows, "models": S.models}
     tpath = root / "truth.json"
     tpath.write_text(json.dumps(jsonable(truth), indent=1, allow_nan=False, ensure_ascii=False), encoding="utf-8")
@@ -351,7 +351,8 @@ def _au_dcpol(S: _Set, pv, rng, small: bool):
                         "relative_density": cp.relative_density, "temperature": "40 C", "files": [entry]})
         S.truth_cells[name] = {"tau_s": 4.5, "sigma_e_nS_per_cm": 1.2, "t_ion": 0.998, "voltage_V": volt}
         S.models[name] = dc.truth
-    S.paper(pv, "sigma_e_au", 1.2e-7, "simulation input (I_e = σe·A·V/L); the paper gives no τ for this cell: 4.5 s")
+    S.paper(pv, "sigma_e_au", 1.2e-7, "simulation input (I_e = σe·A·V/L); the paper gives no τ for this cell: "
+                                      "4.5 s")
     S.paper(pv, "t_ion_au", 0.998, "simulation input (I_0 = I_e/(1 − t_i))")
 
 
@@ -434,7 +435,6 @@ def _cv_cell(S: _Set, pv, rng, small, cp_law, M_kg, A):
     # limit; strippable fraction rising then stable, scaled so that 5.2 % of the plated charge stays behind
     n_cv = 16
     q1, s1, s2, brk = 3.0e-3, 5.0e-4, 1.6e-3, 7
-    from .models import cv_plating_charges
     q_plate = cv_plating_charges(n_cv, q1, s1, s2, brk)
     k = np.arange(n_cv)
     dip = 0.12 * np.exp(-k / 2.5)                       # early cycles strip less (interface forming)
@@ -479,8 +479,10 @@ def _cv_cell(S: _Set, pv, rng, small, cp_law, M_kg, A):
         "ox_onset_V": None, "upper_limit_V": 5.0,
         "sigma_e_pre_nS_per_cm": 0.45, "sigma_e_post_nS_per_cm": 54.0, "t_ion_pre": pre.truth["t_ion"],
         "t_ion_post": post.truth["t_ion"], "tau_pre_s": 4.48, "tau_post_s": 2.28, "I_0_pre_A": 74e-9,
-        "I_0_post_A": 1.06e-3, "max_abs_current_A": tr["max_abs_current_A"], "ohmic_limit_A": i_lim}
-    S.truth_cells[name]["cv_imbalance_basis"] = {
+        "I_0_post_A": 1.06e-3}
+    S.details[name] = {"max_abs_current_A": tr["max_abs_current_A"], "ohmic_limit_A": i_lim,
+                       "max_current_over_ohmic_limit": tr["max_abs_current_A"] / i_lim}
+    S.details[name]["cv_imbalance_basis"] = {
         "pellet_mass_kg": mass, "pellet_Li_mol": n_li, "imbalance_mol_Li": imb / FARADAY,
         "pct_of_pellet_Li": pct_pellet, "pct_of_plated_charge": pct_plated,
         "paper_basis": "moles of Li in Li2NH (stated)", "paper_pct": 5.2,
@@ -519,7 +521,7 @@ def _cv_cell(S: _Set, pv, rng, small, cp_law, M_kg, A):
     S.paper(pv, "cv_break_cycle", brk, "simulation input: two linear regimes meeting at cycle 7", si=False)
     S.paper(pv, "cv_imbalance", pct_pellet / 100,
             f"on the paper's stated basis (Li in the pellet); {pct_plated:.3g} % of the plated charge — see "
-            "cells.Li-steel-CV.cv_imbalance_basis")
+            "details.Li-steel-CV.cv_imbalance_basis")
     S.paper(pv, "upper_stability_limit", 5.0, "no decomposition current simulated up to the 5 V vertex", si=False)
 
 
@@ -604,15 +606,16 @@ def _sp_cell(S: _Set, pv, rng, small, li_law, A):
     rel_drop = [1 - e / s for s, e in zip(st["R_step_start_ohm"], st["R_step_end_ohm"])]
     onset = next((steps_uA[i] for i, d in enumerate(rel_drop) if d > 0.2), None)
     S.truth_cells[name] = {
-        "n_cycles": st["n_cycles"], "total_hours": hours, "short_cycle": None, "hard_short": False,
+        "n_cycles": st["n_cycles"], "total_hours": hours, "short_cycle": None,
         "max_current_density_mA_per_cm2": LADDER_STEPS_A_PER_M2[-1] * 0.1,
         "ccd_lower_bound_mA_per_cm2": LADDER_STEPS_A_PER_M2[-1] * 0.1,
-        "ladder_steps_uA_per_cm2": steps_uA, "cycles_per_step": st["cycles_per_step"],
         "resistance_drop_onset_uA_per_cm2": onset,
-        "R_initial_ohm": st["R_initial_ohm"], "R_final_ohm": st["R_final_ohm"],
         "impedance_drop_factor": drop_built, "impedance_drop_factor_vs_heat_treated": drop_ht,
-        "sigma_post_cycling_mS_per_cm": sig_post * 10, "eis_time_series": eis_truth,
-        "ladder_rows": st["n_rows"]}
+        "sigma_post_cycling_mS_per_cm": eis_truth[2]["sigma_mS_per_cm"]}
+    S.details[name] = {"hard_short": False, "ladder_steps_uA_per_cm2": steps_uA,
+                       "cycles_per_step": st["cycles_per_step"], "R_initial_ohm": st["R_initial_ohm"],
+                       "R_final_ohm": st["R_final_ohm"], "ladder_rows": st["n_rows"],
+                       "sigma_post_cycling_input_mS_per_cm": sig_post * 10, "eis_time_series": eis_truth}
     S.models[name] = {"ladder": {k: v for k, v in st.items() if k != "resistance_by_cycle_ohm"},
                       "resistance_by_cycle_ohm": st["resistance_by_cycle_ohm"][:: 1 if small else 10],
                       "resistance_by_cycle_stride": 1 if small else 10,
@@ -657,7 +660,9 @@ def _full_cells(S: _Set, pv, rng, small):
     qd = fc.truth["discharge_capacity_mAh_per_g"]
     S.truth_cells["Li-TiS2"] = {"first_discharge_mAh_per_g": qd[0], "last_discharge_mAh_per_g": qd[-1],
                                 "n_cycles": n_t, "first_ce": fc.truth["coulombic_efficiency"][0],
-                                "ce": fc.truth["coulombic_efficiency"][-1], "c_rate_hours": fc.truth["c_rate_hours"]}
+                                "ce": fc.truth["coulombic_efficiency"][-1]}
+    S.details["Li-TiS2"] = {"c_rate_hours": fc.truth["c_rate_hours"], "fade_per_cycle": 0.015,
+                            "assumptions": "fade 1.5 %/cycle and CE 0.93 / 0.985: not stated in the paper"}
     S.models["Li-TiS2"] = fc.truth
     S.paper(pv, "tis2_first_discharge", qd[0] * 3600.0, "simulation input", si=True)
     S.paper(pv, "tis2_cycles", n_t, "the record ends after the last cycle", si=False)
@@ -685,11 +690,14 @@ def _full_cells(S: _Set, pv, rng, small):
     eol = int(below[0] + 1) if below.size else None
     S.truth_cells["Li-LFP"] = {"first_discharge_mAh_per_g": float(qd_l[0]), "n_cycles": int(n_l),
                                "end_of_life_cycle": eol, "cycles_above_80pct": (eol - 1) if eol else int(n_l),
-                               "first_ce": 0.88, "c_rate_hours": fl.truth["c_rate_hours"]}
-    S.models["Li-LFP"] = {**fl.truth, "assumptions": "first discharge 135 mAh/g, window 2.5–4.0 V, −0.4 %/cycle for "
-                                                    "18 cycles then exp(−((n−18)/3)^1.5): not stated in the paper"}
+                               "first_ce": 0.88}
+    S.details["Li-LFP"] = {"c_rate_hours": fl.truth["c_rate_hours"]}
+    S.models["Li-LFP"] = {**fl.truth, "assumptions": "first discharge 135 mAh/g, window 2.5–4.0 V, −0.4 %/cycle "
+                                                    "for 18 cycles then exp(−((n−18)/3)^1.5): not stated in the "
+                                                    "paper"}
     if not small:
-        S.paper(pv, "lfp_cycles", (eol - 1) if eol else n_l, "last cycle with ≥ 80 % of the first discharge", si=False)
+        S.paper(pv, "lfp_cycles", (eol - 1) if eol else n_l, "last cycle with ≥ 80 % of the first discharge",
+                si=False)
     S.paper(pv, "lfp_c_rate_hours", fl.truth["c_rate_hours"] * 3600.0, "theoretical 170 mAh/g at 5 mA/g")
 
 
@@ -703,7 +711,8 @@ def _short_showcase(S: _Set, rng, small):
                            short_cycle=short, short_kind="hard", points_per_half=12 if small else 20,
                            long_rest_after_step=None, R_initial_ohm=1500.0, R_min_ohm=150.0, rng=rng)
     e = S.write(sp, Path("showcase") / "showcase_Li-Li_hard-short_40C.mpt", T0 + timedelta(days=90), cell=name,
-                temperature_K=CELL_T_K, label="NOT FROM THE PAPER: simulated hard short", area_m2=pellet_area(DIAMETER_M))
+                temperature_K=CELL_T_K, label="NOT FROM THE PAPER: simulated hard short",
+                area_m2=pellet_area(DIAMETER_M))
     S.cells.append({"name": name, "material": "showcase (not the paper's cell)", "formula": "Li2NH",
                     "thickness": "1.2 mm", "diameter": "10 mm", "electrodes": "Li|Li", "temperature": "40 C",
                     "notes": "NOT FROM THE PAPER: a simulated failing cell (hard short injected) that shows sselab's "
@@ -712,7 +721,8 @@ def _short_showcase(S: _Set, rng, small):
     steps = sp.truth["current_densities_A_per_m2"]
     S.truth_cells[name] = {"short_cycle": short, "short_kind": "hard",
                            "short_current_density_uA_per_cm2": steps[(short - 1) // cps] * 100,
-                           "n_cycles": sp.truth["n_cycles"], "from_paper": False}
+                           "n_cycles": sp.truth["n_cycles"]}
+    S.details[name] = {"from_paper": False}
     S.models[name] = sp.truth
 
 

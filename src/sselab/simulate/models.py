@@ -256,9 +256,9 @@ def dc_polarization(*, voltage_V: float = 0.5, sigma_e_S_per_m: float = 1.2e-7, 
 
     I_e = σ_e·A·V/L is the steady electronic current; the initial current is I_e/(1 − t_ion), so the transference
     number computed as 1 − I_f/I_0 returns ``t_ion``.  Alternatively give the initial current ``I_0_A`` (as the
-    paper states it: 74 nA before, 1.06 mA after the CV) and ``t_ion = None``: t_ion = 1 − I_e/I_0 then follows.  Sampling is dense (``dt_fast_s``) for ``fast_s`` seconds
-    to resolve the spike, then every ``dt_slow_s`` (EC-Lab records on dt and dI).  Noise: relative plus absolute
-    Gaussian current noise; potential noise 50 µV.
+    paper states it: 74 nA before, 1.06 mA after the CV) and ``t_ion = None``: t_ion = 1 − I_e/I_0 then follows.
+    Sampling is dense (``dt_fast_s``) for ``fast_s`` seconds to resolve the spike, then every ``dt_slow_s`` (EC-Lab
+    records on dt and dI).  Noise: relative plus absolute Gaussian current noise; potential noise 50 µV.
     """
     rng = _rng(rng)
     A = pellet_area(diameter_m)
