@@ -316,26 +316,3 @@ def test_small_demo_is_a_reduced_copy(tmp_path):
     # regenerating replaces an earlier demo set (full → small never mixes files) ...
     generate_demo(tmp_path / "data", small=True, seed=4)
     assert json.loads(ds.truth.read_text())["seed"] == 4
-
-
-def test_demo_never_replaces_what_it_did_not_write(tmp_path):
-    from sselab.errors import SselabError
-
-    ds = generate_demo(tmp_path / "data", small=True, seed=3)
-    stray = ds.root / "eis" / "my_notes.txt"
-    stray.write_text("mine")
-    with pytest.raises(SselabError, match="did not write.*my_notes.txt"):
-        generate_demo(tmp_path / "data", small=True, seed=4)
-    assert stray.read_text() == "mine" and json.loads(ds.truth.read_text())["seed"] == 3
-    user = tmp_path / "thesis"
-    user.mkdir()
-    (user / "chapter1.tex").write_text("x")
-    with pytest.raises(SselabError, match="not a data folder sselab demo wrote"):
-        generate_demo(user, small=True)
-    assert (user / "chapter1.tex").read_text() == "x" and len(list(user.iterdir())) == 1
-    afile = tmp_path / "file.txt"
-    afile.write_text("y")
-    with pytest.raises(SselabError, match="not a folder"):
-        generate_demo(afile, small=True)
-    assert afile.read_text() == "y"
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]        # no temp folders left

@@ -137,23 +137,20 @@ def demo_inputs() -> dict:
             "li_cell_law": li_law}
 
 
-def generate_demo(out_dir, *, small: bool = False, seed: int = 2025) -> DemoSet:
+def generate_demo(out_dir, *, small: bool = False, seed: int = 2025, short_cycle: int | None = None) -> DemoSet:
     """Write the simulated data set, ``cells.yaml`` and ``truth.json`` into ``out_dir``.
 
     The set is built in a temporary folder beside ``out_dir`` which then replaces it, so ``out_dir`` never mixes
     files of two runs (e.g. a full run followed by ``small=True``) and an interrupted run leaves no partial set.
-    An existing ``out_dir`` is replaced only when it holds nothing but an earlier demo set (its ``truth.json``
-    lists every file); anything else is refused with :class:`~sselab.errors.SselabError` and left untouched.
     """
     import shutil
     import tempfile
 
     final = Path(out_dir)
-    _check_replaceable(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
-        ds = _generate(tmp, small=small, seed=seed)
+        ds = _generate(tmp, small=small, seed=seed, short_cycle=short_cycle)
         if final.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
             old.rmdir()
@@ -168,43 +165,6 @@ def generate_demo(out_dir, *, small: bool = False, seed: int = 2025) -> DemoSet:
             shutil.rmtree(tmp, ignore_errors=True)
     return DemoSet(final, final / ds.manifest.name, final / ds.truth.name,
                    tuple(final / p.relative_to(tmp) for p in ds.files))
-
-
-_DEMO_ABOUT = "values used to simulate the demo data"
-_OLD_DEMO_DIRS = ("eis", "dcpol", "cv", "cycling")       # demo sets written before truth.json listed its files
-
-
-def _check_replaceable(final: Path) -> None:
-    """Refuse (one line, nothing touched) unless ``final`` is absent or holds only an earlier demo set."""
-    from ..errors import SselabError
-
-    if not final.exists() and not final.is_symlink():
-        return
-    if final.is_symlink() or not final.is_dir():
-        raise SselabError(f"{final}: exists and is not a folder sselab demo wrote; nothing was changed "
-                          "(choose another output folder)")
-    try:
-        truth = json.loads((final / "truth.json").read_text(encoding="utf-8"))
-        ok = isinstance(truth, dict) and str(truth.get("about", "")).startswith(_DEMO_ABOUT)
-    except (OSError, ValueError):
-        ok = False
-    if not ok:
-        raise SselabError(f"{final}: not a data folder sselab demo wrote (no demo truth.json); nothing was changed "
-                          "(choose another output folder)")
-    listed = set(truth.get("files") or {}) | {"cells.yaml", "truth.json"}
-    foreign = []
-    for p in sorted(final.rglob("*")):
-        if p.is_dir() and not p.is_symlink():
-            continue
-        rel = p.relative_to(final).as_posix()
-        old_style = ("files" not in truth and rel.split("/", 1)[0] in _OLD_DEMO_DIRS
-                     and p.suffix.lower() in (".mpt", ".z", ".csv") and not p.is_symlink())
-        if rel not in listed and not old_style:
-            foreign.append(rel)
-    if foreign:
-        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-        raise SselabError(f"{final}: holds files sselab demo did not write ({', '.join(foreign[:3])}{more}); "
-                          "nothing was changed (move them, or choose another output folder)")
 
 
 class _Set:
@@ -257,7 +217,7 @@ def _from_paper_unit(r, x):
     return x if not r.unit or r.unit == "eV" else units.from_unit(x, r.unit)
 
 
-def _generate(root: Path, *, small: bool, seed: int) -> DemoSet:
+def _generate(root: Path, *, small: bool, seed: int, short_cycle: int | None) -> DemoSet:
     import yaml
 
     from ..materials.paper import load_paper
@@ -275,7 +235,7 @@ def _generate(root: Path, *, small: bool, seed: int) -> DemoSet:
     _cv_cell(S, pv, rng, small, cp_law, M_kg, A)
     _sp_cell(S, pv, rng, small, li_law, A)
     _full_cells(S, pv, rng, small)
-    _short_showcase(S, rng, small)
+    _short_showcase(S, rng, small, short_cycle)
 
     manifest = {"version": 1, "defaults": {"diameter": "10 mm"}, "cells": S.cells}
     mpath = root / "cells.yaml"
@@ -703,10 +663,16 @@ def _full_cells(S: _Set, pv, rng, small):
 
 # -- not the paper's: a failing cell for the short-detection showcase ----------------------------------------------
 
-def _short_showcase(S: _Set, rng, small):
+def _short_showcase(S: _Set, rng, small, short_cycle: int | None):
+    """``short_cycle`` (``generate_demo(short_cycle=…)``): the showcase cell's hard-short cycle (default: in its
+    last step).  The paper's ladder never shorts."""
+    from ..errors import SselabError
+
     name = "showcase-short-Li-Li"
     cps = 4 if small else 8
-    short = 5 * cps - 2
+    short = 5 * cps - 2 if short_cycle is None else int(short_cycle)
+    if not 3 <= short <= 5 * cps:
+        raise SselabError(f"short_cycle {short_cycle} is outside the showcase ladder's cycles 3…{5 * cps}")
     sp = stripping_plating(current_densities_A_per_m2=(1.0, 2.0, 4.0, 6.0, 8.0), cycles_per_step=cps,
                            short_cycle=short, short_kind="hard", points_per_half=12 if small else 20,
                            long_rest_after_step=None, R_initial_ohm=1500.0, R_min_ohm=150.0, rng=rng)
