@@ -43,7 +43,6 @@ than 750 h.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -549,7 +548,7 @@ def _sp_cell(S: _Set, pv, rng, small, li_law, A):
     for tag, label, figs, dt_s in (("04_post-cycling-0h", "0 h after cycling", ("3d",), 300.0),
                                    ("05_post-cycling-2d", "2 days after cycling", ("3e",), 2 * 86400.0),
                                    ("06_post-cycling-30d", "1 month after cycling", ("3f",), 30 * 86400.0)):
-        w = math.exp(-dt_s / RECOVERY_TAU_BULK_S)
+        w = float(np.exp(-dt_s / RECOVERY_TAU_BULK_S))
         R_el = R_el_pr * (R_post / R_el_pr) ** w
         y = (dt_s / RECOVERY_TAU_INTERFACE_S) ** 3
         asr = 3308e-4 * y / (1 + y)
