@@ -84,6 +84,8 @@ def test_agreement_rules():
     row = P.comparison_row("sigma30_cold_pressed", 0.00551)
     assert row["sselab_value"] == pytest.approx(0.0551) and row["unit"] == "mS/cm" and row["agrees"] is True
     assert set(row) >= {"quantity", "paper_value", "sselab_value", "unit", "agrees"}
+    assert "moles of Li" in P["cv_imbalance"].basis and "/ 2" in P["asr_li_heat_treated"].basis
+    assert P.comparison_row("cv_imbalance", 1.1e-5)["basis"] == P["cv_imbalance"].basis
     assert P["ea_cold_pressed"].paper_text() == "0.5 ± 0.02 eV"
     assert P["sp_total_hours"].paper_text() == "> 750 h"
 

@@ -53,8 +53,10 @@ def test_manifest_describes_every_cell_and_file(demo):
                      "Li-Li-heat-treated", "Li-steel-CV", "Li-Li-SP", "Li-TiS2", "Li-LFP", "showcase-short-Li-Li"]
     listed = {fe.path.resolve() for c in man.cells for fe in c.files}
     assert listed == {p.resolve() for p in ds.files}
+    lo, hi = P["pellet_thickness_range"].value_si                     # the paper's 1–2 mm pellets
     for c in man.cells:
         assert c.thickness_m and c.area_m2 == pytest.approx(AREA) and c.formula == "Li2NH"
+        assert lo <= c.thickness_m <= hi and c.pellet_mass_kg
         for fe in c.files:
             assert fe.path.exists() and fe.temperature_K is not None
     for name, c in raw.items():

@@ -42,7 +42,7 @@ PAPERS = {"lowen2025": "lowen2025.yaml"}
 RELATIONS = ("=", "~", ">", ">=", "<", "<=")
 _DEFAULT_REL_TOL = {"=": 0.05, "~": 0.15}
 _FIELDS = {"id", "quantity", "value", "unit", "relation", "uncertainty", "temperature", "tolerance", "where",
-           "sentence", "note", "kind"}
+           "sentence", "note", "kind", "basis"}
 _KINDS = ("result", "condition")
 
 
@@ -82,6 +82,7 @@ class PaperValue(Result):
     where: str = ""
     sentence: str = ""
     note: str = ""
+    basis: str = ""                           # what the value is normalised to / per, as the paper states it
 
     @property
     def is_range(self) -> bool:
@@ -185,7 +186,7 @@ class PaperValues:
         sv = None if sselab_value_si is None else r.to_paper_unit(float(sselab_value_si))
         return {"id": r.id, "quantity": r.quantity, "paper_value": r.value if not r.is_range else list(r.value),
                 "relation": r.relation, "sselab_value": sv, "unit": r.unit, "agrees": r.agrees(sselab_value_si),
-                "note": note or r.note}
+                "basis": r.basis, "note": note or r.note}
 
     def to_dict(self) -> dict:
         from ..results import jsonable
@@ -242,7 +243,8 @@ def _row(raw, where: str) -> PaperValue:
     return PaperValue(id=rid, quantity=str(raw["quantity"]), value=value, unit=unit, value_si=value_si,
                       relation=rel, uncertainty=unc, uncertainty_si=unc_si, temperature_K=temp_K,
                       tolerance_rel=t_rel, tolerance_abs=t_abs, kind=kind, where=str(raw.get("where") or ""),
-                      sentence=str(raw["sentence"]).strip(), note=str(raw.get("note") or "").strip())
+                      sentence=str(raw["sentence"]).strip(), note=str(raw.get("note") or "").strip(),
+                      basis=str(raw.get("basis") or "").strip())
 
 
 def _load(path: Path) -> PaperValues:

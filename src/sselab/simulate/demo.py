@@ -77,7 +77,7 @@ class Preparation:
 PREPARATIONS = (
     Preparation("CP", "Li2NH cold pressed", 0.054, 0.50, 1.10, 0.765),
     Preparation("MCP", "Li2NH milled + cold pressed", 0.34, 0.52, 1.05, 0.77),
-    Preparation("HP", "Li2NH hot pressed", 1.0, 0.44, 0.95, 0.85, ".z"),
+    Preparation("HP", "Li2NH hot pressed", 1.0, 0.44, 1.00, 0.85, ".z"),
 )
 
 #: Fig. 3a ladder: 200 cycles at each of 5…80 µA/cm², then 25 cycles at each step up to 10 mA/cm².  The text
@@ -199,14 +199,20 @@ class _Set:
         return entry
 
     def paper(self, pv, id_: str, simulated, note: str = "", *, si: bool = True):
-        """A truth row: the paper's stated value next to the value the demo simulated (in the paper's unit)."""
+        """A truth row: the paper's stated value next to the value the demo simulated (in the paper's unit).
+
+        ``simulated`` is SI (``si=True``) or already in the paper's unit; a list for a range / programme row."""
         r = pv[id_]
-        sim_val = None if simulated is None else (r.to_paper_unit(simulated) if si else float(simulated))
+        if isinstance(simulated, (list, tuple)):
+            sim_val = [r.to_paper_unit(x) if si else float(x) for x in simulated]
+            agrees = len(sim_val) == len(r.value) and all(
+                abs(a - b) <= 1e-6 * max(abs(b), 1e-12) for a, b in zip(sim_val, r.value))
+        else:
+            sim_val = None if simulated is None else (r.to_paper_unit(simulated) if si else float(simulated))
+            agrees = None if sim_val is None else r.agrees(simulated if si else _from_paper_unit(r, sim_val))
         self.paper_rows.append({"id": r.id, "quantity": r.quantity, "unit": r.unit,
                                 "paper_value": list(r.value) if r.is_range else r.value, "relation": r.relation,
-                                "simulated_value": sim_val, "role": r.kind,
-                                "agrees": None if sim_val is None else r.agrees(simulated if si else
-                                                                                 _from_paper_unit(r, sim_val)),
+                                "simulated_value": sim_val, "role": r.kind, "basis": r.basis, "agrees": agrees,
                                 "note": note})
 
 
@@ -286,6 +292,10 @@ def _blocking_series(S: _Set, pv, rng, small: bool):
                         "relative_density": prep.relative_density, "files": entries})
         S.paper(pv, f"sigma30_{ids[prep.key]}", law.sigma_ref_S_per_m, "simulation input (σ30 of the series)")
         S.paper(pv, f"ea_{ids[prep.key]}", prep.Ea_eV, "simulation input (σT Arrhenius law)", si=False)
+        S.paper(pv, f"rel_density_{ids[prep.key]}", prep.relative_density, "pellet mass = ρ_X-ray · rel · A · L")
+    S.paper(pv, "eis_au_frequency_range", [5.0, 13e6], "HP 4192A sweep")
+    S.paper(pv, "eis_temperature_max", max(temps_C) + 273.15, "")
+    S.paper(pv, "pellet_diameter", DIAMETER_M, "every pellet")
 
 
 # -- ESI Fig. 2: DC polarisation of the cold-pressed Au cell ------------------------------------------------------
@@ -313,6 +323,8 @@ def _au_dcpol(S: _Set, pv, rng, small: bool):
     S.paper(pv, "sigma_e_au", 1.2e-7, "simulation input (I_e = σe·A·V/L); the paper gives no τ for this cell: "
                                       "4.5 s")
     S.paper(pv, "t_ion_au", 0.998, "simulation input (I_0 = I_e/(1 − t_i))")
+    S.paper(pv, "dcpol_voltages_au", [0.5, 0.75], "one file per voltage")
+    S.paper(pv, "dcpol_duration", (1.0 if small else 5.0) * 3600, "")
 
 
 # -- Fig. 1g: Li|Li2NH|Li before / after the heat treatment (two cells) ------------------------------------------
@@ -364,6 +376,8 @@ def _fig1g(S: _Set, pv, rng, small, li_law):
     S.paper(pv, "asr_li_as_built", 3308e-4, "simulation input (R3 = 2·ASR/A)")
     S.paper(pv, "asr_li_heat_treated", 47e-4, "simulation input")
     S.paper(pv, "sigma30_li_cell", 0.0059, "simulation input (bulk + grain boundary)")
+    S.paper(pv, "eis_li_frequency_range", [1e-3, 10e6], "Solartron 1260 sweep")
+    S.paper(pv, "pellet_area", pellet_area(DIAMETER_M), "ASR = R·A/2")
 
 
 # -- Fig. 2: Li|Li2NH|steel — DC polarisation, CV, DC polarisation --------------------------------------------------
@@ -482,6 +496,11 @@ def _cv_cell(S: _Set, pv, rng, small, cp_law, M_kg, A):
             f"on the paper's stated basis (Li in the pellet); {pct_plated:.3g} % of the plated charge — see "
             "details.Li-steel-CV.cv_imbalance_basis")
     S.paper(pv, "upper_stability_limit", 5.0, "no decomposition current simulated up to the 5 V vertex", si=False)
+    S.paper(pv, "cv_range", [-0.5, 5.0], "vertices")
+    S.paper(pv, "cv_scan_rate", tr["scan_rate_V_per_s"], "")
+    S.paper(pv, "cv_temperature", CELL_T_K, "")
+    S.paper(pv, "dcpol_voltage_cv_cell", 0.5, "pre- and post-CV holds")
+    S.paper(pv, "dcpol_post_cv_delay", 90.0, "post-CV hold starts 90 s after the CV ends")
 
 
 # -- Fig. 3: Li|Li2NH|Li stripping / plating and the impedance around it --------------------------------------------
@@ -596,6 +615,16 @@ def _sp_cell(S: _Set, pv, rng, small, li_law, A):
             f"{drop_ht:.3g}", si=False)
     S.paper(pv, "post_cycling_sigma", sig_post, "simulation input (1/61 Ω cm)")
     S.paper(pv, "post_cycling_resistivity", POST_CYCLING_RESISTIVITY_OHM_M, "simulation input")
+    S.paper(pv, "post_cycling_recovery_times", [2 * 86400.0, 30 * 86400.0], "EIS 2 days and 30 days after cycling")
+    S.paper(pv, "sp_temperature", CELL_T_K, "")
+    S.paper(pv, "sp_low_steps", list(LADDER_LOW_A_PER_M2), "")
+    S.paper(pv, "sp_cycles_low_steps", cps[0], "", si=False)
+    S.paper(pv, "sp_cycles_high_steps", cps[-1], "steps above 80 µA/cm²: " + ", ".join(
+        f"{j * 0.1:g}" for j in LADDER_HIGH_A_PER_M2) + " mA/cm² (not listed in the paper; the fewest for > 750 h)",
+        si=False)
+    S.paper(pv, "sp_half_cycle", st["half_cycle_s"], "")
+    S.paper(pv, "sp_rest", st["rest_s"], "")
+    S.paper(pv, "sp_max_current_density", LADDER_STEPS_A_PER_M2[-1], "")
 
 
 # -- Fig. 5: full cells -------------------------------------------------------------------------------------------
@@ -658,6 +687,13 @@ def _full_cells(S: _Set, pv, rng, small):
         S.paper(pv, "lfp_cycles", (eol - 1) if eol else n_l, "last cycle with ≥ 80 % of the first discharge",
                 si=False)
     S.paper(pv, "lfp_c_rate_hours", fl.truth["c_rate_hours"] * 3600.0, "theoretical 170 mAh/g at 5 mA/g")
+    S.paper(pv, "fullcell_temperature", CELL_T_K, "")
+    S.paper(pv, "fullcell_specific_current", fc.truth["specific_current_A_per_kg"], "both cells")
+    S.paper(pv, "fullcell_pellet_thickness", 1.2e-3, "")
+    S.paper(pv, "cathode_disc_diameter", 12e-3, "")
+    S.paper(pv, "tis2_loading", m_tis2 / disc_area, "active mass weighed to 0.01 mg")
+    S.paper(pv, "tis2_window", [fc.truth["V_min"], fc.truth["V_max"]], "")
+    S.paper(pv, "lfp_loading", m_lfp / disc_area, "active mass weighed to 0.01 mg; window 2.5–4.0 V assumed")
 
 
 # -- not the paper's: a failing cell for the short-detection showcase ----------------------------------------------
@@ -678,8 +714,11 @@ def _short_showcase(S: _Set, rng, small, short_cycle: int | None):
     e = S.write(sp, Path("showcase") / "showcase_Li-Li_hard-short_40C.mpt", T0 + timedelta(days=90), cell=name,
                 temperature_K=CELL_T_K, label="NOT FROM THE PAPER: simulated hard short",
                 area_m2=pellet_area(DIAMETER_M))
+    cp = PREPARATIONS[0]
     S.cells.append({"name": name, "material": "showcase (not the paper's cell)", "formula": "Li2NH",
                     "thickness": "1.2 mm", "diameter": "10 mm", "electrodes": "Li|Li", "temperature": "40 C",
+                    "pellet_mass": _mg(_pellet_mass_kg(1.2e-3, cp.relative_density)),
+                    "relative_density": cp.relative_density,
                     "notes": "NOT FROM THE PAPER: a simulated failing cell (hard short injected) that shows sselab's "
                              "short detection; the paper's ladder (Li-Li-SP) has no short",
                     "files": [e]})
