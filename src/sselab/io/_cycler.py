@@ -81,8 +81,8 @@ def pick_channel(path, names: list[str], channel) -> int:
         if len(names) == 1:
             return 0
         shown = ", ".join(repr(n) for n in names[:8]) + (" …" if len(names) > 8 else "")
-        raise ReaderError(path, f"holds {len(names)} channels ({shown}): pick one with channel=NAME "
-                                f"(CLI: --channel) or read them all with sselab.io.read_all")
+        raise ReaderError(path, f"holds {len(names)} channels ({shown}): pick one with "
+                                f"sselab.io.read(path, channel=NAME) or read them all with sselab.io.read_all(path)")
     if isinstance(channel, (int, np.integer)) and not isinstance(channel, bool):
         if -len(names) <= int(channel) < len(names):
             return int(channel) % len(names)
