@@ -161,7 +161,7 @@ def _ole_to_datetime(x) -> datetime | None:
 def _counter_increments(q: np.ndarray) -> np.ndarray:
     """Per-row increments of a counter that restarts (at a new cycle) — a drop means a restart from 0."""
     qq = np.nan_to_num(np.asarray(q, dtype=float))
-    d = np.diff(qq, prepend=0.0)
+    d = np.diff(qq, prepend=qq[:1])  # charge_C starts at 0 at the first record
     reset = d < 0
     d[reset] = qq[reset]
     return d

@@ -323,7 +323,7 @@ def _charge_from_counter(q: np.ndarray, cur: np.ndarray, state: np.ndarray | Non
     if len(q) == 0:
         return q.copy()
     qq = np.nan_to_num(q)
-    d = np.diff(qq, prepend=0.0)
+    d = np.diff(qq, prepend=qq[:1])  # charge_C starts at 0 at the first record
     reset = d < 0
     d[reset] = qq[reset]
     if state is not None:

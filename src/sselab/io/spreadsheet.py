@@ -215,7 +215,7 @@ def _unix(values: list) -> np.ndarray:
 
 def _increments(q: np.ndarray) -> np.ndarray:
     qq = np.nan_to_num(q)
-    d = np.diff(qq, prepend=0.0)
+    d = np.diff(qq, prepend=qq[:1])  # charge_C starts at 0 at the first record
     reset = d < 0
     d[reset] = qq[reset]
     return d
