@@ -256,7 +256,7 @@ def read_spreadsheet(path, channel=None, **_) -> Measurement:
     sign_from = "file"
     if step_type is not None and np.nanmax(np.abs(cur), initial=0) > 0 and np.nanmin(cur) >= 0:
         low = pd.Series(step_type).str.lower()
-        dis = low.str.contains(r"dchg|dis|^d$", regex=True).to_numpy()
+        dis = low.str.contains(r"dchg|dis|^d($|[_ ])", regex=True).to_numpy()
         if dis.any():
             cur = np.where(dis, -np.abs(cur), cur)
             sign_from = "step_type"
