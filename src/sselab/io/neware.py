@@ -263,7 +263,7 @@ def read_neware(path, channel=None, **_) -> Measurement:
     if "step_type" in df.columns:
         import polars as pl
 
-        out["step_type"] = df.get_column("step_type").cast(pl.String).to_numpy()
+        out["step_type"] = pd.Categorical(df.get_column("step_type").cast(pl.String).to_numpy())
     st = _col(df, "step_time_s")
     if st is not None:
         out["step_time_s"] = np.asarray(st, dtype=float)
