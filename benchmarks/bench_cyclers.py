@@ -52,6 +52,13 @@ TOOLS = {
                "len(cellpy.get(path, instrument='arbin_res').data.raw)"),
 }
 
+# (time_s, potential_V, current_A) of one read, for the agreement check on the Arbin files
+ARRAYS = {
+    "sselab": "(lambda d: (d['time_s'], d['potential_V'], d['current_A']))(read(path).data)",
+    "navani": "(lambda d: (d['Test_Time'], d['Voltage'], d['Current']))(ec.echem_file_loader(path))",
+    "cellpy": "(lambda d: (d['test_time'], d['voltage'], d['current']))(cellpy.get(path, instrument='arbin_res').data.raw)",
+}
+
 CHILD = textwrap.dedent("""
     import json, resource, sys, time, warnings, contextlib, io
     warnings.simplefilter("ignore")
@@ -68,16 +75,22 @@ CHILD = textwrap.dedent("""
         with contextlib.redirect_stdout(io.StringIO()):
             n = {expr}
         best = min(best, time.perf_counter() - t0)
-    print(json.dumps({{"rows": int(n), "s": best, "peak_MiB": rss() - base}}))
+    out = {{"rows": int(n), "s": best, "peak_MiB": rss() - base}}
+    if len(sys.argv) > 3:
+        import numpy as np
+        with contextlib.redirect_stdout(io.StringIO()):
+            arrays = {arrays}
+        np.save(sys.argv[3], np.vstack([np.asarray(a, dtype=float) for a in arrays]))
+    print(json.dumps(out))
 """)
 
 
-def run(tool: str, path: Path, python: str, repeat: int) -> dict:
+def run(tool: str, path: Path, python: str, repeat: int, dump: Path | None = None) -> dict:
     imp, expr = TOOLS[tool]
-    code = CHILD.format(imp=imp, expr=expr)
+    code = CHILD.format(imp=imp, expr=expr, arrays=ARRAYS.get(tool, "None"))
+    args = [python, "-c", code, str(path), str(repeat)] + ([str(dump)] if dump is not None and tool in ARRAYS else [])
     try:
-        res = subprocess.run([python, "-c", code, str(path), str(repeat)], capture_output=True, text=True,
-                             timeout=900, cwd=str(ROOT))
+        res = subprocess.run(args, capture_output=True, text=True, timeout=900, cwd=str(ROOT))
     except subprocess.TimeoutExpired:
         return {"error": "timeout (900 s)"}
     if res.returncode != 0:
@@ -97,6 +110,7 @@ def main() -> None:
     ap.add_argument("--compare-python", default=sys.executable, help="interpreter with navani and cellpy")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "cyclers.md")
+    ap.add_argument("--only", default="", help="only files whose name contains this text")
     a = ap.parse_args()
     if not DATA.exists():
         sys.exit("../shared/data is not beside this clone: nothing to benchmark")
@@ -105,15 +119,30 @@ def main() -> None:
     plan = [(f, [("sselab", me), ("fastnda", me), ("NewareNDA", me), ("navani", a.compare_python)]) for f in NEWARE]
     plan += [(f, [("sselab", me), ("navani", a.compare_python), ("cellpy", a.compare_python)]) for f in ARBIN]
     plan += [(f, [("sselab", me), ("navani", a.compare_python)]) for f in XLSX]
+    plan = [(f, tools) for f, tools in plan if a.only in f.name]
     lines = []
     t_all = time.perf_counter()
+    import tempfile
+
+    import numpy as np
+
+    tmpdir = Path(tempfile.mkdtemp(prefix="bench-cyclers-"))
     for f, tools in plan:
-        rs = {tool: run(tool, f, py, a.repeat) for tool, py in tools}
+        check = f.suffix == ".res"
+        rs = {tool: run(tool, f, py, a.repeat, tmpdir / f"{tool}.npy" if check else None) for tool, py in tools}
         ref = rs["sselab"]
         cells = []
         for tool, _ in tools:
             r = rs[tool]
             cell = fmt(r)
+            if check and tool != "sselab" and "error" not in r and (tmpdir / f"{tool}.npy").exists():
+                mine, theirs = np.load(tmpdir / "sselab.npy"), np.load(tmpdir / f"{tool}.npy")
+                if mine.shape == theirs.shape:
+                    dv, di = np.max(np.abs(mine[1:] - theirs[1:]), axis=1)
+                    dt = np.max(np.abs(mine[0] - theirs[0]))
+                    cell += f" · max \\|Δt\\| {dt:.1g} s, \\|ΔV\\| {dv:.1g} V, \\|ΔI\\| {di:.1g} A"
+                else:
+                    cell += f" · shapes differ {theirs.shape} vs {mine.shape}"
             if tool != "sselab" and "error" not in r and "error" not in ref:
                 cell += f" · sselab **{r['s'] / ref['s']:.2g}×** faster" if r["s"] >= ref["s"] else \
                     f" · sselab {ref['s'] / r['s']:.2g}× slower"

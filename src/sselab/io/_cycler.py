@@ -68,8 +68,22 @@ def check_plausible(path, data: pd.DataFrame, warn: list[str], *, what: str = "d
     return data.loc[~bad].reset_index(drop=True)
 
 
-def channel_names(items) -> list[str]:
-    return [m.extra.get("channel", str(k)) for k, m in enumerate(items)]
+#: largest total uncompressed size of a zip container (.ndax, .xlsx) we open — a guard against zip bombs
+MAX_UNZIPPED_BYTES = 2 << 30
+
+
+def check_zip_size(path, limit: int = MAX_UNZIPPED_BYTES) -> None:
+    """Refuse (one line) a zip container whose members would unpack to more than ``limit`` bytes."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise ReaderError(path, f"damaged zip container ({' '.join(str(exc).split())[:120]})") from None
+    if total > limit:
+        raise ReaderError(path, f"the archive would unpack to {total / 2**30:.1f} GiB (limit {limit / 2**30:.0f} GiB): "
+                                "refused (a zip bomb or not a cycler file)")
 
 
 def pick_channel(path, names: list[str], channel) -> int:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..errors import MissingDependencyError, ReaderError
 from ._common import read_head
-from ._cycler import check_plausible, cumulative_from_counter, pick_channel
+from ._cycler import check_plausible, check_zip_size, cumulative_from_counter, pick_channel
 from .base import Measurement
 
 #: largest uncompressed member we unpack from a zip (a ``.nda.zip``) — a guard against zip bombs
@@ -142,6 +142,7 @@ def _as_neware_file(path: Path):
                 return
         if kind != "ndax":
             raise ReaderError(path, "not a Neware .ndax archive (no data.ndc inside)")
+        check_zip_size(path)
         want = ".ndax"
     else:
         raise ReaderError(path, "not a Neware file (no NEWARE header, not a zip archive)")

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingDependencyError, ReaderError
-from ._common import unit_factor
-from ._cycler import check_plausible, pick_channel
+from ._common import read_head, unit_factor
+from ._cycler import check_plausible, check_zip_size, pick_channel
 from .base import Measurement
 
 _SUMMARY = re.compile(r"^(global[_ ]?info|info|statis\w*|cycle\w*|step\w*|summary|test[_ ]?info|unit|log)$", re.I)
@@ -142,6 +142,8 @@ def _groups(sheets) -> list[tuple[str, list]]:
 
 def _open(path: Path):
     CalamineWorkbook = _calamine(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".ods") or read_head(path, 4).startswith(b"PK"):
+        check_zip_size(path)
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # noqa: BLE001 - calamine's errors (CalamineError, XmlError …) become one line

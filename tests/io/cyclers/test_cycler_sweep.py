@@ -148,3 +148,13 @@ def test_info_shows_cycler_files_channels_and_empty_ones(tmp_path):
     assert rows[("arbin_example.res", None)]["format"] == "arbin-res"
     r = CliRunner().invoke(app, ["info", str(two)], env={"COLUMNS": "200"})
     assert "two.xlsx [Channel_1]" in r.stdout and "two.xlsx [Channel_2]" in r.stdout
+
+
+def test_zip_bombs_are_refused_before_unpacking(tmp_path, monkeypatch):
+    from sselab.io import _cycler
+
+    src = shared_path("data", "cyclers", "g-kimbell+fastnda", "tests", "test_data", "nw4-120-1-6-53.ndax")
+    # the real limit is 2 GiB; this 0.2 MB file unpacks to ~1 MB
+    monkeypatch.setattr(_cycler.check_zip_size, "__defaults__", (100_000,))
+    with pytest.raises(ReaderError, match="refused"):
+        read(src)
