@@ -110,15 +110,6 @@ def pick_channel(path, names: list[str], channel) -> int:
     raise ReaderError(path, f"no channel {key!r}: the file holds {', '.join(repr(n) for n in names)}")
 
 
-def step_type_direction(step_type: pd.Series) -> np.ndarray:
-    """+1 for charge steps, −1 for discharge steps, 0 otherwise, from a vendor's step-type text."""
-    s = step_type.astype(str).str.lower()
-    out = np.zeros(len(s), dtype=np.int8)
-    out[s.str.contains("dchg|dis", regex=True).to_numpy()] = -1
-    out[(s.str.contains("chg|charge", regex=True) & ~s.str.contains("dchg|dis", regex=True)).to_numpy()] = 1
-    return out
-
-
 def sniff(path, head: bytes) -> str | None:
     """Format name of a battery-cycler file from its first bytes (None: not one of ours).
 

@@ -71,13 +71,12 @@ _COLS = {
     "voltage": ("volts", "mvolts", "voltage [v]", "voltage [mv]", "voltage", "voltage (v)"),
     "state": ("state", "md"),
     "es": ("es",),
-    "datetime": ("dpt time", "dpt time"),
+    "datetime": ("dpt time",),
     "temperature": ("temp 1", "temp1", "temperature", "temp 1 [c]"),
 }
 _MILLI = {"mamp-hr", "cap. [mah]", "mwatt-hr", "ener. [mwh]", "mamps", "current [ma]", "mvolts", "voltage [mv]"}
 _DT_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%d-%b-%y %I:%M:%S %p", "%d-%b-%y %H:%M:%S",
                "%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M:%S")
-_CLOCK = re.compile(r"^\s*(?:(\d+)\s*d\s*)?(\d+):(\d{2}):(\d{2}(?:[.,]\d*)?)\s*$")
 
 
 def _find(names: list[str], kind: str) -> int | None:
