@@ -216,7 +216,7 @@ def read_neware(path, channel=None, **_) -> Measurement:
             with _w.catch_warnings(record=True) as caught:
                 _w.simplefilter("always")
                 try:
-                    df = fastnda.read(real, cycle_mode="raw")
+                    df = fastnda.read(real, cycle_mode="raw", raw_categories=True)
                 except Exception as exc:  # noqa: BLE001 - a decoder on damaged bytes raises anything (zlib/isal,
                     # struct, polars, numpy …): each becomes ONE line naming the file, never a silent skip
                     raise ReaderError(path, _explain(exc)) from None
@@ -265,9 +265,13 @@ def read_neware(path, channel=None, **_) -> Measurement:
         if v is not None:
             out[canon] = np.asarray(v, dtype=np.int64)
     if "step_type" in df.columns:
-        import polars as pl
+        # Neware's step-type codes -> names (fastnda's table), as a categorical: cheap for millions of rows
+        from fastnda.dicts import STEP_TYPE_MAP
 
-        out["step_type"] = pd.Categorical(df.get_column("step_type").cast(pl.String).to_numpy())
+        codes = np.asarray(df.get_column("step_type").to_numpy(), dtype=np.int64)
+        top = int(codes.max()) if len(codes) else 0
+        names = [STEP_TYPE_MAP.get(k, f"type_{k}") for k in range(top + 1)]
+        out["step_type"] = pd.Categorical.from_codes(codes, categories=names).remove_unused_categories()
     st = _col(df, "step_time_s")
     if st is not None:
         out["step_time_s"] = np.asarray(st, dtype=float)
