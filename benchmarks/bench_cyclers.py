@@ -59,6 +59,8 @@ ARRAYS = {
     "cellpy": "(lambda d: (d['test_time'], d['voltage'], d['current']))(cellpy.get(path, instrument='arbin_res').data.raw)",
 }
 
+NOTE = "sselab reads Neware files through fastnda, so its time is fastnda's plus the SI mapping, the metadata block and the plausibility checks (10–150 ms); a run where sselab beats fastnda is load noise. With the load average at 7–9 on 2 cores (other jobs), absolute times vary 2–4× between runs; the ratios to NewareNDA, navani and cellpy (separate processes) held within that range over three runs. The Arbin rows also compare the decoded arrays with navani's and cellpy's (max \\\\|Δt\\\\|, \\\\|ΔV\\\\|, \\\\|ΔI\\\\|): identical to float rounding. navani fails on `aux_one_x_dx.res` (its Access→sqlite conversion)."
+
 CHILD = textwrap.dedent("""
     import json, resource, sys, time, warnings, contextlib, io
     warnings.simplefilter("ignore")
@@ -164,6 +166,8 @@ def main() -> None:
         f"{load[0]:.2f} before, {load_after[0]:.2f} after ({time.perf_counter() - t_all:.0f} s in all). Best of "
         f"{a.repeat} reads, each tool in a fresh process; peak = max resident memory of the process and its "
         "children (mdb-export) above the level after the imports.",
+        "",
+        NOTE,
         "",
         "| file | time · rows/s · peak memory (same run) |",
         "|---|---|",
