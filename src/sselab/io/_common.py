@@ -166,7 +166,7 @@ def imag_sign_looks_flipped(z_imag, freq=None) -> bool:
 def finish(meas: Measurement) -> Measurement:
     """Common last steps: drop all-NaN canonical rows, make sure the table is not empty, record temperature."""
     d = meas.data
-    if len(d) == 0:
+    if len(d) == 0 and not meas.extra.get("empty_table"):
         raise EmptyFileError(meas.source, "no data rows")
     # an impedance measurement keeps only impedance rows in .data; DC points recorded between spectra
     # (frequency 0, e.g. EC-Lab GEIS/PEIS waits) move to extra["dc_rows"]

@@ -22,14 +22,23 @@ READERS: dict[str, tuple[str, str]] = {
     "cycler-csv": ("labelled", "read_labelled"),
     "palmsens-pssession": ("palmsens", "read_pssession"),
     "autolab-dfr": ("autolab_dfr", "read_dfr"),
+    # battery cyclers (sselab.io._cycler.sniff detects them)
+    "neware-nda": ("neware", "read_neware"),
+    "neware-ndax": ("neware", "read_neware"),
+    "arbin-res": ("arbin", "read_res"),
+    "spreadsheet": ("spreadsheet", "read_spreadsheet"),
+    "maccor-txt": ("maccor", "read_maccor"),
+}
+
+#: formats whose files may hold several channels / cells / sheets: format -> (module, function listing their names)
+CHANNELS: dict[str, tuple[str, str]] = {
+    "arbin-res": ("arbin", "channels"),
+    "spreadsheet": ("spreadsheet", "channels"),
 }
 
 #: formats we recognise but cannot read (name, reason)
 _UNSUPPORTED_MAGIC = [
-    (b"PK\x03\x04", "a zip archive (Neware .ndax, Excel .xlsx?) — export it as text/CSV"),
-    (b"\x00\x01\x00\x00Standard Jet DB", "an MS Access database (Arbin .res) — export it as CSV"),
-    (b"\x00\x01\x00\x00Standard ACE DB", "an MS Access database (Arbin .res) — export it as CSV"),
-    (b"NEWARE", "a Neware .nda binary — export it as CSV"),
+    (b"PK\x03\x04", "a zip archive that is neither a Neware .ndax nor a spreadsheet"),
     (b"\xff\xfe{", "a UTF-16 JSON document (PalmSens .pssession?) — export it as CSV"),
     (b"EC-LAB SETTING FILE", "an EC-Lab settings file (.mps): it holds no data, read the .mpr/.mpt"),
     (b"BT-LAB SETTING FILE", "a BT-Lab settings file (.mps): it holds no data, read the .mpr/.mpt"),
@@ -54,6 +63,11 @@ def detect(path) -> str:
 
     if palmsens.looks_like(head):
         return "palmsens-pssession"
+    from ._cycler import sniff as _sniff_cycler
+
+    cycler = _sniff_cycler(path, head)
+    if cycler is not None:
+        return cycler
     for magic, what in _UNSUPPORTED_MAGIC:
         if head.lstrip(b"\xef\xbb\xbf")[: len(magic)].upper() == magic.upper():
             raise UnknownFormatError(path, f"unsupported format: {what}")
@@ -120,7 +134,9 @@ def read(path, format: str | None = None, **kwargs) -> Measurement:
             RecursionError) as exc:
         msg = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise ReaderError(path, f"cannot read as {fmt}: {msg}") from exc
-    if len(meas.data) == 0:
+    if len(meas.data) == 0 and not meas.extra.get("empty_table"):
+        # (a reader sets extra["empty_table"] for a valid file that holds no records yet — e.g. a Neware test that
+        # had not logged a point: an empty table with a warning, not an error)
         raise EmptyFileError(path, "no data rows")
     for w in caught:
         if issubclass(w.category, (ResourceWarning, DeprecationWarning, PendingDeprecationWarning)):
@@ -137,3 +153,29 @@ def read(path, format: str | None = None, **kwargs) -> Measurement:
             meas.temperature_K = t
             meas.extra["temperature_source"] = "name"
     return meas
+
+
+def channels(path, format: str | None = None) -> list[str]:
+    """Names of the channels / cells / sheets a file holds (one name for single-channel formats)."""
+    import importlib
+
+    path = Path(path)
+    fmt = format or detect(path)
+    if fmt not in CHANNELS:
+        _reader(fmt)
+        return [path.stem]
+    mod, fn = CHANNELS[fmt]
+    return list(getattr(importlib.import_module(f".{mod}", __package__), fn)(path))
+
+
+def read_all(path, format: str | None = None, **kwargs) -> list[Measurement]:
+    """Every channel / cell / sheet of a file, one :class:`Measurement` each (``extra['channel']`` names it).
+
+    For single-channel formats this is ``[read(path)]``.  ``read(path)`` on a file holding several channels is a
+    one-line error naming them; ``read(path, channel=NAME)`` (or a 0-based index) picks one.
+    """
+    path = Path(path)
+    fmt = format or detect(path)
+    if fmt not in CHANNELS:
+        return [read(path, format=fmt, **kwargs)]
+    return [read(path, format=fmt, channel=name, **kwargs) for name in channels(path, fmt)]
