@@ -57,6 +57,7 @@ class Series:
     warnings: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    y_imag: np.ndarray | None = None   # (n, m) imaginary parts (NMR spectra transformed from FIDs), or None
 
     @property
     def x_name(self) -> str:
@@ -209,8 +210,9 @@ def series_from_measurements(meas: list[Measurement], names: list[str] | None = 
             elif m.start_time is not None:
                 t_abs = _naive(m.start_time) + timedelta(seconds=float(rel[k])) if rel is not None else _naive(m.start_time)
             err = d["intensity_err"].to_numpy(float)[sel] if "intensity_err" in d.columns else None
+            imag = d["intensity_imag"].to_numpy(float)[sel] if "intensity_imag" in d.columns else None
             members.append([nm_k, d[xcol].to_numpy(float)[sel], d["intensity"].to_numpy(float)[sel], err, t_abs,
-                            float(rel[k]) if rel is not None and m.start_time is None else None, str(m.source)])
+                            float(rel[k]) if rel is not None and m.start_time is None else None, str(m.source), imag])
         warnings.extend(f"{m.name}: {w}" for w in m.warnings)
     # times
     source = "files"
@@ -270,6 +272,7 @@ def series_from_measurements(meas: list[Measurement], names: list[str] | None = 
         x = x0
         Y = np.vstack([mem[2] for mem in members])
         E = np.vstack([mem[3] for mem in members]) if all(mem[3] is not None for mem in members) else None
+        YI = np.vstack([mem[7] for mem in members]) if all(mem[7] is not None for mem in members) else None
     else:
         lo = max(min(mem[1].min(), mem[1].max()) for mem in members)
         hi = min(max(mem[1].min(), mem[1].max()) for mem in members)
@@ -284,6 +287,7 @@ def series_from_measurements(meas: list[Measurement], names: list[str] | None = 
             E.append(np.interp(x, mem[1][o], mem[3][o]) if mem[3] is not None else None)
         Y = np.vstack(Y)
         E = np.vstack(E) if all(e is not None for e in E) else None
+        YI = None
         warnings.append(f"members have different x axes: interpolated onto the first one's grid over the common "
                         f"range {lo:.4g}–{hi:.4g}")
     wl = {m.extra.get("wavelength_m") for m in meas if m.extra.get("wavelength_m")}
@@ -292,7 +296,9 @@ def series_from_measurements(meas: list[Measurement], names: list[str] | None = 
                         f"the first is used")
     return Series(kind, np.asarray(x, float), np.asarray(Y, float), tt, t0, None if E is None else np.asarray(E, float),
                   [mem[0] for mem in members], meas[0].extra.get("wavelength_m"), source, warnings,
-                  [mem[6] for mem in members])
+                  [mem[6] for mem in members], extra={"spectrum_source": sorted({str(m.extra.get("spectrum_source"))
+                                                                                   for m in meas})},
+                  y_imag=YI)
 
 
 def read_series(inputs, *, times: dict | None = None, log=None, allow_index_time: bool = False,

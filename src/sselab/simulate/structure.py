@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +87,8 @@ def write_xye(path, x, y, e=None, header: str | None = None) -> Path:
 
     e = np.sqrt(np.maximum(y, 1.0)) if e is None else e
     lines = [] if header is None else [f"# {h}" for h in header.splitlines()]
-    body = np.char.mod("%.5f %.3f %.4f", np.column_stack([x, y, e]))
-    lines += [" ".join(r) if isinstance(r, np.ndarray) else r for r in body]
+    lines += [f"{a:.5f} {b:.3f} {c:.4f}" for a, b, c in zip(np.asarray(x, float), np.asarray(y, float),
+                                                            np.asarray(e, float))]
     return _atomic_write_bytes(Path(path), ("\n".join(lines) + "\n").encode("ascii"))
 
 
@@ -227,6 +227,10 @@ def nmr_series(n: int = 60, *, period_s: float = 60.0, sf_Hz: float = 116.64e6, 
                      {"period_s": period_s, "td": td, "noise": noise, "li_growth": li_growth})
 
 
+_HEADER = ["##TITLE= Parameter file, sselab.simulate.structure", "##JCAMPDX= 5.0", "##DATATYPE= Parameter Values",
+           "##ORIGIN= sselab", "##OWNER= sselab"]
+
+
 def write_bruker_series(folder, s: NMRSeries, *, nucleus: str = "7Li", ns: int = 16, d1_s: float = 1.0) -> Path:
     """Write ``s`` as a Bruker pseudo-2D experiment (``ser``, ``acqus``, ``acqu2s``, ``pdata/1/procs``) with
     nmrglue; the digital filter is off (GRPDLY 0) so the FIDs are the simulated ones.  Row period = NS·(D1 + AQ)
@@ -242,8 +246,10 @@ def write_bruker_series(folder, s: NMRSeries, *, nucleus: str = "7Li", ns: int =
     acqus = {"TD": 2 * td, "SW_h": s.sw_Hz, "SFO1": s.sfo1_Hz / 1e6, "BF1": s.sf_Hz / 1e6, "O1": s.sfo1_Hz - s.sf_Hz,
              "SW": s.sw_Hz / (s.sfo1_Hz / 1e6), "NUC1": nucleus, "NS": ns, "DS": 0, "D": [0.0, d1] + [0.0] * 30,
              "DECIM": 1, "DSPFVS": 20, "GRPDLY": 0.0, "DTYPA": 2, "BYTORDA": 0, "AQ_mod": 3, "PULPROG": "zg",
-             "DATE": int(s.start.timestamp()), "PARMODE": 1}
-    acqu2s = {"TD": n, "SW_h": 1.0, "SFO1": s.sfo1_Hz / 1e6, "BF1": s.sf_Hz / 1e6, "NUC1": nucleus, "FnMODE": 1}
+             "DATE": int(s.start.replace(tzinfo=timezone.utc).timestamp()), "PARMODE": 1,
+             "_coreheader": _HEADER, "_comments": []}
+    acqu2s = {"TD": n, "SW_h": 1.0, "SFO1": s.sfo1_Hz / 1e6, "BF1": s.sf_Hz / 1e6, "NUC1": nucleus, "FnMODE": 1,
+              "_coreheader": _HEADER, "_comments": []}
     dic = {"acqus": acqus, "acqu2s": acqu2s, "FILE_SIZE": 0}
     ng.bruker.write(str(folder), dic, s.fid.astype(np.complex128), overwrite=True, write_prog=False)
     pdir = folder / "pdata" / "1"
@@ -251,7 +257,7 @@ def write_bruker_series(folder, s: NMRSeries, *, nucleus: str = "7Li", ns: int =
     size = int(2 ** np.ceil(np.log2(2 * td)))
     procs = {"SF": s.sf_Hz / 1e6, "SI": size, "SW_p": s.sw_Hz, "OFFSET": ((s.sfo1_Hz - s.sf_Hz) + s.sw_Hz / 2) / (s.sf_Hz / 1e6),
              "PHC0": 0.0, "PHC1": 0.0, "WDW": 0, "LB": 0.0, "AXNUC": nucleus, "NC_proc": 0}
-    ng.bruker.write_jcamp({**procs, "_coreheader": ["##TITLE= Parameter file\n"], "_comments": []},
+    ng.bruker.write_jcamp({**procs, "_coreheader": _HEADER, "_comments": []},
                           str(pdir / "procs"), overwrite=True)
     return folder
 
@@ -317,8 +323,10 @@ def write_structure_demo(out_dir, *, n_xrd: int = 24, n_nmr: int = 40, rng=0, sm
     if small:
         n_xrd, n_nmr = min(n_xrd, 8), min(n_nmr, 12)
     start = datetime(2025, 1, 15, 9, 0, 0)
-    ec, ec_start = stripping_plating_ec(start=start - timedelta(minutes=5), rng=r,
-                                        hours_per_level=max(n_xrd * 100.0, n_nmr * 60.0) / 3600.0 / 4)
+    span_s = max(n_xrd * 100.0, n_nmr * 60.0) + 900.0          # the cell runs from 5 min before to after the series
+    ec, ec_start = stripping_plating_ec(start=start - timedelta(minutes=5), rng=r, n_levels=5,
+                                        hours_per_level=span_s / 3600.0 / 5, half_cycle_s=min(900.0, span_s / 20),
+                                        dt_s=min(10.0, span_s / 2000))
     (out / "echem").mkdir(exist_ok=True)
     write_mpt(out / "echem" / "cell.mpt", ec, "CP", start=ec_start)
     xs = xrd_series(n_xrd, drift_angstrom=0.0005, rng=r, start=start)
@@ -332,7 +340,7 @@ def write_structure_demo(out_dir, *, n_xrd: int = 24, n_nmr: int = 40, rng=0, sm
     for name, cr in (("li2nh_ordered", structure("Li2NH-Fd-3m").with_a(a_true)),
                      ("li2nh_disordered", structure("Li2NH-Fm-3m").with_a(a_true / 2))):
         y, _, e = xrd_pattern([cr], x, MO_KA1_M, fwhm_uvw=(0.0, 0.0, 0.0025), peak_counts=3e4, rng=r)
-        write_xye(out / "lab" / f"{name}.xye", x, y, e, header=f"Wavelength: {MO_KA1_M:.6e} m\nanode Mo, Kα1\n2th_deg I sigma")
+        write_xye(out / "lab" / f"{name}.xye", x, y, e, header=f"Wavelength: {MO_KA1_M:.6e} m\nanode Mo, K-alpha1 (monochromated)\n2th_deg I sigma")
     manifest = (
         "description: simulated Li|Li2NH|Li operando data (sselab.simulate.structure)\n"
         "electrochem: {file: echem/cell.mpt}\n"
