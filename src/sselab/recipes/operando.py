@@ -110,7 +110,13 @@ def plot(result: RecipeResult) -> list[FigureOut]:
         x = np.asarray(f["x"])
         _contour(ax, x, t, np.asarray(f["Y"]), log=f["kind"] == "XRD")
         if f["kind"] == "NMR":
-            ax.invert_xaxis()
+            regs = list((f.get("regions") or {}).values())
+            if regs:
+                lo = min(r[0] for r in regs) - 40
+                hi = max(r[1] for r in regs) + 40
+                ax.set_xlim(hi, lo)
+            else:
+                ax.invert_xaxis()
             ax.set_xlabel("δ(⁷Li) (ppm)")
         else:
             ax.set_xlabel("2θ (°)")
@@ -125,7 +131,8 @@ def plot(result: RecipeResult) -> list[FigureOut]:
         ax3.set_xlabel("I (µA)")
         plt.setp(ax2.get_yticklabels(), visible=False)
         plt.setp(ax3.get_yticklabels(), visible=False)
-        ax.set_ylim(min(t.min(), te.min() if len(te) else t.min()), max(t.max(), te.max() if len(te) else t.max()))
+        pad = 0.05 * max(np.ptp(t), 1e-3)
+        ax.set_ylim(t.min() - pad, t.max() + pad)
     out.append(FigureOut(f"operando_{f['kind'].lower()}_contour", f"In situ {f['kind']} with the electrochemistry", fig,
                          "Series vs time with the cell potential and current on the same time axis.",
                          "Fig. 4a" if f["kind"] == "XRD" else "Fig. 4b"))

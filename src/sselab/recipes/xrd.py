@@ -15,6 +15,8 @@ Decisions made here (recorded in ``result.options``):
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..errors import AnalysisError
@@ -109,7 +111,7 @@ def plot(result: RecipeResult) -> list[FigureOut]:
         ins.plot(x[sel], np.asarray(f["calc"])[sel], "-", lw=0.8, color="C3")
         ins.set_title("(111) superstructure", fontsize=6)
         ins.tick_params(labelsize=5)
-    return [FigureOut(f"xrd_{_stem(result.subject)}", f"Powder pattern {result.subject}", fig,
+    return [FigureOut(f"xrd_{_stem(Path(result.subject).stem)}", f"Powder pattern {result.subject}", fig,
                       "Observed pattern, Pawley fit, difference and reflection positions; inset: the (111) line of the "
                       "doubled Fd-3m Li2NH cell.", "Fig. 1d")]
 
@@ -150,7 +152,7 @@ def run(measurements, cell=None, *, wavelength_m: float | None = None, wavelengt
         raise RecipeError(f"{m.name}: only {len(x)} points in the 2θ range")
     step = float(np.median(np.diff(x)))
     bg = snip_background(y, half_width=max(10, int(0.8 / max(step, 1e-6))))[0]
-    pk = find_peaks(x, y, background=bg, min_snr=min_snr)
+    pk = find_peaks(x, y, background=bg, sigma=e if e is not None else np.sqrt(np.maximum(bg, 1.0)), min_snr=min_snr)
     options = {"wavelength_m": lam, "wavelength_source": lam_src, "wavelength2_m": lam2, "ka2_ratio": ratio,
                "phases": phases if isinstance(phases, str) or phases is None else ",".join(getattr(p, "key", str(p)) for p in phases),
                "row": row, "two_theta_range": two_theta_range, "threshold_sigma": threshold_sigma,
@@ -167,7 +169,26 @@ def run(measurements, cell=None, *, wavelength_m: float | None = None, wavelengt
             raise RecipeError(f"{m.name}: no peak above {min_snr:g}σ — nothing to identify")
         matches = identify_phases(x[pk], lam, cands, x_range=(x.min(), x.max()),
                                   tolerance_deg=max(0.05, 3 * step), peak_heights=(y - bg)[pk])
-        chosen = [structure(mt.key) for mt in matches if mt.found]
+        # greedy: a phase counts only when it explains ≥ 2 observed peaks that no better-matching phase explains
+        # (a minor phase whose strong lines all coincide with the main phase's cannot be told from it)
+        from ..structure.crystal import powder_lines
+
+        tol = max(0.05, 3 * step)
+        explained: set = set()
+        chosen = []
+        for mt in matches:
+            if not mt.found:
+                continue
+            new = set(mt.explained_peaks) - explained
+            if not chosen or len(new) >= 2:
+                c = structure(mt.key)
+                chosen.append(c)
+                # every line of an accepted phase (not only its strong ones) explains the peaks it falls on
+                pl = powder_lines(c.with_a(c.a_angstrom * mt.lattice_scale), lam, float(x.max()) + 1)
+                ok = pl.relative >= 0.2
+                dist = np.abs(x[pk][:, None] - pl.two_theta_deg[ok][None, :])
+                explained |= set(np.where(dist.min(axis=1) < tol)[0].tolist()) if ok.any() else set()
+                explained |= set(mt.explained_peaks)
         # scale the starting cells to the matched scale
         scale = {mt.key: mt.lattice_scale for mt in matches}
         chosen = [c.with_a(c.a_angstrom * scale[c.key]) for c in chosen]

@@ -109,13 +109,14 @@ class XRDSeries:
 
 
 def xrd_series(n: int = 20, *, wavelength_m: float = I11_WAVELENGTH_M, two_theta_range=(4.0, 40.0), step_deg: float = 0.004,
-               a0_angstrom: float = 10.09, drift_angstrom: float = 0.0, ordered: bool = True, li3n_scale: float = 0.05,
-               li_scale=(0.03, 0.06), period_s: float = 100.0, peak_counts: float = 2e4, rng=0,
+               a0_angstrom: float = 10.09, drift_angstrom: float = 0.0, ordered: bool = True, li3n_scale: float = 0.06,
+               li_scale=(0.04, 0.08), period_s: float = 100.0, peak_counts: float = 2e4, rng=0,
                start: datetime = datetime(2025, 1, 15, 9, 0, 0), fwhm_uvw=(0.0, 0.0, 0.0009), eta: float = 0.3,
                polarisation: float | None = None) -> XRDSeries:
     """Li2NH (ordered Fd-3m, or Fm-3m with a0/2 when ``ordered=False``) + Li3N + Li patterns every ``period_s``;
     the Li2NH cell edge drifts linearly by ``drift_angstrom`` over the run, the Li-metal scale varies between
-    ``li_scale`` (min, max) as a half sine; Li3N constant."""
+    ``li_scale`` (min, max) as a half sine; Li3N constant.  Scales are the strongest line of that phase relative to
+    Li2NH's strongest line."""
     from ..materials.structures import structure
 
     r = _rng(rng)
@@ -128,9 +129,13 @@ def xrd_series(n: int = 20, *, wavelength_m: float = I11_WAVELENGTH_M, two_theta
     pol = (1.0 if wavelength_m < 0.6e-10 or abs(wavelength_m - I11_WAVELENGTH_M) < 1e-14 else 0.0) if polarisation is None else polarisation
     ys, ts = [], []
     li3n, lim = structure("Li3N"), structure("Li")
+    from ..structure.crystal import powder_lines
+
+    top = {c.key: powder_lines(c, wavelength_m, two_theta_range[1] + 1, polarisation=pol).intensity.max()
+           for c in (base, li3n, lim)}
     for k in range(n):
         y, tr, _ = xrd_pattern([base.with_a(a[k]), li3n, lim], x, wavelength_m,
-                               scales=[1.0 if ordered else 8.0, li3n_scale * 30, li[k] * 30],
+                               scales=[1.0, li3n_scale * top[base.key] / top["Li3N"], li[k] * top[base.key] / top["Li"]],
                                fwhm_uvw=fwhm_uvw, eta=eta, peak_counts=peak_counts, rng=r, polarisation=pol)
         ys.append(y)
         ts.append(tr)

@@ -92,10 +92,11 @@ def als_background(y, lam: float = 1e6, p: float = 0.01, n_iter: int = 10) -> np
     return out
 
 
-def find_peaks(x, y, *, background=None, min_snr: float = 5.0, min_separation: float | None = None,
+def find_peaks(x, y, *, background=None, sigma=None, min_snr: float = 5.0, min_separation: float | None = None,
                max_peaks: int = 200) -> np.ndarray:
-    """Indices of peaks in one pattern: local maxima of (y − background) whose height exceeds ``min_snr`` × the
-    noise (robust) and whose prominence does too; ``min_separation`` in x units."""
+    """Indices of peaks in one pattern: local maxima of (y − background) whose height and prominence exceed
+    ``min_snr`` × the local noise — ``sigma`` per point when given (counting statistics: √counts), else one robust
+    noise level for the whole pattern; ``min_separation`` in x units."""
     from scipy.signal import find_peaks as _fp
 
     x = np.asarray(x, float)
@@ -110,7 +111,13 @@ def find_peaks(x, y, *, background=None, min_snr: float = 5.0, min_separation: f
     if min_separation:
         step = float(np.median(np.abs(np.diff(x))))
         dist = max(1, int(min_separation / step))
-    idx, props = _fp(net, height=min_snr * sig, prominence=min_snr * sig, distance=dist)
+    if sigma is not None:
+        loc = np.where(np.isfinite(sigma) & (np.asarray(sigma, float) > 0), np.asarray(sigma, float), sig)
+        # smooth the local noise a little (a single low count must not create a peak)
+        snr = net / np.maximum(loc, 1e-300)
+        idx, props = _fp(snr, height=min_snr, prominence=min_snr, distance=dist)
+    else:
+        idx, props = _fp(net, height=min_snr * sig, prominence=min_snr * sig, distance=dist)
     if len(idx) > max_peaks:
         idx = idx[np.argsort(props["prominences"])[::-1][:max_peaks]]
     return np.sort(idx)
