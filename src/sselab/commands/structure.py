@@ -110,6 +110,9 @@ def xrd(
         if wavelength:
             lam, lam2, ratio = parse_wavelength(wavelength)
         rng = _range(two_theta_range)
+        from ..recipes.xrd import _phase_list
+
+        _phase_list(phases)                     # unknown phase names fail before any file is read
         spec = get("xrd.pattern")
         docs, written, warnings = [], [], []
         for f in files:

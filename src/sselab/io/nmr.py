@@ -217,6 +217,11 @@ def read_bruker(path, procno: int | None = None) -> Measurement:
         swp = float(procs.get("SW_p", sw))
         ppm = off - np.arange(proc_spec.shape[-1]) * (swp / (sf / 1e6)) / si
         spec = np.atleast_2d(proc_spec)
+        td1 = extra.get("acqu2s_TD")
+        if spec.shape[0] > 1 and td1 and spec.shape[0] > int(td1):
+            warnings.append(f"the processed 2rr holds {spec.shape[0]} rows (zero-filled in F1); the {int(td1)} measured "
+                            f"rows are kept")
+            spec = spec[: int(td1)]
         n_rows = spec.shape[0]
         df = _frame(ppm, spec)
         extra["spectrum_source"] = "processed"
@@ -275,9 +280,15 @@ def _remove_group_delay(fid: np.ndarray, gd: float) -> np.ndarray:
 
 def _row_times(exp, acqus, n_rows, warnings) -> dict:
     if exp is not None and (exp / "vdlist").is_file():
-        return {"row_variable": [float(v.replace("m", "e-3").replace("u", "e-6")) if re.match(r"^[\d.]+[mu]?$", v)
-                                 else v for v in (exp / "vdlist").read_text().split()][:n_rows],
-                "row_variable_name": "vdlist delay (s)"}
+        vals = []
+        for v in (exp / "vdlist").read_text().split():
+            m = re.fullmatch(r"([\d.]+(?:[eE][+-]?\d+)?)\s*(s|m|ms|u|us)?", v)
+            if not m:
+                warnings.append(f"vdlist entry {v!r} not understood")
+                vals.append(None)
+                continue
+            vals.append(float(m.group(1)) * {None: 1.0, "s": 1.0, "m": 1e-3, "ms": 1e-3, "u": 1e-6, "us": 1e-6}[m.group(2)])
+        return {"row_variable": vals[:n_rows], "row_variable_name": "vdlist delay (s)"}
     try:
         ns = int(acqus.get("NS", 1))
         ds = int(acqus.get("DS", 0))
