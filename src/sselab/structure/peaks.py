@@ -215,35 +215,36 @@ def fit_pv_batch(x, y, p0, *, sigma=None, mask=None, ka2: tuple[float, float] | 
     r = y - f
     chi2 = np.einsum("ij,ij->i", W * r, r)
     converged = np.zeros(n, bool)
+    nf = int(free.sum())
+    eye = np.eye(nf)
     for _ in range(max_iter):
-        Jf = J[..., free]
-        JtW = Jf * W[..., None]
-        A = np.einsum("imk,iml->ikl", JtW, Jf)
-        g = np.einsum("imk,im->ik", JtW, r)
+        act = np.where(~converged & (lam < 1e12))[0]          # rows still moving: the batch shrinks as they converge
+        if not len(act):
+            break
+        Ja, Wa, ra = J[act][..., free], W[act], r[act]
+        JtW = Ja * Wa[..., None]
+        A = np.einsum("imk,iml->ikl", JtW, Ja)
+        g = np.einsum("imk,im->ik", JtW, ra)
         diag = np.einsum("ikk->ik", A)
-        Ad = A + lam[:, None, None] * np.einsum("ik,kl->ikl", np.maximum(diag, 1e-300), np.eye(free.sum()))
+        Ad = A + lam[act, None, None] * np.maximum(diag, 1e-300)[:, :, None] * eye
         try:
             step = np.linalg.solve(Ad, g[..., None])[..., 0]
         except np.linalg.LinAlgError:
-            step = np.zeros_like(g)
-            for i in range(n):
-                step[i] = np.linalg.lstsq(Ad[i], g[i], rcond=None)[0]
-        pn = p.copy()
+            step = np.stack([np.linalg.lstsq(Ad[i], g[i], rcond=None)[0] for i in range(len(act))])
+        pn = p[act].copy()
         pn[:, free] += step
         pn[:, 2] = np.clip(np.abs(pn[:, 2]), wlo, whi)
         pn[:, 3] = np.clip(pn[:, 3], 0.0, 1.0)
-        fn, Jn = _model(x, pn, xm, ka2)
-        rn = y - fn
-        chi2n = np.einsum("ij,ij->i", W * rn, rn)
-        better = np.isfinite(chi2n) & (chi2n <= chi2)
-        rel = np.abs(chi2 - chi2n) / np.maximum(chi2, 1e-300)
-        converged |= better & (rel < 1e-10)
-        p[better] = pn[better]
-        f[better], J[better], r[better], chi2[better] = fn[better], Jn[better], rn[better], chi2n[better]
-        lam = np.where(better, lam * 0.3, lam * 10.0)
-        lam = np.clip(lam, 1e-12, 1e12)
-        if np.all(converged | (lam >= 1e12)):
-            break
+        fn, Jn = _model(x[act], pn, xm[act], ka2)
+        rn = y[act] - fn
+        chi2n = np.einsum("ij,ij->i", Wa * rn, rn)
+        better = np.isfinite(chi2n) & (chi2n <= chi2[act])
+        rel = np.abs(chi2[act] - chi2n) / np.maximum(chi2[act], 1e-300)
+        small = np.all(np.abs(step) <= 1e-9 * (np.abs(p[act][:, free]) + 1e-12), axis=1)
+        converged[act] |= better & ((rel < 1e-9) | small)
+        ab = act[better]
+        p[ab], f[ab], J[ab], r[ab], chi2[ab] = pn[better], fn[better], Jn[better], rn[better], chi2n[better]
+        lam[act] = np.clip(np.where(better, lam[act] * 0.3, lam[act] * 10.0), 1e-12, 1e12)
     converged |= lam < 1e12
     npts = (W > 0).sum(axis=1)
     dof = np.maximum(npts - free.sum(), 1)
