@@ -142,3 +142,24 @@ def test_cu3au_and_auto_indexing():
     m = read(shared_path("data", "structure", "xrd", "wojdyr+xylib", "samples", "Cu3Au-1.raw"))
     r = recipes.get("xrd.pattern").run([m], phases="Cu3Au")
     assert r.get("lattice_a_angstrom") == pytest.approx(3.75, abs=0.01)
+
+
+def test_unknown_cubic_phase_is_indexed(tmp_path):
+    """No knowledge-base phase fits a CeO2-type cell of a = 5.75 Å: automatic cubic indexing recovers a and F."""
+    from sselab.simulate.structure import write_xye
+
+    x = np.arange(8.0, 60.0, 0.01)
+    c = structure("CeO2").with_a(5.75)
+    y, _, e = xrd_pattern([c], x, MO_KA1_M, fwhm_uvw=(0, 0, 0.0025), peak_counts=3e4, rng=9)
+    f = tmp_path / "unknown.xye"
+    write_xye(f, x, y, e)
+    r = recipes.get("xrd.pattern").run([read(f)], wavelength_m=MO_KA1_M)
+    assert r.get("lattice_type") == "F" and r.get("lattice_a_angstrom") == pytest.approx(5.75, abs=2e-4)
+    assert r.flagged("no_known_phase")
+
+
+def test_not_cubic_is_an_error_flag_not_a_number():
+    m = read(shared_path("data", "structure", "xrd", "datalab-org+datalab", "pydatalab", "example_data", "XRD",
+                         "Scan_C1.xrdml"))
+    r = recipes.get("xrd.pattern").run([m])
+    assert "lattice_a_angstrom" not in r and r.flagged("not_indexed") and not r.ok

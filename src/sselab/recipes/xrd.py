@@ -263,20 +263,32 @@ def run(measurements, cell=None, *, wavelength_m: float | None = None, wavelengt
                           "warning"))
         if len(pk) < 3:
             raise RecipeError(f"{m.name}: {len(pk)} peak(s) found — too few to index")
-        idx = index_cubic(x[pk], lam, tolerance_deg=max(0.05, 3 * step))
-        details["indexing"] = idx
-        hw = max(8 * step, 0.1)
-        fits = fit_peaks(x, y, x[pk][idx.indexed], hw, sigma=e if e is not None else np.sqrt(np.maximum(y, 1)))
-        hk = [h for h, ok in zip(idx.hkl, idx.indexed) if ok]
-        cf = fit_cubic(hk, fits.center, lam, fits.center_err, refine_zero=len(hk) >= 4 and refine_zero)
-        details["cubic_fit"] = cf
-        values.insert(0, Value("lattice_a_angstrom", cf.a_angstrom, "Å", cf.a_err_angstrom,
-                               f"lattice parameter a (cubic {idx.lattice}, indexed)"))
-        values.append(Value("lattice_type", idx.lattice, "", None, "cubic lattice (P, I, F, D = diamond)"))
-        values.append(Value("indexed_fraction", idx.figure_of_merit, "", None, "peaks indexed"))
-        tables.append(RecipeTable("indexed_peaks", ("h", "k", "l", "two_theta_deg", "two_theta_err_deg", "residual_deg"),
-                                  tuple((*h, float(t), float(te), float(r)) for h, t, te, r in
-                                        zip(hk, fits.center, fits.center_err, cf.residuals_deg)), "Indexed reflections"))
+        try:
+            idx = index_cubic(x[pk], lam, tolerance_deg=max(0.05, 3 * step))
+        except AnalysisError as exc:
+            idx = None
+            flags.append(Flag("not_indexed", f"no cubic cell indexes the peaks ({exc})", "error"))
+        if idx is not None and idx.figure_of_merit < 0.8:
+            flags.append(Flag("not_indexed", f"the best cubic cell ({idx.lattice}, a = {idx.a_angstrom:.4f} Å) indexes "
+                                             f"only {idx.figure_of_merit:.0%} of the {len(pk)} peaks: not a single cubic "
+                                             f"phase — give --phases", "error"))
+            values.append(Value("indexed_fraction", idx.figure_of_merit, "", None, "peaks indexed (best cubic cell)"))
+            idx = None
+        if idx is not None:
+            details["indexing"] = idx
+            hw = max(8 * step, 0.1)
+            fits = fit_peaks(x, y, x[pk][idx.indexed], hw, sigma=e if e is not None else np.sqrt(np.maximum(y, 1)))
+            hk = [h for h, ok in zip(idx.hkl, idx.indexed) if ok]
+            cf = fit_cubic(hk, fits.center, lam, fits.center_err, refine_zero=len(hk) >= 4 and refine_zero)
+            details["cubic_fit"] = cf
+            values.insert(0, Value("lattice_a_angstrom", cf.a_angstrom, "Å", cf.a_err_angstrom,
+                                   f"lattice parameter a (cubic {idx.lattice}, indexed)"))
+            values.append(Value("lattice_type", idx.lattice, "", None, "cubic lattice (P, I, F, D = diamond)"))
+            values.append(Value("indexed_fraction", idx.figure_of_merit, "", None, "peaks indexed"))
+            tables.append(RecipeTable("indexed_peaks", ("h", "k", "l", "two_theta_deg", "two_theta_err_deg", "residual_deg"),
+                                      tuple((*h, float(t), float(te), float(r)) for h, t, te, r in
+                                            zip(hk, fits.center, fits.center_err, cf.residuals_deg)),
+                                      "Indexed reflections"))
     if superstructure is not None:
         st = superstructure
         values.insert(1, Value("superstructure", st.present if st.present is not None else "not tested", "", None,
