@@ -12,10 +12,12 @@ import pandas as pd
 CANONICAL_COLUMNS = (
     "time_s", "potential_V", "current_A", "cycle", "step", "freq_Hz", "z_real_ohm", "z_imag_ohm",
     "temperature_K", "charge_C", "control_V", "control_A", "ewe_ece_V",
+    # structure data (sselab.io.xrd, sselab.io.nmr): 2θ in degrees and δ in ppm are the names that carry the unit
+    "two_theta_deg", "q_per_m", "intensity", "intensity_err", "shift_ppm", "intensity_imag", "row",
 )
 
 #: canonical technique names
-TECHNIQUES = ("EIS", "CA", "CP", "CV", "LSV", "GCPL", "OCV", "MB", "ZIR", "WAIT", "CYCLING", "unknown")
+TECHNIQUES = ("EIS", "CA", "CP", "CV", "LSV", "GCPL", "OCV", "MB", "ZIR", "WAIT", "CYCLING", "XRD", "NMR", "unknown")
 
 
 @dataclass

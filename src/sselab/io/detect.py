@@ -28,6 +28,18 @@ READERS: dict[str, tuple[str, str]] = {
     "arbin-res": ("arbin", "read_res"),
     "spreadsheet": ("spreadsheet", "read_spreadsheet"),
     "maccor-txt": ("maccor", "read_maccor"),
+    # structure: powder XRD (sselab.io.xrd) and NMR (sselab.io.nmr; nmrglue extra)
+    "xrd-xy": ("xrd", "read_xy"),
+    "xrd-xrdml": ("xrd", "read_xrdml"),
+    "xrd-brml": ("xrd", "read_brml"),
+    "xrd-rasx": ("xrd", "read_rasx"),
+    "xrd-bruker-raw": ("xrd", "read_bruker_raw"),
+    "xrd-uxd": ("xrd", "read_uxd"),
+    "xrd-rigaku-dat": ("xrd", "read_rigaku_dat"),
+    "xrd-gsas": ("xrd", "read_gsas"),
+    "bruker-nmr": ("nmr", "read_bruker"),
+    "varian-nmr": ("nmr", "read_varian"),
+    "jcamp-dx": ("nmr", "read_jcamp"),
 }
 
 #: formats whose files may hold several channels / cells / sheets: format -> (module, function listing their names)
@@ -52,6 +64,12 @@ def detect(path) -> str:
     path = Path(path)
     if not path.exists():
         raise ReaderError(path, "no such file")
+    from . import nmr as _nmr, structure_sniff
+
+    if path.is_dir() or path.name in _nmr._BRUKER_FILES:     # NMR datasets are folders (Bruker, Varian .fid)
+        fmt = _nmr.sniff(path)
+        if fmt:
+            return fmt
     if path.is_dir():
         raise ReaderError(path, "is a directory, not a file")
     head = read_head(path, 16384)
@@ -68,6 +86,9 @@ def detect(path) -> str:
     cycler = _sniff_cycler(path, head)
     if cycler is not None:
         return cycler
+    fmt = structure_sniff.sniff(path, head)          # XRD patterns, NMR (JCAMP-DX), and what is not data
+    if fmt:
+        return fmt
     for magic, what in _UNSUPPORTED_MAGIC:
         if head.lstrip(b"\xef\xbb\xbf")[: len(magic)].upper() == magic.upper():
             raise UnknownFormatError(path, f"unsupported format: {what}")
