@@ -138,9 +138,7 @@ def sniff(path, head: bytes) -> str | None:
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
                 raise UnknownFormatError(path, f"damaged zip archive (Neware .ndax / Excel .xlsx?): "
                                                f"{' '.join(str(exc).split())[:120]}") from None
-            shown = ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
-            raise UnknownFormatError(path, f"unsupported format: a zip archive that is neither a Neware .ndax nor "
-                                           f"a spreadsheet (holds {shown or 'nothing'})")
+            return None       # a readable zip of another kind (Bruker .brml, Rigaku .rasx …): not ours
         return {"ndax": "neware-ndax", "nda-zip": "neware-nda", "xlsx": "spreadsheet", "ods": "spreadsheet"}[kind]
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and path.suffix.lower() in (".xls", ".xlsx", ".xlsm", ".xlsb"):
         return "spreadsheet"

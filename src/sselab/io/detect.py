@@ -50,7 +50,8 @@ CHANNELS: dict[str, tuple[str, str]] = {
 
 #: formats we recognise but cannot read (name, reason)
 _UNSUPPORTED_MAGIC = [
-    (b"PK\x03\x04", "a zip archive that is neither a Neware .ndax nor a spreadsheet"),
+    (b"PK\x03\x04", "a zip archive of no known kind (not a Neware .ndax, a spreadsheet, a Bruker .brml or a "
+                    "Rigaku .rasx)"),
     (b"\xff\xfe{", "a UTF-16 JSON document (PalmSens .pssession?) — export it as CSV"),
     (b"EC-LAB SETTING FILE", "an EC-Lab settings file (.mps): it holds no data, read the .mpr/.mpt"),
     (b"BT-LAB SETTING FILE", "a BT-Lab settings file (.mps): it holds no data, read the .mpr/.mpt"),

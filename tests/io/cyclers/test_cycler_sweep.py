@@ -107,7 +107,7 @@ def test_a_zip_that_is_not_a_cycler_file(tmp_path):
     with zipfile.ZipFile(p, "w") as z:
         z.writestr("a.jpg", b"\xff\xd8")
         z.writestr("b.jpg", b"\xff\xd8")
-    with pytest.raises(SselabError, match="neither a Neware .ndax nor a spreadsheet"):
+    with pytest.raises(SselabError, match="zip archive of no known kind"):
         read(p)
 
 
