@@ -156,16 +156,20 @@ def load_manifest_option(path):
 
 def cli_cell(name: str, **quantities):
     """A CellSpec from command-line quantities (``thickness="1.2mm"``, ``electrodes="Li|Li"`` …); options left at
-    None are not set.  Bad quantities and unknown electrodes are one-line errors naming the option."""
-    from ..cell import CellSpec
+    None are not set.  A bad quantity or an unknown electrode is a one-line error naming the option."""
+    from ..cell import CellSpec, parse_electrodes
     from ..errors import UnitError
 
     given = {k: v for k, v in quantities.items() if v is not None}
-    try:
-        return CellSpec.from_strings(name, **given)
-    except UnitError as exc:
-        opt = next((k for k in given if k in str(exc).lower()), None)
-        raise UnitError(f"--{opt.replace('_', '-')}: {exc}" if opt and "--" not in str(exc) else str(exc)) from None
+    for opt, v in given.items():
+        try:
+            if opt == "electrodes":
+                parse_electrodes(v)
+            elif opt != "formula":
+                CellSpec.from_strings(name, **{opt: v})
+        except UnitError as exc:
+            raise UnitError(f"--{opt.replace('_', '-')} {v!r}: {exc}") from None
+    return CellSpec.from_strings(name, **given)
 
 
 def _flag_line(flag) -> str:

@@ -70,6 +70,7 @@ class Model:
     bounds: dict | None = None
     label: str = ""
     forced: bool = False
+    forced_resistance: bool = False       # the electrolyte expression was given by the user
 
     @property
     def n_params(self) -> int:
@@ -147,7 +148,7 @@ def user_model(circuit: str, kind: str, resistance: str | None = None, interface
         if not el_names:
             raise AnalysisError(f"circuit {c.text} has no resistor for the electrolyte: give the resistance")
     return Model(c.text, "+".join(el_names), iface, tuple(a for a in arcs if a in el_names),
-                 tuple(a for a in arcs if a in iface_names), None, "as given", True)
+                 tuple(a for a in arcs if a in iface_names), None, "as given", True, resistance is not None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -272,6 +273,18 @@ class SpectrumAnalysis:
     unreliable: bool = False
 
 
+def electrolyte_expression(model: Model, ev) -> str:
+    """The electrolyte resistance of a fit: the electrolyte arcs alone when every one has its apex inside the
+    measured band (the series ``R0`` is then the leads, resolved on its own), else ``R0`` plus the arcs — an arc
+    above the band has merged into the intercept and only the sum is determined.  A user's expression, or a model
+    without electrolyte arcs (``R0`` is the electrolyte), is kept as it is."""
+    if model.forced_resistance or not model.electrolyte_arcs:
+        return model.electrolyte
+    if all(ev.arc(r) is not None and ev.arc(r).in_band for r in model.electrolyte_arcs):
+        return "+".join(model.electrolyte_arcs)
+    return model.electrolyte
+
+
 def _rel_err(fr, expr) -> tuple[float, float, float]:
     v, e = fr.resistance(expr)
     return v, e, (e / v if v > 0 and math.isfinite(e) else math.inf)
@@ -281,7 +294,7 @@ def _admissible(model: Model, fr, ev, cell) -> str | None:
     """None when the candidate is admissible, else the reason (one line)."""
     if not fr.success:
         return "did not converge"
-    for what, expr in (("electrolyte", model.electrolyte), ("interface", model.interface)):
+    for what, expr in (("electrolyte", electrolyte_expression(model, ev)), ("interface", model.interface)):
         if not expr:
             continue
         v, e, rel = _rel_err(fr, expr)
@@ -360,6 +373,7 @@ def _sigma(R, R_err, cell):
 def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], admissible: bool, cell
             ) -> SpectrumAnalysis:
     model, fr, ev = cand.model, cand.fit, cand.evidence
+    model = replace(model, electrolyte=electrolyte_expression(model, ev))
     flags: list[Flag] = []
     where = sp.label
     R_el = fr.resistance(model.electrolyte)
@@ -378,6 +392,10 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
             flags.append(Flag("implausible-model", f"circuit {model.circuit} as given: {reason}", "warning", where))
     el_names = set(model.electrolyte.split("+"))
     series = [n for n in el_names if n not in model.electrolyte_arcs and n not in model.interface_arcs]
+    if model.electrolyte_arcs and not series and not model.forced_resistance and "R0" in fr.params:
+        flags.append(Flag("series-resistance-apart", f"every electrolyte arc lies inside the measured band: the "
+                          f"electrolyte resistance is {model.electrolyte}; the series R0 = {fr.params['R0']:.3g} Ω "
+                          "(leads, contacts) is left out", "info", where))
     for a in ev.arcs:
         in_el = a.resistor in el_names
         in_if = model.interface is not None and a.resistor in model.interface.split("+")
@@ -395,7 +413,7 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
                 flags.append(Flag("resistance-misses-intercept", f"{what} has its apex at {a.apex_Hz:.3g} Hz, above "
                                   f"the measured band (≤ {ev.f_max_Hz:.3g} Hz): it merged into the series intercept, "
                                   f"so {model.electrolyte if in_el else model.interface} without the intercept (R0) is "
-                                  f"not determined — the number below is unreliable; include R0 (the default)",
+                                  f"not determined, so a resistance from it is unreliable; include R0 (the default)",
                                   "warning", where))
         else:
             flags.append(Flag("arc-below-band", f"{what} has its apex at {a.apex_Hz:.3g} Hz, below the measured band "
@@ -429,7 +447,7 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
     if has_geometry(cell) and len(model.electrolyte_arcs) == 2:
         a1, a2 = (ev.arc(r) for r in model.electrolyte_arcs)
         if (a1.assignment, a2.assignment) == ("bulk", "grain boundary"):
-            bulk_expr = "+".join([*series, a1.resistor]) if series else a1.resistor
+            bulk_expr = "+".join([*sorted(series), a1.resistor]) if series else a1.resistor
             s_b = _sigma(*fr.resistance(bulk_expr), cell)
             s_g = _sigma(*fr.resistance(a2.resistor), cell)
     return SpectrumAnalysis(sp, kind, model, fr, ev, cands, R_el, R_int, sig, asr, s_b, s_g, flags, unreliable)
@@ -588,7 +606,9 @@ def per_spectrum(measurements, cell=None, *, kind: str | None = None, circuit=No
         opts = {"circuit": circuit, "resistance": resistance, "interface": interface, "weighting": weighting,
                 "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, "fixed": fixed, "lf_loop": lf_loop,
                 "temperature_K": sa.spectrum.T_K, "spectrum": sa.spectrum.index if sa.spectrum.n_in_file > 1
-                else None, "model_choice": "given" if circuit else "BIC among admissible candidates"}
+                else None, "model_choice": "given" if circuit else "BIC among admissible candidates",
+                "thickness_m": getattr(cell, "thickness_m", None), "area_m2": getattr(cell, "area_m2", None),
+                "electrodes": "|".join(cell.electrodes) if cell is not None else None}
         out.append(spectrum_result(sa, recipe, cell, opts, flags_of.get(sa.spectrum.source, ())))
     return out
 

@@ -203,9 +203,12 @@ def _options(spec, items: list[Item]) -> dict:
 
 
 def _accepts(spec, items: list[Item], cell) -> bool:
+    """``spec.accepts`` on the items' measurements, with the manifest entries' temperatures applied."""
     if spec.accepts is None:
         return True
-    return bool(spec.accepts([it.measurement for it in items], cell))
+    ms = [replace(it.measurement, temperature_K=it.entry_temperature_K) if it.entry_temperature_K is not None
+          else it.measurement for it in items]
+    return bool(spec.accepts(ms, cell))
 
 
 def _group_name(it: Item) -> str:

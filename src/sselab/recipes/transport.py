@@ -57,6 +57,9 @@ def choose_window(time_s, window_s=None) -> tuple[float, str | None]:
 def _electrodes(cell) -> str:
     if cell is None:
         return "blocking"
+    if cell.kind == "full":
+        raise RecipeError(f"cell {cell.name!r} ({'|'.join(cell.electrodes)}): DC polarisation needs blocking or "
+                          "symmetric electrodes, not a full cell")
     return {"symmetric": "li", "li-blocking": "li-blocking"}.get(cell.kind, "blocking")
 
 
