@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import AnalysisError
 from .base import FigureOut, Flag, RecipeError, RecipeResult, RecipeTable, Value, register
 from ._common import finite, has_geometry, measurements_list, reader_flags, source_path
-from .eis import analyse_spectra, split_spectra, spectrum_temperatures
+from .eis import UNRELIABLE, analyse_spectra, split_spectra, spectrum_temperatures
 
 __all__ = ["arrhenius", "plot_arrhenius_result", "MIN_TEMPERATURES"]
 
@@ -129,7 +129,7 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
         ok = not sa.unreliable or keep
         note = ""
         if sa.unreliable:
-            why = next(f.message for f in sa.flags if f.code == "resistance-misses-intercept")
+            why = "; ".join(f.message for f in sa.flags if f.code in UNRELIABLE)
             if keep:
                 note = "kept although unreliable (keep)"
                 flags.append(Flag("unreliable-point-kept", f"kept in the fit although unreliable: {why}", "warning",
@@ -163,9 +163,15 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
             expr = bad[0].model.electrolyte
             lost = sorted({a.resistor for sa in bad for a in sa.evidence.arcs if a.side == "above"
                            and a.resistor in expr.split("+")})
-            why = (f"the arc of {', '.join(lost)} lies above the measured band in {n_ex} of {len(analyses)} spectra, "
-                   f"where it merged into the intercept R0, so {expr} is not the electrolyte resistance — use the "
-                   f"default resistance (intercept-aware, e.g. R0+{expr}) or keep the points (keep=True, --keep)")
+            if lost:
+                why = (f"the arc of {', '.join(lost)} lies above the measured band in {n_ex} of {len(analyses)} "
+                       f"spectra, where it merged into the intercept R0, so {expr} is not the electrolyte resistance "
+                       f"— use the default resistance (intercept-aware, e.g. R0+{expr}) or keep the points "
+                       "(keep=True, --keep)")
+            else:
+                why = (f"the electrolyte resistance {expr} is unreliable in {n_ex} of {len(analyses)} spectra (see "
+                       "the warnings: undetermined or implausible arcs) — use the model chosen from the data, or keep "
+                       "the points (keep=True, --keep)")
         else:
             why = f"at least 2 distinct temperatures are needed, got {n_T}"
         flags.insert(0, Flag("no-ea", f"Ea not computed: {why}", "error"))

@@ -51,6 +51,10 @@ DELTA_BIC = 2.0
 FEW_POINTS = 20
 #: a reported resistance with a larger relative standard error makes a candidate inadmissible
 MAX_REL_ERR = 0.5
+#: flags that make a spectrum's electrolyte resistance unreliable (an Arrhenius fit leaves it out unless kept)
+UNRELIABLE = ("resistance-misses-intercept", "implausible-model", "poorly-determined")
+#: a series' single model must be admissible for at least this share of its spectra
+JOINT_ADMISSIBLE = 0.9
 KINDS = ("blocking", "symmetric")
 
 
@@ -270,7 +274,7 @@ class SpectrumAnalysis:
     sigma_bulk: tuple[float, float | None] | None = None
     sigma_gb: tuple[float, float | None] | None = None
     flags: list[Flag] = field(default_factory=list)
-    unreliable: bool = False
+    unreliable: bool = False         # the electrolyte resistance may be wrong (see UNRELIABLE): left out of Ea
 
 
 def electrolyte_expression(model: Model, ev) -> str:
@@ -303,6 +307,10 @@ def _admissible(model: Model, fr, ev, cell) -> str | None:
     return _implausible(model, ev, cell)
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _implausible(model: Model, ev, cell) -> str | None:
     """Why the arcs' capacitances do not fit their roles (None when they do)."""
     arcs = {a.resistor: a for a in ev.arcs}
@@ -310,12 +318,13 @@ def _implausible(model: Model, ev, cell) -> str | None:
         for r in model.electrolyte_arcs:
             a = arcs[r]
             if a.assignment not in ("bulk", "grain boundary"):
-                return (f"{r}: C·L/A = {a.C_norm_F_per_cm:.2g} F/cm is a {a.assignment} capacitance, not an "
-                        "electrolyte arc")
+                return (f"{r}: C·L/A = {a.C_norm_F_per_cm:.2g} F/cm is {_article(a.assignment)} {a.assignment} "
+                        "capacitance, not an electrolyte arc")
         for r in model.interface_arcs:
             a = arcs[r]
             if a.assignment in ("bulk", "grain boundary"):
-                return f"{r}: C·L/A = {a.C_norm_F_per_cm:.2g} F/cm is a {a.assignment} capacitance, not an interface"
+                return (f"{r}: C·L/A = {a.C_norm_F_per_cm:.2g} F/cm is {_article(a.assignment)} {a.assignment} "
+                        "capacitance, not an interface")
     elif model.electrolyte_arcs and model.interface_arcs:
         c_el = max(arcs[r].C_eff_F for r in model.electrolyte_arcs)
         c_if = min(arcs[r].C_eff_F for r in model.interface_arcs)
@@ -390,6 +399,7 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
         reason = _implausible(model, ev, cell)
         if reason:
             flags.append(Flag("implausible-model", f"circuit {model.circuit} as given: {reason}", "warning", where))
+            unreliable = unreliable or "not an electrolyte arc" in reason
     el_names = set(model.electrolyte.split("+"))
     series = [n for n in el_names if n not in model.electrolyte_arcs and n not in model.interface_arcs]
     if model.electrolyte_arcs and not series and not model.forced_resistance and "R0" in fr.params:
@@ -402,7 +412,11 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
         if a.in_band or not (in_el or in_if):
             continue
         what = f"{a.resistor}'s arc" + (f" ({a.assignment})" if a.assignment else "")
-        if a.side == "above":
+        if a.side == "above" and in_if:
+            flags.append(Flag("interface-arc-above-band", f"{what} has its apex at {a.apex_Hz:.3g} Hz, above the "
+                              f"measured band (≤ {ev.f_max_Hz:.3g} Hz): the interface resistance is partly "
+                              "extrapolated", "warning", where))
+        elif a.side == "above":
             if in_el and series:
                 flags.append(Flag("arc-above-band", f"{what} has its apex at {a.apex_Hz:.3g} Hz, above the measured "
                                   f"band (≤ {ev.f_max_Hz:.3g} Hz): it merged into the intercept, so only "
@@ -412,7 +426,7 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
                 unreliable = True
                 flags.append(Flag("resistance-misses-intercept", f"{what} has its apex at {a.apex_Hz:.3g} Hz, above "
                                   f"the measured band (≤ {ev.f_max_Hz:.3g} Hz): it merged into the series intercept, "
-                                  f"so {model.electrolyte if in_el else model.interface} without the intercept (R0) is "
+                                  f"so {model.electrolyte} without the intercept (R0) is "
                                   f"not determined, so a resistance from it is unreliable; include R0 (the default)",
                                   "warning", where))
         else:
@@ -422,6 +436,7 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
         if val is not None and (not math.isfinite(val[1]) or val[1] > MAX_REL_ERR * abs(val[0])):
             flags.append(Flag("poorly-determined", f"the {what} resistance is poorly determined "
                               f"({val[0]:.4g} ± {val[1]:.2g} Ω)", "warning", where))
+            unreliable = unreliable or what == "electrolyte"
     if ev.residual_pattern == "systematic":
         flags.append(Flag("residual-structure", f"the residuals are systematic (runs test z = {ev.runs_z:.1f}): "
                           f"{model.circuit} misses a feature of the spectrum", "warning", where))
@@ -459,8 +474,9 @@ def analyse_spectra(spectra: list[Spectrum], cell=None, *, kind: str = "blocking
                     ) -> list[SpectrumAnalysis]:
     """Analyse spectra one by one (each independent of the others, so a spectrum gets the same answer alone or
     in a batch).  ``circuit`` None: the model is chosen from the data per spectrum, or for all of them together
-    (``joint=True``, a time series: lowest summed BIC among the candidates admissible for every spectrum);
-    ``resistance``/``interface``: override the resistance expressions (summed parameters, e.g. ``"R0+R1"``)."""
+    (``joint=True``, a time series);
+    ``resistance``/``interface``: override the resistance expressions (summed parameters, e.g. ``"R0+R1"``).
+    Joint choice: lowest summed BIC among the candidates admissible for ≥ 90 % of the spectra."""
     if kind not in KINDS:
         raise RecipeError(f"impedance model family {kind!r}: use blocking or symmetric")
     if fixed and circuit is None:
@@ -477,16 +493,22 @@ def analyse_spectra(spectra: list[Spectrum], cell=None, *, kind: str = "blocking
     out = []
     if joint and circuit is None and len(spectra) > 1:
         n_models = len(models)
-        ok_all = [j for j in range(n_models) if all(p[j].fit is not None and p[j].reason is None for p in per)]
-        pool = ok_all or [j for j in range(n_models) if all(p[j].fit is not None for p in per)]
-        if not pool:
+        fits_all = [j for j in range(n_models) if all(p[j].fit is not None for p in per)]
+        if not fits_all:
             raise FitError(f"{spectra[0].label}: no candidate circuit fits every spectrum of the series")
+        n_ok = {j: sum(p[j].reason is None for p in per) for j in fits_all}
+        pool = [j for j in fits_all if n_ok[j] >= JOINT_ADMISSIBLE * len(spectra)] or fits_all
         tot = {j: sum(p[j].evidence.bic for p in per) for j in pool}
         best = min(tot.values())
         near = [j for j in pool if tot[j] <= best + DELTA_BIC * len(spectra)]
         j = min(near, key=lambda j: (per[0][j].evidence.n_free, tot[j]))
         for sp, cands in zip(spectra, per):
-            out.append(_derive(sp, kind, cands[j], cands, bool(ok_all), cell))
+            sa = _derive(sp, kind, cands[j], cands, True, cell)
+            if cands[j].reason is not None:
+                sa.flags.insert(0, Flag("model-not-admissible-here", f"the series' model {cands[j].model.circuit} is "
+                                        f"not admissible for this spectrum: {cands[j].reason}", "warning",
+                                        sp.label))
+            out.append(sa)
         return out
     for sp, cands in zip(spectra, per):
         pick, ok = choose_model(cands)
@@ -767,11 +789,16 @@ def plot_series(result: RecipeResult) -> list[FigureOut]:
     have_t = bool(d.get("have_time"))
     x = t / 3600.0 if have_t else np.arange(1, t.size + 1)
     fig, (ax0, ax1) = new_figure(7.0, 3.0, ncols=2)
+    ok = np.array(d.get("admissible") or [True] * x.size, bool)
     with style():
         for key, lab, mk in (("R_electrolyte_ohm", "electrolyte", "o"), ("R_interface_ohm", "interface", "s")):
             y = np.array([np.nan if v is None else v for v in d[key]], float)
             if np.isfinite(y).any():
-                ax0.plot(x, y, mk + "-", ms=3, lw=0.8, mfc="none", label=f"R {lab}")
+                ax0.plot(x[ok], y[ok], mk + "-", ms=3, lw=0.8, mfc="none", label=f"R {lab}")
+                if (~ok).any():
+                    ax0.plot(x[~ok], y[~ok], "x", ms=4, color="0.5")
+        if (~ok).any():
+            ax0.plot([], [], "x", ms=4, color="0.5", label="model not admissible")
         ax0.set_yscale("log")
         ax0.set_xlabel("time (h)" if have_t else "spectrum")
         ax0.set_ylabel("R (Ω)")
@@ -781,7 +808,8 @@ def plot_series(result: RecipeResult) -> list[FigureOut]:
                                                         lambda n: np.interp(n, np.arange(1, x.size + 1), x)))
             top.set_xlabel("spectrum")
         sp = d["spectra"]
-        picks = sorted({0, len(sp) // 2, len(sp) - 1})
+        good = [i for i in range(len(sp)) if ok[i]] or list(range(len(sp)))
+        picks = sorted({good[0], good[len(good) // 2], good[-1]})
         zmax = max(float(np.nanmax(np.hypot(sp[i]["z_real_ohm"], sp[i]["z_imag_ohm"]))) for i in picks)
         k, unit = (1e-3, "kΩ") if zmax >= 2e3 else (1.0, "Ω")
         for c, i in enumerate(picks):
@@ -808,8 +836,9 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
            ) -> RecipeResult:
     """Many spectra in time (GEIS/PEIS loops during cycling, rest periods, after cycling) → R(t), σ(t), ASR(t).
 
-    One model for the whole series (lowest summed BIC among candidates admissible for every spectrum), so the
-    resistances are comparable; time from the files' time column (median of each spectrum) and start times."""
+    One model for the whole series (lowest summed BIC among the candidates admissible for ≥ 90 % of the spectra;
+    a spectrum it is not admissible for is flagged), so the resistances are comparable; time from the files' time
+    column (median of each spectrum) and start times."""
     ms = measurements_list(measurements)
     extra = []
     if kind is None:
@@ -843,36 +872,58 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
     t_rel = [t_rel[i] for i in order]
     rows = []
     for n, (sa, t) in enumerate(zip(analyses, t_rel), 1):
+        ok = not any(f.code == "model-not-admissible-here" for f in sa.flags)
         rows.append((n, sa.spectrum.label, t if have_t else None, sa.spectrum.T_K, sa.R_el[0], finite(sa.R_el[1]),
                      sa.R_int[0] if sa.R_int else None, finite(sa.R_int[1]) if sa.R_int else None,
                      sa.sigma[0] if sa.sigma else None, sa.asr[0] if sa.asr else None, sa.evidence.chi2_reduced,
-                     sa.fit.success))
+                     sa.fit.success, ok))
     model = analyses[0].model
-    first, last = analyses[0], analyses[-1]
+    good = [i for i, sa in enumerate(analyses) if not any(f.code == "model-not-admissible-here" for f in sa.flags)]
+    i0, i1 = (good[0], good[-1]) if good else (0, len(analyses) - 1)
+    first, last = analyses[i0], analyses[i1]
+
+    def at(i):
+        return f"#{i + 1}" + (f", {t_rel[i] / 3600:.3g} h" if have_t else "")
+
     vals = [Value("n_spectra", len(analyses), "", label="spectra"),
             Value("circuit", model.circuit, "", label="circuit (one for the series)")]
     if have_t:
         vals.append(Value("duration_s", t_rel[-1], "s", label="time span", display_unit="h"))
-    vals += [Value("R_electrolyte_first_ohm", first.R_el[0], "ohm", finite(first.R_el[1]), "R electrolyte, first"),
-             Value("R_electrolyte_last_ohm", last.R_el[0], "ohm", finite(last.R_el[1]), "R electrolyte, last")]
+    w0, w1 = at(i0), at(i1)
+    vals += [Value("R_electrolyte_first_ohm", first.R_el[0], "ohm", finite(first.R_el[1]), "R electrolyte, first",
+                   where=w0),
+             Value("R_electrolyte_last_ohm", last.R_el[0], "ohm", finite(last.R_el[1]), "R electrolyte, last",
+                   where=w1)]
     if first.sigma and last.sigma:
-        vals += [Value("sigma_first_S_per_m", first.sigma[0], "S/m", first.sigma[1], "σ, first", "mS/cm"),
-                 Value("sigma_last_S_per_m", last.sigma[0], "S/m", last.sigma[1], "σ, last", "mS/cm")]
+        vals += [Value("sigma_first_S_per_m", first.sigma[0], "S/m", first.sigma[1], "σ, first", "mS/cm", where=w0),
+                 Value("sigma_last_S_per_m", last.sigma[0], "S/m", last.sigma[1], "σ, last", "mS/cm", where=w1)]
     if first.R_int and last.R_int:
-        vals += [Value("R_interface_first_ohm", first.R_int[0], "ohm", finite(first.R_int[1]), "R interface, first"),
-                 Value("R_interface_last_ohm", last.R_int[0], "ohm", finite(last.R_int[1]), "R interface, last"),
+        vals += [Value("R_interface_first_ohm", first.R_int[0], "ohm", finite(first.R_int[1]), "R interface, first",
+                       where=w0),
+                 Value("R_interface_last_ohm", last.R_int[0], "ohm", finite(last.R_int[1]), "R interface, last",
+                       where=w1),
                  Value("R_interface_ratio_last_to_first", last.R_int[0] / first.R_int[0], "",
                        label="R interface, last / first")]
     if first.asr and last.asr:
         vals += [Value("asr_interface_first_ohm_m2", first.asr[0], "ohm m2", first.asr[1], "ASR per interface, first",
-                       "ohm cm2"),
+                       "ohm cm2", where=w0),
                  Value("asr_interface_last_ohm_m2", last.asr[0], "ohm m2", last.asr[1], "ASR per interface, last",
-                       "ohm cm2")]
-    total = [sa.R_el[0] + (sa.R_int[0] if sa.R_int else 0.0) for sa in analyses]
-    vals.append(Value("R_total_ratio_last_to_first", total[-1] / total[0], "", label="R total, last / first"))
+                       "ohm cm2", where=w1)]
+    total = [sa.R_el[0] + (sa.R_int[0] if sa.R_int else 0.0) for sa in (first, last)]
+    vals.append(Value("R_total_ratio_last_to_first", total[1] / total[0], "", label="R total, last / first"))
     flags = extra + reader_flags(ms)
-    for sa in analyses:
-        flags += [f for f in sa.flags if f.code not in ("no-geometry", "lf-inductive-loop", "parameter-at-bound")]
+    by_code: dict[tuple, list] = {}
+    for n, sa in enumerate(analyses, 1):
+        for f in sa.flags:
+            if f.code not in ("no-geometry", "lf-inductive-loop", "parameter-at-bound", "series-resistance-apart"):
+                by_code.setdefault((f.severity, f.code), []).append((n, f))
+    for (sev, code), hits in by_code.items():      # one flag per kind, naming the spectra it concerns
+        if len(hits) == 1:
+            flags.append(hits[0][1])
+            continue
+        which = list(dict.fromkeys(n for n, _ in hits))
+        nums = ", ".join(f"#{n}" for n in which[:12]) + (" …" if len(which) > 12 else "")
+        flags.append(Flag(code, f"{len(which)} of {len(analyses)} spectra ({nums}), e.g. {hits[0][1].message}", sev))
     if not has_geometry(cell):
         flags.append(Flag("no-geometry", "no thickness and area: resistances only (no σ, no ASR)", "info"))
     n_loop = sum(sa.fit.has_lf_loop for sa in analyses)
@@ -881,11 +932,12 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
                           "inductive loop (excluded from the fits)", "info"))
     table = RecipeTable("spectra", ("n", "spectrum", "t_s", "T_K", "R_electrolyte_ohm", "R_electrolyte_err_ohm",
                                     "R_interface_ohm", "R_interface_err_ohm", "sigma_S_per_m",
-                                    "asr_interface_ohm_m2", "chi2_reduced", "converged"), tuple(rows),
+                                    "asr_interface_ohm_m2", "chi2_reduced", "converged", "model_admissible"),
+                        tuple(rows),
                         f"Every spectrum, one model: {model.circuit}")
     figs = {"t_s": t_rel, "have_time": have_t, "R_electrolyte_ohm": [r[4] for r in rows],
             "R_interface_ohm": [r[6] for r in rows], "sigma_S_per_m": [r[8] for r in rows],
-            "asr_interface_ohm_m2": [r[9] for r in rows],
+            "asr_interface_ohm_m2": [r[9] for r in rows], "admissible": [r[12] for r in rows],
             "spectra": [_figures(sa) for sa in analyses]}
     opts = {"kind": kind, "circuit": circuit, "resistance": resistance, "interface": interface,
             "weighting": weighting, "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, "fixed": fixed, "lf_loop": lf_loop,
