@@ -116,7 +116,8 @@ def test_full_cell_capacities():
 
 @pytest.mark.parametrize("kind", ["hard", "soft"])
 def test_injected_short_is_found_by_cycling(kind):
-    cyc = pytest.importorskip("sselab.cycling")
+    from sselab import cycling as cyc
+
     sim = stripping_plating(cycles_per_step=6, short_cycle=20, short_kind=kind, rng=3)
     res = cyc.analyze_symmetric(sim.data, area_m2=pellet_area(10e-3))
     assert res.shorts and res.shorts[0].kind == kind and res.shorts[0].cycle == 20

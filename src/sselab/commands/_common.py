@@ -29,9 +29,6 @@ def out_dir(out, inputs=()):
     return prepare_output_dir(out, inputs, kind="figures")
 
 
-def write_table(out, name: str, frame) -> str:
-    """Write a pandas table as CSV into the ``--out`` folder atomically; return the path written."""
-    return str(out.write_text(name, frame.to_csv(index=False)))
 
 
 def fail(message: str, code: int = 2):
@@ -80,13 +77,6 @@ def fmt(value, digits: int = 4) -> str:
     return f"{v:.{digits}g}"
 
 
-def fmt_pm(value, err, digits: int = 3) -> str:
-    """``1.23(4)``-style or ``1.23 ± 0.04`` formatting of a value with its standard error."""
-    if value is None:
-        return "—"
-    if err is None or err != err:
-        return fmt(value, digits + 1)
-    return f"{fmt(value, digits + 1)} ± {fmt(err, 2)}"
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
@@ -125,14 +115,6 @@ def progress(iterable, total: int | None = None, description: str = "working", d
     yield from track(iterable, total=total, description=description, console=err_console, transient=True)
 
 
-def print_notes(warnings=(), written=()) -> None:
-    """The closing lines every command prints on stderr: its warnings, then the files it wrote (printed literally)."""
-    from rich.markup import escape
-
-    for w in warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
-    for p in written:
-        err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
 

@@ -93,7 +93,7 @@ def _parse_pm(text: str, kind: str, default_unit: str, option: str):
         if len(parts) == 1:
             return units.parse(parts[0], kind, default_unit=default_unit), None
         if len(parts) != 2 or not parts[0] or not parts[1]:
-            raise UnitError(f"expected 'VALUE UNIT' or 'VALUE ± ERROR UNIT'")
+            raise UnitError("expected 'VALUE UNIT' or 'VALUE ± ERROR UNIT'")
         number = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
         val, err = parts
         tail = re.sub(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*", "", err)

@@ -4,8 +4,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
-
 from .base import Flag, RecipeError
 
 __all__ = ["source_name", "reader_flags", "one_measurement", "finite", "has_geometry", "T_label"]
@@ -68,9 +66,6 @@ def has_geometry(cell) -> bool:
 def T_label(T_K) -> str | None:
     return None if T_K is None else f"{T_K - 273.15:.1f} °C"
 
-
-def arrays(d: dict, *keys):
-    return [np.asarray(d[k], float) if d.get(k) is not None else None for k in keys]
 
 
 def current_unit(value_A) -> str:

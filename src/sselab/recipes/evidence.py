@@ -70,11 +70,6 @@ class FitEvidence(Result):
     f_min_Hz: float
     f_max_Hz: float
 
-    @property
-    def outside_band(self) -> tuple[str, ...]:
-        """Resistors of arcs whose apex lies outside the measured band."""
-        return tuple(a.resistor for a in self.arcs if not a.in_band)
-
     def arc(self, resistor: str) -> ArcEvidence | None:
         return next((a for a in self.arcs if a.resistor == resistor), None)
 

@@ -22,7 +22,7 @@ from ..results import jsonable
 from ..recipes.routing import MANIFEST_NAMES, SKIP_SUFFIXES, collect_files, one_line
 from .model import FileRecord, Number, Section, Table
 from .plots import FigureStore
-from .sections import HEADLINE, Context, fmt_pm, materials_sections, recipe_sections
+from .sections import HEADLINE, Context, materials_sections, recipe_sections
 
 __all__ = ["build_report", "Report", "TOLERANCES", "compare_truth", "collect_files", "SKIP_SUFFIXES"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 def slug(text: str) -> str:
@@ -13,7 +12,7 @@ def slug(text: str) -> str:
 
 
 #: one input file (read or failed) — the routing layer's item
-from ..recipes.routing import Item as FileRecord  # noqa: E402
+from ..recipes.routing import Item as FileRecord  # noqa: E402,F401
 
 
 @dataclass
