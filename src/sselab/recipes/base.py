@@ -250,19 +250,19 @@ class RecipeResult(Result):
 
     # -- people ------------------------------------------------------------------------------------------------
     def report(self) -> str:
-        """A readable multi-line summary: the head line, the warnings and errors, the values with units and ±,
-        then the notes (info flags)."""
+        """A readable multi-line summary: the head line, the flags (errors, warnings, notes — they say how the
+        numbers must be read), then the values with units and ±."""
         head = f"{self.recipe} — {self.subject}"
         if self.inputs:
             head += f" ({len(self.inputs)} file{'s' if len(self.inputs) != 1 else ''})"
         lines = [head]
-        # caveats that change how a number must be read come before the numbers; notes after them
-        lines += [f"  {f.severity}: {f}" for f in self.flags if f.severity != "info"]
+        # the flags say how the numbers must be read: they come first (errors, warnings, then notes)
+        order = {"error": 0, "warning": 1, "info": 2}
+        lines += [f"  {f.severity}: {f}" for f in sorted(self.flags, key=lambda f: order[f.severity])]
         width = max((len(v.label or v.key) for v in self.values), default=0)
         for v in self.values:
             lines.append(f"  {(v.label or v.key).ljust(width)}  {v.text()}"
                          + (f"  [{v.where}]" if v.where else ""))
-        lines += [f"  {f.severity}: {f}" for f in self.flags if f.severity == "info"]
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -623,6 +623,10 @@ def per_spectrum(measurements, cell=None, *, kind: str | None = None, circuit=No
     analyses = analyse_spectra(spectra, cell, kind=kind, circuit=circuit, resistance=resistance, interface=interface,
                                weighting=weighting, fixed=fixed, lf_loop=lf_loop)
     flags_of = {source_path(m): reader_flags([m]) for m in ms}
+    if cell is None:
+        for m in ms:
+            flags_of[source_path(m)].append(Flag("no-cell", f"no cell given: {kind} electrodes assumed (give the "
+                                                 "electrodes, thickness and area)", "info", source_name(m)))
     out = []
     for sa in analyses:
         opts = {"circuit": circuit, "resistance": resistance, "interface": interface, "weighting": weighting,
