@@ -36,6 +36,13 @@ from .errors import ManifestError, UnitError
 BLOCKING = {"au", "gold", "steel", "ss", "stainless", "stainless steel", "pt", "platinum", "ti", "ni", "cu", "c",
             "carbon", "ag", "silver", "mo"}
 LITHIUM = {"li", "lithium", "li metal"}
+#: metals a symmetric (stripping/plating) cell is made of: element symbol -> name
+METALS = {"li": "lithium", "na": "sodium", "k": "potassium", "mg": "magnesium", "ca": "calcium", "zn": "zinc",
+          "al": "aluminium", "in": "indium"}
+_METAL_NAMES = {v: k for k, v in METALS.items()} | {"aluminum": "al", "li metal": "li", "na metal": "na"}
+#: positive electrodes known by their abbreviation (anything else must be a chemical formula, e.g. TiS2, LiFePO4)
+CATHODES = {"nmc", "ncm", "nca", "lfp", "lco", "lmo", "lnmo", "lto", "sulfur", "sulphur", "s8", "graphite"}
+_CATHODE_PREFIXES = ("nmc", "ncm", "nca")        # NMC811, NCM622 ...
 _KNOWN_CELL_KEYS = {"name", "material", "formula", "thickness", "diameter", "area", "pellet_mass", "electrodes",
                     "active_mass", "temperature", "files", "notes", "relative_density", "symmetric"}
 
@@ -125,7 +132,7 @@ class CellSpec:
             raise UnitError(f"cell {self.name!r}: diameter or area is needed")
         return self.area_m2
 
-    # -- electrodes ---------------------------------------------------------------------------------------------
+    # -- electrodes -----------------------------------------------------------------------------------------------
     @property
     def is_blocking(self) -> bool:
         return all(e.lower() in BLOCKING for e in self.electrodes)
@@ -136,22 +143,67 @@ class CellSpec:
 
     @property
     def kind(self) -> str:
-        """``blocking``, ``symmetric`` (Li|Li), ``li-blocking`` (Li|steel) or ``full`` (Li|cathode)."""
-        if self.is_blocking:
-            return "blocking"
-        if self.is_symmetric_li:
-            return "symmetric"
-        lo = [e.lower() for e in self.electrodes]
-        if any(e in LITHIUM for e in lo) and any(e in BLOCKING for e in lo):
-            return "li-blocking"
-        return "full"
+        """``blocking`` (Au|Au, steel|steel), ``symmetric`` (the same metal on both sides: Li|Li, Na|Na …),
+        ``li-blocking`` (metal|blocking, e.g. Li|steel) or ``full`` (metal|positive electrode, e.g. Li|TiS2).
+        Any other pair (two different metals, an unknown electrode) raises a one-line :class:`UnitError`."""
+        return cell_kind(*self.electrodes, where=f"cell {self.name!r}: ")
 
     def with_temperature(self, temperature_K: float | None) -> "CellSpec":
         return replace(self, temperature_K=temperature_K)
 
 
+def _metal(name: str) -> str | None:
+    """Element symbol (lower case) of a metal electrode name (``Li``, ``lithium``, ``Na metal``), else None."""
+    low = " ".join(str(name).lower().split())
+    if low in METALS:
+        return low
+    if "-" in low:                   # an alloy such as Li-In: every part a metal
+        parts = [_metal(p) for p in low.split("-")]
+        return "-".join(parts) if len(parts) > 1 and all(parts) else None
+    return _METAL_NAMES.get(low)
+
+
+def electrode_class(name: str) -> str:
+    """``blocking``, ``metal`` or ``cathode`` for one electrode name; a one-line :class:`UnitError` otherwise."""
+    low = " ".join(str(name).lower().split())
+    if low in BLOCKING:
+        return "blocking"
+    if _metal(low) is not None:
+        return "metal"
+    if low in CATHODES or (low.startswith(_CATHODE_PREFIXES) and low[3:].isdigit()):
+        return "cathode"
+    from .materials.formula import FormulaError, parse_formula
+
+    try:
+        els = parse_formula(str(name).strip())
+    except FormulaError:
+        els = None
+    if els and len(els) >= 2:       # a compound such as TiS2, LiFePO4, Li4Ti5O12: a positive electrode
+        return "cathode"
+    raise UnitError(f"electrode {name!r} not recognised: use a blocking electrode (Au, steel, Pt …), a metal "
+                    "(Li, Na …) or a positive electrode (a formula such as TiS2, LiFePO4, or NMC811, LFP …)")
+
+
+def cell_kind(a: str, b: str, where: str = "") -> str:
+    """Kind of the cell with electrodes ``a`` and ``b`` (see :attr:`CellSpec.kind`)."""
+    ka, kb = electrode_class(a), electrode_class(b)
+    if ka == kb == "blocking":
+        return "blocking"
+    if ka == kb == "metal" and _metal(a) == _metal(b):
+        return "symmetric"
+    if {ka, kb} == {"metal", "blocking"}:
+        return "li-blocking"
+    if {ka, kb} == {"metal", "cathode"}:
+        return "full"
+    raise UnitError(f"{where}electrodes {a}|{b} are not a supported cell (blocking|blocking, metal|same metal, "
+                    "metal|blocking or metal|positive electrode)")
+
+
 def parse_electrodes(value) -> tuple[str, str]:
-    """``"Au|Au"``, ``"Li|SSE|Li"``, ``["Li", "steel"]``, ``"blocking"``, ``"li"`` -> a pair of electrode names."""
+    """``"Au|Au"``, ``"Li|SSE|Li"``, ``"Li-Li"``, ``"Li|Li2NH|TiS2"``, ``["Li", "steel"]``, ``"blocking"``,
+    ``"li"`` -> a pair of electrode names.  Separators ``|``, ``,``, ``-``; with three parts the middle one is the
+    electrolyte.  Every electrode must be recognised (:func:`electrode_class`): an unknown string is an error,
+    never a silent "full cell"."""
     if value is None:
         return ("Au", "Au")
     if isinstance(value, (list, tuple)):
@@ -161,14 +213,18 @@ def parse_electrodes(value) -> tuple[str, str]:
         low = s.lower()
         if low in ("blocking", "block"):
             return ("Au", "Au")
-        if low in ("li", "lithium", "symmetric", "li|li"):
+        if low in ("li", "lithium", "symmetric"):
             return ("Li", "Li")
-        parts = [p.strip() for p in s.replace(",", "|").split("|") if p.strip()]
+        sep = "|" if "|" in s else ("," if "," in s else "-")
+        parts = [p.strip() for p in s.split(sep) if p.strip()]
         parts = [p for p in parts if p.upper() != "SSE"]
+        if len(parts) == 3:              # Li|Li2NH|Li: the middle one is the electrolyte
+            parts = [parts[0], parts[2]]
     if len(parts) == 1:
         parts = parts * 2
     if len(parts) != 2:
         raise UnitError(f"electrodes {value!r}: expected two electrodes such as 'Au|Au' or 'Li|Li'")
+    cell_kind(parts[0], parts[1])
     return (parts[0], parts[1])
 
 

@@ -10,16 +10,6 @@ def _rows(doc):
     return {(r["subject"], r["quantity"]): r for r in doc["truth_comparison"]}
 
 
-def _landed(mod: str) -> bool:
-    import importlib
-
-    try:
-        importlib.import_module(mod)
-        return True
-    except Exception:
-        return False
-
-
 def test_outputs_written(small_demo):
     ds, doc, out = small_demo
     assert (out / "report.html").stat().st_size > 10_000
@@ -34,7 +24,6 @@ def test_outputs_written(small_demo):
     assert ds.summary["agree"] == ds.summary["compared"] > 20
 
 
-@pytest.mark.skipif(not _landed("sselab.transport.arrhenius"), reason="arrhenius not landed")
 def test_arrhenius_recovers_ea_and_sigma30(small_demo):
     ds, doc, _ = small_demo
     rows = _rows(doc)
@@ -44,7 +33,6 @@ def test_arrhenius_recovers_ea_and_sigma30(small_demo):
         assert rows[(mat, "sigma_30C_mS_per_cm")]["recovered"] == pytest.approx(s30, rel=0.03)
 
 
-@pytest.mark.skipif(not _landed("sselab.transport.polarization"), reason="polarization not landed")
 def test_dcpol_recovers_tau_sigma_e(small_demo):
     rows = _rows(small_demo[1])
     assert rows[("CP-Au-dcpol", "tau_s")]["recovered"] == pytest.approx(4.5, rel=0.03)
@@ -52,7 +40,6 @@ def test_dcpol_recovers_tau_sigma_e(small_demo):
     assert rows[("CP-Au-dcpol", "t_ion")]["recovered"] == pytest.approx(0.998, abs=5e-4)
 
 
-@pytest.mark.skipif(not _landed("sselab.cycling"), reason="cycling not landed")
 def test_cycling_recovers_capacity_and_short(small_demo):
     ds, doc, _ = small_demo
     rows = _rows(doc)
@@ -64,7 +51,6 @@ def test_cycling_recovers_capacity_and_short(small_demo):
     assert rows[("Li-Li-ladder", "short_kind")]["recovered"] == "hard"
 
 
-@pytest.mark.skipif(not _landed("sselab.voltammetry"), reason="voltammetry not landed")
 def test_cv_recovers_imbalance_and_regimes(small_demo):
     rows = _rows(small_demo[1])
     assert rows[("Li-steel-CV", "imbalance_pct_of_pellet_Li")]["recovered"] == pytest.approx(5.2, rel=0.1)
@@ -78,7 +64,6 @@ def test_every_truth_value_agrees(small_demo):
     assert not bad, bad
 
 
-@pytest.mark.skipif(not _landed("sselab.eis"), reason="eis not landed")
 def test_symmetric_eis_recovers_interface_asr(small_demo):
     rows = _rows(small_demo[1])
     assert rows[("Li-Li-EIS-pristine", "asr_interface_ohm_cm2")]["recovered"] == pytest.approx(3308, rel=0.03)

@@ -16,27 +16,28 @@ def _progress_bar(iterable, total=None, description="working"):
     return progress(iterable, total=total, description=description)
 
 
-def _summary_rows(rep):
-    from ..fmt import fmt_pm   # value rounded to its standard error, as in the HTML report
+def _plain(text) -> str:
+    import re
 
-    rows = []
-    for n in rep.numbers:
-        val = fmt_pm(n.value, n.stderr)
-        truth = "" if n.truth is None else (n.truth if isinstance(n.truth, str) else fmt(n.truth))
-        rows.append((n.subject, n.label, val, n.unit, truth))
-    return rows
+    return re.sub(r"<[^>]+>", "", str(text))
 
 
 def _show_report(rep, out: Path, truth: bool):
-    cols = ["subject", "quantity", "value", "unit"] + (["simulated"] if truth else [])
-    show(table(f"sselab report — {len(rep.records)} files, {len(rep.failed_files)} failed", cols,
-               [r if truth else r[:4] for r in _summary_rows(rep)]))
+    for t in rep.summary_tables:
+        show(table(_plain(t.title), [_plain(c) for c in t.columns], [[_plain(c) for c in r] for r in t.rows]))
     for r in rep.failed_files:
         err_console.print(f"[yellow]failed:[/] {escape(str(r.error))}", highlight=False, soft_wrap=True)
+    for e in rep.analysis_errors:
+        err_console.print(f"[red]analysis failed:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
     if rep.truth_rows:
         n_ok = sum(1 for r in rep.truth_rows if r.get("agrees"))
         err_console.print(f"recovered vs simulated: {n_ok}/{len(rep.truth_rows)} agree", highlight=False)
-    err_console.print(f"report: {out / 'report.html'}  ({rep.seconds:.1f} s)", highlight=False, markup=False)
+        for r in rep.truth_rows:
+            if r.get("agrees") is False:
+                err_console.print(f"  differs: {escape(r['subject'])} {escape(r['quantity'])}: "
+                                  f"{fmt(r['recovered'])} vs {fmt(r['true'])}", highlight=False)
+    err_console.print(f"report: {out / 'report.html'}  ({rep.seconds:.1f} s, {len(rep.records)} files, "
+                      f"{len(rep.failed_files)} failed)", highlight=False, markup=False)
 
 
 def report(
@@ -52,9 +53,9 @@ def report(
 ):
     """One self-contained HTML report (+ results.json, summary.csv, figures) for a folder of files.
 
-    Every file is read and routed by technique and cell: EIS → circuit fits → Arrhenius per material; CA → DC
-    polarisation; CV → voltammetry; galvanostatic → stripping/plating or full cell; then knowledge-base comparison
-    and scorecard.  Writes OUT/report.html (works offline), results.json, summary.csv and figures/*.png|svg.
+    Every file is read and routed to the recipes by technique and cell (sselab.recipes.routing): EIS → σ, interface
+    ASR, Arrhenius per material, series in time; CA → DC polarisation; CV → voltammetry; galvanostatic →
+    stripping/plating or full cell; then knowledge-base comparison, scorecard and cell-level projection.  Writes OUT/report.html (works offline), results.json, summary.csv and figures/*.png|svg.
     A file that cannot be read is listed with its error; the run never stops for one bad file."""
     with user_errors():
         from ..report import build_report
@@ -64,7 +65,7 @@ def report(
         if json_out:
             print_json({"report": str(out / "report.html"), "results": str(out / "results.json"),
                         "seconds": round(rep.seconds, 2), "files": len(rep.records),
-                        "failed": [r.error for r in rep.failed_files],
+                        "failed": [r.error for r in rep.failed_files], "analysis_errors": rep.analysis_errors,
                         "summary": [n.__dict__ for n in rep.numbers], "truth_comparison": rep.truth_rows})
             return
         _show_report(rep, out, bool(rep.truth_rows))

@@ -34,7 +34,7 @@ from ..errors import SselabError
 from ..results import Result, jsonable
 
 __all__ = ["Value", "Flag", "RecipeTable", "RecipeResult", "RecipeSpec", "FigureOut", "register", "get", "names", "specs",
-           "SEVERITIES", "RecipeError"]
+           "SEVERITIES", "SCOPES", "RecipeError"]
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -133,7 +133,7 @@ class Value(Result):
 
 def _pretty_unit(u: str) -> str:
     return (u.replace("ohm", "Ω").replace("cm2", "cm²").replace("m2", "m²").replace("uA", "µA")
-            .replace("deg", "°"))
+            .replace("um", "µm").replace("deg", "°"))
 
 
 @dataclass(frozen=True)
@@ -250,17 +250,19 @@ class RecipeResult(Result):
 
     # -- people ------------------------------------------------------------------------------------------------
     def report(self) -> str:
-        """A readable multi-line summary: the values with units and ±, then the flags."""
+        """A readable multi-line summary: the head line, the flags (errors, warnings, notes — they say how the
+        numbers must be read), then the values with units and ±."""
         head = f"{self.recipe} — {self.subject}"
         if self.inputs:
             head += f" ({len(self.inputs)} file{'s' if len(self.inputs) != 1 else ''})"
         lines = [head]
+        # the flags say how the numbers must be read: they come first (errors, warnings, then notes)
+        order = {"error": 0, "warning": 1, "info": 2}
+        lines += [f"  {f.severity}: {f}" for f in sorted(self.flags, key=lambda f: order[f.severity])]
         width = max((len(v.label or v.key) for v in self.values), default=0)
         for v in self.values:
             lines.append(f"  {(v.label or v.key).ljust(width)}  {v.text()}"
                          + (f"  [{v.where}]" if v.where else ""))
-        for f in self.flags:
-            lines.append(f"  {f.severity}: {f}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -288,7 +290,13 @@ class RecipeSpec:
     """A registered recipe: its function, what it accepts, and the function drawing its figures.
 
     ``run(measurements, cell=None, **options) -> RecipeResult``; ``plot(result) -> list[FigureOut]``; ``techniques``: Measurement techniques it accepts; ``cell_kinds``: CellSpec kinds it
-    applies to (empty: any).
+    applies to (empty: any; ``"unknown"``: a file with no cell).
+
+    Routing (:mod:`sselab.recipes.routing`) uses ``scope``: ``"file"`` (one run per file), ``"cell"`` (one run over
+    all files of a cell) or ``"material"`` (one run over all files of the cells sharing a material), and
+    ``accepts(measurements, cell) -> bool`` (None: always) to decide whether a file or group is for this recipe.
+    ``plot_many(results)`` draws one set of figures for many results of this recipe (e.g. every spectrum of a cell
+    in one overview); ``title`` heads the report section; ``cli`` names the command that runs the recipe.
     """
 
     name: str
@@ -297,20 +305,38 @@ class RecipeSpec:
     techniques: tuple[str, ...] = ()
     cell_kinds: tuple[str, ...] = ()
     plot: Callable[[RecipeResult], list] | None = None
+    scope: str = "file"
+    accepts: Callable[..., bool] | None = None
+    plot_many: Callable[[list], list] | None = None
+    title: str = ""
+    cli: str = ""
 
+    def applies_to(self, technique: str, kind: str | None) -> bool:
+        """True when a file of ``technique`` in a cell of ``kind`` (None: no cell) is for this recipe."""
+        if self.techniques and technique not in self.techniques:
+            return False
+        return not self.cell_kinds or (kind or "unknown") in self.cell_kinds
+
+
+SCOPES = ("file", "cell", "material")
 
 _REGISTRY: dict[str, RecipeSpec] = {}
 
 
 def register(name: str, *, summary: str = "", techniques: Iterable[str] = (), cell_kinds: Iterable[str] = (),
-             plot: Callable | None = None):
-    """Decorator registering a recipe function under ``name`` (e.g. ``"eis.blocking"``)."""
+             plot: Callable | None = None, scope: str = "file", accepts: Callable | None = None,
+             plot_many: Callable | None = None, title: str = "", cli: str = ""):
+    """Decorator registering a recipe function under ``name`` (e.g. ``"eis.blocking"``); see :class:`RecipeSpec`
+    for the routing keywords."""
+    if scope not in SCOPES:
+        raise ValueError(f"recipe {name!r}: scope {scope!r} not in {SCOPES}")
 
     def deco(fn):
         if name in _REGISTRY and _REGISTRY[name].run is not fn:
             raise ValueError(f"recipe {name!r} registered twice")
         _REGISTRY[name] = RecipeSpec(name, fn, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                                     tuple(techniques), tuple(cell_kinds), plot)
+                                     tuple(techniques), tuple(cell_kinds), plot, scope, accepts, plot_many,
+                                     title or name, cli)
         fn.recipe_name = name
         return fn
 

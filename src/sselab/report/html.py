@@ -16,7 +16,6 @@ GROUPS = (
     ("cycling", "Galvanostatic cycling"),
     ("materials", "Knowledge base and scorecard"),
     ("design", "Cell-level projection"),
-    ("error", "Report errors"),
 )
 
 CSS = """
@@ -36,7 +35,7 @@ nav a { color:var(--fg); text-decoration:none; display:block; padding:2px 0; }
 nav a:hover { color:var(--accent); }
 nav .grp { margin-top:12px; font-weight:600; color:var(--muted); text-transform:uppercase; font-size:11px;
            letter-spacing:.04em; }
-nav .st-skipped, nav .st-error { color:var(--bad); }
+nav .st-error { color:var(--bad); }
 main { flex:1; min-width:0; padding:18px 36px 60px 12px; max-width:1180px; }
 section.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:16px 20px;
                margin:0 0 18px; }
@@ -97,7 +96,7 @@ def _td(c) -> str:
 
 
 def table_html(t: Table, scroll: bool = False) -> str:
-    head = "".join(f"<th>{esc(c)}</th>" for c in t.columns)
+    head = "".join(f"<th>{esc(c).replace('_', '_<wbr>')}</th>" for c in t.columns)   # long unit-named columns wrap
     body = "".join("<tr>" + "".join(_td(c) for c in row) + "</tr>" for row in t.rows)
     title = esc(t.title) + (f' <span class="rows">({len(t.rows)} rows, scroll)</span>' if scroll else "")
     out = f"<h4>{title}</h4>" if t.title else ""
@@ -125,8 +124,7 @@ def _size(f: Figure) -> tuple[int, int] | None:
 
 
 def section_html(s: Section) -> str:
-    badge = {"ok": "", "skipped": ' <span class="badge b-skip">skipped</span>',
-             "error": ' <span class="badge b-bad">error</span>'}.get(s.status, "")
+    badge = {"ok": "", "error": ' <span class="badge b-bad">error</span>'}.get(s.status, "")
     parts = [f'<section class="card" id="{esc(s.id)}" data-kind="{esc(s.kind)}" data-status="{esc(s.status)}">',
              f"<h3>{esc(s.title)}{badge}</h3>"]
     if s.intro:
@@ -135,6 +133,8 @@ def section_html(s: Section) -> str:
         shown = ", ".join(f"<code>{esc(f)}</code>" for f in s.files[:6])
         more = f" and {len(s.files) - 6} more" if len(s.files) > 6 else ""
         parts.append(f'<p class="intro">Files: {shown}{more}</p>')
+    if s.notes:     # the flags: caveats that change how the numbers below must be read come first
+        parts.append('<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in s.notes) + "</ul>")
     if s.figures:
         parts.append('<div class="figs">')
         for f in s.figures:
@@ -149,8 +149,6 @@ def section_html(s: Section) -> str:
         parts.append("</div>")
     for t in s.tables:
         parts.append(table_html(t, scroll=len(t.rows) > SCROLL_ROWS))
-    if s.notes:
-        parts.append('<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in s.notes) + "</ul>")
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -231,7 +229,16 @@ def render(rep) -> str:
     if failed:
         nav.append(f'<a href="#files" class="st-error">Failed files ({len(failed)})</a>')
     body = []
-    for kind, gtitle in GROUPS:
+    groups = list(GROUPS)
+    known = {k for k, _ in groups}
+    for sec in rep.sections:           # recipes registered elsewhere (DRT, XRD, NMR …) get their own group
+        if sec.kind not in known:
+            from ..recipes import get
+
+            title = get(sec.recipe).title if sec.recipe else sec.kind
+            groups.insert(len(groups) - 2, (sec.kind, title))
+            known.add(sec.kind)
+    for kind, gtitle in groups:
         secs = [s for s in rep.sections if s.kind == kind]
         if not secs:
             continue
@@ -248,6 +255,11 @@ def render(rep) -> str:
         items = "".join(f"<li><code>{esc(r.rel)}</code>: {esc(r.error)}</li>" for r in failed)
         alert = (f'<div class="alert" id="failed"><b>{len(failed)} file(s) could not be read</b> and are left out '
                  f"of the analysis:<ul>{items}</ul></div>")
+    errors = getattr(rep, "analysis_errors", None) or []
+    if errors:
+        items = "".join(f"<li>{esc(e)}</li>" for e in errors)
+        alert += (f'<div class="alert" id="analysis-errors"><b>{len(errors)} analysis(es) failed</b> (the sections '
+                  f"say which):<ul>{items}</ul></div>")
     summary = "".join(table_html(t) for t in rep.summary_tables) or '<p class="intro">No quantitative results.</p>'
     n_fig = sum(len(s.figures) for s in rep.sections)
     notes = "".join(f"<li>{esc(n)}</li>" for n in rep.notes)

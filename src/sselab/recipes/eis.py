@@ -1,0 +1,951 @@
+"""Impedance recipes: one spectrum of a blocking cell → σ; of a Li|SSE|Li cell → electrolyte σ + interface ASR;
+a series of spectra in time (in-situ GEIS/PEIS loops, rest periods, spectra after cycling) → R(t), σ(t), ASR(t).
+
+Model choice (:func:`choose_model`) — what a referee would accept, decided from the data, not per command:
+
+* **Candidates.**  ``R0`` (leads + any arc above the band) in series with 0, 1 or 2 electrolyte arcs
+  ``p(R,CPE)`` (bulk, grain boundary; CPE ``Q`` ≤ 1e-7) and, for a blocking cell, the electrode spike ``CPE``
+  (``Q`` ≥ 1e-8), for a symmetric cell 1 or 2 interface arcs (``Q`` ≥ 1e-8).  The capacitance ranges are those of
+  Irvine, Sinclair & West (1990) for electrolyte and electrode processes.  Spectra with fewer than 20 points also
+  get ideal-capacitor (``C``) variants; no candidate may have more than one free parameter per 3 measured numbers.
+* **Admissible** candidates converged, determine the reported resistances to better than ±50 %, and have
+  plausible capacitances: with a known geometry every electrolyte arc has C·L/A of a bulk or grain-boundary
+  process and every interface arc does not (Brug effective capacitance, :mod:`sselab.eis.derive`); without
+  geometry the interface arcs' capacitance must exceed the electrolyte arcs' by 10×.
+* **Choice**: lowest BIC among the admissible; within ΔBIC ≤ 2 of it the one with fewer free parameters.  The
+  evidence (χ²red, BIC of every candidate, residual runs test, parameters at bounds, arcs outside the band) is in
+  the result (tables ``models`` and ``arcs``, flags).
+* **Resistances.**  The electrolyte resistance is *intercept-aware*: ``R0`` plus every electrolyte arc (an arc
+  whose apex lies above the measured band has merged into the intercept; only the sum is determined).  The
+  interface resistance is the sum of the interface arcs; ASR = R·A/2 per interface (two Li interfaces, as in the
+  lithium-imide paper).  σ = L/(A·R).  Bulk / grain-boundary conductivities only with a known geometry and two
+  resolved electrolyte arcs.
+
+A user circuit (``circuit=``) is fitted as given; the electrolyte resistance defaults to every resistor (blocking)
+or every resistor but the last arc's (symmetric, whose last arc is the interface).  A resistance that includes an
+arc above the band *without* the intercept it merged into is flagged before the number and marked unreliable.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AnalysisError, FitError
+from .base import FigureOut, Flag, RecipeError, RecipeResult, RecipeTable, Value, register
+from ._common import T_label, finite, has_geometry, measurements_list, reader_flags, source_name, source_path
+from .evidence import fit_evidence
+
+__all__ = ["Model", "SpectrumAnalysis", "candidates", "choose_model", "analyse_spectra", "per_spectrum",
+           "blocking", "symmetric", "series", "spectrum_temperatures", "split_spectra", "plot_spectrum",
+           "plot_cell_overview", "plot_series", "ELECTROLYTE_Q_F", "ELECTRODE_Q_F", "DELTA_BIC"]
+
+#: CPE Q (or C) range of electrolyte arcs (bulk, grain boundary) and of electrode processes, F s^(α−1)
+ELECTROLYTE_Q_F = (1e-14, 1e-7)
+ELECTRODE_Q_F = (1e-8, 1e-1)
+#: candidates within this BIC of the best count as equally good (the simpler one is chosen)
+DELTA_BIC = 2.0
+#: below this many points, ideal-capacitor variants are candidates too
+FEW_POINTS = 20
+#: a reported resistance with a larger relative standard error makes a candidate inadmissible
+MAX_REL_ERR = 0.5
+#: flags that make a spectrum's electrolyte resistance unreliable (an Arrhenius fit leaves it out unless kept)
+UNRELIABLE = ("resistance-misses-intercept", "implausible-model", "poorly-determined")
+#: a series' single model must be admissible for at least this share of its spectra
+JOINT_ADMISSIBLE = 0.9
+KINDS = ("blocking", "symmetric")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# models
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Model:
+    """A candidate circuit with the roles of its resistors."""
+
+    circuit: str
+    electrolyte: str                      # resistance expression of the electrolyte (intercept-aware)
+    interface: str | None = None          # resistance expression of the interface(s) (symmetric cells)
+    electrolyte_arcs: tuple[str, ...] = ()
+    interface_arcs: tuple[str, ...] = ()
+    bounds: dict | None = None
+    label: str = ""
+    forced: bool = False
+    forced_resistance: bool = False       # the electrolyte expression was given by the user
+
+    @property
+    def n_params(self) -> int:
+        from ..eis import Circuit
+
+        return Circuit(self.circuit).n_params
+
+
+def _qname(cap: str, k: int) -> str:
+    return f"CPE{k}_Q" if cap == "CPE" else f"C{k}"
+
+
+def candidates(kind: str, n_points: int) -> list[Model]:
+    """The candidate models for a spectrum of ``n_points`` points of a ``blocking`` or ``symmetric`` cell."""
+    if kind not in KINDS:
+        raise RecipeError(f"impedance model family {kind!r}: use blocking or symmetric")
+    out = []
+    for cap in ("CPE", "C") if n_points < FEW_POINTS else ("CPE",):
+        for ne in (0, 1, 2):
+            for ni in ((1, 2) if kind == "symmetric" else (0,)):
+                parts, bounds, el, it, k = ["R0"], {}, [], [], 1
+                for _ in range(ne):
+                    parts.append(f"p(R{k},{cap}{k})")
+                    bounds[_qname(cap, k)] = ELECTROLYTE_Q_F
+                    el.append(f"R{k}")
+                    k += 1
+                for _ in range(ni):
+                    parts.append(f"p(R{k},{cap}{k})")
+                    bounds[_qname(cap, k)] = ELECTRODE_Q_F
+                    it.append(f"R{k}")
+                    k += 1
+                if kind == "blocking":
+                    parts.append(f"{cap}{k}")
+                    bounds[_qname(cap, k)] = ELECTRODE_Q_F
+                arcs = f"{ne} electrolyte arc{'s' if ne != 1 else ''}"
+                label = arcs + (f" + {ni} interface arc{'s' if ni > 1 else ''}" if kind == "symmetric"
+                                else " + electrode") + (" (ideal C)" if cap == "C" else "")
+                m = Model("-".join(parts), "+".join(["R0", *el]), "+".join(it) if it else None, tuple(el), tuple(it),
+                          bounds, label)
+                if 3 * m.n_params <= 2 * n_points:
+                    out.append(m)
+    return out
+
+
+def user_model(circuit: str, kind: str, resistance: str | None = None, interface: str | None = None) -> Model:
+    """A user circuit with its resistor roles: the electrolyte is every resistor (blocking) or every resistor but
+    the interface (symmetric: the last arc unless ``interface`` says otherwise)."""
+    from ..eis import Circuit
+
+    c = Circuit(circuit)
+    resistors = [e.name for e in c.elements if e.kind == "R"]
+    arcs = [r for r, _ in c.rc_pairs()]
+
+    def check(expr, what):
+        names = [t.strip() for t in str(expr).split("+") if t.strip()]
+        bad = [n for n in names if n not in c.param_names]
+        if not names or bad:
+            raise FitError(f"{what} {expr!r}: circuit {c.text} has no parameter {', '.join(bad) or '(empty)'} "
+                           f"(has {', '.join(c.param_names)})")
+        return names
+
+    iface = None
+    if kind == "symmetric":
+        if interface is not None:
+            iface = "+".join(check(interface, "interface"))
+        elif arcs:
+            iface = arcs[-1]
+        else:
+            raise AnalysisError(f"circuit {c.text} has no arc for the Li interface: give the interface resistance")
+    iface_names = set(iface.split("+")) if iface else set()
+    if resistance is not None:
+        el_names = check(resistance, "resistance")
+    else:
+        el_names = [r for r in resistors if r not in iface_names]
+        if not el_names:
+            raise AnalysisError(f"circuit {c.text} has no resistor for the electrolyte: give the resistance")
+    return Model(c.text, "+".join(el_names), iface, tuple(a for a in arcs if a in el_names),
+                 tuple(a for a in arcs if a in iface_names), None, "as given", True, resistance is not None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# spectra
+# ---------------------------------------------------------------------------------------------------------------
+
+def spectrum_temperatures(m) -> list[float | None] | None:
+    """Per-spectrum temperatures from a ``temperature_K`` column (median per ``cycle``), or None."""
+    d = m.data
+    if "temperature_K" not in d.columns or "cycle" not in d.columns or d["cycle"].nunique() < 2:
+        return None
+    import pandas as pd
+
+    t = d["temperature_K"].to_numpy(dtype=float)
+    c = d["cycle"].to_numpy()
+    if not np.isfinite(t).any():
+        return None
+    return [float(np.nanmedian(t[c == k])) if np.isfinite(t[c == k]).any() else None for k in pd.unique(c)]
+
+
+def _spectrum_times(m, n: int) -> list[float | None]:
+    """Median time (s from the file's start) of each spectrum of ``m`` (None without a time column)."""
+    d = m.data
+    if "time_s" not in d.columns:
+        return [None] * n
+    t = d["time_s"].to_numpy(dtype=float)
+    if "cycle" in d.columns and d["cycle"].nunique() == n:
+        import pandas as pd
+
+        c = d["cycle"].to_numpy()
+        return [finite(np.nanmedian(t[c == k])) for k in pd.unique(c)]
+    return [finite(np.nanmedian(t))] if n == 1 else [None] * n
+
+
+@dataclass
+class Spectrum:
+    """One spectrum to analyse: where it came from, its data and its temperature."""
+
+    label: str
+    source: str
+    index: int               # 1-based within its file
+    n_in_file: int
+    f: np.ndarray
+    z: np.ndarray
+    T_K: float | None
+    time_s: float | None = None
+    start_time: object | None = None
+
+
+def split_spectra(measurements, cell=None, *, temperature_K=None, fmin_Hz=None, fmax_Hz=None,
+                  spectrum: int | None = None) -> list[Spectrum]:
+    """Every spectrum of the measurements (or only number ``spectrum``, 1-based, of a one-file input), finite
+    points with f > 0 inside ``[fmin_Hz, fmax_Hz]``.  Temperature: ``temperature_K`` (one number, or one per
+    measurement) > the spectrum's ``temperature_K`` column > the file's > the cell's."""
+    ms = measurements_list(measurements)
+    temps = list(temperature_K) if isinstance(temperature_K, (list, tuple)) else [temperature_K] * len(ms)
+    if len(temps) != len(ms):
+        raise RecipeError(f"{len(temps)} temperatures for {len(ms)} files")
+    out = []
+    for m, T_opt in zip(ms, temps):
+        if not m.is_eis:
+            raise AnalysisError(f"{source_name(m)}: not an impedance file (technique {m.technique})")
+        sp = m.spectra()
+        col_T = spectrum_temperatures(m)
+        times = _spectrum_times(m, len(sp))
+        picks = range(len(sp))
+        if spectrum is not None:
+            if len(ms) != 1 or not 1 <= spectrum <= len(sp):
+                raise RecipeError(f"{source_name(m)}: spectrum {spectrum} requested; the file holds {len(sp)}")
+            picks = [spectrum - 1]
+        for k in picks:
+            f, z = sp[k]
+            keep = np.isfinite(f) & np.isfinite(z.real) & np.isfinite(z.imag) & (f > 0)
+            if fmin_Hz is not None:
+                keep &= f >= fmin_Hz
+            if fmax_Hz is not None:
+                keep &= f <= fmax_Hz
+            label = source_name(m) if len(sp) == 1 else f"{source_name(m)}#{k + 1}"
+            if keep.sum() < 5:
+                raise AnalysisError(f"{label}: {int(keep.sum())} usable points in the frequency window (need ≥ 5)")
+            T = T_opt
+            if T is None and col_T is not None and k < len(col_T):
+                T = col_T[k]
+            if T is None:
+                T = m.temperature_K
+            if T is None and cell is not None:
+                T = cell.temperature_K
+            out.append(Spectrum(label, source_path(m), k + 1, len(sp), f[keep], z[keep], T, times[k],
+                                getattr(m, "start_time", None)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# fitting and model choice
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Candidate:
+    model: Model
+    fit: object | None              # FitResult
+    evidence: object | None         # FitEvidence
+    reason: str | None              # why not admissible (None: admissible)
+
+
+@dataclass
+class SpectrumAnalysis:
+    """The analysis of one spectrum: the chosen model and fit, every candidate, derived values and flags."""
+
+    spectrum: Spectrum
+    kind: str
+    model: Model
+    fit: object
+    evidence: object
+    candidates: list[Candidate]
+    R_el: tuple[float, float]
+    R_int: tuple[float, float] | None
+    sigma: tuple[float, float | None] | None
+    asr: tuple[float, float | None] | None
+    sigma_bulk: tuple[float, float | None] | None = None
+    sigma_gb: tuple[float, float | None] | None = None
+    flags: list[Flag] = field(default_factory=list)
+    unreliable: bool = False         # the electrolyte resistance may be wrong (see UNRELIABLE): left out of Ea
+
+
+def electrolyte_expression(model: Model, ev) -> str:
+    """The electrolyte resistance of a fit: the electrolyte arcs alone when every one has its apex inside the
+    measured band (the series ``R0`` is then the leads, resolved on its own), else ``R0`` plus the arcs — an arc
+    above the band has merged into the intercept and only the sum is determined.  A user's expression, or a model
+    without electrolyte arcs (``R0`` is the electrolyte), is kept as it is."""
+    if model.forced_resistance or not model.electrolyte_arcs:
+        return model.electrolyte
+    if all(ev.arc(r) is not None and ev.arc(r).in_band for r in model.electrolyte_arcs):
+        return "+".join(model.electrolyte_arcs)
+    return model.electrolyte
+
+
+def _rel_err(fr, expr) -> tuple[float, float, float]:
+    v, e = fr.resistance(expr)
+    return v, e, (e / v if v > 0 and math.isfinite(e) else math.inf)
+
+
+def _admissible(model: Model, fr, ev, cell) -> str | None:
+    """None when the candidate is admissible, else the reason (one line)."""
+    if not fr.success:
+        return "did not converge"
+    for what, expr in (("electrolyte", electrolyte_expression(model, ev)), ("interface", model.interface)):
+        if not expr:
+            continue
+        v, e, rel = _rel_err(fr, expr)
+        if not v > 0 or rel > MAX_REL_ERR:
+            return f"{what} resistance {expr} undetermined ({v:.3g} ± {e:.2g} Ω)"
+    return _implausible(model, ev, cell)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _implausible(model: Model, ev, cell) -> str | None:
+    """Why the arcs' capacitances do not fit their roles (None when they do)."""
+    arcs = {a.resistor: a for a in ev.arcs}
+    if has_geometry(cell):
+        for r in model.electrolyte_arcs:
+            a = arcs[r]
+            if a.assignment not in ("bulk", "grain boundary"):
+                return (f"{r}: C·L/A = {a.C_norm_F_per_cm:.2g} F/cm is {_article(a.assignment)} {a.assignment} "
+                        "capacitance, not an electrolyte arc")
+        for r in model.interface_arcs:
+            a = arcs[r]
+            if a.assignment in ("bulk", "grain boundary"):
+                return (f"{r}: C·L/A = {a.C_norm_F_per_cm:.2g} F/cm is {_article(a.assignment)} {a.assignment} "
+                        "capacitance, not an interface")
+    elif model.electrolyte_arcs and model.interface_arcs:
+        c_el = max(arcs[r].C_eff_F for r in model.electrolyte_arcs)
+        c_if = min(arcs[r].C_eff_F for r in model.interface_arcs)
+        if not c_if > 10 * c_el:
+            return f"interface capacitance {c_if:.2g} F is not above the electrolyte's {c_el:.2g} F"
+    return None
+
+
+def _fit_all(spectra: list[Spectrum], models: list[Model], *, weighting, fixed, lf_loop, cell):
+    """Fit every model to every spectrum (one vectorised batch per model; spectra independent): per spectrum a
+    list of :class:`Candidate`."""
+    from ..eis import fit_batch
+
+    per = [[] for _ in spectra]
+    errors = []
+    data = [(s.f, s.z) for s in spectra]
+    labels = [s.label for s in spectra]
+    for model in models:
+        try:
+            fits = fit_batch(data, model.circuit, weighting=weighting, fixed=fixed or None, bounds=model.bounds,
+                             warm_start=False, labels=labels, lf_loop=lf_loop)
+        except FitError as exc:
+            if model.forced:
+                raise
+            errors.append(str(exc))
+            for c in per:
+                c.append(Candidate(model, None, None, f"fit failed: {exc}"))
+            continue
+        for c, fr in zip(per, fits):
+            ev = fit_evidence(fr, cell, model.bounds)
+            c.append(Candidate(model, fr, ev, None if model.forced else _admissible(model, fr, ev, cell)))
+    if all(c.fit is None for c in per[0]):
+        raise FitError(errors[0] if errors else "no candidate circuit could be fitted")
+    return per
+
+
+def choose_model(cands: list[Candidate]) -> tuple[Candidate, bool]:
+    """The chosen candidate (see the module docstring) and whether it was admissible."""
+    fitted = [c for c in cands if c.fit is not None]
+    ok = [c for c in fitted if c.reason is None]
+    pool = ok or fitted
+    best = min(c.evidence.bic for c in pool)
+    near = [c for c in pool if c.evidence.bic <= best + DELTA_BIC]
+    pick = min(near, key=lambda c: (c.evidence.n_free, c.evidence.bic))
+    return pick, bool(ok)
+
+
+def _sigma(R, R_err, cell):
+    if not has_geometry(cell) or not R > 0:
+        return None
+    g = cell.thickness_m / cell.area_m2
+    return g / R, finite(g / R * R_err / R)
+
+
+def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], admissible: bool, cell
+            ) -> SpectrumAnalysis:
+    model, fr, ev = cand.model, cand.fit, cand.evidence
+    model = replace(model, electrolyte=electrolyte_expression(model, ev))
+    flags: list[Flag] = []
+    where = sp.label
+    R_el = fr.resistance(model.electrolyte)
+    R_int = fr.resistance(model.interface) if model.interface else None
+    unreliable = False
+    if fr.has_lf_loop:
+        w = next((w for w in fr.warnings if "inductive" in w), "low-frequency inductive loop")
+        flags.append(Flag("lf-inductive-loop", w, "info", where))
+    if not admissible:
+        reasons = "; ".join(f"{c.model.label}: {c.reason}" for c in cands if c.fit is not None)
+        flags.append(Flag("no-plausible-model", f"no candidate circuit is plausible ({reasons}); the lowest-BIC one "
+                          f"is used", "warning", where))
+    if model.forced and (model.electrolyte_arcs or model.interface_arcs):
+        reason = _implausible(model, ev, cell)
+        if reason:
+            flags.append(Flag("implausible-model", f"circuit {model.circuit} as given: {reason}", "warning", where))
+            unreliable = unreliable or "not an electrolyte arc" in reason
+    el_names = set(model.electrolyte.split("+"))
+    series = [n for n in el_names if n not in model.electrolyte_arcs and n not in model.interface_arcs]
+    if model.electrolyte_arcs and not series and not model.forced_resistance and "R0" in fr.params:
+        flags.append(Flag("series-resistance-apart", f"every electrolyte arc lies inside the measured band: the "
+                          f"electrolyte resistance is {model.electrolyte}; the series R0 = {fr.params['R0']:.3g} Ω "
+                          "(leads, contacts) is left out", "info", where))
+    for a in ev.arcs:
+        in_el = a.resistor in el_names
+        in_if = model.interface is not None and a.resistor in model.interface.split("+")
+        if a.in_band or not (in_el or in_if):
+            continue
+        what = f"{a.resistor}'s arc" + (f" ({a.assignment})" if a.assignment else "")
+        if a.side == "above" and in_if:
+            flags.append(Flag("interface-arc-above-band", f"{what} has its apex at {a.apex_Hz:.3g} Hz, above the "
+                              f"measured band (≤ {ev.f_max_Hz:.3g} Hz): the interface resistance is partly "
+                              "extrapolated", "warning", where))
+        elif a.side == "above":
+            if in_el and series:
+                flags.append(Flag("arc-above-band", f"{what} has its apex at {a.apex_Hz:.3g} Hz, above the measured "
+                                  f"band (≤ {ev.f_max_Hz:.3g} Hz): it merged into the intercept, so only "
+                                  f"{'+'.join(sorted(series))}+{a.resistor} is determined; the electrolyte "
+                                  f"resistance {model.electrolyte} includes it", "info", where))
+            else:
+                unreliable = True
+                flags.append(Flag("resistance-misses-intercept", f"{what} has its apex at {a.apex_Hz:.3g} Hz, above "
+                                  f"the measured band (≤ {ev.f_max_Hz:.3g} Hz): it merged into the series intercept, "
+                                  f"so {model.electrolyte} without the intercept (R0) is "
+                                  f"not determined, so a resistance from it is unreliable; include R0 (the default)",
+                                  "warning", where))
+        else:
+            flags.append(Flag("arc-below-band", f"{what} has its apex at {a.apex_Hz:.3g} Hz, below the measured band "
+                              f"(≥ {ev.f_min_Hz:.3g} Hz): {a.resistor} is extrapolated", "warning", where))
+    for what, val in (("electrolyte", R_el), ("interface", R_int)):
+        if val is not None and (not math.isfinite(val[1]) or val[1] > MAX_REL_ERR * abs(val[0])):
+            flags.append(Flag("poorly-determined", f"the {what} resistance is poorly determined "
+                              f"({val[0]:.4g} ± {val[1]:.2g} Ω)", "warning", where))
+            unreliable = unreliable or what == "electrolyte"
+    if ev.residual_pattern == "systematic":
+        flags.append(Flag("residual-structure", f"the residuals are systematic (runs test z = {ev.runs_z:.1f}): "
+                          f"{model.circuit} misses a feature of the spectrum", "warning", where))
+    for name in ev.at_bounds:
+        v, e = fr.params[name], fr.stderr[name]
+        if name.endswith("_alpha"):
+            what = f"{name} = {v:.3g} ± {e:.2g}: at its limit 1 (an ideal capacitor)"
+        elif name.startswith("R"):
+            what = f"{name} → 0 ({v:.2g} ± {e:.2g} Ω): not resolved by the data"
+        else:
+            what = f"{name} = {v:.3g} ± {e:.2g} sits at its bound"
+        flags.append(Flag("parameter-at-bound", what, "info", where))
+    if not fr.success:
+        flags.append(Flag("fit-not-converged", f"the fit did not converge ({fr.message})", "warning", where))
+    if not has_geometry(cell):
+        flags.append(Flag("no-geometry", "no thickness and area: resistances only (no σ, no bulk / grain-boundary "
+                          "labels)", "info", where))
+    sig = _sigma(*R_el, cell)
+    asr = None
+    if R_int is not None and cell is not None and cell.area_m2 is not None:
+        asr = (R_int[0] * cell.area_m2 / 2, finite(R_int[1] * cell.area_m2 / 2))
+    s_b = s_g = None
+    if has_geometry(cell) and len(model.electrolyte_arcs) == 2:
+        a1, a2 = (ev.arc(r) for r in model.electrolyte_arcs)
+        if (a1.assignment, a2.assignment) == ("bulk", "grain boundary"):
+            bulk_expr = "+".join([*sorted(series), a1.resistor]) if series else a1.resistor
+            s_b = _sigma(*fr.resistance(bulk_expr), cell)
+            s_g = _sigma(*fr.resistance(a2.resistor), cell)
+    return SpectrumAnalysis(sp, kind, model, fr, ev, cands, R_el, R_int, sig, asr, s_b, s_g, flags, unreliable)
+
+
+def analyse_spectra(spectra: list[Spectrum], cell=None, *, kind: str = "blocking", circuit: str | None = None,
+                    resistance: str | None = None, interface: str | None = None, weighting="modulus",
+                    fixed: dict | None = None, lf_loop: str = "auto", joint: bool = False
+                    ) -> list[SpectrumAnalysis]:
+    """Analyse spectra one by one (each independent of the others, so a spectrum gets the same answer alone or
+    in a batch).  ``circuit`` None: the model is chosen from the data per spectrum, or for all of them together
+    (``joint=True``, a time series);
+    ``resistance``/``interface``: override the resistance expressions (summed parameters, e.g. ``"R0+R1"``).
+    Joint choice: lowest summed BIC among the candidates admissible for ≥ 90 % of the spectra."""
+    if kind not in KINDS:
+        raise RecipeError(f"impedance model family {kind!r}: use blocking or symmetric")
+    if fixed and circuit is None:
+        raise RecipeError("fixed parameters need a circuit (the parameters are named by it)")
+    if circuit is not None:
+        models = [user_model(circuit, kind, resistance, interface)]
+    else:
+        models = candidates(kind, min(s.f.size for s in spectra))
+        if resistance is not None or interface is not None:
+            raise RecipeError("a resistance or interface expression needs a circuit (its parameters are named by it)")
+        if not models:
+            raise AnalysisError(f"{spectra[0].label}: too few points for any candidate circuit")
+    per = _fit_all(spectra, models, weighting=weighting, fixed=fixed, lf_loop=lf_loop, cell=cell)
+    out = []
+    if joint and circuit is None and len(spectra) > 1:
+        n_models = len(models)
+        fits_all = [j for j in range(n_models) if all(p[j].fit is not None for p in per)]
+        if not fits_all:
+            raise FitError(f"{spectra[0].label}: no candidate circuit fits every spectrum of the series")
+        n_ok = {j: sum(p[j].reason is None for p in per) for j in fits_all}
+        pool = [j for j in fits_all if n_ok[j] >= JOINT_ADMISSIBLE * len(spectra)] or fits_all
+        tot = {j: sum(p[j].evidence.bic for p in per) for j in pool}
+        best = min(tot.values())
+        near = [j for j in pool if tot[j] <= best + DELTA_BIC * len(spectra)]
+        j = min(near, key=lambda j: (per[0][j].evidence.n_free, tot[j]))
+        for sp, cands in zip(spectra, per):
+            sa = _derive(sp, kind, cands[j], cands, True, cell)
+            if cands[j].reason is not None:
+                sa.flags.insert(0, Flag("model-not-admissible-here", f"the series' model {cands[j].model.circuit} is "
+                                        f"not admissible for this spectrum: {cands[j].reason}", "warning",
+                                        sp.label))
+            out.append(sa)
+        return out
+    for sp, cands in zip(spectra, per):
+        pick, ok = choose_model(cands)
+        out.append(_derive(sp, kind, pick, cands, ok, cell))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------------------------------------------
+
+def _param_table(fr) -> RecipeTable:
+    from ..eis import Circuit
+
+    units = Circuit(fr.circuit).param_units
+    rows = tuple((n, float(fr.params[n]), finite(fr.stderr[n]), units.get(n, ""),
+                  "fixed" if n in fr.fixed else (fr.flags.get(n) or "")) for n in fr.param_names)
+    return RecipeTable("parameters", ("parameter", "value", "stderr", "unit", "note"), rows,
+                       f"Parameters (SI) — {fr.circuit}, {fr.weighting} weighting")
+
+
+def _arcs_table(ev) -> RecipeTable:
+    rows = tuple((a.resistor, a.capacitor, a.R_ohm, finite(a.R_err_ohm), a.C_eff_F, a.apex_Hz, a.in_band,
+                  a.C_norm_F_per_cm, a.assignment or "—") for a in ev.arcs)
+    return RecipeTable("arcs", ("resistor", "capacitor", "R_ohm", "R_err_ohm", "C_eff_F", "apex_Hz", "apex_in_band",
+                                "C_norm_F_per_cm", "assignment"), rows,
+                       "Arcs: Brug effective capacitance, apex frequency; assignment from C·L/A (Irvine, Sinclair & "
+                       "West 1990) only with a known geometry")
+
+
+def _models_table(sa: SpectrumAnalysis) -> RecipeTable:
+    fitted = [c for c in sa.candidates if c.evidence is not None]
+    best = min((c.evidence.bic for c in fitted), default=math.nan)
+    rows = []
+    for c in sa.candidates:
+        ev = c.evidence
+        rows.append((c.model.label, c.model.circuit, ev.n_free if ev else None, ev.chi2_reduced if ev else None,
+                     ev.bic if ev else None, (ev.bic - best) if ev else None, ev.runs_z if ev else None,
+                     c.reason or "admissible", c is next(x for x in sa.candidates if x.fit is sa.fit)))
+    return RecipeTable("models", ("model", "circuit", "n_free", "chi2_reduced", "bic", "delta_bic", "runs_z",
+                                  "admissible", "chosen"), tuple(rows),
+                       "Candidate circuits: lowest BIC among the admissible; within ΔBIC ≤ 2 the simpler")
+
+
+def _figures(sa: SpectrumAnalysis) -> dict:
+    fr, sp = sa.fit, sa.spectrum
+    f = np.asarray(fr.freq_Hz)
+    fd = np.logspace(math.log10(f.min()), math.log10(f.max()), 300)
+    zd = fr.predict(fd)
+    d = {"label": sp.label, "T_K": sp.T_K, "circuit": fr.circuit, "params": dict(fr.params), "freq_Hz": f,
+         "z_real_ohm": fr.Z.real, "z_imag_ohm": fr.Z.imag, "fit_freq_Hz": fd, "fit_real_ohm": zd.real,
+         "fit_imag_ohm": zd.imag, "residual_real": np.asarray(fr.residuals).real,
+         "residual_imag": np.asarray(fr.residuals).imag}
+    if fr.has_lf_loop:
+        d.update(lf_loop_freq_Hz=fr.lf_loop_freq_Hz, lf_loop_real_ohm=fr.lf_loop_Z.real,
+                 lf_loop_imag_ohm=fr.lf_loop_Z.imag, lf_loop_excluded=fr.lf_loop_excluded)
+    return d
+
+
+def spectrum_result(sa: SpectrumAnalysis, recipe: str, cell, options: dict, extra_flags=()) -> RecipeResult:
+    """The :class:`RecipeResult` of one analysed spectrum."""
+    sp, m = sa.spectrum, sa.model
+    where = T_label(sp.T_K)
+    vals = []
+    if sa.unreliable:
+        note = "unreliable: see the flags"
+    else:
+        note = None
+    vals.append(Value("R_electrolyte_ohm", sa.R_el[0], "ohm", finite(sa.R_el[1]),
+                      f"R electrolyte ({m.electrolyte})", None, where=where, note=note))
+    if sa.sigma is not None:
+        vals.append(Value("sigma_S_per_m", sa.sigma[0], "S/m", sa.sigma[1], "σ (electrolyte)", "mS/cm", where=where,
+                          note=note))
+    if sa.sigma_bulk is not None:
+        vals.append(Value("sigma_bulk_S_per_m", sa.sigma_bulk[0], "S/m", sa.sigma_bulk[1], "σ bulk", "mS/cm",
+                          where=where))
+        vals.append(Value("sigma_gb_S_per_m", sa.sigma_gb[0], "S/m", sa.sigma_gb[1], "σ grain boundary", "mS/cm",
+                          where=where))
+    if sa.R_int is not None:
+        vals.append(Value("R_interface_ohm", sa.R_int[0], "ohm", finite(sa.R_int[1]),
+                          f"R interface ({m.interface})", None, where=where))
+    if sa.asr is not None:
+        vals.append(Value("asr_interface_ohm_m2", sa.asr[0], "ohm m2", sa.asr[1], "ASR per interface (R·A/2)",
+                          "ohm cm2", where=where))
+    if sp.T_K is not None:
+        vals.append(Value("T_K", float(sp.T_K), "K", None, "temperature", "degC"))
+    vals += [Value("n_electrolyte_arcs", len(m.electrolyte_arcs), "", label="electrolyte arcs in the band model"),
+             Value("circuit", m.circuit, "", label="circuit"),
+             Value("chi2_reduced", sa.evidence.chi2_reduced, "", label="χ²red"),
+             Value("bic", sa.evidence.bic, "", label="BIC")]
+    flags = list(extra_flags) + list(sa.flags)
+    return RecipeResult(recipe=recipe, subject=sp.label, inputs=(sp.source,), options=options, values=tuple(vals),
+                        flags=tuple(flags), tables=(_param_table(sa.fit), _arcs_table(sa.evidence), _models_table(sa)),
+                        figures=_figures(sa), details=sa)
+
+
+_SPECTRUM_OPTIONS = ("circuit", "resistance", "interface", "weighting", "fmin_Hz", "fmax_Hz", "fixed", "lf_loop",
+                     "temperature_K", "spectrum")
+
+
+def per_spectrum(measurements, cell=None, *, kind: str | None = None, circuit=None, resistance=None, interface=None,
+                 weighting="modulus", fmin_Hz=None, fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None,
+                 spectrum=None) -> list[RecipeResult]:
+    """One :class:`RecipeResult` per spectrum of the measurements (``eis.blocking`` or ``eis.symmetric`` by the
+    cell's kind, or ``kind``), each identical to running that recipe on the spectrum alone."""
+    if kind is None:
+        kind = "symmetric" if cell is not None and cell.kind == "symmetric" else "blocking"
+    recipe = "eis.symmetric" if kind == "symmetric" else "eis.blocking"
+    ms = measurements_list(measurements)
+    spectra = split_spectra(ms, cell, temperature_K=temperature_K, fmin_Hz=fmin_Hz, fmax_Hz=fmax_Hz,
+                            spectrum=spectrum)
+    analyses = analyse_spectra(spectra, cell, kind=kind, circuit=circuit, resistance=resistance, interface=interface,
+                               weighting=weighting, fixed=fixed, lf_loop=lf_loop)
+    flags_of = {source_path(m): reader_flags([m]) for m in ms}
+    if cell is None:
+        for m in ms:
+            flags_of[source_path(m)].append(Flag("no-cell", f"no cell given: {kind} electrodes assumed (give the "
+                                                 "electrodes, thickness and area)", "info", source_name(m)))
+    out = []
+    for sa in analyses:
+        opts = {"circuit": circuit, "resistance": resistance, "interface": interface, "weighting": weighting,
+                "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, "fixed": fixed, "lf_loop": lf_loop,
+                "temperature_K": sa.spectrum.T_K, "spectrum": sa.spectrum.index if sa.spectrum.n_in_file > 1
+                else None, "model_choice": "given" if circuit else "BIC among admissible candidates",
+                "thickness_m": getattr(cell, "thickness_m", None), "area_m2": getattr(cell, "area_m2", None),
+                "electrodes": "|".join(cell.electrodes) if cell is not None else None}
+        out.append(spectrum_result(sa, recipe, cell, opts, flags_of.get(sa.spectrum.source, ())))
+    return out
+
+
+def _one_spectrum(ms, cell) -> bool:
+    return len(ms) == 1 and len(ms[0].spectra()) == 1
+
+
+def _run_single(measurements, cell, kind, spectrum, **kw) -> RecipeResult:
+    ms = measurements_list(measurements)
+    if len(ms) != 1:
+        raise RecipeError(f"eis.{kind}: takes one file, got {len(ms)} (use eis.arrhenius or eis.series)")
+    n = len(ms[0].spectra())
+    if spectrum is None and n > 1:
+        raise RecipeError(f"{source_name(ms[0])}: holds {n} spectra; give spectrum=k, or use eis.series "
+                          "(sselab eis series) for the whole series")
+    return per_spectrum(ms, cell, kind=kind, spectrum=spectrum, **kw)[0]
+
+
+def plot_spectrum(result: RecipeResult) -> list[FigureOut]:
+    """Nyquist (equal axes, decade markers, fit line), Bode and residuals of one fitted spectrum."""
+    from ..eis import plot as eplot
+
+    ns = _fit_namespace(result.figures)
+    lab = result.figures.get("label") or result.subject
+    return [FigureOut("eis_" + _slug(lab), f"Impedance fit — {lab}", eplot.fit_overview(ns, title=lab),
+                      f"{ns.circuit}: Nyquist, Bode and residuals"),
+            FigureOut("eis_" + _slug(lab) + "_nyquist", f"Nyquist — {lab}", eplot.nyquist(ns, title=lab))]
+
+
+def _fit_namespace(fig: dict):
+    from types import SimpleNamespace
+
+    from ..eis import Circuit
+
+    f = np.asarray(fig["freq_Hz"], float)
+    z = np.asarray(fig["z_real_ohm"], float) + 1j * np.asarray(fig["z_imag_ohm"], float)
+    c = Circuit(fig["circuit"])
+    params = dict(fig["params"])
+    ns = SimpleNamespace(freq_Hz=f, Z=z, Z_fit=c.impedance(f, params), circuit=c.text,
+                         predict=lambda ff: c.impedance(ff, params))
+    ns.residuals = (z - ns.Z_fit) / np.abs(z)
+    if fig.get("lf_loop_freq_Hz") is not None:
+        ns.lf_loop_Z = np.asarray(fig["lf_loop_real_ohm"], float) + 1j * np.asarray(fig["lf_loop_imag_ohm"], float)
+        ns.lf_loop_excluded = bool(fig.get("lf_loop_excluded"))
+        ns.lf_loop_freq_Hz = np.asarray(fig["lf_loop_freq_Hz"], float)
+    else:
+        ns.lf_loop_Z, ns.lf_loop_excluded = np.empty(0, complex), False
+    return ns
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "spectrum"
+
+
+def plot_cell_overview(results: list[RecipeResult]) -> list[FigureOut]:
+    """One figure for many spectra of a cell: (a) Nyquist of the coldest spectrum with its fit, (b) |Z| against
+    frequency of every spectrum with the fits."""
+    import matplotlib as mpl
+
+    from ..plotting import new_figure, style, tidy_log_axis
+
+    figs = [r.figures for r in results]
+    temps = [f.get("T_K") for f in figs]
+    order = sorted(range(len(figs)), key=lambda i: (temps[i] is None, temps[i] or 0.0))
+    fig, (ax0, ax1) = new_figure(7.0, 3.0, ncols=2)
+    with style():
+        d0 = figs[order[0]]
+        ns0 = _fit_namespace(d0)
+        zmax = float(np.nanmax(np.abs(ns0.Z)))
+        k, unit = (1e-6, "MΩ") if zmax >= 2e6 else ((1e-3, "kΩ") if zmax >= 2e3 else (1.0, "Ω"))
+        ax0.plot(ns0.Z.real * k, -ns0.Z.imag * k, "o", ms=2.5, mfc="none", color="0.25", label="data")
+        zf = np.asarray(d0["fit_real_ohm"]) + 1j * np.asarray(d0["fit_imag_ohm"])
+        ax0.plot(zf.real * k, -zf.imag * k, "-", color="C3", label="fit")
+        lim = 1.05 * float(np.nanmax(np.abs(np.concatenate([ns0.Z, zf])))) * k
+        ax0.set_xlim(min(0.0, float(np.nanmin(ns0.Z.real)) * k), lim)
+        ax0.set_ylim(min(0.0, float(np.nanmin(-ns0.Z.imag)) * k), lim)
+        ax0.set_box_aspect(1)
+        ax0.set_aspect("equal", adjustable="box")
+        t0 = temps[order[0]]
+        ax0.set_title(f"{t0 - 273.15:.0f} °C" if t0 is not None else str(d0.get("label")))
+        ax0.set_xlabel(f"Z′ ({unit})")
+        ax0.set_ylabel(f"−Z″ ({unit})")
+        ax0.legend(loc="upper left")
+        plasma = mpl.colormaps["plasma"]
+        finite_T = [t for t in temps if t is not None]
+        tmin, tmax = (min(finite_T), max(finite_T)) if finite_T else (0.0, 1.0)
+        zs = max(float(np.nanmax(np.hypot(f["z_real_ohm"], f["z_imag_ohm"]))) for f in figs)
+        kz, uz = (1e-6, "MΩ") if zs >= 2e6 else ((1e-3, "kΩ") if zs >= 2e3 else (1.0, "Ω"))
+        for n, i in enumerate(order):
+            d, T = figs[i], temps[i]
+            u = ((T - tmin) / (tmax - tmin) if (T is not None and tmax > tmin) else n / max(len(figs) - 1, 1))
+            c = "0.2" if len(figs) == 1 else plasma(0.85 * u)
+            lab = f"{T - 273.15:.0f} °C" if T is not None else str(d.get("label"))
+            ax1.loglog(d["freq_Hz"], np.hypot(d["z_real_ohm"], d["z_imag_ohm"]) * kz, "o", ms=1.8, color=c,
+                       label=lab)
+            ax1.loglog(d["fit_freq_Hz"], np.hypot(d["fit_real_ohm"], d["fit_imag_ohm"]) * kz, "-", lw=0.8, color=c)
+        ax1.set_xlabel("frequency (Hz)")
+        ax1.set_ylabel(f"|Z| ({uz})")
+        ax1.set_box_aspect(1)
+        tidy_log_axis(ax1.yaxis)
+        if len(figs) <= 10:
+            ax1.legend(ncol=1, fontsize=6, loc="lower left", handletextpad=0.2, labelspacing=0.25)
+        fig.subplots_adjust(wspace=0.4)
+    name = results[0].inputs[0] if results[0].inputs else results[0].subject
+    return [FigureOut("eis-" + _slug(Path(name).stem.split("_")[0]), "Impedance",
+                      fig, "Left: Nyquist plot of the coldest spectrum with the fit (equal axes); right: |Z| against "
+                           "frequency of every spectrum (lines: fits).")]
+
+
+@register("eis.blocking", techniques=("EIS",), cell_kinds=("blocking", "li-blocking", "unknown"), plot=plot_spectrum,
+          plot_many=plot_cell_overview, accepts=_one_spectrum, title="Impedance, blocking electrodes",
+          cli="sselab eis fit")
+def blocking(measurements, cell=None, *, circuit=None, resistance=None, weighting="modulus", fmin_Hz=None,
+             fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None, spectrum=None) -> RecipeResult:
+    """One impedance spectrum of a blocking-electrode cell (Au|SSE|Au, steel) → electrolyte R and σ = L/(A·R)."""
+    return _run_single(measurements, cell, "blocking", spectrum, circuit=circuit, resistance=resistance,
+                       weighting=weighting, fmin_Hz=fmin_Hz, fmax_Hz=fmax_Hz, fixed=fixed, lf_loop=lf_loop,
+                       temperature_K=temperature_K)
+
+
+@register("eis.symmetric", techniques=("EIS",), cell_kinds=("symmetric",), plot=plot_spectrum,
+          plot_many=plot_cell_overview, accepts=_one_spectrum, title="Impedance, symmetric cell",
+          cli="sselab eis fit")
+def symmetric(measurements, cell=None, *, circuit=None, resistance=None, interface=None, weighting="modulus",
+              fmin_Hz=None, fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None, spectrum=None
+              ) -> RecipeResult:
+    """One impedance spectrum of a Li|SSE|Li (any metal) cell → electrolyte σ and interface ASR = R·A/2."""
+    return _run_single(measurements, cell, "symmetric", spectrum, circuit=circuit, resistance=resistance,
+                       interface=interface, weighting=weighting, fmin_Hz=fmin_Hz, fmax_Hz=fmax_Hz, fixed=fixed,
+                       lf_loop=lf_loop, temperature_K=temperature_K)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# series in time
+# ---------------------------------------------------------------------------------------------------------------
+
+def _series_accepts(ms, cell) -> bool:
+    """A file with several spectra, or several one-spectrum files of a symmetric cell at one temperature."""
+    if len(ms) == 1:
+        return len(ms[0].spectra()) > 1 and spectrum_temperatures(ms[0]) is None
+    if cell is None or cell.kind != "symmetric":
+        return False
+    return len({round(m.temperature_K or 0.0, 1) for m in ms}) == 1 or cell.temperature_K is not None
+
+
+def plot_series(result: RecipeResult) -> list[FigureOut]:
+    """(a) R electrolyte and R interface against time (log scale), with the spectrum number on top; (b) Nyquist
+    of the first, middle and last spectra with their fits."""
+    from ..plotting import new_figure, style
+
+    d = result.figures
+    t = np.asarray(d["t_s"], float)
+    have_t = bool(d.get("have_time"))
+    x = t / 3600.0 if have_t else np.arange(1, t.size + 1)
+    fig, (ax0, ax1) = new_figure(7.0, 3.0, ncols=2)
+    ok = np.array(d.get("admissible") or [True] * x.size, bool)
+    with style():
+        for key, lab, mk in (("R_electrolyte_ohm", "electrolyte", "o"), ("R_interface_ohm", "interface", "s")):
+            y = np.array([np.nan if v is None else v for v in d[key]], float)
+            if np.isfinite(y).any():
+                ax0.plot(x[ok], y[ok], mk + "-", ms=3, lw=0.8, mfc="none", label=f"R {lab}")
+                if (~ok).any():
+                    ax0.plot(x[~ok], y[~ok], "x", ms=4, color="0.5")
+        if (~ok).any():
+            ax0.plot([], [], "x", ms=4, color="0.5", label="model not admissible")
+        ax0.set_yscale("log")
+        ax0.set_xlabel("time (h)" if have_t else "spectrum")
+        ax0.set_ylabel("R (Ω)")
+        ax0.legend(loc="best", fontsize=7)
+        if have_t and x.size > 1:
+            top = ax0.secondary_xaxis("top", functions=(lambda v: np.interp(v, x, np.arange(1, x.size + 1)),
+                                                        lambda n: np.interp(n, np.arange(1, x.size + 1), x)))
+            top.set_xlabel("spectrum")
+        sp = d["spectra"]
+        good = [i for i in range(len(sp)) if ok[i]] or list(range(len(sp)))
+        picks = sorted({good[0], good[len(good) // 2], good[-1]})
+        zmax = max(float(np.nanmax(np.hypot(sp[i]["z_real_ohm"], sp[i]["z_imag_ohm"]))) for i in picks)
+        k, unit = (1e-3, "kΩ") if zmax >= 2e3 else (1.0, "Ω")
+        for c, i in enumerate(picks):
+            s = sp[i]
+            lab = f"{x[i]:.3g} h" if have_t else f"#{i + 1}"
+            ax1.plot(np.asarray(s["z_real_ohm"]) * k, -np.asarray(s["z_imag_ohm"]) * k, "o", ms=2.5, mfc="none",
+                     color=f"C{c}", label=lab)
+            ax1.plot(np.asarray(s["fit_real_ohm"]) * k, -np.asarray(s["fit_imag_ohm"]) * k, "-", lw=0.8,
+                     color=f"C{c}")
+        ax1.set_aspect("equal", adjustable="datalim")
+        ax1.set_xlabel(f"Z′ ({unit})")
+        ax1.set_ylabel(f"−Z″ ({unit})")
+        ax1.legend(loc="upper left", fontsize=7)
+        fig.subplots_adjust(wspace=0.4)
+    return [FigureOut("eis-series-" + _slug(result.subject), f"Impedance in time — {result.subject}", fig,
+                      "(a) electrolyte and interface resistance against time (log scale; top: spectrum number); "
+                      "(b) Nyquist plots of the first, middle and last spectra with the fits.")]
+
+
+@register("eis.series", techniques=("EIS",), cell_kinds=(), scope="cell", accepts=_series_accepts, plot=plot_series,
+          title="Impedance series in time", cli="sselab eis series")
+def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None, interface=None,
+           weighting="modulus", fmin_Hz=None, fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None
+           ) -> RecipeResult:
+    """Many spectra in time (GEIS/PEIS loops during cycling, rest periods, after cycling) → R(t), σ(t), ASR(t).
+
+    One model for the whole series (lowest summed BIC among the candidates admissible for ≥ 90 % of the spectra;
+    a spectrum it is not admissible for is flagged), so the resistances are comparable; time from the files' time
+    column (median of each spectrum) and start times."""
+    ms = measurements_list(measurements)
+    extra = []
+    if kind is None:
+        if cell is None:
+            kind = "symmetric"
+            extra.append(Flag("no-cell", "no cell given: analysed as a symmetric cell (electrolyte + interface arcs)"
+                              "; give the electrodes", "warning"))
+        else:
+            kind = "symmetric" if cell.kind == "symmetric" else "blocking"
+    spectra = split_spectra(ms, cell, temperature_K=temperature_K, fmin_Hz=fmin_Hz, fmax_Hz=fmax_Hz)
+    if len(spectra) < 2:
+        raise RecipeError(f"{spectra[0].label}: a series needs at least two spectra")
+    analyses = analyse_spectra(spectra, cell, kind=kind, circuit=circuit, resistance=resistance,
+                               interface=interface, weighting=weighting, fixed=fixed, lf_loop=lf_loop, joint=True)
+    # time axis: seconds since the first spectrum (file start times when files differ)
+    starts = [s.start_time for s in spectra]
+    t_abs = []
+    for s in spectra:
+        off = (s.start_time - starts[0]).total_seconds() if (s.start_time is not None and starts[0] is not None) \
+            else None
+        t_abs.append((off or 0.0) + s.time_s if s.time_s is not None and (off is not None or len(ms) == 1)
+                     else None)
+    have_t = all(t is not None for t in t_abs)
+    if not have_t:
+        extra.append(Flag("no-time", "the spectra carry no time: plotted in order", "info"))
+        t_rel = [float(i) for i in range(len(spectra))]
+    else:
+        t_rel = [t - t_abs[0] for t in t_abs]
+    order = sorted(range(len(spectra)), key=lambda i: t_rel[i])
+    analyses = [analyses[i] for i in order]
+    t_rel = [t_rel[i] for i in order]
+    rows = []
+    for n, (sa, t) in enumerate(zip(analyses, t_rel), 1):
+        ok = not any(f.code == "model-not-admissible-here" for f in sa.flags)
+        rows.append((n, sa.spectrum.label, t if have_t else None, sa.spectrum.T_K, sa.R_el[0], finite(sa.R_el[1]),
+                     sa.R_int[0] if sa.R_int else None, finite(sa.R_int[1]) if sa.R_int else None,
+                     sa.sigma[0] if sa.sigma else None, sa.asr[0] if sa.asr else None, sa.evidence.chi2_reduced,
+                     sa.fit.success, ok))
+    model = analyses[0].model
+    good = [i for i, sa in enumerate(analyses) if not any(f.code == "model-not-admissible-here" for f in sa.flags)]
+    i0, i1 = (good[0], good[-1]) if good else (0, len(analyses) - 1)
+    first, last = analyses[i0], analyses[i1]
+
+    def at(i):
+        return f"#{i + 1}" + (f", {t_rel[i] / 3600:.3g} h" if have_t else "")
+
+    vals = [Value("n_spectra", len(analyses), "", label="spectra"),
+            Value("circuit", model.circuit, "", label="circuit (one for the series)")]
+    if have_t:
+        vals.append(Value("duration_s", t_rel[-1], "s", label="time span", display_unit="h"))
+    w0, w1 = at(i0), at(i1)
+    vals += [Value("R_electrolyte_first_ohm", first.R_el[0], "ohm", finite(first.R_el[1]), "R electrolyte, first",
+                   where=w0),
+             Value("R_electrolyte_last_ohm", last.R_el[0], "ohm", finite(last.R_el[1]), "R electrolyte, last",
+                   where=w1)]
+    if first.sigma and last.sigma:
+        vals += [Value("sigma_first_S_per_m", first.sigma[0], "S/m", first.sigma[1], "σ, first", "mS/cm", where=w0),
+                 Value("sigma_last_S_per_m", last.sigma[0], "S/m", last.sigma[1], "σ, last", "mS/cm", where=w1)]
+    if first.R_int and last.R_int:
+        vals += [Value("R_interface_first_ohm", first.R_int[0], "ohm", finite(first.R_int[1]), "R interface, first",
+                       where=w0),
+                 Value("R_interface_last_ohm", last.R_int[0], "ohm", finite(last.R_int[1]), "R interface, last",
+                       where=w1),
+                 Value("R_interface_ratio_last_to_first", last.R_int[0] / first.R_int[0], "",
+                       label="R interface, last / first")]
+    if first.asr and last.asr:
+        vals += [Value("asr_interface_first_ohm_m2", first.asr[0], "ohm m2", first.asr[1], "ASR per interface, first",
+                       "ohm cm2", where=w0),
+                 Value("asr_interface_last_ohm_m2", last.asr[0], "ohm m2", last.asr[1], "ASR per interface, last",
+                       "ohm cm2", where=w1)]
+    total = [sa.R_el[0] + (sa.R_int[0] if sa.R_int else 0.0) for sa in (first, last)]
+    vals.append(Value("R_total_ratio_last_to_first", total[1] / total[0], "", label="R total, last / first"))
+    flags = extra + reader_flags(ms)
+    by_code: dict[tuple, list] = {}
+    for n, sa in enumerate(analyses, 1):
+        for f in sa.flags:
+            if f.code not in ("no-geometry", "lf-inductive-loop", "parameter-at-bound", "series-resistance-apart"):
+                by_code.setdefault((f.severity, f.code), []).append((n, f))
+    for (sev, code), hits in by_code.items():      # one flag per kind, naming the spectra it concerns
+        if len(hits) == 1:
+            flags.append(hits[0][1])
+            continue
+        which = list(dict.fromkeys(n for n, _ in hits))
+        nums = ", ".join(f"#{n}" for n in which[:12]) + (" …" if len(which) > 12 else "")
+        flags.append(Flag(code, f"{len(which)} of {len(analyses)} spectra ({nums}), e.g. {hits[0][1].message}", sev))
+    if not has_geometry(cell):
+        flags.append(Flag("no-geometry", "no thickness and area: resistances only (no σ, no ASR)", "info"))
+    n_loop = sum(sa.fit.has_lf_loop for sa in analyses)
+    if n_loop:
+        flags.append(Flag("lf-inductive-loop", f"{n_loop} of {len(analyses)} spectra end in a low-frequency "
+                          "inductive loop (excluded from the fits)", "info"))
+    table = RecipeTable("spectra", ("n", "spectrum", "t_s", "T_K", "R_electrolyte_ohm", "R_electrolyte_err_ohm",
+                                    "R_interface_ohm", "R_interface_err_ohm", "sigma_S_per_m",
+                                    "asr_interface_ohm_m2", "chi2_reduced", "converged", "model_admissible"),
+                        tuple(rows),
+                        f"Every spectrum, one model: {model.circuit}")
+    figs = {"t_s": t_rel, "have_time": have_t, "R_electrolyte_ohm": [r[4] for r in rows],
+            "R_interface_ohm": [r[6] for r in rows], "sigma_S_per_m": [r[8] for r in rows],
+            "asr_interface_ohm_m2": [r[9] for r in rows], "admissible": [r[12] for r in rows],
+            "spectra": [_figures(sa) for sa in analyses]}
+    opts = {"kind": kind, "circuit": circuit, "resistance": resistance, "interface": interface,
+            "weighting": weighting, "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, "fixed": fixed, "lf_loop": lf_loop,
+            "temperature_K": temperature_K, "model_choice": "given" if circuit else "lowest summed BIC, one model"}
+    subject = cell.name if cell is not None else source_name(ms[0])
+    return RecipeResult("eis.series", subject, tuple(source_path(m) for m in ms), opts, tuple(vals), tuple(flags),
+                        (table,), figs, details=analyses)

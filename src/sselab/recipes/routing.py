@@ -1,0 +1,303 @@
+"""Routing: which recipe analyses which file(s) of a folder — one function shared by the report, ``sselab batch``
+and the CLI's ``--manifest`` option, so a file gets the same recipe, cell and options everywhere.
+
+* :func:`load` reads every candidate file of a folder (plus the manifest's files) into :class:`Item` s; a file
+  that cannot be read is an item with a one-line ``error``.
+* :func:`plan` turns items into :class:`Job` s using the registry (:class:`~sselab.recipes.base.RecipeSpec`:
+  ``techniques``, ``cell_kinds``, ``scope``, ``accepts``): one job per file for ``scope="file"`` recipes, one per
+  cell or per material (cells sharing ``material``) for the others.  A readable file no recipe takes gets a
+  one-line note saying why.
+* :func:`run` runs a job: a :class:`RecipeResult`, or the one-line error of that file / group.
+
+The cell of a file is the manifest cell listing it; its temperature is the manifest entry's, else the file's own
+(instrument or name), else the manifest cell's default.  :func:`cell_for` gives the same for one file given on the
+command line (manifest cell, completed by command-line geometry).
+"""
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import SselabError
+from .base import RecipeResult, get, specs
+
+__all__ = ["Item", "Job", "JobResult", "load", "read_item", "collect_files", "plan", "run", "cell_for",
+           "jobs_for_file", "SKIP_SUFFIXES", "MANIFEST_NAMES", "one_line"]
+
+#: never read as measurements
+SKIP_SUFFIXES = {".yaml", ".yml", ".json", ".md", ".html", ".htm", ".png", ".svg", ".pdf", ".jpg", ".jpeg", ".gif",
+                 ".py", ".log", ".zip", ".gz", ".css", ".js", ".ipynb", ".toml", ".cfg", ".ini"}
+MANIFEST_NAMES = ("cells.yaml", "cells.yml", "manifest.yaml", "manifest.yml")
+
+
+def one_line(exc: BaseException) -> str:
+    """The single line a user sees for a failure (the type name too when it is not one of sselab's errors)."""
+    msg = " ".join(str(exc).split())
+    if isinstance(exc, SselabError):
+        return msg or type(exc).__name__
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+@dataclass
+class Item:
+    """One input file: what was read (or the one-line error), its cell and temperature."""
+
+    path: Path
+    rel: str
+    measurement: object | None = None
+    cell: object | None = None                  # sselab.cell.CellSpec
+    entry_temperature_K: float | None = None    # the manifest entry's temperature (overrides the file's)
+    temperature_K: float | None = None          # resolved: entry > file > cell default
+    technique: str = "unknown"
+    format: str | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    used_in: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def kind(self) -> str | None:
+        return self.cell.kind if self.cell is not None else None
+
+
+@dataclass
+class Job:
+    """One recipe run: the recipe, its subject (file, cell or material), the items and cell, the options."""
+
+    recipe: str
+    subject: str
+    items: list[Item]
+    cell: object | None
+    options: dict = field(default_factory=dict)
+    cells: list | None = None                   # per-item cells (material scope)
+
+    @property
+    def files(self) -> list[str]:
+        return [it.rel for it in self.items]
+
+
+@dataclass
+class JobResult:
+    job: Job
+    result: RecipeResult | None = None
+    error: str | None = None
+    trace: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------------------------------------------
+
+def _natural(name: str):
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", name)]
+
+
+def _inside(p: Path, parent: Path) -> bool:
+    try:
+        p.resolve().relative_to(parent)
+        return True
+    except ValueError:
+        return False
+
+
+def collect_files(data_dir, manifest=None, exclude=()) -> list[Path]:
+    """Every candidate measurement file under ``data_dir`` (recursively, natural order) plus the manifest's files.
+    Hidden files and folders, non-data suffixes (:data:`SKIP_SUFFIXES`) and earlier sselab report folders are
+    left out."""
+    data_dir = Path(data_dir)
+    ex = [Path(e).resolve() for e in exclude]
+    found: dict[Path, None] = {}
+    if data_dir.is_file():
+        found[data_dir.resolve()] = None
+    else:
+        for root, dirs, files in os.walk(data_dir):
+            rp = Path(root).resolve()
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                             and not any(_inside(rp / d, e) for e in ex)
+                             and not ((rp / d / "report.html").exists() and (rp / d / "results.json").exists()))
+            for name in sorted(files, key=_natural):
+                p = rp / name
+                if name.startswith(".") or p.suffix.lower() in SKIP_SUFFIXES:
+                    continue
+                found[p] = None
+    if manifest is not None:
+        for c in manifest.cells:
+            for fe in c.files:
+                found.setdefault(Path(fe.path).resolve(), None)
+    return list(found)
+
+
+def read_item(path, base, manifest=None) -> Item:
+    """Read one file into an :class:`Item` (a failure is the item's one-line ``error``)."""
+    from ..io import read
+
+    path = Path(path)
+    try:
+        rel = path.relative_to(Path(base).resolve()).as_posix()
+    except ValueError:
+        rel = str(path)
+    it = Item(path=path, rel=rel)
+    hit = manifest.cell_for(path) if manifest is not None else None
+    if hit is not None:
+        it.cell, it.entry_temperature_K = hit[0], hit[1].temperature_K
+    try:
+        if not path.exists():
+            raise SselabError(f"{path.name}: listed in the manifest but not found ({path})")
+        m = read(path)
+        if len(m) == 0:
+            raise SselabError(f"{path.name}: no data rows")
+        it.measurement, it.format = m, m.format
+        tech = m.technique or "unknown"
+        it.technique = "EIS" if (m.is_eis and tech in ("unknown", "PEIS", "GEIS")) else tech
+        it.warnings = list(m.warnings)
+        it.temperature_K = _temperature(it)
+    except Exception as exc:    # a reader bug must not stop the other files: the file's one line says what broke
+        it.error = one_line(exc)
+        if path.name not in it.error and str(path) not in it.error:
+            it.error = f"{path.name}: {it.error}"
+    return it
+
+
+def _temperature(it: Item):
+    if it.entry_temperature_K is not None:
+        return it.entry_temperature_K
+    m = it.measurement
+    if m is not None and m.temperature_K is not None:
+        return m.temperature_K
+    return it.cell.temperature_K if it.cell is not None else None
+
+
+def load(data_dir, manifest=None, exclude=(), progress=None) -> list[Item]:
+    """Read every candidate file of ``data_dir`` (see :func:`collect_files`); ``progress(iterable, total,
+    description)`` wraps the loop."""
+    data_dir = Path(data_dir)
+    base = data_dir if data_dir.is_dir() else data_dir.parent
+    paths = collect_files(data_dir, manifest, exclude)
+    it = progress(paths, total=len(paths), description="reading") if progress else paths
+    return [read_item(p, base, manifest) for p in it]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# planning
+# ---------------------------------------------------------------------------------------------------------------
+
+def _takes(spec, option: str) -> bool:
+    import inspect
+
+    return option in inspect.signature(spec.run).parameters
+
+
+def _options(spec, items: list[Item]) -> dict:
+    """The options routing passes: the manifest entries' temperatures where a recipe takes them."""
+    if _takes(spec, "temperatures_K"):
+        return {"temperatures_K": [it.entry_temperature_K for it in items]}
+    if _takes(spec, "temperature_K") and len(items) == 1 and items[0].entry_temperature_K is not None:
+        return {"temperature_K": items[0].entry_temperature_K}
+    return {}
+
+
+def _accepts(spec, items: list[Item], cell) -> bool:
+    """``spec.accepts`` on the items' measurements, with the manifest entries' temperatures applied."""
+    if spec.accepts is None:
+        return True
+    ms = [replace(it.measurement, temperature_K=it.entry_temperature_K) if it.entry_temperature_K is not None
+          else it.measurement for it in items]
+    return bool(spec.accepts(ms, cell))
+
+
+def _group_name(it: Item) -> str:
+    return it.cell.name if it.cell is not None else it.rel
+
+
+def plan(items: list[Item], manifest=None) -> tuple[list[Job], dict[str, str]]:
+    """Jobs for readable items, and a one-line note per readable file no recipe takes (by ``rel``)."""
+    ok = [it for it in items if it.ok]
+    jobs: list[Job] = []
+    order = {c.name: i for i, c in enumerate(getattr(manifest, "cells", ()) or ())}
+    for spec in specs():
+        mine = [it for it in ok if spec.applies_to(it.technique, it.kind)]
+        if not mine:
+            continue
+        if spec.scope == "file":
+            for it in mine:
+                if _accepts(spec, [it], it.cell):
+                    subject = it.path.name if it.cell is None or spec.name.startswith("eis.") else it.cell.name
+                    jobs.append(Job(spec.name, subject, [it], it.cell, _options(spec, [it])))
+            continue
+        groups: dict[str, list[Item]] = {}
+        for it in mine:
+            key = _group_name(it) if spec.scope == "cell" else (
+                (it.cell.material or it.cell.name) if it.cell is not None else None)
+            if key is not None:
+                groups.setdefault(key, []).append(it)
+        for key, group in groups.items():
+            cell = group[0].cell
+            if not _accepts(spec, group, cell):
+                continue
+            opts = _options(spec, group)
+            cells = [g.cell for g in group] if spec.scope == "material" else None
+            if cells is not None and _takes(spec, "cells"):
+                opts["cells"] = cells
+            jobs.append(Job(spec.name, key, group, cell, opts, cells))
+    jobs.sort(key=lambda j: (order.get(j.cell.name, len(order)) if j.cell is not None else len(order) + 1,
+                             j.items[0].rel))
+    covered = {id(it) for j in jobs for it in j.items}
+    notes = {}
+    for it in ok:
+        if id(it) not in covered:
+            where = f"a {it.kind} cell" if it.kind else "a file not in the manifest"
+            hint = ""
+            if it.technique in ("GCPL", "CP", "CYCLING", "MB"):
+                hint = " (give the cell as Li|Li, or Li|cathode with active_mass, in the manifest)"
+            notes[it.rel] = f"{it.rel}: no recipe for {it.technique} data of {where}{hint}"
+    return jobs, notes
+
+
+def run(job: Job) -> JobResult:
+    """Run a job; a failure is the job's one-line error (traceback kept in ``trace`` for the debug log)."""
+    spec = get(job.recipe)
+    try:
+        res = spec.run([it.measurement for it in job.items], job.cell, **job.options)
+    except Exception as exc:   # one failing analysis never stops the others: its one line is shown instead
+        msg = one_line(exc)
+        names = [Path(f).name for f in job.files]
+        if not any(n in msg for n in names):
+            msg = f"{', '.join(names[:3])}{' …' if len(names) > 3 else ''}: {msg}"
+        return JobResult(job, None, msg, None if isinstance(exc, SselabError) else traceback.format_exc())
+    for it in job.items:
+        it.used_in.append(job.recipe)
+    return JobResult(job, res)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# one file from the command line
+# ---------------------------------------------------------------------------------------------------------------
+
+def cell_for(path, manifest=None, cli_cell=None):
+    """``(cell, entry temperature)`` of a file given on the command line: the manifest cell listing it, its missing
+    geometry filled from ``cli_cell``; else ``cli_cell``."""
+    hit = manifest.cell_for(path) if manifest is not None else None
+    if hit is None:
+        return cli_cell, None
+    c, fe = hit
+    if cli_cell is not None:
+        c = replace(c, thickness_m=c.thickness_m or cli_cell.thickness_m,
+                    diameter_m=c.diameter_m or cli_cell.diameter_m,
+                    area_m2_given=c.area_m2_given or cli_cell.area_m2_given)
+    return c, fe.temperature_K
+
+
+def jobs_for_file(path, manifest, recipes_wanted=None) -> list[Job]:
+    """The per-file jobs the report would run for ``path`` (restricted to ``recipes_wanted`` when given)."""
+    base = Path(manifest.base_dir) if manifest is not None else Path(path).parent
+    it = read_item(Path(path).resolve(), base, manifest)
+    if not it.ok:
+        raise SselabError(it.error)
+    jobs, _ = plan([it], manifest)
+    return [j for j in jobs if recipes_wanted is None or j.recipe in recipes_wanted]
