@@ -154,6 +154,16 @@ def cli_cell(name: str, **quantities):
     return CellSpec.from_strings(name, **given)
 
 
+def print_notes(warnings=(), written=()) -> None:
+    """Closing lines on stderr: warnings (one line each), then the files written (printed literally)."""
+    from rich.markup import escape
+
+    for w in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False, soft_wrap=True)
+    for p in written:
+        err_console.print(f"wrote {p}", highlight=False, markup=False)
+
+
 def _flag_line(flag) -> str:
     from rich.markup import escape
 

@@ -119,7 +119,10 @@ def test_sselab_cycle_cli_on_a_neware_file():
     r = CliRunner().invoke(app, ["cycle", str(f), "--active-mass", "30g", "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
-    assert doc["mode"] == "full-cell" and doc["result"]["n_cycles"] == 7
+    vals = {v["key"]: v["value"] for v in doc["values"]}
+    assert doc["recipe"] == "cycling.full" and vals["n_cycles"] == 7
     # 7 cycles of ~4.72 Ah (17 kC) on a 30 g cathode: ~157 mAh/g
-    q = np.asarray(doc["result"]["discharge_capacity_C_per_kg"], float) / 3600
+    t = next(t for t in doc["tables"] if t["name"] == "cycles")
+    i = t["columns"].index("discharge_C_per_kg")
+    q = np.asarray([r[i] for r in t["rows"]], float) / 3600
     assert np.all((q > 150) & (q < 160))
