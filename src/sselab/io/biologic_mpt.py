@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingColumnsError
-from ._common import has_decimal_comma, reader_error
-from .base import Measurement
+from ._common import (UNCHECKED_LAST_ROW, has_decimal_comma, last_row_state, nonblank_lines, read_bytes, reader_error,
+                      row_warning)
+from .base import Measurement, ReadWarning
 from .biologic_common import canonical_frame, canonical_technique, clean_names, technique_from_columns, technique_from_line
 
 MAGICS = (b"EC-Lab ASCII FILE", b"BT-Lab ASCII FILE")
@@ -46,34 +47,24 @@ def _parse_date(text: str) -> datetime | None:
     return None
 
 
-def _shape(tok: str) -> tuple[bool, bool]:
-    t = tok.strip().upper()
-    return ("E" in t, "." in t or "," in t)
-
-
-def _last_line_partial(body: bytes, n_names: int) -> bool:
-    """A last line without line break is complete when its fields have the shape of the line before
-    (same count, exponents and decimals where the previous line has them) — EC-Lab writes fixed formats."""
-    lines = body[-65536:].rstrip(b"\r\n").rsplit(b"\n", 2)
-    if len(lines) < 2:
-        toks = lines[-1].decode("latin-1").rstrip("\r").split("\t")
+def _tail_rows(body: bytes, n: int = 51) -> list[list[str]]:
+    """The last ``n`` non-blank lines of the data block, split at tabs (trailing empty fields removed)."""
+    lines = [ln for ln in body[-200000:].split(b"\n") if ln.strip(b" \r")]
+    rows = []
+    for ln in lines[-n:]:
+        toks = ln.decode("latin-1").rstrip("\r").split("\t")
         while toks and not toks[-1].strip():
             toks.pop()
-        return len(toks) < n_names or not all(t.strip() for t in toks)
-    prev = lines[-2].decode("latin-1").rstrip("\r").split("\t")
-    last = lines[-1].decode("latin-1").rstrip("\r").split("\t")
-    while prev and not prev[-1].strip():
-        prev.pop()
-    while last and not last[-1].strip():
-        last.pop()
-    if len(prev) != len(last):
-        return True
-    return any(_shape(a) != _shape(b) for a, b in zip(prev, last))
+        rows.append(toks)
+    return rows
+
+
+_SKIPPED = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
 def read_mpt(path, **_) -> Measurement:
     path = Path(path)
-    raw = path.read_bytes()
+    raw = read_bytes(path)
     if _NONSPACE.search(raw) is None:
         raise EmptyFileError(path, "file is empty")
     warn: list[str] = []
@@ -125,24 +116,52 @@ def read_mpt(path, **_) -> Measurement:
     all_names = list(names)
     if n_fields > len(names):
         all_names += [f"_pad{i}" for i in range(n_fields - len(names))]
+    first_line = nb + 1  # 1-based line of the file where the data block starts
     # -- truncated last line -------------------------------------------------------------------------------------
-    truncated = not raw.endswith(b"\n") and _last_line_partial(body, len(names))
+    ends_complete = raw.endswith(b"\n") or not body.rsplit(b"\n", 1)[-1].strip(b" \r")
+    state = "complete" if ends_complete else last_row_state(_tail_rows(body), False)
     # -- the fast part ---------------------------------------------------------------------------------------
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             df = pd.read_csv(
                 io.BytesIO(body), sep="\t", header=None, names=all_names, decimal=decimal, encoding="latin-1",
-                engine="c", index_col=False, on_bad_lines="skip", skip_blank_lines=True, low_memory=False,
+                engine="c", index_col=False, on_bad_lines="warn", skip_blank_lines=True, low_memory=False,
             )
     except pd.errors.EmptyDataError:
         raise EmptyFileError(path, "no data rows") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise reader_error(path, f"cannot parse the data block: {exc}") from None
-    df = df[[c for c in df.columns if not str(c).startswith("_pad")]]
-    if truncated and len(df):
-        df = df.iloc[:-1]
-        warn.append("file does not end with a line break (truncated?): last, possibly partial, row dropped")
+    # rows with more fields than the header: pandas skips them; say where (never lose a row silently)
+    skipped = [int(m.group(1)) - 1 for w in caught for m in _SKIPPED.finditer(str(w.message))]
+    if skipped:
+        warn.append(row_warning(f"{len(skipped)} row(s) with more fields than the {len(all_names)} columns skipped",
+                                [first_line + k for k in skipped]))
+
+    def row_lines() -> np.ndarray:
+        """1-based file line of every row pandas returned (blank lines skipped, over-long rows left out)."""
+        nb_lines = nonblank_lines(body)
+        if skipped:
+            nb_lines = np.setdiff1d(nb_lines, np.asarray(skipped), assume_unique=True)
+        return nb_lines[: len(df_all)] + first_line
+
+    df_all = df
+    pads = [c for c in df.columns if str(c).startswith("_pad")]
+    if pads:
+        extra_field = df[pads].notna().any(axis=1).to_numpy()
+        if extra_field.any() and extra_field.mean() < 0.5:
+            lines = row_lines()[extra_field]
+            warn.append(row_warning(f"{int(extra_field.sum())} row(s) with a value beyond the last named column "
+                                    "dropped", lines))
+            df = df.loc[~extra_field]
+        df = df[[c for c in df.columns if not str(c).startswith("_pad")]]
+    if state != "complete" and len(df):
+        last_line = first_line + body.count(b"\n")
+        if state == "partial":
+            df = df.iloc[:-1]
+            warn.append(ReadWarning("file ends inside the last data line (truncated): that row dropped", line=last_line))
+        else:
+            warn.append(ReadWarning(UNCHECKED_LAST_ROW, line=last_line))
     # BT-Lab "timestamped" exports write absolute date-times in the time/s column
     abs_start = None
     if "time/s" in df.columns and not pd.api.types.is_numeric_dtype(df["time/s"]):
@@ -151,7 +170,7 @@ def read_mpt(path, **_) -> Measurement:
             abs_start = ts.dropna().iloc[0].to_pydatetime()
             df["time/s"] = (ts - ts.dropna().iloc[0]).dt.total_seconds()
             warn.append("absolute time stamps in time/s converted to seconds since the first point")
-    # non-numeric cells -> NaN rows dropped (with a warning), never misread
+    # non-numeric cells -> NaN rows dropped (with a warning naming the lines), never misread
     bad = np.zeros(len(df), bool)
     for c in df.columns:
         if not pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]):
@@ -165,15 +184,13 @@ def read_mpt(path, **_) -> Measurement:
         filled = df.columns[df.notna().any(axis=0).to_numpy()]
         bad |= df[filled].isna().any(axis=1).to_numpy()
     if bad.any():
-        warn.append(f"{int(bad.sum())} malformed row(s) dropped")
+        pos = df.index.to_numpy()[bad]
+        warn.append(row_warning(f"{int(bad.sum())} malformed row(s) (missing or non-numeric fields) dropped",
+                                row_lines()[pos]))
         df = df.loc[~bad]
-    if "time/s" in df.columns:
-        nt = df["time/s"].isna().to_numpy()
-        if nt.any():
-            warn.append(f"{int(nt.sum())} row(s) without a time value dropped")
-            df = df.loc[~nt]
     if len(df) == 0:
         raise EmptyFileError(path, "no readable data rows")
+    kept = df.index.to_numpy()
     # -- header metadata ---------------------------------------------------------------------------------------
     short = None
     version = instrument = None
@@ -217,6 +234,7 @@ def read_mpt(path, **_) -> Measurement:
         data=data, source=path, format="biologic-mpt", technique=canonical_technique(short), instrument=instrument,
         software_version=version, start_time=start, warnings=warn,
         extra={"technique_raw": short, "technique_inferred": inferred, "decimal": decimal,
-               "line_ending": "CRLF" if b"\r\n" in raw[:4096] else "LF", "header_lines": nb},
+               "line_ending": "CRLF" if b"\r\n" in raw[:4096] else "LF", "header_lines": nb,
+               "_row_lines": lambda: row_lines()[kept]},
     )
     return meas

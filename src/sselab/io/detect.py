@@ -1,13 +1,14 @@
 """Format detection (by content first, the extension only as a hint) and the one ``read`` entry point."""
 from __future__ import annotations
 
+import struct
 import warnings
 from pathlib import Path
 from typing import Callable
 
 from ..errors import EmptyFileError, ReaderError, SselabError, UnknownFormatError
-from ._common import read_head
-from .base import Measurement
+from ._common import _LIMIT, check_regular, finish, read_head
+from .base import Measurement, ReadWarning
 from .temperature import temperature_from_name
 
 #: format name -> (module, function); modules are imported lazily
@@ -39,12 +40,11 @@ _UNSUPPORTED_MAGIC = [
 
 
 def detect(path) -> str:
-    """Name of the file's format, sniffed from its first few KB (extension only breaks ties)."""
+    """Name of the file's format, sniffed from its first few KB (extension only breaks ties).
+
+    Non-regular files (FIFOs, sockets, devices) and files above the size limit are refused without being opened."""
     path = Path(path)
-    if not path.exists():
-        raise ReaderError(path, "no such file")
-    if path.is_dir():
-        raise ReaderError(path, "is a directory, not a file")
+    check_regular(path)
     head = read_head(path, 16384)
     if not head.strip():
         raise EmptyFileError(path, "file is empty")
@@ -96,44 +96,61 @@ def _reader(fmt: str) -> Callable[..., Measurement]:
     return getattr(importlib.import_module(f".{mod}", __package__), fn)
 
 
-def read(path, format: str | None = None, **kwargs) -> Measurement:
+#: exception types a reader may raise on a damaged file (anything else is a bug and propagates)
+_PARSE_ERRORS = (UnicodeError, ValueError, LookupError, OSError, EOFError, AssertionError, RuntimeError, TypeError,
+                 OverflowError, ZeroDivisionError, ArithmeticError, struct.error, MemoryError)
+
+
+def read(path, format: str | None = None, *, max_bytes: int | None = None, **kwargs) -> Measurement:
     """Read an instrument file into a :class:`Measurement` (canonical SI columns + metadata).
 
     ``format`` forces a reader (see :data:`READERS`).  Errors are :class:`sselab.errors.ReaderError` subclasses with
-    a one-line message naming the file.  When the file records no temperature, one written in the file name
-    (``pellet_30C.mpr``) fills ``temperature_K`` and ``extra['temperature_source'] = 'name'``.
+    a one-line message naming the file.  Non-regular files (FIFOs, devices) and files above ``max_bytes`` (default
+    :data:`sselab.io._common.DEFAULT_MAX_FILE_BYTES`, or ``SSELAB_MAX_FILE_BYTES``) are refused before any byte is
+    read.  Every warning is a :class:`~sselab.io.base.ReadWarning` (``"FILE:LINE: what"``); library warnings
+    (pandas, numpy) never reach stderr — they become such entries.  The table meets the non-finite contract of
+    :class:`Measurement`.  When the file records no temperature, one written in the file name (``pellet_30C.mpr``)
+    fills ``temperature_K`` and ``extra['temperature_source'] = 'name'``.
     """
     path = Path(path)
-    fmt = format or detect(path)
-    reader = _reader(fmt)
-    if not path.exists():
-        raise ReaderError(path, "no such file")
+    token = _LIMIT.set(int(max_bytes)) if max_bytes is not None else None
     try:
-        # library warnings (pandas ParserWarning, numpy RuntimeWarning on garbage) must not reach the user's stderr:
-        # they become one-line entries of ``meas.warnings``
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            meas = reader(path, **kwargs)
-    except SselabError:
-        raise
-    except (UnicodeDecodeError, ValueError, IndexError, KeyError, OSError, AssertionError, RuntimeError, TypeError,
-            RecursionError) as exc:
-        msg = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise ReaderError(path, f"cannot read as {fmt}: {msg}") from exc
-    if len(meas.data) == 0:
-        raise EmptyFileError(path, "no data rows")
-    for w in caught:
-        if issubclass(w.category, (ResourceWarning, DeprecationWarning, PendingDeprecationWarning)):
-            continue
-        text = f"{w.category.__name__}: {' '.join(str(w.message).split())[:160]}"
-        if text not in meas.warnings:
-            meas.warnings.append(text)
-    from ._common import finish
-
-    meas = finish(meas)
+            check_regular(path)
+            fmt = format or detect(path)
+            reader = _reader(fmt)
+            try:
+                meas = reader(path, **kwargs)
+                if len(meas.data) == 0:
+                    raise EmptyFileError(path, "no data rows")
+                # library warnings (pandas ParserWarning, numpy RuntimeWarning on garbage) become warnings entries
+                for w in caught:
+                    if issubclass(w.category, (ResourceWarning, DeprecationWarning, PendingDeprecationWarning)):
+                        continue
+                    text = f"{w.category.__name__}: {' '.join(str(w.message).split())[:160]}"
+                    if text not in meas.warnings:
+                        meas.warnings.append(text)
+                del caught[:]
+                meas = finish(meas)
+            except SselabError:
+                raise
+            except MemoryError:
+                raise ReaderError(path, f"not enough memory to read it as {fmt}") from None
+            except _PARSE_ERRORS as exc:
+                msg = " ".join(str(exc).split())[:200] or type(exc).__name__
+                raise ReaderError(path, f"cannot read as {fmt}: {msg}") from exc
+            for w in caught:  # anything finish() triggered
+                if not issubclass(w.category, (ResourceWarning, DeprecationWarning, PendingDeprecationWarning)):
+                    meas.warnings.append(f"{w.category.__name__}: {' '.join(str(w.message).split())[:160]}")
+    finally:
+        if token is not None:
+            _LIMIT.reset(token)
     if meas.temperature_K is None:
         t = temperature_from_name(path.name)
         if t is not None:
             meas.temperature_K = t
             meas.extra["temperature_source"] = "name"
+    meas.source = path
+    meas.warnings = [ReadWarning.of(w, path) for w in meas.warnings]
     return meas
