@@ -44,9 +44,12 @@ def detect(path) -> str:
 
     Non-regular files (FIFOs, sockets, devices) and files above the size limit are refused without being opened."""
     path = Path(path)
-    check_regular(path)
+    size = check_regular(path)
     head = read_head(path, 16384)
     if not head.strip():
+        if size > len(head):
+            raise UnknownFormatError(path, f"the first {len(head) // 1024} KB hold only white space: not an instrument "
+                                           "file sselab knows")
         raise EmptyFileError(path, "file is empty")
     if head.startswith(b"BIO-LOGIC MODULAR FILE"):
         return "biologic-mpr"
