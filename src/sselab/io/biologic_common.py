@@ -166,14 +166,14 @@ def canonical_frame(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             out["current_A"] = cur
             notes.append(f"current_A derived from {dq_col} and the time steps (the file stores no current)")
     if "cycle number" in cols:
-        out["cycle"] = to_int_column(raw["cycle number"]).to_numpy()
+        out["cycle"] = to_int_column(raw["cycle number"], notes, "cycle number").array
         used.add("cycle number")
     elif "half cycle" in cols:
         # EC-Lab's exported "cycle number" is half cycle // 2 (checked on every real .mpt holding both)
-        out["cycle"] = (to_int_column(raw["half cycle"]) // 2).to_numpy()
+        out["cycle"] = (to_int_column(raw["half cycle"], notes, "half cycle") // 2).array
         notes.append("cycle derived from the half-cycle counter (half cycle // 2), as EC-Lab does on export")
     if "Ns" in cols:
-        out["step"] = to_int_column(raw["Ns"]).to_numpy()
+        out["step"] = to_int_column(raw["Ns"], notes, "Ns").array
         used.add("Ns")
     if "Temperature/°C" in cols:
         out["temperature_K"] = raw["Temperature/°C"].to_numpy(dtype=float) + 273.15

@@ -165,13 +165,13 @@ def read_labelled(path, **_) -> Measurement:
     used = {kinds["time"], kinds["potential"], kinds["current"]}
     if "cycle" in kinds:
         c = to_int_column(df[uniq[kinds["cycle"]]].reset_index(drop=True), warn, names[kinds["cycle"]])
-        out["cycle"] = c.to_numpy()
+        out["cycle"] = c.array
         used.add(kinds["cycle"])
     step_col = next((j for j, n in enumerate(names) if re.fullmatch(r"(step[\s_]*(index|number|no\.?)?)(\s*/\s*1)?", n.strip(), re.I)), None)
     if step_col is not None:
         st = pd.to_numeric(df[uniq[step_col]], errors="coerce")
         if st.notna().all():
-            out["step"] = to_int_column(df[uniq[step_col]].reset_index(drop=True), warn, names[step_col]).to_numpy()
+            out["step"] = to_int_column(df[uniq[step_col]].reset_index(drop=True), warn, names[step_col]).array
             used.add(step_col)
     if "temperature" in kinds:
         k = kinds["temperature"]

@@ -260,7 +260,7 @@ def read_text_table(path, **_) -> Measurement:
     if "cycle" in kinds:
         k = kinds["cycle"][0]
         used.add(k)
-        out["cycle"] = to_int_column(pd.Series(arr[:, k]), warn, names[k]).to_numpy()
+        out["cycle"] = to_int_column(pd.Series(arr[:, k]), warn, names[k]).array
     if "temperature" in kinds:
         k, _neg, unit = kinds["temperature"]
         used.add(k)
