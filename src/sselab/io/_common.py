@@ -397,10 +397,12 @@ def imag_sign_looks_flipped(z_imag, freq=None) -> bool:
     return bool(np.mean(zi > 0) >= 0.6 and np.mean(low > 0) >= 0.8)
 
 
-def _rows_warning(what: str, idx, lines: np.ndarray | None) -> ReadWarning:
+def _rows_warning(what: str, idx, lines) -> ReadWarning:
     """A warning about the data rows ``idx`` (0-based): at their first file line when the reader mapped rows to
     lines, else naming the data rows."""
     idx = np.asarray(idx)
+    if isinstance(lines, _RowLines):
+        lines = lines.get()
     if lines is not None:
         return row_warning(what, lines[idx])
     rows = [int(i) + 1 for i in idx[:5]]
@@ -408,15 +410,38 @@ def _rows_warning(what: str, idx, lines: np.ndarray | None) -> ReadWarning:
     return ReadWarning(f"{what} ({'data row' if len(idx) == 1 else 'data rows'} {', '.join(map(str, rows))}{more})")
 
 
-def _take_row_lines(meas: Measurement) -> np.ndarray | None:
-    """The reader's row -> file line map (``extra['_row_lines']``: an array or a callable making one), or None."""
-    rl = meas.extra.pop("_row_lines", None)
-    if rl is None:
-        return None
-    if callable(rl):
-        rl = rl()
-    rl = np.asarray(rl, dtype=np.int64)
-    return rl if len(rl) == len(meas.data) else None
+class _RowLines:
+    """The reader's row -> file line map (``extra['_row_lines']``: an array, or a callable making one only when a
+    warning needs it — big clean files never pay for it), kept in step with rows dropped by :func:`finish`."""
+
+    def __init__(self, src, n: int):
+        self._src, self._n, self._masks, self._arr = src, n, [], None
+        if src is not None and not callable(src):
+            self._arr = self._check(src)
+
+    def _check(self, arr):
+        arr = np.asarray(arr, dtype=np.int64)
+        return arr if len(arr) == self._n else None
+
+    def keep(self, mask: np.ndarray) -> None:
+        if self._arr is not None:
+            self._arr = self._arr[mask]
+        elif self._src is not None:
+            self._masks.append(mask)
+
+    def get(self) -> np.ndarray | None:
+        if self._arr is None and callable(self._src):
+            arr = self._check(self._src())
+            self._src = None
+            if arr is not None:
+                for m in self._masks:
+                    arr = arr[m]
+            self._arr = arr
+        return self._arr
+
+    @property
+    def known(self) -> np.ndarray | None:
+        return self._arr
 
 
 def _drop_duplicate_columns(meas: Measurement, warn: list) -> None:
@@ -454,7 +479,7 @@ def _float_values(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _enforce_finite(meas: Measurement, lines: np.ndarray | None, warn: list) -> np.ndarray | None:
+def _enforce_finite(meas: Measurement, lines: "_RowLines", warn: list) -> "_RowLines":
     """The non-finite contract of :class:`Measurement` (see its docstring); returns the row->line map kept in step."""
     d = meas.data
     eis = meas.technique == "EIS"
@@ -484,8 +509,7 @@ def _enforce_finite(meas: Measurement, lines: np.ndarray | None, warn: list) -> 
             warn.append(_rows_warning(f"{len(bad)} row(s) without a finite value of {names} (missing, nan, inf or "
                                       "out-of-range) dropped", bad, lines))
             d = d.loc[ok].reset_index(drop=True)
-            if lines is not None:
-                lines = lines[ok]
+            lines.keep(ok)
     # other canonical columns: NaN means "no value on that row" and is always announced
     for c in [c for c in CANONICAL_COLUMNS if c in d.columns and c not in key]:
         s = d[c]
@@ -510,7 +534,7 @@ def finish(meas: Measurement) -> Measurement:
     ``extra['_row_lines']`` to say where problems are."""
     if len(meas.data) == 0:
         raise EmptyFileError(meas.source, "no data rows")
-    lines = _take_row_lines(meas)
+    lines = _RowLines(meas.extra.pop("_row_lines", None), len(meas.data))
     warn: list = []
     _drop_duplicate_columns(meas, warn)
     d = meas.data
@@ -533,14 +557,13 @@ def finish(meas: Measurement) -> Measurement:
                          f"{int(neg.sum())} at a negative frequency" if neg.any() else ""]
                 raise EmptyFileError(meas.source, "no impedance rows (" + ", ".join(p for p in parts if p) + ")")
             meas.data = d = d.loc[keep].reset_index(drop=True)
-            if lines is not None:
-                lines = lines[keep]
+            lines.keep(keep)
     lines = _enforce_finite(meas, lines, warn)
     d = meas.data
     if len(d) == 0:
         raise EmptyFileError(meas.source, "no data rows")
-    if lines is not None and len(lines):
-        meas.extra["data_lines"] = (int(lines[0]), int(lines[-1]))
+    if lines.known is not None and len(lines.known):
+        meas.extra["data_lines"] = (int(lines.known[0]), int(lines.known[-1]))
     if "temperature_K" in d.columns and meas.temperature_K is None:
         t = _float_values(pd.to_numeric(d["temperature_K"], errors="coerce"))
         t = t[np.isfinite(t)]

@@ -21,13 +21,14 @@ from .base import Measurement, ReadWarning
 from .biologic_common import canonical_frame, canonical_technique, clean_names, technique_from_columns, technique_from_line
 
 MAGICS = (b"EC-Lab ASCII FILE", b"BT-Lab ASCII FILE")
+_BOM = b"\xef\xbb\xbf"
 _NB = re.compile(rb"Nb header lines\s*:\s*(\d+)")
 _NONSPACE = re.compile(rb"\S")
 
 
 def looks_like(head: bytes) -> bool:
     """EC-Lab header, or a headerless export whose first line is EC-Lab's tab-separated column names."""
-    first = head.split(b"\n", 1)[0].strip()
+    first = head.removeprefix(_BOM).split(b"\n", 1)[0].strip()
     if first.startswith(MAGICS):
         return True
     if b"\t" in first and (b"time/s" in first or b"freq/Hz" in first):
@@ -65,6 +66,7 @@ _SKIPPED = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 def read_mpt(path, **_) -> Measurement:
     path = Path(path)
     raw = read_bytes(path)
+    raw = raw.removeprefix(_BOM)  # a UTF-8 byte-order mark (an editor's save); EC-Lab writes latin-1 without one
     if _NONSPACE.search(raw) is None:
         raise EmptyFileError(path, "file is empty")
     warn: list[str] = []
@@ -235,6 +237,7 @@ def read_mpt(path, **_) -> Measurement:
         software_version=version, start_time=start, warnings=warn,
         extra={"technique_raw": short, "technique_inferred": inferred, "decimal": decimal,
                "line_ending": "CRLF" if b"\r\n" in raw[:4096] else "LF", "header_lines": nb,
-               "_row_lines": lambda: row_lines()[kept]},
+               "_row_lines": lambda: row_lines()[kept],
+               "data_lines": (first_line, first_line + body.count(b"\n") - (1 if body.endswith(b"\n") else 0))},
     )
     return meas

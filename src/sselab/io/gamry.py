@@ -104,10 +104,27 @@ def read_dta(path, **_) -> Measurement:
                         units = None
                 rows = []
                 rlines = []
-                while j < n and lines[j][:1] in ("\t", " ") and lines[j].strip():
-                    rows.append(lines[j].split())
-                    rlines.append(j + 1)
-                    j += 1
+                stray: list[int] = []
+                while j < n:
+                    if lines[j][:1] in ("\t", " ") and lines[j].strip():
+                        rows.append(lines[j].split())
+                        rlines.append(j + 1)
+                        j += 1
+                        continue
+                    # not a row: the end of the table, unless rows of the same shape resume within a few lines
+                    # (a damaged or inserted line must not cut the table short silently)
+                    k = j
+                    while k < n and k - j < 4 and not (lines[k][:1] in ("\t", " ") and lines[k].strip()):
+                        k += 1
+                    if (rows and k < n and k - j < 4 and _numeric_line(lines[k].split())
+                            and len(lines[k].split()) == len(rows[-1])):
+                        stray += [x + 1 for x in range(j, k) if lines[x].strip()]
+                        j = k
+                        continue
+                    break
+                if stray:
+                    warn.append(row_warning(f"{name}: {len(stray)} line(s) inside the table that are not data rows "
+                                            "skipped", stray))
                 at_end = not any(x.strip() for x in lines[j:])
                 width = len(cols) if cols else (len(units) if units else None)
                 state = last_row_state(rows, text.endswith("\n"), width) if at_end and rows else "complete"

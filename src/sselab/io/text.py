@@ -20,7 +20,7 @@ from .base import Measurement, ReadWarning
 from .temperature import temperature_from_name
 
 _DELIMS = ("\t", ";", ",", None)  # None = runs of whitespace
-_GAP = 2  # damaged lines between two runs of numeric rows that still make them one table
+_GAP = 5  # damaged lines between two runs of numeric rows that still make them one table
 
 
 def _split(line: str, delim: str | None) -> list[str]:

@@ -43,6 +43,8 @@ def read_z(path, **_) -> Measurement:
     start_idx = None
     meta: dict[str, str] = {}
     for i, ln in enumerate(lines):
+        if start_idx is not None:
+            break  # the data block has begun: a header repeated inside it is damage, not a new start
         s = ln.strip().strip('"')
         if colnames is None and re.search(r"Freq", s) and "Z'" in s:
             colnames = re.split(r"\t|\s{2,}|\s(?=[A-Z|])", s.strip())
@@ -56,6 +58,10 @@ def read_z(path, **_) -> Measurement:
             meta.setdefault(m.group(1).strip(), m.group(2).strip())
     if start_idx is None:
         raise reader_error(path, "ZView .z file without a column line or 'End Comments' marker")
+    nxt = next((k for k in range(start_idx, min(len(lines), start_idx + 3)) if lines[k].strip()), None)
+    if colnames is None and nxt is not None and "Freq" in lines[nxt] and "Z'" in lines[nxt]:
+        colnames = [c.strip() for c in re.split(r"\t|\s{2,}|\s(?=[A-Z|])", lines[nxt].strip().strip('"')) if c.strip()]
+        start_idx = nxt + 1
     body_idx = [k for k in range(start_idx, len(lines)) if lines[k].strip()]
     if not body_idx:
         raise EmptyFileError(path, "no data rows after the header")
