@@ -312,10 +312,11 @@ def last_row_state(rows: list[list[str]], file_ends_with_newline: bool, n_column
         return "partial"
     if not last:
         return "partial"
-    if last[-1] == "" and len(last) > 1:
-        return "complete"  # the row ends with its delimiter: nothing was cut inside a field
     k = len(last) - 1
     hist = [r[k] for r in prev if len(r) > k]
+    if not last[-1].strip() and len(last) > 1:
+        # the file ends right after a delimiter: complete if that column is empty anyway, else its value was cut off
+        return "complete" if not any(h.strip() for h in hist) else "partial"
     if not hist:
         # a single row: the other numbers of the row show the writer's exponent format (a cut shortens it first)
         st = number_shape(last[-1])

@@ -116,8 +116,9 @@ def read_dta(path, **_) -> Measurement:
                     k = j
                     while k < n and k - j < 4 and not (lines[k][:1] in ("\t", " ") and lines[k].strip()):
                         k += 1
-                    if (rows and k < n and k - j < 4 and _numeric_line(lines[k].split())
-                            and len(lines[k].split()) == len(rows[-1])):
+                    width = len(cols) if cols else (len(units) if units else (len(rows[-1]) if rows else 0))
+                    if (rows and k < n and k - j < 4 and len(lines[k].split()) == width
+                            and (is_number(lines[k].split()[0], ".") or is_number(lines[k].split()[0], ","))):
                         stray += [x + 1 for x in range(j, k) if lines[x].strip()]
                         j = k
                         continue
