@@ -6,7 +6,10 @@ a warning.
 """
 from __future__ import annotations
 
+import io
+import struct
 import warnings
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingDependencyError
-from ._common import reader_error
+from ._common import read_bytes, reader_error
 from .base import Measurement
 from .biologic_common import MPR_TECHNIQUE_IDS, canonical_frame, canonical_technique, clean_names, technique_from_columns
 
@@ -30,36 +33,62 @@ def _galvani(path=None):
     return BioLogic
 
 
-def read_mpr(path, **_) -> Measurement:
+class _Columns(Mapping):
+    """The .mpr data module's columns under their cleaned EC-Lab names, made on first access (a column nobody asks
+    for is never copied out of the file's record array)."""
+
+    def __init__(self, mpr):
+        arr = mpr.data
+        self._src: list[tuple[str, str]] = []  # (kind, original name)
+        for name in arr.dtype.names:
+            if name == "flags":
+                self._src += [("flag", f) for f in getattr(mpr, "flags_dict", {})]
+            else:
+                self._src.append(("field", name))
+        self._names = clean_names([n for _k, n in self._src])
+        self._where = dict(zip(self._names, self._src))
+        self._mpr = mpr
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self._cache:
+            kind, name = self._where[key]
+            self._cache[key] = (np.asarray(self._mpr.get_flag(name)) if kind == "flag"
+                                else np.ascontiguousarray(self._mpr.data[name]))
+        return self._cache[key]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def read_mpr(path, columns=None, **_) -> Measurement:
+    """Read a BioLogic .mpr.  ``columns`` (canonical names) restricts the table to those: only their source columns
+    are taken out of the file's records.  Columns EC-Lab stores as float32 stay float32."""
     path = Path(path)
     BioLogic = _galvani(path)
-    if path.stat().st_size == 0:
+    raw_bytes = read_bytes(path)
+    if not raw_bytes:
         raise EmptyFileError(path, "file is empty")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with open(path, "rb") as fh:  # galvani reads every module eagerly; our handle closes even on errors
-                mpr = BioLogic.MPRfile(fh)
-    except (ValueError, IOError, OSError, AssertionError, RuntimeError, KeyError, TypeError, NotImplementedError) as exc:
+            mpr = BioLogic.MPRfile(io.BytesIO(raw_bytes))
+    except (ValueError, IOError, OSError, AssertionError, RuntimeError, KeyError, TypeError, NotImplementedError,
+            IndexError, struct.error, OverflowError) as exc:
         msg = " ".join(str(exc).split())[:160]
         raise reader_error(path, f"cannot decode the .mpr file ({type(exc).__name__}: {msg})") from None
+    del raw_bytes
     warn: list[str] = []
     for w in caught:
         text = " ".join(str(w.message).split())
         if "unknown" in text.lower() or "column" in text.lower():
             warn.append(f"galvani: {text[:160]}")
-    arr = mpr.data
-    cols: dict[str, np.ndarray] = {}
-    for name in arr.dtype.names:
-        if name == "flags":
-            for flag in getattr(mpr, "flags_dict", {}):
-                cols[flag] = mpr.get_flag(flag)
-            continue
-        cols[name] = np.asarray(arr[name])
-    raw = pd.DataFrame(cols)
-    raw.columns = clean_names(list(raw.columns))
-    if len(raw) == 0:
+    if mpr.data is None or len(mpr.data) == 0:
         raise EmptyFileError(path, "the .mpr data module holds no points")
+    raw = _Columns(mpr)
     # technique: settings module first byte
     short = None
     inferred = False
@@ -70,10 +99,10 @@ def read_mpr(path, **_) -> Measurement:
         if short is None:
             warn.append(f"unknown technique id {int(tid)} in the settings module")
     if short is None:
-        short = technique_from_columns(list(raw.columns))
+        short = technique_from_columns(list(raw))
         inferred = True
         warn.append(f"technique inferred from the column set ({short})")
-    data, notes = canonical_frame(raw)
+    data, notes = canonical_frame(raw, want=columns, keep_float32=True)
     warn.extend(notes)
     start = None
     ts = getattr(mpr, "timestamp", None)

@@ -76,6 +76,7 @@ def read_dta(path, **_) -> Measurement:
     tables: list[tuple[str, int | None, list[str], list[str], list[list[str]]]] = []
     i = 0
     n = len(lines)
+    outside: list[int] = []
     while i < n:
         ln = lines[i]
         if not ln.strip():
@@ -117,7 +118,7 @@ def read_dta(path, **_) -> Measurement:
                     while k < n and k - j < 4 and not (lines[k][:1] in ("\t", " ") and lines[k].strip()):
                         k += 1
                     width = len(cols) if cols else (len(units) if units else (len(rows[-1]) if rows else 0))
-                    if (rows and k < n and k - j < 4 and len(lines[k].split()) == width
+                    if (width and k < n and k - j < 4 and len(lines[k].split()) == width
                             and (is_number(lines[k].split()[0], ".") or is_number(lines[k].split()[0], ","))):
                         stray += [x + 1 for x in range(j, k) if lines[x].strip()]
                         j = k
@@ -140,7 +141,11 @@ def read_dta(path, **_) -> Measurement:
                 i = j
                 continue
             header[parts[0].strip()] = [p.strip() for p in parts[1:]]
+        elif tables and _numeric_line(ln.split()) and len(ln.split()) >= 2:
+            outside.append(i + 1)  # a data-like row that belongs to no table: say so, never drop it silently
         i += 1
+    if outside:
+        warn.append(row_warning(f"{len(outside)} data-like line(s) outside any table ignored", outside))
     tag = header.get("TAG", [""])[0].upper()
     if not tables:
         raise EmptyFileError(path, f"Gamry {tag or 'file'} holds no data table (incomplete header or aborted before data)")
