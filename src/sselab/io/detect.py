@@ -8,7 +8,7 @@ from typing import Callable
 
 from ..errors import EmptyFileError, ReaderError, SselabError, UnknownFormatError
 from ._common import _LIMIT, check_regular, finish, read_head
-from .base import Measurement, ReadWarning
+from .base import CANONICAL_COLUMNS, KEY_COLUMNS_EIS, KEY_COLUMNS_TIME, Measurement, ReadWarning
 from .temperature import temperature_from_name
 
 #: format name -> (module, function); modules are imported lazily
@@ -104,7 +104,21 @@ _PARSE_ERRORS = (UnicodeError, ValueError, LookupError, OSError, EOFError, Asser
                  OverflowError, ZeroDivisionError, ArithmeticError, struct.error, MemoryError)
 
 
-def read(path, format: str | None = None, *, max_bytes: int | None = None, **kwargs) -> Measurement:
+def _wanted(path, columns) -> tuple[list[str], list[str]] | None:
+    """(requested canonical columns, what the reader is asked for: those + the key columns), or None."""
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        columns = [columns]
+    req = list(dict.fromkeys(str(c) for c in columns))
+    unknown = [c for c in req if c not in CANONICAL_COLUMNS]
+    if unknown or not req:
+        raise ReaderError(path, f"columns: unknown canonical name(s) {', '.join(map(repr, unknown)) or '(none given)'} "
+                                f"(known: {', '.join(CANONICAL_COLUMNS)})")
+    return req, list(dict.fromkeys(req + list(KEY_COLUMNS_EIS) + list(KEY_COLUMNS_TIME)))
+
+
+def read(path, format: str | None = None, *, columns=None, max_bytes: int | None = None, **kwargs) -> Measurement:
     """Read an instrument file into a :class:`Measurement` (canonical SI columns + metadata).
 
     ``format`` forces a reader (see :data:`READERS`).  Errors are :class:`sselab.errors.ReaderError` subclasses with
@@ -114,8 +128,16 @@ def read(path, format: str | None = None, *, max_bytes: int | None = None, **kwa
     (pandas, numpy) never reach stderr — they become such entries.  The table meets the non-finite contract of
     :class:`Measurement`.  When the file records no temperature, one written in the file name (``pellet_30C.mpr``)
     fills ``temperature_K`` and ``extra['temperature_source'] = 'name'``.
+
+    ``columns`` (canonical names, e.g. ``["time_s", "potential_V", "current_A"]``) keeps only those columns; readers
+    that can (BioLogic .mpt/.mpr, cycler CSV) then parse only what is needed — faster, and a fraction of the memory.
+    The key columns are still read to apply the non-finite contract, then dropped unless requested.  Requested
+    columns the file does not hold are simply absent (``meas.has(...)``).
     """
     path = Path(path)
+    wanted = _wanted(path, columns)
+    if wanted is not None:
+        kwargs["columns"] = wanted[1]
     token = _LIMIT.set(int(max_bytes)) if max_bytes is not None else None
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -156,4 +178,9 @@ def read(path, format: str | None = None, *, max_bytes: int | None = None, **kwa
             meas.extra["temperature_source"] = "name"
     meas.source = path
     meas.warnings = [ReadWarning.of(w, path) for w in meas.warnings]
+    if wanted is not None:
+        keep = [c for c in wanted[0] if c in meas.data.columns]
+        if list(meas.data.columns) != keep:
+            meas.data = meas.data[keep]
+        meas.extra["columns_requested"] = wanted[0]
     return meas
