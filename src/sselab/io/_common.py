@@ -203,20 +203,29 @@ def to_int_column(s: pd.Series, notes: list | None = None, name: str | None = No
 
     Values that are not finite, not whole numbers within ±2**53 (a 400-digit "cycle number"), or not numbers at all
     become <NA>; when ``notes`` is given, a warning counting them is appended to it."""
-    v = pd.to_numeric(s, errors="coerce")
-    if v.dtype == object:  # Python ints beyond int64
-        v = pd.to_numeric(v.astype(str), errors="coerce")
-    f = v.to_numpy(dtype=float, na_value=np.nan)
-    bad = ~np.isfinite(f) | (np.abs(np.where(np.isfinite(f), f, 0.0)) > _INT64_SAFE)
+    kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else None
+    if kind in ("i", "u"):
+        arr = s.to_numpy()
+        if kind == "i" or arr.max(initial=0) <= _INT64_SAFE:
+            return pd.Series(arr.astype(np.int64, copy=False), index=s.index, name=s.name)
+    if kind == "f":
+        f = s.to_numpy()
+    else:
+        v = pd.to_numeric(s, errors="coerce")
+        if v.dtype == object:  # Python ints beyond int64
+            v = pd.to_numeric(v.astype(str), errors="coerce")
+        f = v.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(f) | (np.abs(f) > _INT64_SAFE)
+    if not bad.any():
+        return pd.Series(np.rint(f).astype(np.int64), index=s.index, name=s.name)
     newly = bad & ~pd.isna(s).to_numpy()
     if newly.any() and notes is not None:
         what = name or (str(s.name) if s.name is not None else "integer column")
         notes.append(f"{int(newly.sum())} value(s) of {what!r} are not usable integers (non-finite or out of range): "
                      "left empty")
-    if bad.any():
-        out = np.where(bad, 0.0, np.round(np.where(bad, 0.0, f)))
-        return pd.Series(pd.arrays.IntegerArray(out.astype(np.int64), bad), index=s.index, name=s.name)
-    return pd.Series(np.round(f).astype(np.int64), index=s.index, name=s.name)
+    out = np.rint(np.where(bad, 0.0, f)).astype(np.int64)
+    return pd.Series(pd.arrays.IntegerArray(out, bad), index=s.index, name=s.name)
 
 
 # -- completeness of the last row of a file cut short ------------------------------------------------------------
@@ -479,6 +488,9 @@ def _is_numeric(s: pd.Series) -> bool:
 
 
 def _float_values(s: pd.Series) -> np.ndarray:
+    """The column as floats (no copy for numpy float columns: float32 stays float32)."""
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind == "f":
+        return s.to_numpy()
     return s.to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -498,7 +510,7 @@ def _enforce_finite(meas: Measurement, lines: "_RowLines", warn: list) -> "_RowL
             if c not in key:
                 warn.append(_rows_warning(f"{int(inf.sum())} infinite or out-of-range value(s) in {c!r} left empty "
                                           "(NaN)", np.flatnonzero(inf), lines))
-            d[c] = np.where(inf, np.nan, v)
+            d[c] = np.where(inf, np.nan, v).astype(v.dtype, copy=False)
     # key columns: finite on every row
     if key:
         ok = np.ones(len(d), bool)

@@ -238,11 +238,13 @@ def canonical_frame(raw, want=None, keep_float32: bool = False) -> tuple[pd.Data
         out["temperature_K"] = get("Temperature/°C") + 273.15
         used.add("Temperature/°C")
     index = raw.index if is_frame else None
-    frame = pd.DataFrame(out, index=index)
+    # copy=False: one block per column, no consolidation (copying a 2.7 M-row table into 2-D blocks cost a second)
+    frame = pd.DataFrame(out, index=index, copy=False)
     if want_set is None:
         rest = [c for c in cols if c not in used and not str(c).startswith("_pad")]
         if rest:
-            extra = raw[rest] if is_frame else pd.DataFrame({c: np.asarray(raw[c]) for c in rest}, index=index)
+            extra = raw[rest] if is_frame else pd.DataFrame({c: np.asarray(raw[c]) for c in rest}, index=index,
+                                                            copy=False)
             frame = pd.concat([frame, extra], axis=1)
     if is_frame:
         frame = frame.reset_index(drop=True)

@@ -6,7 +6,6 @@ a warning.
 """
 from __future__ import annotations
 
-import io
 import struct
 import warnings
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingDependencyError
-from ._common import read_bytes, reader_error
+from ._common import _open_regular, max_file_bytes, reader_error
 from .base import Measurement
 from .biologic_common import MPR_TECHNIQUE_IDS, canonical_frame, canonical_technique, clean_names, technique_from_columns
 
@@ -31,6 +30,39 @@ def _galvani(path=None):
             f"{where}reading BioLogic .mpr files needs the optional GPL reader: install 'sselab[biologic]' "
             "(pip install 'sselab[biologic]', which brings datalab-org-galvani)") from None
     return BioLogic
+
+
+def _load(path) -> bytes:
+    """The whole file in one buffer (regular files only, within the size limit)."""
+    fh, size = _open_regular(path)
+    with fh:
+        limit = max_file_bytes()
+        if size > limit:
+            raise reader_error(path, f"file is {size} bytes, above sselab's {limit}-byte limit for one file (raise it "
+                                     "with SSELAB_MAX_FILE_BYTES or read(..., max_bytes=N))")
+        return fh.read(limit + 1)  # one allocation, filled by the kernel (a bytearray would be zeroed first)
+
+
+class _Views:
+    """A read-only file over a buffer whose large reads are zero-copy memoryviews: galvani then builds its record
+    array straight on our one copy of the file (module headers, small reads, stay ``bytes``)."""
+
+    def __init__(self, buf: bytes):
+        self._mv = memoryview(buf)
+        self._pos = 0
+
+    def read(self, n: int = -1):
+        end = len(self._mv) if n is None or n < 0 else min(len(self._mv), self._pos + n)
+        chunk = self._mv[self._pos:end]
+        self._pos = end
+        return chunk if len(chunk) > 4096 else chunk.tobytes()
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self._pos = pos if whence == 0 else (self._pos + pos if whence == 1 else len(self._mv) + pos)
+        return self._pos
 
 
 class _Columns(Mapping):
@@ -69,18 +101,17 @@ def read_mpr(path, columns=None, **_) -> Measurement:
     are taken out of the file's records.  Columns EC-Lab stores as float32 stay float32."""
     path = Path(path)
     BioLogic = _galvani(path)
-    raw_bytes = read_bytes(path)
-    if not raw_bytes:
+    buf = _load(path)
+    if not buf:
         raise EmptyFileError(path, "file is empty")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            mpr = BioLogic.MPRfile(io.BytesIO(raw_bytes))
+            mpr = BioLogic.MPRfile(_Views(buf))
     except (ValueError, IOError, OSError, AssertionError, RuntimeError, KeyError, TypeError, NotImplementedError,
             IndexError, struct.error, OverflowError) as exc:
         msg = " ".join(str(exc).split())[:160]
         raise reader_error(path, f"cannot decode the .mpr file ({type(exc).__name__}: {msg})") from None
-    del raw_bytes
     warn: list[str] = []
     for w in caught:
         text = " ".join(str(w.message).split())
