@@ -146,7 +146,10 @@ def read_bytes(path, max_bytes: int | None = None) -> bytes:
         if size > limit:
             raise ReaderError(path, f"file is {_human(size)}, above sselab's {_human(limit)} limit for one file "
                                     "(raise it with SSELAB_MAX_FILE_BYTES or read(..., max_bytes=N))")
-        return fh.read(limit + 1)
+        data = fh.read(size + 1)  # the file's size (+1 to notice growth): read(n) allocates n bytes up front
+        if len(data) > limit:
+            raise ReaderError(path, f"file grew above sselab's {_human(limit)} limit for one file while being read")
+        return data
 
 
 def read_head(path, n: int = 8192) -> bytes:
@@ -500,9 +503,12 @@ def _enforce_finite(meas: Measurement, lines: "_RowLines", warn: list) -> "_RowL
     eis = meas.technique == "EIS"
     key = [c for c in (KEY_COLUMNS_EIS if eis else KEY_COLUMNS_TIME) if c in d.columns]
     # infinities (inf tokens, numbers beyond float range) never stay
-    for c in list(d.columns):
-        s = d[c]
-        if not _is_numeric(s) or pd.api.types.is_integer_dtype(s):
+    for c, s in list(d.items()):
+        dt = s.dtype
+        if isinstance(dt, np.dtype):
+            if dt.kind not in "fc":
+                continue  # ints, bools, text, dates cannot hold infinities
+        elif not _is_numeric(s) or pd.api.types.is_integer_dtype(s):
             continue
         v = _float_values(s)
         inf = np.isinf(v)
@@ -528,9 +534,16 @@ def _enforce_finite(meas: Measurement, lines: "_RowLines", warn: list) -> "_RowL
     # other canonical columns: NaN means "no value on that row" and is always announced
     for c in [c for c in CANONICAL_COLUMNS if c in d.columns and c not in key]:
         s = d[c]
-        if not _is_numeric(s):
+        if isinstance(s.dtype, np.dtype):
+            if s.dtype.kind in "iub":
+                continue  # plain integers have no missing values
+            if s.dtype.kind != "f":
+                continue
+            nan = np.isnan(s.to_numpy())
+        elif not _is_numeric(s):
             continue
-        nan = pd.isna(s).to_numpy()
+        else:
+            nan = pd.isna(s).to_numpy()
         if not nan.any():
             continue
         if nan.all():

@@ -40,7 +40,10 @@ def _load(path) -> bytes:
         if size > limit:
             raise reader_error(path, f"file is {size} bytes, above sselab's {limit}-byte limit for one file (raise it "
                                      "with SSELAB_MAX_FILE_BYTES or read(..., max_bytes=N))")
-        return fh.read(limit + 1)  # one allocation, filled by the kernel (a bytearray would be zeroed first)
+        data = fh.read(size + 1)  # exactly the file (+1 to see growth); read(n) allocates n bytes up front
+        if len(data) > limit:
+            raise reader_error(path, f"file grew above sselab's {limit}-byte limit while being read")
+        return data
 
 
 class _Views:
