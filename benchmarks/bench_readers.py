@@ -101,6 +101,97 @@ def make_synthetic_mpr(src: Path, dst: Path, rows: int) -> int:
     return rows
 
 
+def write_ladder_mpr(template: Path, dst: Path, t, v, i_A) -> int:
+    """A real CA ``.mpr`` (``template``) whose data module holds the given time / potential / current rows (other
+    fields zero; stored in the template's own record layout: time float64, Ewe and I float32)."""
+    import numpy as np
+    from galvani.BioLogic import MPRfile, read_VMP_modules
+
+    raw = template.read_bytes()
+    dtype = MPRfile(str(template)).data.dtype
+    rec = np.zeros(len(t), dtype=dtype)
+    rec["time/s"] = t
+    rec["Ewe/V"] = v
+    rec["I/mA"] = np.asarray(i_A) * 1e3
+    if "Ns" in dtype.names:
+        rec["Ns"] = 0
+    with open(template, "rb") as fh:
+        fh.seek(len(b"BIO-LOGIC MODULAR FILE\x1a".ljust(48)) + 4)
+        mods = list(read_VMP_modules(fh, read_module_data=False))
+    data = next(m for m in mods if m["shortname"] == b"VMP data  ")
+    v2 = "max length" in data
+    hdr_len = 6 + (59 if v2 else 51)
+    start, length = int(data["offset"]), int(data["length"])
+    skip = _DATA_HEADER[int(data["version"])]
+    body = raw[start:start + length]
+    new_body = len(t).to_bytes(4, "little") + body[4:skip] + rec.tobytes()
+    hdr = bytearray(raw[start - hdr_len:start])
+    at = 6 + (39 if v2 else 35)
+    hdr[at:at + 4] = len(new_body).to_bytes(4, "little")
+    with open(dst, "wb") as fh:
+        fh.write(raw[:start - hdr_len])
+        fh.write(bytes(hdr))
+        fh.write(new_body)
+        fh.write(raw[start + length:])
+    return len(t)
+
+
+def _max_rss_mib(cmd: list[str]) -> float | None:
+    """Maximum resident set size of ``cmd`` from ``/usr/bin/time -v`` (MiB)."""
+    if not Path("/usr/bin/time").exists():
+        return None
+    r = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, timeout=1800)
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr)
+    if r.returncode != 0 or not m:
+        print(f"note: {' '.join(cmd[:3])}... failed: {r.stderr.strip().splitlines()[-1:]}")
+        return None
+    return int(m.group(1)) / 1024
+
+
+def cycle_memory(tmp: Path, template: Path) -> tuple[str, list[str]]:
+    """Peak RSS of ``sselab cycle`` on a 2.7 M-row ladder .mpr (the bench_cycling record), and of the same analysis
+    reading only the three columns it needs."""
+    sys.path.insert(0, str(REPO / "tests" / "cycling"))
+    from ladder_model import MA_CM2, UA_CM2, make_ladder
+
+    steps = ([(j * UA_CM2, 200) for j in (5, 10, 20, 40, 60, 80)]
+             + [(j * MA_CM2, 25) for j in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 70)])
+    lad = make_ladder(steps, dt=1.0, long_rest_after=1000, long_rest_s=17 * 3600.0, hard_at=1440, soft_at=(700,),
+                      r_short_ohm_m2=1e-4, noise_V=1e-4, seed=2026)
+    big = tmp / "ladder_2.7M.mpr"
+    n = write_ladder_mpr(template, big, lad.time_s, lad.potential_V, lad.current_A)
+    del lad
+    exe = str(Path(sys.executable).with_name("sselab"))
+    py = sys.executable
+    imports = "import sselab.cli, sselab.cycling, sselab.io.biologic_mpr, galvani.BioLogic, pandas, numpy, matplotlib"
+    tvi = ("import sys, json; from sselab.io import read; from sselab.cycling import analyze_symmetric; "
+           f"m = read(sys.argv[1], columns=['time_s', 'potential_V', 'current_A']); "
+           "r = analyze_symmetric(m, area_m2=0.7854e-4); print(json.dumps({'rows': len(m)}))")
+    full = ("import sys, json; from sselab.io import read; from sselab.cycling import analyze_symmetric; "
+            "m = read(sys.argv[1]); r = analyze_symmetric(m, area_m2=0.7854e-4); print(json.dumps({'rows': len(m)}))")
+    runs = [("imports only (sselab CLI, cycling, galvani, pandas, matplotlib)", [py, "-c", imports]),
+            ("`sselab cycle FILE --symmetric --diameter 10mm --json` (reads every column)",
+             [exe, "cycle", str(big), "--symmetric", "--diameter", "10mm", "--json"]),
+            ("`read(FILE)` + `analyze_symmetric` (every column)", [py, "-c", full, str(big)]),
+            ("`read(FILE, columns=[time_s, potential_V, current_A])` + `analyze_symmetric`",
+             [py, "-c", tvi, str(big)])]
+    arrays = n * 8 * 3 / 2**20
+    out = ["| run | max RSS | above imports | ÷ t,E,I arrays (float64) |", "|---|---:|---:|---:|"]
+    base = None
+    for label, cmd in runs:
+        rss = _max_rss_mib(cmd)
+        if base is None:
+            base = rss
+            out.append(f"| {label} | {_fmt(rss, '.0f')} MiB | — | — |")
+            continue
+        above = None if rss is None or base is None else rss - base
+        out.append(f"| {label} | {_fmt(rss, '.0f')} MiB | {_fmt(above, '.0f')} MiB | "
+                   f"{_fmt(None if above is None else above / arrays, '.1f')}× |")
+    notes = [f"ladder record: {n:,} rows, {big.stat().st_size / 1e6:.0f} MB .mpr (time float64, Ewe and I float32 as "
+             f"EC-Lab stores them); t, E, I as float64 arrays: {arrays:.0f} MiB"]
+    return "\n".join(out), notes
+
+
 # -- readers ---------------------------------------------------------------------------------------------------------
 def _galvani_mpt(path: Path, tmp: Path, notes: list[str]):
     from galvani.BioLogic import MPTfile
@@ -142,14 +233,14 @@ def _galvani_mpr(path: Path):
 
 
 _MEM_SNIPPET = r"""
-import resource, sys, warnings, json
+import resource, sys, warnings, json, tracemalloc
 warnings.simplefilter("ignore")
 sys.path.insert(0, {src!r})
 import numpy, pandas
 from sselab.io import read
 from galvani import BioLogic
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 path, what = {path!r}, {what!r}
+tracemalloc.start()
 if what == "sselab":
     out = read(path)
 elif what == "sselab-tvi":
@@ -161,17 +252,19 @@ elif what == "galvani-mpr-tvi":
     cur = "I/mA" if "I/mA" in d.dtype.names else "<I>/mA"
     out = (d["time/s"].astype(float), d["Ewe/V"].astype(float), d[cur].astype(float) * 1e-3)
     del d
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"peak_MiB": (peak - base) / 1024}}))
+_, peak = tracemalloc.get_traced_memory()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"peak_MiB": peak / 2**20, "maxrss_MiB": rss / 1024}}))
 """
 
 
-def peak_mib(path: Path, what: str) -> float | None:
+def peak_mib(path: Path, what: str) -> dict | None:
+    """Peak traced allocations of one read (tracemalloc: numpy and bytes buffers) and the process's max RSS."""
     code = _MEM_SNIPPET.format(src=str(REPO / "src"), path=str(path), what=what)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         return None
-    return json.loads(r.stdout.strip().splitlines()[-1])["peak_MiB"]
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def bench(path: Path, tmp: Path, repeat: int, notes: list[str], memory: bool) -> dict:
@@ -209,6 +302,7 @@ def main(argv=None) -> int:
     ap.add_argument("--mpr-rows", type=int, default=2_700_000, help="rows of the synthetic .mpr (default 2.7 M)")
     ap.add_argument("--repeat", type=int, default=3, help="repeats per reader (best time is kept)")
     ap.add_argument("--no-write", action="store_true", help="do not write benchmarks/results/readers.md")
+    ap.add_argument("--no-cycle", action="store_true", help="skip the `sselab cycle` memory runs (/usr/bin/time -v)")
     args = ap.parse_args(argv)
     if not DATA.exists():
         print(f"{DATA} not found: nothing to benchmark")
@@ -236,6 +330,8 @@ def main(argv=None) -> int:
         make_synthetic_mpr(mpr_src, big, args.mpr_rows)
         big.read_bytes()
         rows.append(bench(big, tmp, min(args.repeat, 3), notes, True))
+        big.unlink()
+        ctable, cnotes = ("", []) if args.no_cycle else cycle_memory(tmp, mpr_src)
     load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     hdr = ("| file | MB | rows | sselab `read` s | sselab `columns=` t,E,I s | galvani alone s | galvani + t,E,I s | "
            "galvani+t,E,I / sselab `columns=` | galvani+t,E,I / sselab `read` |")
@@ -246,18 +342,27 @@ def main(argv=None) -> int:
             f"| {r['file']} | {r['MB']:.1f} | {r['rows']:,} | {r['sselab_s']:.3f} | {r['sselab_tvi_s']:.3f} | "
             f"{_fmt(r.get('galvani_s'))} | {_fmt(g3)} | "
             + (f"{g3 / r['sselab_tvi_s']:.1f}× | {g3 / r['sselab_s']:.1f}× |" if g3 else "— | — |"))
-    mem = ["| file | rows | sselab `read` | sselab `columns=` t,E,I | galvani alone | galvani + t,E,I | t,E,I arrays |",
-           "|---|---:|---:|---:|---:|---:|---:|"]
+    mem = ["| file | MB | rows | sselab `read` | sselab `columns=` t,E,I | galvani alone | galvani + t,E,I | "
+           "t,E,I as float64 |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def cell(m):
+        return "—" if not m else f"{m['peak_MiB']:.0f} MiB ({m['maxrss_MiB']:.0f})"
+
     for r in rows:
         if "mem_sselab" in r:
             arrays = r["rows"] * 8 * 3 / 2**20
-            mem.append(f"| {r['file']} | {r['rows']:,} | {_fmt(r['mem_sselab'], '.0f')} MiB | "
-                       f"{_fmt(r['mem_sselab-tvi'], '.0f')} MiB | {_fmt(r['mem_galvani-mpr'], '.0f')} MiB | "
-                       f"{_fmt(r['mem_galvani-mpr-tvi'], '.0f')} MiB | {arrays:.0f} MiB |")
+            mem.append(f"| {r['file']} | {r['MB']:.0f} | {r['rows']:,} | {cell(r['mem_sselab'])} | "
+                       f"{cell(r['mem_sselab-tvi'])} | {cell(r['mem_galvani-mpr'])} | {cell(r['mem_galvani-mpr-tvi'])} | "
+                       f"{arrays:.0f} MiB |")
     table, mtable = "\n".join(lines), "\n".join(mem)
     print(table)
     print()
     print(mtable)
+    if ctable:
+        print()
+        print(ctable)
+        for n in cnotes:
+            print("note:", n)
     for n in notes:
         print("note:", n)
     print(f"load average {load0:.2f} before, {load1:.2f} after")
@@ -288,13 +393,18 @@ def main(argv=None) -> int:
             "",
             table,
             "",
-            "Peak memory above the imports (`ru_maxrss` in a fresh process per reader; the .mpr is read whole by "
-            "both):",
+            "Peak memory of one read: traced allocations during the read (tracemalloc sees numpy and bytes buffers), "
+            "and in brackets the process's max RSS (imports included; a fresh process per reader).  Both readers "
+            "hold the whole .mpr in memory while decoding it:",
             "",
             mtable,
             "",
         ]
         text += [f"- {n}" for n in notes]
+        if ctable:
+            text += ["", "## `sselab cycle` on a 2.7 M-row record: peak memory (`/usr/bin/time -v`)", "",
+                     "The bench_cycling ladder (750 h at 1 s) written into a real CA `.mpr` template; each run in a "
+                     "fresh process.", "", ctable, ""] + [f"- {n}" for n in cnotes]
         out = REPO / "benchmarks" / "results" / "readers.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(text) + "\n", encoding="utf-8")
