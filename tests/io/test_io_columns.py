@@ -75,3 +75,23 @@ def test_row_checks_still_work_when_reading_few_columns(tmp_path):
         np.testing.assert_array_equal(m.data[c].to_numpy(), full.data[c].to_numpy()[keep])
     lines_warned = {w.line for w in m.warnings}
     assert {k + 1, k + 6} <= lines_warned
+
+
+def test_mpr_chunked_records_equal_galvanis_whole_file_decode(monkeypatch):
+    """The chunked record decoder (tiny chunks here, so every chunk boundary is crossed) and galvani's whole-file
+    decoder (the path for files whose columns galvani must guess) give the same table."""
+    from sselab.io import biologic_mpr
+
+    for name in ("ca.issue_134.mpr", "gcpl.mpr", "peis.mpr", "mb.issue_95.mpr"):
+        p = _eclab(name)
+        ref = read(p)
+        monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 1000)
+        small = read(p)
+        monkeypatch.setattr(biologic_mpr, "_layout", lambda *a, **k: None)
+        whole = read(p)
+        monkeypatch.undo()
+        for m in (small, whole):
+            assert list(m.data.columns) == list(ref.data.columns) and m.technique == ref.technique
+            for c in ref.data.columns:
+                np.testing.assert_array_equal(m.data[c].to_numpy(), ref.data[c].to_numpy(), err_msg=f"{name} {c}")
+            assert m.start_time == ref.start_time and m.extra.get("loop_index") == ref.extra.get("loop_index")
