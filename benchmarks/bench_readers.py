@@ -165,7 +165,7 @@ def cycle_memory(tmp: Path, template: Path) -> tuple[str, list[str]]:
     py = sys.executable
     imports = "import sselab.cli, sselab.cycling, sselab.io.biologic_mpr, galvani.BioLogic, pandas, numpy, matplotlib"
     tvi = ("import sys, json; from sselab.io import read; from sselab.cycling import analyze_symmetric; "
-           f"m = read(sys.argv[1], columns=['time_s', 'potential_V', 'current_A']); "
+           "m = read(sys.argv[1], columns=['time_s', 'potential_V', 'current_A']); "
            "r = analyze_symmetric(m, area_m2=0.7854e-4); print(json.dumps({'rows': len(m)}))")
     full = ("import sys, json; from sselab.io import read; from sselab.cycling import analyze_symmetric; "
             "m = read(sys.argv[1]); r = analyze_symmetric(m, area_m2=0.7854e-4); print(json.dumps({'rows': len(m)}))")

@@ -11,16 +11,14 @@ import json
 import os
 import pickle
 import signal
-import sys
 import warnings
 from contextlib import contextmanager
 
 import numpy as np
-import pandas as pd
 import pytest
 from conftest import shared_path
 
-from sselab.errors import EmptyFileError, ReaderError, SselabError
+from sselab.errors import EmptyFileError, ReaderError
 from sselab.io import detect, read
 from sselab.io.base import ReadWarning
 

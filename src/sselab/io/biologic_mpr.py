@@ -15,7 +15,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 
 from ..errors import EmptyFileError, MissingDependencyError
 from ._common import _open_regular, max_file_bytes, reader_error
