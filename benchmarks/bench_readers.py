@@ -333,20 +333,21 @@ def main(argv=None) -> int:
         big.unlink()
         ctable, cnotes = ("", []) if args.no_cycle else cycle_memory(tmp, mpr_src)
     load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    hdr = ("| file | MB | rows | sselab `read` s | sselab `columns=` t,E,I s | galvani alone s | galvani + t,E,I s | "
+    hdr = ("| file | MB | rows | sselab `read` ms | sselab `columns=` t,E,I ms | galvani alone ms | galvani + t,E,I ms | "
            "galvani+t,E,I / sselab `columns=` | galvani+t,E,I / sselab `read` |")
     lines = [hdr, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         g3 = r.get("galvani_tvi_s")
+        ms = (lambda x: None if x is None else 1e3 * x)
         lines.append(
-            f"| {r['file']} | {r['MB']:.1f} | {r['rows']:,} | {r['sselab_s']:.3f} | {r['sselab_tvi_s']:.3f} | "
-            f"{_fmt(r.get('galvani_s'))} | {_fmt(g3)} | "
+            f"| {r['file']} | {r['MB']:.1f} | {r['rows']:,} | {ms(r['sselab_s']):.1f} | {ms(r['sselab_tvi_s']):.1f} | "
+            f"{_fmt(ms(r.get('galvani_s')), '.1f')} | {_fmt(ms(g3), '.1f')} | "
             + (f"{g3 / r['sselab_tvi_s']:.1f}× | {g3 / r['sselab_s']:.1f}× |" if g3 else "— | — |"))
     mem = ["| file | MB | rows | sselab `read` | sselab `columns=` t,E,I | galvani alone | galvani + t,E,I | "
            "t,E,I as float64 |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
 
     def cell(m):
-        return "—" if not m else f"{m['peak_MiB']:.0f} MiB ({m['maxrss_MiB']:.0f})"
+        return "—" if not m else f"{m['peak_MiB']:.0f} MiB"
 
     for r in rows:
         if "mem_sselab" in r:
@@ -393,9 +394,9 @@ def main(argv=None) -> int:
             "",
             table,
             "",
-            "Peak memory of one read: traced allocations during the read (tracemalloc sees numpy and bytes buffers), "
-            "and in brackets the process's max RSS (imports included; a fresh process per reader).  Both readers "
-            "hold the whole .mpr in memory while decoding it:",
+            "Peak memory of one read: traced allocations during the read (tracemalloc sees numpy and bytes buffers; "
+            "a fresh process per reader).  galvani holds the whole .mpr while decoding it; sselab decodes the "
+            "records 8 MB at a time:",
             "",
             mtable,
             "",
