@@ -461,9 +461,9 @@ class _RowLines:
 
 def _drop_duplicate_columns(meas: Measurement, warn: list) -> None:
     d = meas.data
-    cols = [str(c) for c in d.columns]
-    if len(set(cols)) == len(cols):
+    if not d.columns.has_duplicates:
         return
+    cols = [str(c) for c in d.columns]
     keep = np.ones(len(cols), bool)
     new_names = list(cols)
     for name in dict.fromkeys(c for c in cols if cols.count(c) > 1):

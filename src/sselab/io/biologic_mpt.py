@@ -133,7 +133,7 @@ def read_mpt(path, columns=None, **_) -> Measurement:
         all_names += [f"_pad{i}" for i in range(n_fields - len(names))]
     first_line = nb + 1  # 1-based line of the file where the data block starts
     # -- truncated last line -------------------------------------------------------------------------------------
-    ends_complete = raw.endswith(b"\n") or not body.rsplit(b"\n", 1)[-1].strip(b" \r")
+    ends_complete = raw.endswith(b"\n") or not body[body.rfind(b"\n") + 1:].strip(b" \r")
     state = "complete" if ends_complete else last_row_state(_tail_rows(body), False)
     # -- the fast part ---------------------------------------------------------------------------------------
     usecols = None
