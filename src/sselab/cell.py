@@ -261,24 +261,88 @@ class Manifest:
         return fe.temperature_K if fe.temperature_K is not None else cell.temperature_K
 
 
+_SCALAR = (str, int, float)
+_TEXT_KEYS = ("name", "material", "formula", "notes", "electrodes")
+_QUANTITY_KEYS = ("thickness", "diameter", "area", "pellet_mass", "active_mass", "temperature")
+
+
+def _type_name(v) -> str:
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, bool):
+        return f"a boolean ({v})"
+    if isinstance(v, (int, float)):
+        return f"a number ({v!r})"
+    if isinstance(v, str):
+        return f"a string ({v[:40]!r})"
+    if isinstance(v, list):
+        return f"a list of {len(v)} item(s)"
+    if isinstance(v, dict):
+        return f"a mapping with key(s) {', '.join(map(str, list(v)[:4]))}"
+    return type(v).__name__
+
+
+def _check_shape(merged: dict, where: str) -> None:
+    """Every key of a cell has the type it must have; one line naming the key otherwise."""
+    for key in _TEXT_KEYS:
+        v = merged.get(key)
+        if v is None:
+            continue
+        if key == "electrodes" and isinstance(v, list) and all(isinstance(x, str) for x in v):
+            continue
+        if not isinstance(v, _SCALAR) or isinstance(v, bool):
+            raise ManifestError(f"{where}: '{key}' must be text, got {_type_name(v)}")
+    for key in _QUANTITY_KEYS:
+        v = merged.get(key)
+        if v is not None and (not isinstance(v, _SCALAR) or isinstance(v, bool)):
+            raise ManifestError(f"{where}: '{key}' must be a quantity such as '1.2 mm', got {_type_name(v)}")
+    files = merged.get("files")
+    if files is not None and not isinstance(files, list):
+        hint = f" — write it as a list: files: [{files}]" if isinstance(files, str) else ""
+        raise ManifestError(f"{where}: 'files' must be a list of paths or {{path: ...}} / {{glob: ...}} entries, "
+                            f"got {_type_name(files)}{hint}")
+    for i, item in enumerate(files or []):
+        at = f"{where}: files[{i}]"
+        if isinstance(item, str):
+            if not item.strip():
+                raise ManifestError(f"{at}: empty path")
+            continue
+        if not isinstance(item, dict):
+            raise ManifestError(f"{at}: must be a path or a mapping with 'path' or 'glob', got {_type_name(item)}")
+        unknown = set(item) - {"path", "glob", "temperature"}
+        if unknown:
+            raise ManifestError(f"{at}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
+                                "(allowed: path, glob, temperature)")
+        if ("path" in item) == ("glob" in item):
+            raise ManifestError(f"{at}: needs exactly one of 'path' or 'glob'")
+        key = "path" if "path" in item else "glob"
+        v = item[key]
+        if not isinstance(v, str) or not v.strip():
+            raise ManifestError(f"{at}: '{key}' must be a non-empty text, got {_type_name(v)}")
+        t = item.get("temperature")
+        if t is not None and (not isinstance(t, _SCALAR) or isinstance(t, bool)):
+            raise ManifestError(f"{at}: 'temperature' must be a quantity such as '30 C', got {_type_name(t)}")
+
+
 def _cell_from_mapping(raw: dict, defaults: dict, base: Path, where: str) -> CellSpec:
     if not isinstance(raw, dict):
-        raise ManifestError(f"{where}: each cell must be a mapping with at least 'name'")
+        raise ManifestError(f"{where}: each cell must be a mapping with at least 'name', got {_type_name(raw)}")
     merged = {**defaults, **raw}
-    unknown = set(merged) - _KNOWN_CELL_KEYS
+    unknown = set(map(str, merged)) - _KNOWN_CELL_KEYS
     if unknown:
         raise ManifestError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
                             f"(allowed: {', '.join(sorted(_KNOWN_CELL_KEYS))})")
     name = raw.get("name")
-    if not name:
+    if name is None or (isinstance(name, str) and not name.strip()):
         raise ManifestError(f"{where}: cell has no 'name'")
+    _check_shape({**merged, "name": name}, where)
     where = f"{where} ({name})"
     files: list[FileEntry] = []
     for i, item in enumerate(merged.get("files") or []):
         try:
             if isinstance(item, str):
                 files.append(FileEntry(_resolve(base, item, where)))
-            elif isinstance(item, dict) and ("path" in item or "glob" in item):
+            else:
                 t = units.parse(item["temperature"], "temperature") if item.get("temperature") is not None else None
                 if "glob" in item:
                     hits = sorted(_glob.glob(str(base / item["glob"])))
@@ -287,8 +351,6 @@ def _cell_from_mapping(raw: dict, defaults: dict, base: Path, where: str) -> Cel
                     files.extend(FileEntry(Path(h), t) for h in hits)
                 else:
                     files.append(FileEntry(_resolve(base, item["path"], where), t))
-            else:
-                raise ManifestError(f"{where}: files[{i}] must be a path or a mapping with 'path' or 'glob'")
         except UnitError as exc:
             raise ManifestError(f"{where}: files[{i}]: {exc}") from None
     try:
@@ -306,25 +368,90 @@ def _resolve(base: Path, item: str, where: str) -> Path:
     return p if p.is_absolute() else base / p
 
 
+#: a manifest is a few KB of text; these bounds refuse YAML bombs and pathological nesting in milliseconds
+MAX_MANIFEST_BYTES = 1_000_000
+MAX_YAML_DEPTH = 40
+MAX_YAML_NODES = 100_000  # after expanding aliases
+
+
+def _safe_yaml(text: str, src):
+    """``yaml.safe_load`` with bounds: nesting depth, and the node count with every alias expanded (a 400-byte
+    "billion laughs" document expands to 10^9 nodes)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent, index):
+            self.depth += 1
+            try:
+                if self.depth > MAX_YAML_DEPTH:
+                    mark = self.peek_event().start_mark
+                    raise ManifestError(f"{src}: line {mark.line + 1}: nested more than {MAX_YAML_DEPTH} levels deep: "
+                                        "not a cell manifest")
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        def construct_document(self, node):
+            sizes: dict[int, int] = {}
+
+            def size(n) -> int:  # memoised over the node graph: aliases are shared nodes
+                k = id(n)
+                if k in sizes:
+                    return sizes[k]
+                sizes[k] = 1  # provisional (cycles)
+                if isinstance(n, yaml.SequenceNode):
+                    total = 1 + sum(size(c) for c in n.value)
+                elif isinstance(n, yaml.MappingNode):
+                    total = 1 + sum(size(a) + size(b) for a, b in n.value)
+                else:
+                    total = 1
+                sizes[k] = total
+                return total
+
+            total = size(node)
+            if total > MAX_YAML_NODES:
+                raise ManifestError(f"{src}: its aliases expand to {total:.3g} values (more than {MAX_YAML_NODES}): "
+                                    "refused (a YAML bomb?)")
+            return super().construct_document(node)
+
+    loader = Loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def load_manifest(path, check_files: bool = True) -> Manifest:
     """Read and validate a cell manifest; every problem is one line naming the file and the cell."""
     import yaml
 
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{path}: {path.stat().st_size} bytes — too large for a cell manifest "
+                                f"(limit {MAX_MANIFEST_BYTES})")
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise ManifestError(f"{path}: not a regular file (a FIFO or device?): refused")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such manifest") from None
     except IsADirectoryError:
         raise ManifestError(f"{path}: is a directory, not a manifest") from None
+    except PermissionError:
+        raise ManifestError(f"{path}: permission denied") from None
     except UnicodeDecodeError as exc:
         raise ManifestError(f"{path}: not a UTF-8 text file (byte {exc.start}), not a YAML manifest") from None
     try:
-        doc = yaml.safe_load(text)
+        doc = _safe_yaml(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
-        raise ManifestError(f"{path}:{line} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise ManifestError(f"{path}:{line} not valid YAML ({problem})") from None
+    except RecursionError:
+        raise ManifestError(f"{path}: nested too deeply: not a cell manifest") from None
     return manifest_from_dict(doc, base_dir=path.parent, source=path, check_files=check_files)
 
 
@@ -334,10 +461,10 @@ def manifest_from_dict(doc, base_dir=".", source=None, check_files: bool = True)
         raise ManifestError(f"{src}: expected a mapping with a 'cells' list")
     cells_raw = doc["cells"]
     if not isinstance(cells_raw, list) or not cells_raw:
-        raise ManifestError(f"{src}: 'cells' must be a non-empty list")
+        raise ManifestError(f"{src}: 'cells' must be a non-empty list, got {_type_name(cells_raw)}")
     defaults = doc.get("defaults") or {}
     if not isinstance(defaults, dict):
-        raise ManifestError(f"{src}: 'defaults' must be a mapping")
+        raise ManifestError(f"{src}: 'defaults' must be a mapping, got {_type_name(defaults)}")
     base = Path(base_dir)
     cells = []
     seen = set()
@@ -351,7 +478,7 @@ def manifest_from_dict(doc, base_dir=".", source=None, check_files: bool = True)
                 if not fe.path.exists():
                     raise ManifestError(f"{src}: cell {cell.name!r}: file {fe.path} does not exist")
         cells.append(cell)
-    extra = set(doc) - {"cells", "defaults", "version"}
+    extra = set(map(str, doc)) - {"cells", "defaults", "version"}
     if extra:
         raise ManifestError(f"{src}: unknown top-level key(s) {', '.join(sorted(extra))}")
     return Manifest(tuple(cells), base, Path(source) if source else None)

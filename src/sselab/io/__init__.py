@@ -12,7 +12,10 @@ __all__ = ["Measurement", "CANONICAL_COLUMNS", "TECHNIQUES", "read", "read_all",
 
 
 def read(path, format: str | None = None, **kwargs) -> Measurement:
-    """Read an instrument file (format detected from its content unless ``format`` is given)."""
+    """Read an instrument file (format detected from its content unless ``format`` is given).
+
+    ``columns=[...]`` (canonical names) reads only those columns; ``max_bytes=N`` changes the size limit.  See
+    :func:`sselab.io.detect.read`."""
     from .detect import read as _read
 
     return _read(path, format=format, **kwargs)

@@ -76,7 +76,7 @@ def test_maccor_export_in_minutes_with_unsigned_current():
 def test_maccor_export_with_decimal_commas():
     m = read(shared_path(*CELLPY, "examples", "data", "maccor_two.txt"))
     d = m.data
-    assert "decimal comma detected and converted" in m.warnings
+    assert any(w.what == "decimal comma detected and converted" for w in m.warnings)
     np.testing.assert_allclose(d["potential_V"].iloc[:3], [0.1377, 0.1385, 0.1394])
     u = d["unix_time_s"].to_numpy()
     np.testing.assert_allclose(d["time_s"], u - u[0], rtol=0, atol=1.0)   # minutes, settled by the clock
