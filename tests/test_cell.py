@@ -164,3 +164,20 @@ def test_top_level_shape_errors(tmp_path):
         m.write_text(body + "\n")
         with pytest.raises(ManifestError, match=fragment.replace("[", r"\[")):
             load_manifest(m)
+
+
+def test_file_entries_carry_time_label_and_figures(tmp_path):
+    from datetime import datetime
+
+    from sselab.cell import load_manifest
+    from sselab.errors import ManifestError
+
+    (tmp_path / "a.mpt").write_text("x")
+    (tmp_path / "cells.yaml").write_text(
+        "cells:\n  - name: C\n    files:\n      - {path: a.mpt, time: '2025-01-15T09:30:00', label: pre-CV, "
+        "figures: [2c]}\n", encoding="utf-8")
+    fe = load_manifest(tmp_path / "cells.yaml").cells[0].files[0]
+    assert (fe.time, fe.label, fe.figures) == (datetime(2025, 1, 15, 9, 30), "pre-CV", ("2c",))
+    (tmp_path / "bad.yaml").write_text("cells:\n  - name: C\n    files:\n      - {path: a.mpt, time: yesterday}\n")
+    with pytest.raises(ManifestError, match=r"files\[0\]: 'time' must be a date and time"):
+        load_manifest(tmp_path / "bad.yaml")

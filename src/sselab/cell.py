@@ -49,10 +49,17 @@ _KNOWN_CELL_KEYS = {"name", "material", "formula", "thickness", "diameter", "are
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One measured file of a cell; ``temperature_K`` overrides the cell's default when given."""
+    """One measured file of a cell; ``temperature_K`` overrides the cell's default when given.
+
+    ``time``: when the measurement started (manifest ``time``, ISO 8601), for files that form a series in time;
+    ``label``: a short name of the file's role (``pre-CV``, ``2 days after cycling``); ``figures``: the figures of a
+    paper it belongs to (``["2c"]``)."""
 
     path: Path
     temperature_K: float | None = None
+    time: "datetime | None" = None
+    label: str | None = None
+    figures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -309,10 +316,10 @@ def _check_shape(merged: dict, where: str) -> None:
             continue
         if not isinstance(item, dict):
             raise ManifestError(f"{at}: must be a path or a mapping with 'path' or 'glob', got {_type_name(item)}")
-        unknown = set(item) - {"path", "glob", "temperature"}
+        unknown = set(item) - _FILE_KEYS
         if unknown:
             raise ManifestError(f"{at}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
-                                "(allowed: path, glob, temperature)")
+                                f"(allowed: {', '.join(sorted(_FILE_KEYS))})")
         if ("path" in item) == ("glob" in item):
             raise ManifestError(f"{at}: needs exactly one of 'path' or 'glob'")
         key = "path" if "path" in item else "glob"
@@ -322,6 +329,40 @@ def _check_shape(merged: dict, where: str) -> None:
         t = item.get("temperature")
         if t is not None and (not isinstance(t, _SCALAR) or isinstance(t, bool)):
             raise ManifestError(f"{at}: 'temperature' must be a quantity such as '30 C', got {_type_name(t)}")
+        if item.get("label") is not None and not isinstance(item["label"], (str, int, float)):
+            raise ManifestError(f"{at}: 'label' must be text, got {_type_name(item['label'])}")
+        figs = item.get("figures")
+        if figs is not None and not (isinstance(figs, (str, int)) or (isinstance(figs, list) and all(
+                isinstance(x, (str, int)) for x in figs))):
+            raise ManifestError(f"{at}: 'figures' must be a list of figure labels such as [2c], got {_type_name(figs)}")
+        if item.get("time") is not None:
+            _entry_time(item["time"], at)
+
+
+_FILE_KEYS = {"path", "glob", "temperature", "time", "label", "figures"}
+
+
+def _entry_time(v, at: str):
+    """A file entry's ``time``: an ISO 8601 text (or a YAML timestamp) → datetime; a one-line error otherwise."""
+    from datetime import date, datetime
+
+    if isinstance(v, datetime):
+        return v
+    if isinstance(v, date):
+        return datetime(v.year, v.month, v.day)
+    if isinstance(v, str):
+        try:
+            return datetime.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    raise ManifestError(f"{at}: 'time' must be a date and time such as 2025-01-15T09:00:00, got {v!r}")
+
+
+def _entry_extras(item: dict, at: str) -> dict:
+    figs = item.get("figures")
+    figs = () if figs is None else tuple(str(x) for x in (figs if isinstance(figs, list) else [figs]))
+    return {"time": _entry_time(item["time"], at) if item.get("time") is not None else None,
+            "label": str(item["label"]) if item.get("label") is not None else None, "figures": figs}
 
 
 def _cell_from_mapping(raw: dict, defaults: dict, base: Path, where: str) -> CellSpec:
@@ -348,9 +389,11 @@ def _cell_from_mapping(raw: dict, defaults: dict, base: Path, where: str) -> Cel
                     hits = sorted(_glob.glob(str(base / item["glob"])))
                     if not hits:
                         raise ManifestError(f"{where}: files[{i}]: glob {item['glob']!r} matches nothing")
-                    files.extend(FileEntry(Path(h), t) for h in hits)
+                    extra = _entry_extras(item, f"{where}: files[{i}]")
+                    files.extend(FileEntry(Path(h), t, **extra) for h in hits)
                 else:
-                    files.append(FileEntry(_resolve(base, item["path"], where), t))
+                    files.append(FileEntry(_resolve(base, item["path"], where), t,
+                                           **_entry_extras(item, f"{where}: files[{i}]")))
         except UnitError as exc:
             raise ManifestError(f"{where}: files[{i}]: {exc}") from None
     try:
