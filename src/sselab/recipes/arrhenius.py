@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import AnalysisError
 from .base import FigureOut, Flag, RecipeError, RecipeResult, RecipeTable, Value, register
 from ._common import finite, has_geometry, measurements_list, reader_flags, source_path
-from .eis import UNRELIABLE, analyse_spectra, split_spectra, spectrum_temperatures
+from .eis import UNRELIABLE, analyse_spectra, reuse_analyses, split_spectra, spectrum_temperatures
 
 __all__ = ["arrhenius", "plot_arrhenius_result", "MIN_TEMPERATURES"]
 
@@ -79,17 +79,19 @@ def _slug(text: str) -> str:
 
 @register("eis.arrhenius", techniques=("EIS",), cell_kinds=("blocking", "li-blocking", "unknown"),
           scope="material", accepts=_accepts, plot=plot_arrhenius_result, title="Arrhenius",
-          cli="sselab arrhenius")
+          cli="sselab arrhenius", uses=("eis.blocking",))
 def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circuit=None, resistance=None,
               weighting="modulus", keep=False, convention="sigmaT", weighted=True, two_regime=False,
-              continuous=False, lf_loop="auto", fmin_Hz=None, fmax_Hz=None, compare=False, subject=None
-              ) -> RecipeResult:
+              continuous=False, lf_loop="auto", fmin_Hz=None, fmax_Hz=None, compare=False, subject=None,
+              results=None) -> RecipeResult:
     """Impedance spectra of one material at several temperatures → σ(T) points, Ea ± error, σ(25 °C), σ(30 °C).
 
     ``cells``: one CellSpec per measurement (several pellets of one material), else ``cell`` for all;
     ``temperatures_K``: one per measurement (None entries: from the file, else the cell).  Other options as
     ``eis.blocking``; ``keep``: fit points whose resistance is flagged unreliable; ``convention``: ``"sigmaT"``
-    (ln σT vs 1/T, default) or ``"sigma"``; ``two_regime``: also fit two regimes with an automatic break."""
+    (ln σT vs 1/T, default) or ``"sigma"``; ``two_regime``: also fit two regimes with an automatic break.
+    ``results``: eis.blocking results of the same files with the same options (routing passes them): their
+    spectrum analyses are used instead of fitting every spectrum again — the same numbers either way."""
     from ..transport.arrhenius import fit_arrhenius, fit_two_regime
 
     ms = measurements_list(measurements)
@@ -115,8 +117,13 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
             raise AnalysisError(f"{name}: the pellet thickness and diameter (or area) are needed for σ(T)")
         sp = split_spectra([ms[i] for i in idx], c, temperature_K=[temps[i] for i in idx], fmin_Hz=fmin_Hz,
                            fmax_Hz=fmax_Hz)
-        analyses += analyse_spectra(sp, c, kind="blocking", circuit=circuit, resistance=resistance,
-                                    weighting=weighting, lf_loop=lf_loop)
+        own = reuse_analyses(sp, results, "blocking", {"circuit": circuit, "resistance": resistance,
+                                                       "interface": None, "weighting": weighting,
+                                                       "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, "fixed": None,
+                                                       "lf_loop": lf_loop})
+        analyses += own if own is not None else analyse_spectra(sp, c, kind="blocking", circuit=circuit,
+                                                                resistance=resistance, weighting=weighting,
+                                                                lf_loop=lf_loop)
     for sa in analyses:
         if sa.spectrum.T_K is None:
             raise AnalysisError(f"{sa.spectrum.label}: no temperature (put it in the name, e.g. pellet_30C.csv, or "

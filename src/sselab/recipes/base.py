@@ -297,6 +297,12 @@ class RecipeSpec:
     ``accepts(measurements, cell) -> bool`` (None: always) to decide whether a file or group is for this recipe.
     ``plot_many(results)`` draws one set of figures for many results of this recipe (e.g. every spectrum of a cell
     in one overview); ``title`` heads the report section; ``cli`` names the command that runs the recipe.
+
+    ``scope="figure"``: one run over the files (of any cells) that a manifest tags with the same figure panel
+    (file entries' ``figures``, e.g. the 30 °C spectra of three preparations tagged ``1e``), with ``cells`` (one per
+    file) and ``paper_figure`` (the tag) as options.  ``uses``: recipes whose per-file or per-material results over
+    the same files this recipe can take instead of analysing the files again (its ``run`` takes ``results=``);
+    routing runs those first and passes their results, so both sections show the same numbers.
     """
 
     name: str
@@ -310,6 +316,7 @@ class RecipeSpec:
     plot_many: Callable[[list], list] | None = None
     title: str = ""
     cli: str = ""
+    uses: tuple[str, ...] = ()
 
     def applies_to(self, technique: str, kind: str | None) -> bool:
         """True when a file of ``technique`` in a cell of ``kind`` (None: no cell) is for this recipe."""
@@ -318,14 +325,14 @@ class RecipeSpec:
         return not self.cell_kinds or (kind or "unknown") in self.cell_kinds
 
 
-SCOPES = ("file", "cell", "material")
+SCOPES = ("file", "cell", "material", "figure")
 
 _REGISTRY: dict[str, RecipeSpec] = {}
 
 
 def register(name: str, *, summary: str = "", techniques: Iterable[str] = (), cell_kinds: Iterable[str] = (),
              plot: Callable | None = None, scope: str = "file", accepts: Callable | None = None,
-             plot_many: Callable | None = None, title: str = "", cli: str = ""):
+             plot_many: Callable | None = None, title: str = "", cli: str = "", uses: Iterable[str] = ()):
     """Decorator registering a recipe function under ``name`` (e.g. ``"eis.blocking"``); see :class:`RecipeSpec`
     for the routing keywords."""
     if scope not in SCOPES:
@@ -336,7 +343,7 @@ def register(name: str, *, summary: str = "", techniques: Iterable[str] = (), ce
             raise ValueError(f"recipe {name!r} registered twice")
         _REGISTRY[name] = RecipeSpec(name, fn, summary or (fn.__doc__ or "").strip().split("\n")[0],
                                      tuple(techniques), tuple(cell_kinds), plot, scope, accepts, plot_many,
-                                     title or name, cli)
+                                     title or name, cli, tuple(uses))
         fn.recipe_name = name
         return fn
 
