@@ -26,6 +26,8 @@ __all__ = ["arrhenius", "plot_arrhenius_result", "MIN_TEMPERATURES"]
 
 #: an activation energy from fewer temperatures is reported but not ranked
 MIN_TEMPERATURES = 3
+#: Ea is printed to 0.01 eV when its standard error is smaller (the σ / σT conventions differ by ≈ k_B·T)
+EA_RESOLUTION_EV = 0.01
 
 
 def _accepts(ms, cell) -> bool:
@@ -79,7 +81,7 @@ def _slug(text: str) -> str:
 
 @register("eis.arrhenius", techniques=("EIS",), cell_kinds=("blocking", "li-blocking", "unknown"),
           scope="material", accepts=_accepts, plot=plot_arrhenius_result, title="Arrhenius",
-          cli="sselab arrhenius", uses=("eis.blocking",))
+          cli="sselab arrhenius")
 def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circuit=None, resistance=None,
               weighting="modulus", keep=False, convention="sigmaT", weighted=True, two_regime=False,
               continuous=False, lf_loop="auto", fmin_Hz=None, fmax_Hz=None, compare=False, subject=None,
@@ -90,8 +92,9 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
     ``temperatures_K``: one per measurement (None entries: from the file, else the cell).  Other options as
     ``eis.blocking``; ``keep``: fit points whose resistance is flagged unreliable; ``convention``: ``"sigmaT"``
     (ln σT vs 1/T, default) or ``"sigma"``; ``two_regime``: also fit two regimes with an automatic break.
-    ``results``: eis.blocking results of the same files with the same options (routing passes them): their
-    spectrum analyses are used instead of fitting every spectrum again — the same numbers either way."""
+    ``results``: eis.blocking results of the same files with the same options: their spectrum analyses are used
+    instead of fitting every spectrum again (routing does not pass them yet: a batch fit and single fits agree only
+    to ~1e-15 until the eis layer makes them bit-identical, and the report must equal the CLI)."""
     from ..transport.arrhenius import fit_arrhenius, fit_two_regime
 
     ms = measurements_list(measurements)
@@ -209,7 +212,7 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
         flags.insert(0, Flag("non-positive-ea", f"Ea = {fit.Ea_eV:.3g} eV ≤ 0: σ does not rise with temperature; "
                              "not ranked", "warning"))
     flags += [Flag("arrhenius-note", w, "info") for w in fit.warnings]
-    vals = [Value("Ea_eV", fit.Ea_eV, "eV", finite(fit.Ea_err_eV), "Ea", ci95=fit.Ea_ci95_eV),
+    vals = [Value("Ea_eV", fit.Ea_eV, "eV", finite(fit.Ea_err_eV), "Ea", ci95=fit.Ea_ci95_eV, resolution=EA_RESOLUTION_EV),
             Value("sigma_25C_S_per_m", fit.sigma_25C_S_per_m, "S/m",
                   _sigma_se(fit, fit.sigma_25C_S_per_m, fit.sigma_25C_ci95_S_per_m), "σ(25 °C)", "mS/cm",
                   ci95=fit.sigma_25C_ci95_S_per_m, note="extrapolated" if fit.sigma_25C_extrapolated else None),
@@ -224,8 +227,10 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
             Value("T_max_K", fit.T_max_K, "K", label="highest T", display_unit="degC"),
             Value("rankable", rankable, "", label="Ea usable for ranking")]
     if two is not None:
-        vals += [Value("Ea_low_eV", two.low.Ea_eV, "eV", finite(two.low.Ea_err_eV), "Ea, low-T regime"),
-                 Value("Ea_high_eV", two.high.Ea_eV, "eV", finite(two.high.Ea_err_eV), "Ea, high-T regime"),
+        vals += [Value("Ea_low_eV", two.low.Ea_eV, "eV", finite(two.low.Ea_err_eV), "Ea, low-T regime",
+                       resolution=EA_RESOLUTION_EV),
+                 Value("Ea_high_eV", two.high.Ea_eV, "eV", finite(two.high.Ea_err_eV), "Ea, high-T regime",
+                       resolution=EA_RESOLUTION_EV),
                  Value("T_break_K", two.T_break_K, "K", finite(two.T_break_err_K), "break", "degC"),
                  Value("two_regimes_preferred", two.preferred == "two", "", label="two regimes preferred (BIC)")]
     tables = [table]

@@ -80,7 +80,10 @@ class Value(Result):
     where that is the field's convention — spelt so :func:`sselab.units.convert` understands it: ``"S/m"``,
     ``"ohm m2"``, ``"A/m2"``, ``"eV"``, ``"s"``, ``"K"``, ``""`` for dimensionless).  ``display_unit`` is the unit a
     researcher reads it in (``"mS/cm"``, ``"ohm cm2"``); ``bound`` is ``">="`` or ``"<="`` when the number is only a
-    bound; ``ci95`` a 95 % interval in ``unit``; ``where`` the spectrum, file or cycle it refers to.
+    bound; ``ci95`` a 95 % interval in ``unit``; ``where`` the spectrum, file or cycle it refers to;
+    ``resolution`` (in the display unit) the finest digit worth printing when the standard error is smaller still
+    (an activation energy: 0.01 eV — the σ vs σT convention alone moves it by ≈ k_B·T): the value is then shown to
+    that digit and its error to one significant figure (``0.44 ± 0.0003 eV``).
     """
 
     key: str
@@ -93,6 +96,7 @@ class Value(Result):
     ci95: tuple[float, float] | None = None
     where: str | None = None
     note: str | None = None
+    resolution: float | None = None
 
     def __post_init__(self):
         if self.bound not in (None, ">=", "<="):
@@ -122,6 +126,9 @@ class Value(Result):
             s = "yes" if v else "no"
         elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
             s = str(int(v))
+        elif e is not None and self.resolution and 0 < e < self.resolution:
+            dec = max(0, -int(math.floor(math.log10(self.resolution) + 1e-9)))
+            s = f"{float(v):.{dec}f} ± {_one_digit(e)}"
         else:
             s = fmt_pm(v, e) if e is not None else fmt_num(v, 4)
         if self.bound == ">=":
@@ -373,3 +380,9 @@ def names() -> list[str]:
 def specs() -> list[RecipeSpec]:
     _load_all()
     return [_REGISTRY[n] for n in sorted(_REGISTRY)]
+
+
+def _one_digit(e: float) -> str:
+    """An error to one significant figure in fixed notation (``0.00026`` → ``0.0003``)."""
+    dec = max(0, -int(math.floor(math.log10(abs(e)))))
+    return f"{round(e, dec):.{dec}f}"

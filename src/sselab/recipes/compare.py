@@ -268,7 +268,8 @@ def arrhenius_compare(measurements, cell=None, *, cells=None, temperatures_K=Non
     for k, (name, r) in enumerate(fits, 1):
         if "Ea_eV" in r:
             v = r["Ea_eV"]
-            vals.append(Value(f"Ea_{k}_eV", v.value, "eV", v.stderr, f"Ea — {name}", ci95=v.ci95, where=name))
+            vals.append(Value(f"Ea_{k}_eV", v.value, "eV", v.stderr, f"Ea — {name}", ci95=v.ci95, where=name,
+                              resolution=v.resolution))
         if "sigma_30C_S_per_m" in r:
             v = r["sigma_30C_S_per_m"]
             vals.append(Value(f"sigma_30C_{k}_S_per_m", v.value, "S/m", v.stderr, f"σ(30 °C) — {name}", "mS/cm",

@@ -889,7 +889,7 @@ def _r_cell(sa: SpectrumAnalysis) -> tuple[float, float | None]:
 
 
 @register("eis.series", techniques=("EIS",), cell_kinds=(), scope="cell", accepts=_series_accepts, plot=plot_series,
-          title="Impedance series in time", cli="sselab eis series", uses=("eis.blocking", "eis.symmetric"))
+          title="Impedance series in time", cli="sselab eis series")
 def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None, interface=None,
            weighting="modulus", fmin_Hz=None, fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None,
            labels=None, figure_tags=None, results=None) -> RecipeResult:
@@ -901,8 +901,9 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
     spectra differ in kind, e.g. before and after cycling), each spectrum keeps its own model and a flag says so.
     Time from the files' time column (median of each spectrum) and start times.  ``labels``: one name per file
     (a manifest's ``label``), ``figure_tags``: per file the figure panels it belongs to (panel letters of the
-    figure); ``results``: the eis.blocking / eis.symmetric results of the same files (routing passes them) — their
-    fits are reused instead of fitting again."""
+    figure); ``results``: eis.blocking / eis.symmetric results of the same files made with the same options —
+    their fits are reused instead of fitting again (routing does not pass them yet: a batch fit and single fits
+    agree only to ~1e-15 until the eis layer makes them bit-identical, and the report must equal the CLI)."""
     ms = measurements_list(measurements)
     extra = []
     if kind is None:

@@ -148,8 +148,8 @@ def section_html(s: Section) -> str:
             size = _size(f)
             fstyle = f' style="width:{size[0]}px"' if size else ""
             isize = f' width="{size[0]}" height="{size[1]}"' if size else ""
-            anchor = f' id="fig-{esc(f.name)}"'
-            parts.append(f'<figure data-name="{esc(f.name)}"{anchor}{fstyle}><img alt="{esc(f.title)}"{isize} '
+            parts.append(f'<figure data-name="{esc(f.name)}"{fstyle}><a id="fig-{esc(f.name)}"></a>'
+                         f'<img alt="{esc(f.title)}"{isize} '
                          f'src="{f.data_uri()}">'
                          f"<figcaption>{cap} ({links})</figcaption></figure>")
         parts.append("</div>")
@@ -187,7 +187,7 @@ def paper_html(rows: list[dict], citation: str = "") -> str:
         badge = ('<span class="badge b-ok">agrees</span>' if ok else '<span class="badge b-bad">differs</span>'
                  if ok is False else '<span class="badge b-skip">—</span>')
         body.append(f"<tr><td>{esc(r.get('quantity'))}</td><td class=num>{esc(r.get('paper_text', ''))}</td>"
-                    f"<td class=num>{esc(r.get('sselab_text', '—'))}</td><td>{esc(r.get('unit', ''))}</td>"
+                    f"<td class=num>{esc(r.get('sselab_text', '—'))}</td><td>{esc(r.get('unit_text', r.get('unit', '')))}</td>"
                     f"<td>{badge}</td><td>{esc(r.get('basis', ''))}</td><td>{esc(r.get('note', ''))}</td></tr>")
     n_ok = sum(1 for r in rows if r.get("agrees"))
     n_diff = sum(1 for r in rows if r.get("agrees") is False)

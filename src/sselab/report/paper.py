@@ -39,13 +39,16 @@ def _si(v) -> float | None:
         return None
 
 
-def _fmt(x, err=None, bound=None) -> str:
+def _fmt(x, err=None, bound=None, resolution=None) -> str:
     from ..fmt import fmt_num, fmt_pm
 
     if x is None:
         return "—"
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e6 and err is None:
         s = str(int(x))
+    elif err and resolution and err < resolution:
+        dec = max(0, -int(math.floor(math.log10(resolution) + 1e-9)))
+        s = f"{x:.{dec}f} ± {_one_digit(err)}"
     else:
         s = fmt_pm(x, err) if err else fmt_num(x, 4)
     return {"<=": "≤ ", ">=": "≥ "}.get(bound or "", "") + s
@@ -114,6 +117,15 @@ def paper_comparison(results, truth: dict) -> list[dict]:
             row["note"] = (row["note"] + "; " if row["note"] else "") + "sselab's value is a bound"
         if v.bound == ">=" and p.relation in ("<", "<="):
             row["agrees"] = None
-        row["sselab_text"] = _fmt(row["sselab_value"], err, v.bound)
+        row["sselab_text"] = _fmt(row["sselab_value"], err, v.bound, getattr(v, "resolution", None))
+        from ..recipes.base import _pretty_unit
+
+        row["unit_text"] = _pretty_unit(p.unit.replace("Ohm", "ohm"))
         rows.append(row)
     return rows
+
+
+def _one_digit(e: float) -> str:
+    """An error to one significant figure in fixed notation (``0.00026`` → ``0.0003``)."""
+    dec = max(0, -int(math.floor(math.log10(abs(e)))))
+    return f"{round(e, dec):.{dec}f}"

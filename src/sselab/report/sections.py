@@ -460,6 +460,32 @@ def _by_recipe(ctx, *recipes):
     return out
 
 
+def _cycling_starts(ctx) -> dict:
+    """{cell name: start time of its first stripping/plating or CV record} — what comes after it in that cell is the
+    cell changed by Li transport (filaments, interphases; the imide paper's post-CV σe is 120× the pre-CV one)."""
+    out = {}
+    for jr in ctx.results:
+        if jr.job.recipe in ("cycling.symmetric", "cv") and jr.job.cell is not None:
+            for it in jr.job.items:
+                t = getattr(it.measurement, "start_time", None) or it.time
+                if t is not None:
+                    n = jr.job.cell.name
+                    out[n] = min(out[n], t) if n in out else t
+    return out
+
+
+def _after(ctx, result, t_cycling) -> bool:
+    """Whether a per-file result's file was measured after the cell's cycling or CV began (an interface or a
+    pellet after Li transport may carry Li filaments or soft shorts: not the material the scorecard grades)."""
+    if t_cycling is None:
+        return False
+    for jr in ctx.results:
+        if jr.result is result:
+            t = getattr(jr.job.items[0].measurement, "start_time", None) or jr.job.items[0].time
+            return t is not None and t > t_cycling
+    return False
+
+
 def measured_for(ctx: Context, material: str, arr) -> tuple[dict, dict]:
     """Measured properties of ``material`` (keys of :func:`sselab.materials.sample_from_measurements`) and, per
     scorecard target, where each came from.
@@ -509,7 +535,10 @@ def measured_for(ctx: Context, material: str, arr) -> tuple[dict, dict]:
             d["formula"] = cells[n].formula
             break
 
-    pol = [(n, rs[0], match(n)) for n, rs in _by_recipe(ctx, "dcpol").items()]
+    cycled = _cycling_starts(ctx)
+    pol = [(n, next((r for r in rs if not _after(ctx, r, cycled.get(n))), None), match(n))
+           for n, rs in _by_recipe(ctx, "dcpol").items()]
+    pol = [x for x in pol if x[1] is not None]
     pol = [(n, r, m) for n, r, m in pol if m is not None and ("sigma_e_S_per_m" in r or "t_ion" in r)]
     if pol:
         n, r, m = max(pol, key=lambda x: ("sigma_e_S_per_m" in x[1], x[1].get("sigma_e_S_per_m", 0.0)))
@@ -547,7 +576,8 @@ def measured_for(ctx: Context, material: str, arr) -> tuple[dict, dict]:
     asr = []
     for n, rs in _by_recipe(ctx, "eis.symmetric").items():
         ms = match(n)
-        vals = [(r.get("asr_interface_ohm_m2"), r.get("T_K")) for r in rs if "asr_interface_ohm_m2" in r]
+        vals = [(r.get("asr_interface_ohm_m2"), r.get("T_K")) for r in rs if "asr_interface_ohm_m2" in r
+                and not _after(ctx, r, cycled.get(n))]
         if ms is not None and vals:
             a, T = min(vals, key=lambda x: x[0])
             asr.append((n, {"asr_ohm_m2": a, "T_K": T}, ms))
