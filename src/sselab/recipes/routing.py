@@ -430,11 +430,68 @@ def run(job: Job, results=None) -> JobResult:
     return JobResult(job, res)
 
 
-def run_all(jobs: list[Job], progress=None) -> list[JobResult]:
+#: relative cost of a recipe's job (to start the slow ones first when jobs run in parallel)
+_COST = {"eis.symmetric": 8, "eis.series": 20, "xrd.pattern": 12, "operando": 12, "eis.arrhenius": 10,
+         "eis.blocking": 2, "dcpol": 3, "dcpol.pair": 5}
+_PARALLEL_JOBS: list = []
+
+
+def _run_index(i: int):
+    """Run ``_PARALLEL_JOBS[i]`` in a worker: ``(i, pickled JobResult parts)``, or ``(i, None)`` when the result
+    cannot travel back (then the parent runs the job itself)."""
+    import pickle
+
+    jr = run(_PARALLEL_JOBS[i])
+    try:
+        return i, pickle.dumps((jr.result, jr.error, jr.trace), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:       # an unpicklable detail object: the parent runs this one job again
+        return i, None
+
+
+def run_all(jobs: list[Job], progress=None, workers: int = 1) -> list[JobResult]:
     """Run a plan; results in job order.  A job whose recipe ``uses`` other recipes runs after them and gets the
     successful results of their jobs over its own files (per file, per cell or per material) as ``results=``.
-    ``progress(iterable, total, description)`` wraps the loop."""
+    ``progress(iterable, total, description)`` wraps the loop.  ``workers > 1``: the jobs that use no other
+    results run in that many forked processes (where the platform forks); each job's result is the same as in
+    one process."""
     done: list[JobResult | None] = [None] * len(jobs)
+    if workers > 1 and len(jobs) > 2:
+        try:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("fork")
+        except (ValueError, ImportError):
+            ctx = None
+        free = [i for i in range(len(jobs)) if not get(jobs[i].recipe).uses]
+        if ctx is not None and len(free) > 2:
+            import pickle
+
+            global _PARALLEL_JOBS
+            _PARALLEL_JOBS = jobs
+            free.sort(key=lambda i: -_COST.get(jobs[i].recipe, 1) * len(jobs[i].items))
+            try:
+                with ctx.Pool(workers) as pool:
+                    it = pool.imap_unordered(_run_index, free)
+                    for i, blob in (progress(it, total=len(free), description="analysing") if progress else it):
+                        if blob is None:
+                            done[i] = run(jobs[i])
+                            continue
+                        res, err, trace = pickle.loads(blob)
+                        done[i] = JobResult(jobs[i], res, err, trace)
+                        if res is not None:
+                            for item in jobs[i].items:
+                                item.used_in.append(jobs[i].recipe)
+            finally:
+                _PARALLEL_JOBS = []
+            rest = [i for i in range(len(jobs)) if done[i] is None]
+            for i in rest:        # the recipes that use others' results, with those results
+                spec = get(jobs[i].recipe)
+                mine = {id(x) for x in jobs[i].items}
+                used = [done[k].result for k, j in enumerate(jobs) if j.recipe in spec.uses and done[k] is not None
+                        and done[k].result is not None and all(id(x) in mine for x in j.items)] \
+                    if spec.uses and _takes(spec, "results") else None
+                done[i] = run(jobs[i], used)
+            return done  # type: ignore[return-value]
     pending = list(range(len(jobs)))
     order = []
     while pending:                       # dependencies first (a recipe never uses itself; cycles run as they come)

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from .sections import HEADLINE, Context, materials_sections, recipe_sections
 __all__ = ["build_report", "Report", "TOLERANCES", "compare_truth", "collect_files", "SKIP_SUFFIXES"]
 
 TRUTH_NAMES = ("truth.json",)
+#: forked processes for the analyses (the figures are written by two more, report.plots.FigureStore)
+ANALYSIS_WORKERS = min(2, os.cpu_count() or 1)
 #: agreement tolerances for recovered vs simulated values: (kind, tolerance); kind "abs", "rel" or "exact"
 TOLERANCES = {
     "Ea_eV": ("abs", 0.02), "sigma_30C_mS_per_cm": ("rel", 0.10), "tau_s": ("rel", 0.05),
@@ -258,7 +261,7 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
             if r.rel in unrouted:
                 r.warnings.append(unrouted[r.rel])
         with _quiet():
-            results = routing.run_all(jobs, progress=progress)
+            results = routing.run_all(jobs, progress=progress, workers=ANALYSIS_WORKERS)
             ctx = Context(items=records, results=results, figures=FigureStore(tmp / "figures", enabled=figures),
                           manifest=man)
             sections = recipe_sections(ctx)
