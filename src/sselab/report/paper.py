@@ -91,8 +91,9 @@ def paper_comparison(results, truth: dict) -> list[dict]:
         v = res[e["key"]] if (res is not None and e.get("key") in res) else None
         x_si = _si(v) if v is not None else None
         row = pv.comparison_row(row_id, x_si, note)
-        row["paper_text"] = p.paper_text()
         from ..recipes.base import _pretty_unit
+
+        row["paper_text"] = _pretty_unit(p.paper_text().replace("Ohm", "ohm"))
 
         row["unit_text"] = _pretty_unit(p.unit.replace("Ohm", "ohm"))
         if row["agrees"] is False and x_si is not None and p.relation in (">", ">=", "<", "<=") \
