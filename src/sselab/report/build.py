@@ -276,7 +276,7 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
                      cells=list(man.cells) if man is not None else [],
                      analysis_errors=[jr.error for jr in results if jr.error])
         rep.summary_tables = _summary_tables(sections, ctx.data)
-        rep.paper_figures = paper_figure_index(sections, records)
+        rep.paper_figures = paper_figure_index(sections, records) if figures else []
         if truth_doc is not None:
             from .paper import paper_comparison
 
