@@ -596,7 +596,7 @@ def _sp_cell(S: _Set, pv, rng, small, li_law, A):
     onset = next((steps_uA[i] for i, d in enumerate(rel_drop) if d > 0.2), None)
     # keys as the report names them: cycling.symmetric (the ladder) and eis.series (the spectra in time)
     S.truth_cells[name] = {
-        "n_cycles": st["n_cycles"], "total_time_h": hours, "short_kind": "none",
+        "n_cycles": st["n_cycles"], "total_time_h": hours, "short_cycle": None, "short_kind": "none",
         "ccd_uA_per_cm2": LADDER_STEPS_A_PER_M2[-1] * 100,      # no short: a lower bound at the last step
         "resistance_drop_onset_uA_per_cm2": onset,
         "R_cell_drop_first_to_min": drop_built, "R_cell_drop_before_min": drop_ht,
@@ -726,13 +726,15 @@ def _structure(S: _Set, root: Path, seed: int, small: bool):
     x = np.arange(4.0, 40.0, 0.01)
     y, _, e = xrd_pattern([structure("Li2NH-Fd-3m").with_a(a)], x, MO_KA1_M, fwhm_uvw=(0.0, 0.0, 0.003),
                           peak_counts=2e4, rng=np.random.default_rng(seed + 16))
-    rel = Path("xrd") / "Li2NH_post-CV_MoKa1.xye"
+    rel = Path("xrd") / "Li2NH_after-CV_MoKa1.xye"
     (root / "xrd").mkdir(exist_ok=True)
     write_xye(root / rel, x, y, e, header=f"Wavelength: {MO_KA1_M:.6e} m\nanode Mo, K-alpha1 (monochromated)\n"
                                             "pellet of Li-steel-CV after the CV (16 cycles), disassembled\n2th_deg I sigma")
     S.files.append(root / rel)
     cell = next(c for c in S.cells if c["name"] == "Li-steel-CV")
-    cell["files"].append({"path": rel.as_posix(), "label": "post-CV powder XRD", "figures": ["2e"]})
+    t_xrd = max(datetime.fromisoformat(f["time"]) for f in cell["files"]) + timedelta(days=1)   # disassembled
+    cell["files"].append({"path": rel.as_posix(), "temperature": "25 C", "time": _iso(t_xrd),
+                          "label": "post-CV powder XRD", "figures": ["2e"]})
     S.truth_files[rel.as_posix()] = {"cell": "Li-steel-CV", "technique": "XRD", "label": "post-CV powder XRD",
                                      "figures": ["2e"], "a_angstrom": a, "wavelength_m": MO_KA1_M}
     for p in sorted((root / "structure").rglob("*")):
