@@ -82,8 +82,8 @@ class Value(Result):
     researcher reads it in (``"mS/cm"``, ``"ohm cm2"``); ``bound`` is ``">="`` or ``"<="`` when the number is only a
     bound; ``ci95`` a 95 % interval in ``unit``; ``where`` the spectrum, file or cycle it refers to;
     ``resolution`` (in the display unit) the finest digit worth printing when the standard error is smaller still
-    (an activation energy: 0.01 eV — the σ vs σT convention alone moves it by ≈ k_B·T): the value is then shown to
-    that digit and its error to one significant figure (``0.44 ± 0.0003 eV``).
+    (an activation energy: 0.01 eV — the σ vs σT convention alone moves it by ≈ k_B·T): ``text(resolved=True)``
+    (the report) then shows the value to that digit and its error to one significant figure (``0.44 ± 0.0003 eV``).
     """
 
     key: str
@@ -115,8 +115,11 @@ class Value(Result):
         ed = abs(float(units.convert(v + e, self.unit, self.display_unit)) - vd) if e is not None else None
         return vd, ed, self.display_unit
 
-    def text(self, with_unit: bool = True) -> str:
-        """``'0.766 ± 0.004 mS/cm'``: rounded to its error (sselab.fmt), ``≥``/``≤`` for bounds, ``—`` if missing."""
+    def text(self, with_unit: bool = True, resolved: bool = False) -> str:
+        """``'0.766 ± 0.004 mS/cm'``: rounded to its error (sselab.fmt), ``≥``/``≤`` for bounds, ``—`` if missing.
+        ``resolved``: a value with a ``resolution`` finer than its error is shown to that digit (the report's
+        tables: ``0.44 ± 0.0003 eV``); by default every value is rounded to its error (the CLI prints the 95 %
+        interval to the value's decimals)."""
         from ..fmt import fmt_num, fmt_pm
 
         v, e, u = self.shown()
@@ -126,7 +129,7 @@ class Value(Result):
             s = "yes" if v else "no"
         elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
             s = str(int(v))
-        elif e is not None and self.resolution and 0 < e < self.resolution:
+        elif resolved and e is not None and self.resolution and 0 < e < self.resolution:
             dec = max(0, -int(math.floor(math.log10(self.resolution) + 1e-9)))
             s = f"{float(v):.{dec}f} ± {_one_digit(e)}"
         else:

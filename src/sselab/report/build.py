@@ -117,7 +117,8 @@ def _summary_tables(sections: list[Section], data: dict) -> list[Table]:
             trange = f"{lo - 273.15:.0f}–{hi - 273.15:.0f}" if lo is not None and hi is not None else "—"
             rows.append([s.subject, ", ".join(cells_of.get(s.subject, [])) or "—", trange,
                          r["sigma_30C_S_per_m"].text(with_unit=False) if "sigma_30C_S_per_m" in r else "—",
-                         r["Ea_eV"].text(with_unit=False) if "Ea_eV" in r else "— (" + r.flags[0].message + ")",
+                         r["Ea_eV"].text(with_unit=False, resolved=True) if "Ea_eV" in r
+                         else "— (" + r.flags[0].message + ")",
                          str(r.get("n_points", "—")), str(ranks.get(s.subject, "not ranked"))])
         tables.append(Table("Table 1. Ionic conductivity of the preparations (EIS, blocking electrodes)",
                             ["material", "cells", "T range (°C)", "σ(30 °C) (mS/cm)", "Ea (eV)", "n",
@@ -128,7 +129,7 @@ def _summary_tables(sections: list[Section], data: dict) -> list[Table]:
             continue
         for r in s.results:
             keys = HEADLINE.get(s.recipe) or [v.key for v in r.values[:4]]
-            parts = [f"{r[k].label} = {r[k].text()}" for k in keys if k in r]
+            parts = [f"{r[k].label} = {r[k].text(resolved=True)}" for k in keys if k in r]
             rows.append([s.subject, s.title.split(" — ")[0], "; ".join(parts)])
     if rows:
         tables.append(Table("Table 2. Electrochemical tests", ["cell", "test", "results"], rows))

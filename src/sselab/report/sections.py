@@ -210,7 +210,7 @@ def _values_table(result, title="Results") -> Table:
     rows = []
     has_where = any(v.where for v in result.values)
     for v in result.values:
-        text = v.text()
+        text = v.text(resolved=True)
         if v.note:
             text += f" ({v.note})"
         rows.append([v.label or v.key, text] + ([v.where or ""] if has_where else []))
@@ -304,7 +304,7 @@ def _group_section(ctx, jrs: list[JobResult], spec) -> Section:
     keys = [(k, lab) for k, lab in _PER_FILE_COLUMNS if any(k in r for r in results)]
     if not keys:       # a recipe not known here: its first values
         keys = [(v.key, v.label or v.key) for v in results[0].values[:6]]
-    rows = [[r.subject] + [r[k].text() if k in r else "—" for k, _ in keys] + [r.get("circuit", "") or ""]
+    rows = [[r.subject] + [r[k].text(resolved=True) if k in r else "—" for k, _ in keys] + [r.get("circuit", "") or ""]
             for r in results]
     sec.tables.append(Table("One row per file", ["file"] + [lab for _, lab in keys] + ["model"], rows,
                             note="the model (number of arcs) is chosen per spectrum from the data; details of each "
