@@ -318,5 +318,10 @@ def kk_cmd(
             err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
+from .eis_drt import drt_cmd  # noqa: E402
+
+eis_app.command("drt")(drt_cmd)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(eis_app, name="eis")

@@ -667,6 +667,10 @@ def _finish(pr, tau, tau_out, B, area, eps, o, x, xs, scale, lam, lam_grid, scor
                                (math.log(tau[0]), math.log(tau[-1])), min_fraction=o["peak_min_fraction"])
         if ok:
             refined = ref
+            if ref["rms"] > 2 * rms + 2e-3:
+                flags["peak-model-misfit"] = (f"the Cole–Cole peaks describe the spectrum to {100 * ref['rms']:.2g} % "
+                                              f"rms against {100 * rms:.2g} % for the DRT: a process may be missing "
+                                              "or strongly non-ideal (compare with γ)")
         else:
             flags["peak-refinement-rejected"] = (f"peak refinement rejected ({ref['reason']}): peak R and τ are the "
                                                  "areas and positions in the regularised DRT")

@@ -10,7 +10,8 @@ against the track's last peak (a track may skip up to two spectra).  The capacit
 with temperature while its τ moves by decades, so C carries the identity (bulk ~pF, grain boundary ~nF,
 electrode ~µF); τ breaks ties.  Peaks that match no track open a new one.
 
-Arrhenius: for every track seen at ≥ 3 distinct temperatures, σ_k = (L/A)/R_k (or 1/R_k in S·m⁻¹·(1 m) when the
+Arrhenius: for every track seen at ≥ 3 distinct temperatures (only the points whose apex lies inside the measured
+band when at least 3 of them do: R of a process outside the window is extrapolated), σ_k = (L/A)/R_k (or 1/R_k in S·m⁻¹·(1 m) when the
 geometry is unknown — Ea is the same, the prefactor then has no meaning) is fitted with
 :func:`sselab.transport.arrhenius.fit_arrhenius` (convention σT, weighted by the peaks' R errors when known).
 """
@@ -192,6 +193,11 @@ def drt_series(spectra, *, T_K=None, time_s=None, labels=None, cell=None, progre
         if T is not None:
             Tk = T[idx]
             ok = np.isfinite(Tk)
+            inw = np.array([p.in_window for p in pk])
+            if np.unique(np.round(Tk[ok & inw], 2)).size >= 3 and not inw[ok].all():
+                note = (f"{int((ok & ~inw).sum())} point(s) with the apex outside the measured band left out of the "
+                        "Arrhenius fit")
+                ok = ok & inw
             if np.unique(np.round(Tk[ok], 2)).size >= 3:
                 from ...transport.arrhenius import fit_arrhenius
 
@@ -202,6 +208,7 @@ def drt_series(spectra, *, T_K=None, time_s=None, labels=None, cell=None, progre
                     fit = fit_arrhenius(Tk[ok], s_fit, err)
                 except AnalysisError as e:  # e.g. repeated temperatures that disagree: say so, keep the track
                     note = f"no Arrhenius fit: {e}"
+                    fit = None
             else:
                 note = "fewer than 3 temperatures: no Arrhenius fit"
         tracks.append(PeakTrack(id=len(tracks) + 1, name=name, assignment=cls, index=idx, tau_s=tau, R_ohm=R,
