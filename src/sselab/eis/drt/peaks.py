@@ -389,7 +389,8 @@ def _refine(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, ln_tau_b
         sd = np.full(P, np.nan)
     rss = float(np.sum(r_final ** 2))
     out = dict(R=R, R_err=R * sd[0:3 * K:3], ln_tau=lt, ln_tau_err=sd[1:3 * K:3], alpha=al,
-               alpha_err=sd[2:3 * K:3], rms=rms, bic=n * math.log(max(rss, 1e-300) / n) + P * math.log(n))
+               alpha_err=sd[2:3 * K:3], rms=rms, bic=n * math.log(max(rss, 1e-300) / n) + P * math.log(n),
+               resid=resid)
     o = np.argsort(out["ln_tau"])
     for key in ("R", "R_err", "ln_tau", "ln_tau_err", "alpha", "alpha_err"):
         out[key] = out[key][o]
