@@ -184,6 +184,8 @@ def refine_peaks(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, rms
     major[int(np.argmax(raw["R_area"]))] = True
     cur = fit(_subset(raw, major))
     minor = [k for k in range(raw["R_area"].size) if not major[k]]
+    while not cur["converged"] and cur.get("R") is not None and cur["R"].size > 1 and fits[0] < max_fits:
+        cur = fit(_merged(cur, int(np.argmin(cur["R"]))))   # degenerate major peaks: merge the smallest away
     if not cur["converged"]:
         cur["reason"] = cur.get("message") or "the fit did not converge"
         return False, cur
@@ -193,9 +195,7 @@ def refine_peaks(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, rms
         k = int(np.argmin(z))
         if z[k] >= _Z_MIN:
             break
-        keep = np.ones(cur["R"].size, bool)
-        keep[k] = False
-        sub = fit(_as_raw(cur, keep))
+        sub = fit(_merged(cur, k))
         if not sub["converged"]:
             break
         cur = sub
@@ -249,6 +249,17 @@ def _better(sub, cur) -> bool:
     return not np.any(np.diff(sub["ln_tau"]) < _MIN_SEP)
 
 
+def _merged(ref, k):
+    """Starting values without peak ``k`` of a refined fit, its R added to the nearest remaining peak."""
+    keep = np.ones(ref["R"].size, bool)
+    keep[k] = False
+    st = _as_raw(ref, keep)
+    j = int(np.argmin(np.abs(st["ln_tau"] - ref["ln_tau"][k])))
+    st["R_area"] = st["R_area"].copy()
+    st["R_area"][j] += ref["R"][k]
+    return st
+
+
 def _subset(raw, keep):
     return {k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in raw.items()}
 
@@ -286,7 +297,7 @@ def _check(ref, rms_drt):
     return None
 
 
-def _lm(fun_jac, p0, lo, hi, max_iter: int = 100, tol: float = 1e-7):
+def _lm(fun_jac, p0, lo, hi, max_iter: int = 200, tol: float = 1e-7):
     """Projected Levenberg–Marquardt for small box-bounded problems: ``fun_jac(p) -> (r, J)``.  Parameters at a
     bound whose gradient points outwards are held for the step.  Returns (p, r, converged, message)."""
     p = np.clip(np.asarray(p0, float), lo, hi)
@@ -368,7 +379,8 @@ def _refine(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, ln_tau_b
     p0 = np.clip(np.array(p0), np.array(lo), np.array(hi))
 
     def fun_jac(p):
-        zm, J = _zarc_model(p, w, K, use_L, tail, zs)
+        with np.errstate(over="ignore", invalid="ignore"):   # a trial step may overflow: LM rejects it
+            zm, J = _zarc_model(p, w, K, use_L, tail, zs)
         r = zm - z
         return np.concatenate([r.real, r.imag]) * wt, np.concatenate([J.real, J.imag]) * wt[:, None]
 
