@@ -4,7 +4,7 @@ Decisions made here (recorded in ``result.options``): every option of :func:`sse
 (λ by GCV on a grid 1e-7–1, Gaussian basis with FWHM = 2 grid spacings at 10 points per decade, τ grid one decade
 beyond the measured window, modulus weighting, series L when Z″ > 0 at the highest frequencies, a detected
 low-frequency tail modelled by a CPE, a low-frequency inductive loop left out, peaks refined against the impedance
-with BIC model selection, a 200-replicate bootstrap band), the frequency window (``fmin_Hz``/``fmax_Hz``), the
+with BIC model selection, a 100-replicate bootstrap band), the frequency window (``fmin_Hz``/``fmax_Hz``), the
 temperature of a spectrum (from the file, else the cell's, else ``temperature_K``) and — for several spectra — the
 series axis (temperature when every spectrum has one, else time, else input order), peak tracking and an
 Arrhenius fit per tracked process.

@@ -22,7 +22,8 @@ spectrum — with unit weights it is exactly the λ of DRTtools / pyDRTtools)::
   solved by NNLS at the same λ; γ's 2.5–97.5 % quantiles over the replicates form the 95 % band (non-negativity is
   respected by every replicate, so the band never dips below zero and is not symmetric where γ ≈ 0).  It measures
   the estimator's noise, not its regularisation bias.  (A truncated-Gaussian posterior sampled by exact HMC was
-  tried first: with most coefficients at the bound it needed ~10³ wall bounces per draw, 30× slower.)
+  tried first: with most coefficients at the bound it needed ~10³ wall bounces per draw, 30× slower.)  100
+  replicates by default (~0.1–0.3 s per spectrum).
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ _MU_EXTRA = 1e-7   # ridge on R∞, L, tail (columns scaled so that their coeffi
 #: every option of :func:`drt` with its default (the recipe records these)
 DEFAULTS = dict(lam="auto", lam_method="gcv", rbf="gaussian", fwhm=2.0, points_per_decade=10.0,
                 extend_decades=1.0, order=1, weighting="modulus", inductance="auto", tail="auto", lf_loop="exclude",
-                band=True, n_samples=200, seed=0, peak_prominence=0.03, peak_min_fraction=0.01, refine=True)
+                band=True, n_samples=100, seed=0, peak_prominence=0.03, peak_min_fraction=0.01, refine=True)
 
 
 def lambda_grid(lo: float = 1e-7, hi: float = 1.0, per_decade: int = 15) -> np.ndarray:
@@ -449,16 +450,19 @@ def _objective(Aw, bw, R, lam, x):
 # credible band: parametric bootstrap of the non-negative regularised estimator
 def _band(Aw, bw, R, lam, x_hat, dof, n_samples, rng):
     """Bootstrap replicates of x (normalised units): data = fit + Gaussian noise of the residuals' size (σ² from
-    the weighted residuals with the ridge's effective degrees of freedom), each solved by NNLS at the same λ."""
+    the weighted residuals with the ridge's effective degrees of freedom), each solved by NNLS at the same λ.
+    (Re-using the point estimate's active set does not pay: noise moves ~40 of ~100 coefficients across the
+    bound in a typical replicate.)"""
     n = bw.size
     fit = Aw @ x_hat
     r = fit - bw
     sig = math.sqrt(float(r @ r) / max(n - dof, 1.0))
     if not sig > 0:
         return None
+    noise = sig * rng.standard_normal((n_samples, n))
     out = np.empty((n_samples, x_hat.size))
     for i in range(n_samples):
-        out[i], _ = _nnls(Aw, fit + sig * rng.standard_normal(n), R, lam)
+        out[i], _ = _nnls(Aw, fit + noise[i], R, lam)
     return out
 
 
@@ -545,6 +549,7 @@ def drt_many(spectra, *, labels=None, cell=None, progress=None, **options) -> li
         groups.setdefault((pr.f.tobytes(), pr.use_L, pr.tail, _tau_for(pr, tau).size), []).append(i)
     results: list = [None] * len(preps)
     done = 0
+    all_states: list = []
     for (fkey, use_L, tail, m), idx in groups.items():
         n_extra = 1 + int(use_L) + int(tail)
         tau_m = tau[:m]
@@ -558,6 +563,7 @@ def drt_many(spectra, *, labels=None, cell=None, progress=None, **options) -> li
             scales.append(sc)
         Aws, bws = np.stack(Aws), np.stack(bws)
         lam_auto, score, dof = _select_lambda(Aws, bws, Rinv, o["lam_method"], lam_grid)
+        states = []
         for k, i in enumerate(idx):
             pr = preps[i]
             lam = lam_auto[k] if o["lam"] == "auto" else o["lam"]
@@ -566,56 +572,63 @@ def drt_many(spectra, *, labels=None, cell=None, progress=None, **options) -> li
                 dof_k = float(np.sum(s ** 2 / (s ** 2 + lam)))
             else:
                 dof_k = float(dof[k])
-            x, solver = _nnls(Aws[k], bws[k], R, lam)
-            xs = _band(Aws[k], bws[k], R, lam, x, dof_k, int(o["n_samples"]), rng) if o["band"] else None
-            results[i] = _finish(pr, tau_m, tau_out, B[:, :m], area, eps, o, x, xs, scales[k], lam, lam_grid,
-                                 score[k], solver, cell)
-            done += 1
-            if progress is not None:
-                progress(done, len(preps))
+            states.append(_first_solve(pr, Aws[k], bws[k], scales[k], R, lam, dof_k, tau_m, tau_out, B[:, :m],
+                                       area, eps, o))
+        # the first peak fit of every spectrum in one batched Levenberg–Marquardt run
+        for k, (i, st) in enumerate(zip(idx, states)):
+            st.update(index=i, score=score[k])
+            all_states.append(st)
+    # the first peak fit of every spectrum (all groups) in batched Levenberg–Marquardt runs
+    firsts = _batched_first(all_states, None, o)
+    for st, first in zip(all_states, firsts):
+        results[st["index"]] = _complete(st, first, st["score"], lam_grid, rng, cell)
+        done += 1
+        if progress is not None:
+            progress(done, len(preps))
     return results
 
 
 def _refine_tail(pr: _Prep, tau_full, eps, o, lam_grid) -> float:
-    """The tail exponent α minimising the regularised objective, on the RBF grid cut where the tail dominates.
+    """Cut the RBF grid where the tail dominates (``pr.tau_cut``) and find the tail exponent α.
 
     Where the tail dominates, γ and the phasance trade area (a CPE is itself a power-law DRT), so γ is resolved
-    only up to half a decade beyond the lowest frequency at which the tail (from a first solve at the slope
-    estimate of α) is still below 3× the rest of the impedance (``pr.tau_cut``)."""
-    from scipy.optimize import minimize_scalar
-
+    only up to half a decade beyond the lowest frequency at which the tail is still below 3× the rest of the
+    impedance.  α is the best of 0.5, 0.65, 0.8 and 0.95 for the regularised objective on that grid (the cut is
+    redone once if that moved α by more than 0.1 from its slope estimate); the nonlinear peak fit
+    (:func:`sselab.eis.drt.peaks.refine_peaks`) refines it further, after which γ is solved again with it."""
     n_extra = 1 + int(pr.use_L) + 1
-    a0 = pr.tail_alpha or 0.9
 
-    def setup():
+    def cut_and_search(a0):
         tau = _tau_for(pr, tau_full)
-        R, Rinv = _penalty(tau_full.tobytes(), tau.size, o["rbf"], eps, o["order"], n_extra)
+        R, _ = _penalty(tau_full.tobytes(), tau.size, o["rbf"], eps, o["order"], n_extra)
         A, _ = _columns(pr, tau, o["rbf"], eps, a0)
         Aw, bw = _weighted(pr, A)
-        lam = _select_lambda(Aw[None], bw[None], Rinv, o["lam_method"], lam_grid)[0][0] if o["lam"] == "auto" \
-            else o["lam"]
-        return tau, R, A, Aw, bw, lam
-
-    tau, R, A, Aw, bw, lam = setup()
-    x, _ = _nnls(Aw, bw, R, lam)
-    z_tail = (A[:, -1] * x[-1]) * pr.zs
-    zt = z_tail[:pr.f.size] + 1j * z_tail[pr.f.size:]
-    ratio = np.abs(zt) / np.maximum(np.abs(pr.z - zt), 1e-300)
-    below = np.flatnonzero(ratio <= 3.0)
-    if below.size:
-        f3 = float(pr.f[below.max()])
-        pr.tau_cut = min(pr.tau_cut, 10 ** 0.5 / (2 * math.pi * f3))
-        tau, R, A, Aw, bw, lam = setup()
-
-    def obj(a):
-        A, _ = _columns(pr, tau, o["rbf"], eps, a)
-        Aw, bw = _weighted(pr, A)
+        lam = 1e-3 if o["lam"] == "auto" else o["lam"]   # a provisional λ: the cut and α need no more
         x, _ = _nnls(Aw, bw, R, lam)
-        return _objective(Aw, bw, R, lam, x)
+        z_tail = (A[:, -1] * x[-1]) * pr.zs
+        zt = z_tail[:pr.f.size] + 1j * z_tail[pr.f.size:]
+        ratio = np.abs(zt) / np.maximum(np.abs(pr.z - zt), 1e-300)
+        below = np.flatnonzero(ratio <= 3.0)
+        if below.size:
+            pr.tau_cut = min(pr.tau_cut, 10 ** 0.5 / (2 * math.pi * float(pr.f[below.max()])))
+        tau = _tau_for(pr, tau_full)
+        R, _ = _penalty(tau_full.tobytes(), tau.size, o["rbf"], eps, o["order"], n_extra)
 
-    res = minimize_scalar(obj, bounds=(max(0.3, a0 - 0.25), min(1.0, a0 + 0.25)), method="bounded",
-                          options={"xatol": 5e-3})
-    return float(res.x)
+        def obj(a):
+            A, _ = _columns(pr, tau, o["rbf"], eps, a)
+            Aw, bw = _weighted(pr, A)
+            x, _ = _nnls(Aw, bw, R, lam)
+            return _objective(Aw, bw, R, lam, x)
+
+        grid = np.array([0.5, 0.65, 0.8, 0.95])
+        vals = [obj(a) for a in grid]
+        return float(grid[int(np.argmin(vals))])
+
+    a0 = pr.tail_alpha or 0.9
+    a1 = cut_and_search(a0)
+    if abs(a1 - a0) > 0.1:
+        a1 = cut_and_search(a1)
+    return a1
 
 
 def _lag1(resid) -> float:
@@ -630,62 +643,120 @@ def _lag1(resid) -> float:
     return float(np.mean(out)) if out else 0.0
 
 
-def _finish(pr, tau, tau_out, B, area, eps, o, x, xs, scale, lam, lam_grid, score, solver, cell):
+def _solution(pr, x, scale, tau, B, area, eps, o) -> dict:
+    """γ, R∞, L, tail and the reconstructed spectrum from the NNLS solution (normalised units → SI)."""
+    M = tau.size
+    coef = x[:M] * pr.zs                                  # Ω
+    k = M
+    d = {"coef": coef, "gamma": B @ coef, "R_inf": float(x[k] * pr.zs), "L": 0.0, "tail_Q": None, "tail_alpha": None}
+    k += 1
+    if pr.use_L:
+        d["L"] = float(x[k] * scale[k] * pr.zs)
+        k += 1
+    if pr.tail:
+        amp = float(x[k] * scale[k] * pr.zs)               # 1/Q
+        if amp > 0:
+            d["tail_Q"], d["tail_alpha"] = 1.0 / amp, float(pr.tail_alpha)
+    a_re, a_im = _b.impedance_matrices(pr.f, tau, o["rbf"], eps)
+    w = 2 * np.pi * pr.f
+    zfit = (a_re + 1j * a_im) @ coef + d["R_inf"] + 1j * w * d["L"]
+    if d["tail_Q"]:
+        zfit = zfit + 1.0 / (d["tail_Q"] * (1j * w) ** d["tail_alpha"])
+    d["zfit"] = zfit
+    d["resid"] = (pr.z - zfit) / np.abs(pr.z)
+    d["rms"] = float(np.sqrt(np.mean(d["resid"].real ** 2 + d["resid"].imag ** 2) / 2))
+    d["R_pol"] = float(area * np.sum(coef))
+    return d
+
+
+def _first_solve(pr, Aw, bw, scale, R, lam, dof, tau, tau_out, B, area, eps, o) -> dict:
+    """NNLS at λ, the DRT quantities and its raw peaks (the state the peak refinement starts from)."""
+    from .peaks import find_peaks
+
+    x, solver = _nnls(Aw, bw, R, lam)
+    sol = _solution(pr, x, scale, tau, B, area, eps, o)
+    raw = find_peaks(tau_out, sol["gamma"], sol["R_pol"], prominence=o["peak_prominence"],
+                     min_fraction=o["peak_min_fraction"])
+    return dict(pr=pr, Aw=Aw, bw=bw, scale=scale, R=R, lam=lam, dof=dof, tau=tau, tau_out=tau_out, B=B, area=area,
+                eps=eps, o=o, x=x, solver=solver, sol=sol, raw=raw)
+
+
+def _job(st) -> dict:
+    pr, sol, tau = st["pr"], st["sol"], st["tau"]
+    return dict(freq_Hz=pr.f, Z=pr.z, weights=pr.w, zs=pr.zs, raw=st["raw"], R_inf=sol["R_inf"], L=sol["L"],
+                tail_Q=sol["tail_Q"], tail_alpha=sol["tail_alpha"], bounds=(math.log(tau[0]), math.log(tau[-1])))
+
+
+def _batched_first(states, tau, o) -> list:
+    from .peaks import refine_first
+
+    todo = [k for k, st in enumerate(states) if o["refine"] and st["raw"]["R_area"].size]
+    out: list = [None] * len(states)
+    for k, res in zip(todo, refine_first([_job(states[k]) for k in todo])):
+        out[k] = res
+    return out
+
+
+def _complete(st, first, score, lam_grid, rng, cell):
+    """Peak refinement (re-solving γ once if it moved the tail exponent), band, flags → DRTResult."""
+    from .peaks import refine_peaks
+
+    pr, o, sol, raw = st["pr"], st["o"], st["sol"], st["raw"]
+    Aw, bw, x, solver, R, lam = st["Aw"], st["bw"], st["x"], st["solver"], st["R"], st["lam"]
+    tau, tau_out, B, area, eps = st["tau"], st["tau_out"], st["B"], st["area"], st["eps"]
+    refined = None
+    reason = None
+    if o["refine"] and raw["R_area"].size:
+        jb = _job(st)
+        n = 2 * pr.f.size           # the DRT's noise estimate: rms corrected for its effective degrees of freedom
+        sigma_drt = sol["rms"] * math.sqrt(n / max(n - st["dof"], 1.0))
+        ok, ref = refine_peaks(jb["freq_Hz"], jb["Z"], jb["weights"], jb["zs"], raw, jb["R_inf"], jb["L"],
+                               jb["tail_Q"], jb["tail_alpha"], sigma_drt, jb["bounds"],
+                               min_fraction=o["peak_min_fraction"], first=first)
+        if ok:
+            refined = ref
+            a_new = ref.get("tail_alpha")
+            if a_new is not None and abs(a_new - pr.tail_alpha) > 0.001:
+                # the nonlinear fit determines the tail exponent better than the search: solve γ again with it
+                pr.tail_alpha = float(a_new)
+                A, scale = _columns(pr, tau, o["rbf"], eps)
+                Aw, bw = _weighted(pr, A)
+                x, solver = _nnls(Aw, bw, R, lam)
+                sol = _solution(pr, x, scale, tau, B, area, eps, o)
+        else:
+            reason = ref["reason"]
+    xs = _band(Aw, bw, R, lam, x, st["dof"], int(o["n_samples"]), rng) if o["band"] else None
+    return _finish(pr, sol, tau, tau_out, B, eps, o, xs, lam, lam_grid, score, solver, cell, refined, reason)
+
+
+def _finish(pr, sol, tau, tau_out, B, eps, o, xs, lam, lam_grid, score, solver, cell, refined, reason):
     from .peaks import build_peaks, find_peaks
 
     M = tau.size
-    coef = x[:M] * pr.zs                                  # Ω
-    gamma = B @ coef
-    k = M
-    R_inf = float(x[k] * pr.zs)
-    k += 1
-    L = 0.0
-    if pr.use_L:
-        L = float(x[k] * scale[k] * pr.zs)
-        k += 1
-    tail_Q = tail_alpha = None
+    coef, gamma, R_inf, L = sol["coef"], sol["gamma"], sol["R_inf"], sol["L"]
+    tail_Q, tail_alpha, zfit, resid, rms, R_pol = (sol[k] for k in ("tail_Q", "tail_alpha", "zfit", "resid", "rms",
+                                                                    "R_pol"))
     flags = dict(pr.flags)
     warns = list(pr.warnings)
-    if pr.tail:
-        amp = float(x[k] * scale[k] * pr.zs)               # 1/Q
-        tail_alpha = float(pr.tail_alpha)
-        if amp > 0:
-            tail_Q = 1.0 / amp
-            flags["lf-tail-modelled"] = (f"low-frequency capacitive tail modelled by a CPE (Q = {tail_Q:.3g} "
-                                         f"F s^(α-1), α = {tail_alpha:.2f}), not by DRT peaks")
-        else:
-            tail_alpha = None
-    # reconstructed spectrum
-    a_re, a_im = _b.impedance_matrices(pr.f, tau, o["rbf"], eps)
-    w = 2 * np.pi * pr.f
-    zfit = (a_re + 1j * a_im) @ coef + R_inf + 1j * w * L
     if tail_Q:
-        zfit = zfit + 1.0 / (tail_Q * (1j * w) ** tail_alpha)
-    resid = (pr.z - zfit) / np.abs(pr.z)
-    rms = float(np.sqrt(np.mean(resid.real ** 2 + resid.imag ** 2) / 2))
-    R_pol = float(area * np.sum(coef))
+        flags["lf-tail-modelled"] = (f"low-frequency capacitive tail modelled by a CPE (Q = {tail_Q:.3g} "
+                                     f"F s^(α-1), α = {tail_alpha:.2f}), not by DRT peaks")
     band_lo = band_hi = None
     gam_samples = None
     if xs is not None:
         gam_samples = (xs[:, :M] * pr.zs) @ B.T
         band_lo, band_hi = np.percentile(gam_samples, [2.5, 97.5], axis=0)
-    raw = find_peaks(tau_out, gamma, R_pol, prominence=o["peak_prominence"], min_fraction=o["peak_min_fraction"],
-                     samples=gam_samples)
-    refined = None
-    if o["refine"] and raw["R_area"].size:
-        from .peaks import refine_peaks
-
-        ok, ref = refine_peaks(pr.f, pr.z, pr.w, pr.zs, raw, R_inf, L, tail_Q, tail_alpha, rms,
-                               (math.log(tau[0]), math.log(tau[-1])), min_fraction=o["peak_min_fraction"])
-        if ok:
-            refined = ref
-            if ref["rms"] > 2 * rms + 2e-3:
-                flags["peak-model-misfit"] = (f"the Cole–Cole peaks describe the spectrum to {100 * ref['rms']:.2g} % "
-                                              f"rms against {100 * rms:.2g} % for the DRT: a process may be missing "
-                                              "or strongly non-ideal (compare with γ)")
-        else:
-            flags["peak-refinement-rejected"] = (f"peak refinement rejected ({ref['reason']}): peak R and τ are the "
-                                                 "areas and positions in the regularised DRT")
+    raw = None
+    if refined is None:
+        raw = find_peaks(tau_out, gamma, R_pol, prominence=o["peak_prominence"],
+                         min_fraction=o["peak_min_fraction"], samples=gam_samples)
+    if reason is not None:
+        flags["peak-refinement-rejected"] = (f"peak refinement rejected ({reason}): peak R and τ are the areas and "
+                                             "positions in the regularised DRT")
+    if refined is not None and refined["rms"] > 2 * rms + 2e-3:
+        flags["peak-model-misfit"] = (f"the Cole–Cole peaks describe the spectrum to {100 * refined['rms']:.2g} % "
+                                      f"rms against {100 * rms:.2g} % for the DRT: a process may be missing or "
+                                      "strongly non-ideal (compare with γ)")
     peaks = build_peaks(tau_out, gamma, raw, refined, pr.f, cell, gam_samples)
     gmax = float(gamma.max()) if gamma.size else 0.0
     if gmax > 0 and (gamma[0] > 0.2 * gmax or gamma[-1] > 0.2 * gmax):

@@ -116,56 +116,71 @@ def find_peaks(tau_s, gamma_ohm, R_pol_ohm, *, prominence: float = 0.02, min_fra
 
 # ---------------------------------------------------------------------------------------------------------------
 # refinement: the parametric DRT (sum of Cole–Cole peaks) fitted to the impedance
-def _zarc_model(p, w, K, use_L, tail, zs):
-    """Z (normalised by zs) and the Jacobian (N × P complex) of Σ ZARC + R∞ + jωL + A (jω)^-α_t."""
+def _zarc_model_batch(P, w, K, use_L, tail):
+    """Z (normalised) and Jacobian of Σ ZARC + R∞ + jωL + A (jω)^-α_t for parameter rows P (S × n_par):
+    returns z (S × N complex) and J (S × N × n_par complex)."""
     lw = np.log(w)
+    S, npar = P.shape
     n = w.size
-    P = p.size
-    J = np.empty((P, n), complex)
-    z = np.zeros(n, complex)
+    J = np.empty((S, npar, n), complex)
+    z = np.zeros((S, n), complex)
     if K:
-        q = p[:3 * K].reshape(K, 3)
-        R, lt, a = np.exp(q[:, 0]), q[:, 1], q[:, 2]
-        X = lw[None, :] + lt[:, None] + 0.5j * math.pi
-        u = np.exp(a[:, None] * X)
+        q = P[:, :3 * K].reshape(S, K, 3)
+        R, lt, a = np.exp(q[..., 0])[..., None], q[..., 1][..., None], q[..., 2][..., None]
+        X = lw + lt + 0.5j * math.pi                       # S × K × N
+        u = np.exp(a * X)
         D = 1.0 + u
-        zk = R[:, None] / D
+        zk = R / D
         g = zk * u / D
-        z += zk.sum(axis=0)
-        J[0:3 * K:3] = zk
-        J[1:3 * K:3] = -g * a[:, None]
-        J[2:3 * K:3] = -g * X
+        z += zk.sum(axis=1)
+        J[:, 0:3 * K:3] = zk
+        J[:, 1:3 * K:3] = -g * a
+        J[:, 2:3 * K:3] = -g * X
     j = 3 * K
-    z += p[j]
-    J[j] = 1.0
+    z += P[:, j:j + 1]
+    J[:, j] = 1.0
     j += 1
     if use_L:
         c = 1j * w / w.max()
-        z += c * p[j]
-        J[j] = c
+        z += c * P[:, j:j + 1]
+        J[:, j] = c
         j += 1
     if tail:
-        la, at = p[j], p[j + 1]
+        la, at = P[:, j:j + 1], P[:, j + 1:j + 2]
         Y = lw - math.log(w.min()) + 0.5j * math.pi
         zt = np.exp(la - at * Y)
         z += zt
-        J[j] = zt
-        J[j + 1] = -zt * Y
-    return z, J.T
+        J[:, j] = zt
+        J[:, j + 1] = -zt * Y
+    return z, J.transpose(0, 2, 1)
+
+
+def _zarc_model(p, w, K, use_L, tail, zs=None):
+    """One parameter vector: z (N) and J (N × n_par)."""
+    z, J = _zarc_model_batch(np.asarray(p, float)[None, :], w, K, use_L, tail)
+    return z[0], J[0]
+
+
+def majors(raw):
+    """The starting peaks of the refinement: area ≥ 5 % of the total (at least the largest)."""
+    major = raw["R_area"] >= 0.05 * float(np.sum(raw["R_area"]))
+    major[int(np.argmax(raw["R_area"]))] = True
+    return major
 
 
 def refine_peaks(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, rms_drt, ln_tau_bounds,
-                 max_fits: int = 16, min_fraction: float = 0.01):
+                 max_fits: int = 16, min_fraction: float = 0.01, first=None):
     """Refine the DRT peaks ``raw`` (see :func:`find_peaks`) by fitting Σ ZARC (+ R∞, L, tail) to the spectrum,
     choosing which peaks the data support by forward selection with the Bayesian information criterion
     BIC = n·ln(RSS/n) + P·ln n:
 
-    1. fit the major peaks (area ≥ 10 % of R_pol; at least the largest); drop any whose R is not determined to
+    1. fit the major peaks (area ≥ 5 % of R_pol; at least the largest); drop any whose R is not determined to
        better than a third (R < 3 σ_R), least significant first;
-    2. add the minor DRT peaks one at a time — the addition with the lowest BIC is kept when it lowers the BIC by
-       more than 10 (very strong evidence) and every peak stays significant (R ≥ 3 σ_R); repeat;
-    3. when the peaks still leave clearly more residual than the regularised DRT (which fits the data to its
-       noise), try splitting each peak in two (±0.3 decade) under the same rule (overlapping processes that the
+    2. while the peaks leave more residual than the regularised DRT (noise estimates √(RSS/(n − dof)) more than
+       1.3× apart), add the minor DRT peaks one at a time —
+       the addition with the lowest BIC is kept when it lowers the BIC by more than 10 (very strong evidence) and
+       every peak stays significant (R ≥ 3 σ_R); repeat;
+    3. when the peaks still leave clearly more residual than the regularised DRT (same test), try splitting each peak in two (±0.3 decade) under the same rule (overlapping processes that the
        regularisation merged);
     4. peaks below ``min_fraction`` of the total R are dropped.
 
@@ -179,10 +194,12 @@ def refine_peaks(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, rms
         fits[0] += 1
         return _refine(*args, start, *extra)
 
-    Rtot = float(np.sum(raw["R_area"]))
-    major = raw["R_area"] >= 0.1 * Rtot
-    major[int(np.argmax(raw["R_area"]))] = True
-    cur = fit(_subset(raw, major))
+    major = majors(raw)
+    if first is None:
+        cur = fit(_subset(raw, major))
+    else:                           # the fit of the major peaks, done already (batched over a series)
+        cur = first
+        fits[0] += 1
     minor = [k for k in range(raw["R_area"].size) if not major[k]]
     while not cur["converged"] and cur.get("R") is not None and cur["R"].size > 1 and fits[0] < max_fits:
         cur = fit(_merged(cur, int(np.argmin(cur["R"]))))   # degenerate major peaks: merge the smallest away
@@ -192,15 +209,26 @@ def refine_peaks(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, rms
     # 1. backward: insignificant major peaks
     while cur["R"].size > 1 and fits[0] < max_fits:
         z = cur["R"] / np.maximum(cur["R_err"], 1e-300)
-        k = int(np.argmin(z))
-        if z[k] >= _Z_MIN:
+        close = np.flatnonzero(np.diff(cur["ln_tau"]) < _MIN_SEP)
+        z[close] = np.minimum(z[close], 0.0)             # of a pair closer than a quarter decade, the smaller
+        z[close + 1] = np.minimum(z[close + 1], 0.0)     # goes first (not resolved)
+        z = np.where(z <= 0, -1.0 / np.maximum(cur["R"], 1e-300), z)
+        weak = [int(k) for k in np.argsort(z) if z[k] < _Z_MIN]
+        if not weak:
             break
-        sub = fit(_merged(cur, k))
+        if len(weak) == cur["R"].size:
+            weak = weak[:-1]
+        options = ([weak] if len(weak) > 1 else []) + [[k] for k in weak]
+        for drop in options:           # all weak ones at once, else the least significant first
+            sub = fit(_merged(cur, drop))
+            if sub["converged"] or fits[0] >= max_fits:
+                break
         if not sub["converged"]:
             break
         cur = sub
-    # 2. forward: minor peaks
-    while minor and fits[0] < max_fits:
+    # 2. forward: minor peaks — only while the peaks leave more residual than the DRT (which fits the data to its
+    #    noise); otherwise no addition can lower the BIC by 10
+    while minor and fits[0] < max_fits and _sigma(cur) > 1.3 * rms_drt:
         best, best_k = None, None
         for k in minor:
             sub = fit(_with(cur, raw, k))
@@ -213,7 +241,7 @@ def refine_peaks(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, rms
         cur = best
         minor.remove(best_k)
     # 3. splits of merged peaks
-    while cur["rms"] > 1.3 * rms_drt and fits[0] < max_fits:
+    while _sigma(cur) > 1.3 * rms_drt and fits[0] < max_fits:
         best = None
         for k in np.argsort(-cur["R"]):
             sub = fit(_split(cur, k))
@@ -249,14 +277,17 @@ def _better(sub, cur) -> bool:
     return not np.any(np.diff(sub["ln_tau"]) < _MIN_SEP)
 
 
-def _merged(ref, k):
-    """Starting values without peak ``k`` of a refined fit, its R added to the nearest remaining peak."""
+def _merged(ref, drop):
+    """Starting values without the peaks ``drop`` (an index or a list) of a refined fit, each one's R added to the
+    nearest remaining peak."""
+    drop = [drop] if np.isscalar(drop) else list(drop)
     keep = np.ones(ref["R"].size, bool)
-    keep[k] = False
+    keep[drop] = False
     st = _as_raw(ref, keep)
-    j = int(np.argmin(np.abs(st["ln_tau"] - ref["ln_tau"][k])))
     st["R_area"] = st["R_area"].copy()
-    st["R_area"][j] += ref["R"][k]
+    for k in drop:
+        j = int(np.argmin(np.abs(st["ln_tau"] - ref["ln_tau"][k])))
+        st["R_area"][j] += ref["R"][k]
     return st
 
 
@@ -289,6 +320,11 @@ def _split(ref, k):
     return dict(R_area=R[o], ln_tau=lt[o], alpha=al[o], gamma_max=np.zeros(R.size), R_area_err=None)
 
 
+def _sigma(ref) -> float:
+    """Noise estimate of a peak fit: its rms residual corrected for the fitted parameters, √(RSS/(n − P))."""
+    return ref["rms"] * math.sqrt(ref["n"] / max(ref["n"] - ref["P"], 1))
+
+
 def _check(ref, rms_drt):
     if not ref["converged"]:
         return ref.get("message", "the fit did not converge")
@@ -297,32 +333,107 @@ def _check(ref, rms_drt):
     return None
 
 
-def _lm(fun_jac, p0, lo, hi, max_iter: int = 200, tol: float = 1e-7):
-    """Projected Levenberg–Marquardt for small box-bounded problems: ``fun_jac(p) -> (r, J)``.  Parameters at a
-    bound whose gradient points outwards are held for the step.  Returns (p, r, converged, message)."""
-    p = np.clip(np.asarray(p0, float), lo, hi)
+def _start(raw, zs, w, R_inf, L, tail_Q, tail_alpha, ln_tau_bounds):
+    """(p0, lo, hi) of the Σ ZARC fit from starting peaks ``raw`` and the DRT's R∞, L and tail."""
+    K = raw["R_area"].size
+    p0, lo, hi = [], [], []
+    rtot = max(float(np.sum(raw["R_area"])) / zs, 1e-300)
+    t_lo, t_hi = ln_tau_bounds
+    for k in range(K):
+        Rk = float(np.clip(raw["R_area"][k] / zs, 1e-5 * rtot, 5 * rtot))
+        p0 += [math.log(Rk), float(np.clip(raw["ln_tau"][k], t_lo, t_hi)), float(np.clip(raw["alpha"][k], 0.31, 0.995))]
+        lo += [math.log(rtot) - 14, t_lo, 0.3]
+        hi += [math.log(rtot) + 2.5, t_hi, 1.0]
+    p0.append(max(R_inf / zs, 0.0))
+    lo.append(0.0)
+    hi.append(np.inf)
+    if L > 0:
+        p0.append(L * w.max() / zs)
+        lo.append(0.0)
+        hi.append(np.inf)
+    if tail_Q:
+        p0 += [math.log(1.0 / (tail_Q * zs)) - tail_alpha * math.log(w.min()), float(np.clip(tail_alpha, 0.1, 1.0))]
+        lo += [-np.inf, 0.05]
+        hi += [np.inf, 1.0]
+    lo, hi = np.array(lo), np.array(hi)
+    return np.clip(np.array(p0), lo, hi), lo, hi
+
+
+def _outputs(p, r_final, converged, msg, Z, wt, zs, w, K, use_L, tail):
+    """The result dict of one fit: refined peaks sorted by τ with standard errors, rms, BIC, tail."""
+    Z = np.asarray(Z, complex)
+    zm, J = _zarc_model(p, w, K, use_L, tail)
+    resid = (zm * zs - Z) / np.abs(Z)
+    rms = float(np.sqrt(np.mean(resid.real ** 2 + resid.imag ** 2) / 2))
+    R = np.exp(p[0:3 * K:3]) * zs
+    lt = p[1:3 * K:3]
+    al = p[2:3 * K:3]
+    n, P = 2 * w.size, p.size
+    Jw = np.concatenate([J.real, J.imag]) * wt[:, None]
+    s2 = float(np.sum(r_final ** 2)) / max(n - P, 1)
+    try:      # standard errors from the SVD of the weighted Jacobian; undetermined directions → infinite
+        _, sv, Vt = np.linalg.svd(Jw, full_matrices=False)
+        ok = sv > sv[0] * 1e-9 if sv.size and sv[0] > 0 else np.zeros(sv.size, bool)
+        sd = np.sqrt(s2 * np.sum((Vt[ok] / sv[ok, None]) ** 2, axis=0))
+        if not ok.all():
+            sd[np.any(np.abs(Vt[~ok]) > 1e-3, axis=0)] = np.inf
+    except np.linalg.LinAlgError:  # pragma: no cover
+        sd = np.full(P, np.inf)
+    rss = float(np.sum(r_final ** 2))
+    out = dict(R=R, R_err=R * sd[0:3 * K:3], ln_tau=lt, ln_tau_err=sd[1:3 * K:3], alpha=al,
+               alpha_err=sd[2:3 * K:3], rms=rms, bic=n * math.log(max(rss, 1e-300) / n) + P * math.log(n),
+               resid=resid, n=n, P=P)
+    o = np.argsort(out["ln_tau"])
+    for key in ("R", "R_err", "ln_tau", "ln_tau_err", "alpha", "alpha_err"):
+        out[key] = out[key][o]
+    if tail:
+        la, at = p[-2], p[-1]
+        out["tail_alpha"] = float(at)
+        out["tail_Q"] = math.exp(min(-(math.log(zs) + la + at * math.log(w.min())), 700.0))
+    out["converged"] = bool(converged) and bool(np.all(np.isfinite(p)))
+    out["message"] = msg
+    return out
+
+
+def _lm(fun_jac, p0, lo, hi, max_iter: int = 200, tol: float = 1e-6):
+    """Projected Levenberg–Marquardt for one small box-bounded problem: ``fun_jac(p) -> (r, J)``.  Parameters at
+    a bound whose gradient points outwards are held for the step.  Returns (p, r, converged, message)."""
+    p = np.minimum(np.maximum(np.asarray(p0, float), lo), hi)
     r, J = fun_jac(p)
     cost = float(r @ r)
     H = J.T @ J
-    mu = 1e-3 * max(float(np.max(np.diag(H))), 1e-300)
+    mu = 1e-3 * max(float(H.diagonal().max()), 1e-300)
     nu = 2.0
+    history = []
     for _ in range(max_iter):
+        history.append(cost)
+        if len(history) > 8 and history[-8] - cost <= 1e-5 * history[-8]:
+            return p, r, True, ""          # crawling along a flat valley: the minimum is reached to 1e-5
         g = J.T @ r
-        free = ~(((p <= lo) & (g > 0)) | ((p >= hi) & (g < 0)))
-        if not free.any():
-            return p, r, True, ""
-        Hf = H[np.ix_(free, free)]
-        d = np.diag(Hf).copy()
+        held = ((p <= lo) & (g > 0)) | ((p >= hi) & (g < 0))
+        if held.any():
+            free = ~held
+            if not free.any():
+                return p, r, True, ""
+            Hf, gf = H[np.ix_(free, free)], g[free]
+        else:
+            free, Hf, gf = None, H, g
+        d = Hf.diagonal().copy()
         d[d <= 0] = 1e-300
+        A = Hf.copy()
+        A.flat[::A.shape[0] + 1] += mu * d
         try:
-            step = np.linalg.solve(Hf + mu * np.diag(d), -g[free])
+            step = np.linalg.solve(A, -gf)
         except np.linalg.LinAlgError:
             mu *= nu
             nu *= 2
             continue
         p_new = p.copy()
-        p_new[free] += step
-        p_new = np.clip(p_new, lo, hi)
+        if free is None:
+            p_new += step
+        else:
+            p_new[free] += step
+        p_new = np.minimum(np.maximum(p_new, lo), hi)
         r_new, J_new = fun_jac(p_new)
         cost_new = float(r_new @ r_new)
         if not np.isfinite(cost_new):
@@ -343,71 +454,145 @@ def _lm(fun_jac, p0, lo, hi, max_iter: int = 200, tol: float = 1e-7):
         else:
             mu *= nu
             nu *= 2
-            if mu > 1e20 * max(float(np.max(np.diag(H))), 1e-300):
+            if mu > 1e20 * max(float(H.diagonal().max()), 1e-300):
                 return p, r, True, ""      # no further decrease possible: a (local) minimum
     return p, r, False, f"the fit did not converge in {max_iter} iterations"
 
 
+def _lm_batch(fun_jac, P0, LO, HI, max_iter: int = 200, tol: float = 1e-6):
+    """:func:`_lm` for many problems at once (rows of ``P0``): each has its own damping and stops on its own.
+    ``fun_jac(P, rows) -> (r, J)`` for the active rows.  Returns (P, r, converged, messages)."""
+    P = np.minimum(np.maximum(np.asarray(P0, float), LO), HI)
+    S, npar = P.shape
+    rows = np.arange(S)
+    r, J = fun_jac(P, rows)
+    cost = np.einsum("sm,sm->s", r, r)
+    H = np.einsum("smi,smj->sij", J, J)
+    diag = np.einsum("sii->si", H)
+    mu = 1e-3 * np.maximum(diag.max(axis=1), 1e-300)
+    nu = np.full(S, 2.0)
+    active = np.ones(S, bool)
+    conv = np.zeros(S, bool)
+    hist = np.full((S, 8), np.inf)
+    eye = np.eye(npar)
+    for it in range(max_iter):
+        a = np.flatnonzero(active)
+        if a.size == 0:
+            break
+        # stagnation over the last 8 iterations: a flat valley, the minimum is reached to 1e-5
+        stag = np.isfinite(hist[a, 0]) & (hist[a, 0] - cost[a] <= 1e-5 * hist[a, 0])
+        conv[a[stag]] = True
+        active[a[stag]] = False
+        hist[a] = np.concatenate([hist[a, 1:], cost[a, None]], axis=1)
+        a = a[~stag]
+        if a.size == 0:
+            break
+        g = np.einsum("smi,sm->si", J[a], r[a])
+        held = ((P[a] <= LO[a]) & (g > 0)) | ((P[a] >= HI[a]) & (g < 0))
+        allheld = held.all(axis=1)
+        conv[a[allheld]] = True
+        active[a[allheld]] = False
+        keep = ~allheld
+        a, g, held = a[keep], g[keep], held[keep]
+        if a.size == 0:
+            break
+        Ha = H[a].copy()
+        d = np.einsum("sii->si", Ha).copy()
+        d[d <= 0] = 1e-300
+        A = Ha + mu[a, None, None] * (d[:, :, None] * eye)
+        # held parameters: no step (identity row/column, zero gradient)
+        A[held[:, :, None] & np.ones((1, 1, npar), bool)] = 0.0
+        A[held[:, None, :] & np.ones((1, npar, 1), bool)] = 0.0
+        A[:, np.arange(npar), np.arange(npar)] = np.where(held, 1.0, np.einsum("sii->si", A))
+        rhs = np.where(held, 0.0, -g)
+        try:
+            step = np.linalg.solve(A, rhs[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.stack([np.linalg.lstsq(A[k], rhs[k], rcond=None)[0] for k in range(a.size)])
+        Pn = np.minimum(np.maximum(P[a] + step, LO[a]), HI[a])
+        rn, Jn = fun_jac(Pn, a)
+        cn = np.einsum("sm,sm->s", rn, rn)
+        dp = Pn - P[a]
+        pred = -(2 * np.einsum("si,si->s", g, dp) + np.einsum("si,sij,sj->s", dp, H[a], dp))
+        better = np.isfinite(cn) & (cn < cost[a])
+        # accepted steps
+        b = a[better]
+        if b.size:
+            ca, cb = cost[b], cn[better]
+            rho = np.where(pred[better] > 0, (ca - cb) / np.where(pred[better] > 0, pred[better], 1.0), 1.0)
+            small = (np.max(np.abs(dp[better]) / (1e-6 + np.abs(P[b])), axis=1) < 1e-7) | (ca - cb <= tol * ca)
+            P[b], r[b], J[b], cost[b] = Pn[better], rn[better], Jn[better], cb
+            H[b] = np.einsum("smi,smj->sij", J[b], J[b])
+            mu[b] *= np.maximum(1 / 3, 1 - (2 * rho - 1) ** 3)
+            nu[b] = 2.0
+            conv[b[small]] = True
+            active[b[small]] = False
+        # rejected steps
+        c = a[~better]
+        if c.size:
+            mu[c] *= nu[c]
+            nu[c] *= 2
+            dead = mu[c] > 1e20 * np.maximum(np.einsum("sii->si", H[c]).max(axis=1), 1e-300)
+            conv[c[dead]] = True                # no further decrease possible: a (local) minimum
+            active[c[dead]] = False
+    msgs = ["" if conv[k] else f"the fit did not converge in {max_iter} iterations" for k in range(S)]
+    return P, r, conv, msgs
+
+
+def refine_first(jobs) -> list[dict]:
+    """The first refinement fit (major peaks) of many spectra at once; ``jobs``: dicts with ``freq_Hz``, ``Z``,
+    ``weights``, ``zs``, ``raw``, ``R_inf``, ``L``, ``tail_Q``, ``tail_alpha``, ``bounds``."""
+    return _refine_many([dict(jb, raw=_subset(jb["raw"], majors(jb["raw"]))) for jb in jobs])
+
+
 def _refine(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, ln_tau_bounds):
     """One Σ ZARC fit started from ``raw``: dict with the refined arrays, ``rms``, ``bic``, ``converged``."""
-    f = np.asarray(freq_Hz, float)
-    z = np.asarray(Z, complex) / zs
-    w = 2 * np.pi * f
-    wt = np.concatenate([weights, weights])
-    K = raw["R_area"].size
-    use_L = L > 0
-    tail = bool(tail_Q)
-    p0, lo, hi = [], [], []
-    rtot = max(float(np.sum(raw["R_area"])) / zs, 1e-300)
-    t_lo, t_hi = ln_tau_bounds
-    for k in range(K):
-        Rk = float(np.clip(raw["R_area"][k] / zs, 1e-5 * rtot, 5 * rtot))
-        p0 += [math.log(Rk), float(np.clip(raw["ln_tau"][k], t_lo, t_hi)), float(np.clip(raw["alpha"][k], 0.31, 0.995))]
-        lo += [math.log(rtot) - 14, t_lo, 0.3]
-        hi += [math.log(rtot) + 2.5, t_hi, 1.0]
-    p0.append(max(R_inf / zs, 0.0))
-    lo.append(0.0)
-    hi.append(np.inf)
-    if use_L:
-        p0.append(L * w.max() / zs)
-        lo.append(0.0)
-        hi.append(np.inf)
-    if tail:
-        p0 += [math.log(1.0 / (tail_Q * zs)) - tail_alpha * math.log(w.min()), float(np.clip(tail_alpha, 0.1, 1.0))]
-        lo += [-np.inf, 0.05]
-        hi += [np.inf, 1.0]
-    p0 = np.clip(np.array(p0), np.array(lo), np.array(hi))
+    return _refine_many([dict(freq_Hz=freq_Hz, Z=Z, weights=weights, zs=zs, raw=raw, R_inf=R_inf, L=L,
+                              tail_Q=tail_Q, tail_alpha=tail_alpha, bounds=ln_tau_bounds)])[0]
 
-    def fun_jac(p):
-        with np.errstate(over="ignore", invalid="ignore"):   # a trial step may overflow: LM rejects it
-            zm, J = _zarc_model(p, w, K, use_L, tail, zs)
-        r = zm - z
-        return np.concatenate([r.real, r.imag]) * wt, np.concatenate([J.real, J.imag]) * wt[:, None]
 
-    p, r_final, converged, msg = _lm(fun_jac, p0, np.array(lo), np.array(hi))
-    zm, J = _zarc_model(p, w, K, use_L, tail, zs)
-    resid = (zm - z) * zs / np.abs(np.asarray(Z, complex))
-    rms = float(np.sqrt(np.mean(resid.real ** 2 + resid.imag ** 2) / 2))
-    R = np.exp(p[0:3 * K:3]) * zs
-    lt = p[1:3 * K:3]
-    al = p[2:3 * K:3]
-    n, P = 2 * f.size, p.size
-    Jw = np.concatenate([J.real, J.imag]) * wt[:, None]
-    s2 = float(np.sum(r_final ** 2)) / max(n - P, 1)
-    try:
-        cov = np.linalg.pinv(Jw.T @ Jw) * s2
-        sd = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    except np.linalg.LinAlgError:  # pragma: no cover
-        sd = np.full(P, np.nan)
-    rss = float(np.sum(r_final ** 2))
-    out = dict(R=R, R_err=R * sd[0:3 * K:3], ln_tau=lt, ln_tau_err=sd[1:3 * K:3], alpha=al,
-               alpha_err=sd[2:3 * K:3], rms=rms, bic=n * math.log(max(rss, 1e-300) / n) + P * math.log(n),
-               resid=resid)
-    o = np.argsort(out["ln_tau"])
-    for key in ("R", "R_err", "ln_tau", "ln_tau_err", "alpha", "alpha_err"):
-        out[key] = out[key][o]
-    out["converged"] = converged and bool(np.all(np.isfinite(p)))
-    out["message"] = msg
+def _refine_many(jobs) -> list[dict]:
+    """Σ ZARC fits of many spectra: jobs sharing frequencies and model layout (K, L, tail) run as one batched
+    Levenberg–Marquardt (:func:`_lm_batch`)."""
+    out: list = [None] * len(jobs)
+    groups: dict = {}
+    for i, jb in enumerate(jobs):
+        f = np.asarray(jb["freq_Hz"], float)
+        key = (f.tobytes(), jb["raw"]["R_area"].size, jb["L"] > 0, bool(jb["tail_Q"]))
+        groups.setdefault(key, []).append(i)
+    for (_, K, use_L, tail), idx in groups.items():
+        f = np.asarray(jobs[idx[0]]["freq_Hz"], float)
+        w = 2 * np.pi * f
+        P0, LO, HI, Zs, WT = [], [], [], [], []
+        for i in idx:
+            jb = jobs[i]
+            p0, lo, hi = _start(jb["raw"], jb["zs"], w, jb["R_inf"], jb["L"], jb["tail_Q"], jb["tail_alpha"],
+                                jb["bounds"])
+            P0.append(p0)
+            LO.append(lo)
+            HI.append(hi)
+            Zs.append(np.asarray(jb["Z"], complex) / jb["zs"])
+            wt = np.asarray(jb["weights"], float)
+            WT.append(np.concatenate([wt, wt]))
+        P0, LO, HI, Zs, WT = map(np.array, (P0, LO, HI, Zs, WT))
+
+        def fun_jac(P, rows):
+            with np.errstate(over="ignore", invalid="ignore"):   # a trial step may overflow: LM rejects it
+                zm, J = _zarc_model_batch(P, w, K, use_L, tail)
+            r = zm - Zs[rows]
+            wt = WT[rows]
+            return (np.concatenate([r.real, r.imag], axis=1) * wt,
+                    np.concatenate([J.real, J.imag], axis=1) * wt[:, :, None])
+
+        if len(idx) == 1:            # one problem: the plain LM has less overhead
+            p, rf, cv, msg = _lm(lambda p: tuple(x[0] for x in fun_jac(p[None, :], np.zeros(1, int))), P0[0], LO[0],
+                                 HI[0])
+            P, Rf, conv, msgs = p[None, :], rf[None, :], [cv], [msg]
+        else:
+            P, Rf, conv, msgs = _lm_batch(fun_jac, P0, LO, HI)
+        for k, i in enumerate(idx):
+            jb = jobs[i]
+            out[i] = _outputs(P[k], Rf[k], conv[k], msgs[k], jb["Z"], WT[k], jb["zs"], w, K, use_L, tail)
     return out
 
 
