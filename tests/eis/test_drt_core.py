@@ -258,3 +258,14 @@ def test_drt_many_equals_one_by_one():
         one = drt(f, z, band=False)
         assert r.lam == one.lam
         assert np.allclose(r.gamma_ohm, one.gamma_ohm, rtol=1e-9, atol=1e-9 * one.gamma_ohm.max())
+
+
+def test_cell_without_geometry_assigns_from_the_raw_capacitance_and_progress_is_reported():
+    from sselab.cell import CellSpec
+
+    Z = 10 + zarc(1000, 1e-4, 0.9)
+    res = drt(F, Z, band=False, cell=CellSpec.from_strings(electrodes="Au|Au"))   # no thickness / area
+    assert res.peaks[0].C_norm_F_per_cm == pytest.approx(res.peaks[0].C_F)
+    calls = []
+    drt_many([(F, Z), (F, 2 * Z)], band=False, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 2), (2, 2)]

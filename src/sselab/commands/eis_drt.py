@@ -6,8 +6,32 @@ from typing import List
 
 import typer
 
-from ._common import (JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, out_dir, print_json, print_notes, show,
-                      table, user_errors)
+from ._common import (JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, out_dir, print_json, print_notes, progress,
+                      show, table, user_errors)
+
+
+class _bar:
+    """A rich progress bar on stderr fed by the recipe's ``progress(done, total)`` callback (silent when stderr is
+    not a terminal)."""
+
+    def __enter__(self):
+        self._p = None
+        if err_console.is_terminal:
+            from rich.progress import Progress
+
+            self._p = Progress(console=err_console, transient=True)
+            self._p.start()
+            self._task = self._p.add_task("DRT", total=None)
+        return self.tick
+
+    def tick(self, done, total):
+        if self._p is not None:
+            self._p.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self._p is not None:
+            self._p.stop()
+        return False
 
 
 def _lambda(text: str):
@@ -91,9 +115,10 @@ def drt_cmd(
         if temperature:
             opts["temperature_K"] = units.parse(temperature, "temperature", default_unit="C")
         cell = CellSpec.from_strings("cell", thickness=thickness, diameter=diameter, area=area)
-        measurements = [read(p) for p in files]
+        measurements = [read(p) for p in progress(files, total=len(files), description="reading")]
         spec = recipes.get("eis.drt")
-        res = spec.run(measurements, cell, **opts)
+        with _bar() as tick:
+            res = spec.run(measurements, cell, progress=tick, **opts)
 
         written = []
         if out is not None:

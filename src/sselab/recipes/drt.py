@@ -157,8 +157,9 @@ def plot(result: RecipeResult) -> list[FigureOut]:
 @register("eis.drt", summary="Distribution of relaxation times: peaks (τ, R, C, assignment), DRT-seeded circuit, "
                              "series tracking and Arrhenius per process",
           techniques=("EIS",), cell_kinds=(), plot=plot)
-def run(measurements, cell=None, **options) -> RecipeResult:
-    """The DRT of every spectrum of the measurement(s); for several spectra the peaks are tracked across them."""
+def run(measurements, cell=None, *, progress=None, **options) -> RecipeResult:
+    """The DRT of every spectrum of the measurement(s); for several spectra the peaks are tracked across them.
+    ``progress(done, total)``: optional callback as spectra finish (not an analysis option)."""
     from ..eis.drt import drt_series
     from ..eis.drt.core import _options as check_options
     from ..errors import SselabError
@@ -178,7 +179,8 @@ def run(measurements, cell=None, **options) -> RecipeResult:
     labels = [it[0] for it in items]
     try:
         ser = drt_series([(it[2], it[3]) for it in items], T_K=[it[4] for it in items],
-                         time_s=[it[5] for it in items], labels=labels, cell=cell if has_geo else None, **drt_opts)
+                         time_s=[it[5] for it in items], labels=labels, cell=cell if has_geo else None,
+                         progress=progress, **drt_opts)
     except SselabError:
         raise
     S = len(items)
