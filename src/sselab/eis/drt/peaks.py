@@ -621,7 +621,7 @@ def build_peaks(tau_s, gamma_ohm, raw, refined, freq_Hz, cell, samples=None) -> 
             R, Re = float(refined["R"][k]), float(refined["R_err"][k])
             lt, lte = float(refined["ln_tau"][k]), float(refined["ln_tau_err"][k])
             a = float(refined["alpha"][k])
-            ci = (math.exp(lt - 1.96 * lte), math.exp(lt + 1.96 * lte)) if math.isfinite(lte) else None
+            ci = (math.exp(lt - 1.96 * lte), math.exp(lt + 1.96 * lte)) if lte < 20 else None   # else: undetermined
             t_drt, gmax = float(math.exp(y[i_max[k]])), float(g[i_max[k]])
         else:
             R = float(raw["R_area"][k])
