@@ -1,6 +1,6 @@
 """DRT: sselab.eis.drt against pyDRTtools on the same synthetic spectra, in the same run.
 
-    python benchmarks/bench_drt.py                      # everything (~15–25 min on 2 loaded cores, most of it pyDRTtools)
+    python benchmarks/bench_drt.py          # everything (~15–25 min on 2 loaded cores, most of it pyDRTtools)
     python benchmarks/bench_drt.py --reps 3 --series 200 --quick
 
 pyDRTtools (MIT, Ciucci lab) is the comparison tool only — not a sselab dependency: ``pip install pyDRTtools
@@ -254,7 +254,8 @@ def lambda_sweep(runs):
     if bad_p:
         from collections import Counter
 
-        print("\npyDRTtools failures by λ: " + ", ".join(f"{k}: {v}" for k, v in sorted(Counter(b[2] for b in bad_p).items())))
+        by_lam = sorted(Counter(b[2] for b in bad_p).items())
+        print("\npyDRTtools failures by λ: " + ", ".join(f"{k}: {v}" for k, v in by_lam))
         print("statuses: " + ", ".join(sorted({b[3] for b in bad_p})))
 
 

@@ -150,7 +150,8 @@ def drt_cmd(
         for s in spectra:
             T = s["T_K"]
             rows.append([s["label"], fmt(T - 273.15, 4) if T is not None else "—", fmt(s["R_inf_ohm"]),
-                         fmt(s["R_pol_ohm"]), fmt(s["lambda"], 2), str(len(s["peaks"])), fmt(100 * s["rms_residual"], 2)])
+                         fmt(s["R_pol_ohm"]), fmt(s["lambda"], 2), str(len(s["peaks"])),
+                         fmt(100 * s["rms_residual"], 2)])
         show(table("DRT per spectrum", ["spectrum", "T (°C)", "R∞ (Ω)", "R_pol (Ω)", "λ", "peaks", "rms (%)"], rows))
         prow = [[s["label"], str(p["peak"]), fmt(p["tau_s"]), fmt(p["f_peak_Hz"]), fmt_pm(p["R_ohm"], p["R_err_ohm"]),
                  fmt(p["C_F"]), fmt(p["alpha"], 3), p["assignment"], "yes" if p["in_window"] else "no",

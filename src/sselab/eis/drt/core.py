@@ -441,11 +441,6 @@ def _nnls(Aw, bw, R, lam):
     return xs / c, solver
 
 
-def _objective(Aw, bw, R, lam, x):
-    r = Aw @ x - bw
-    return float(r @ r + lam * np.sum((R @ x) ** 2))
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # credible band: parametric bootstrap of the non-negative regularised estimator
 def _band(Aw, bw, R, lam, x_hat, dof, n_samples, rng):
@@ -543,7 +538,7 @@ def drt_many(spectra, *, labels=None, cell=None, progress=None, **options) -> li
     # tail exponent: refine the detected α by minimising the regularised objective (provisional λ by the criterion)
     for pr in preps:
         if pr.tail:
-            pr.tail_alpha = _refine_tail(pr, tau, eps, o, lam_grid)
+            pr.tail_alpha = _refine_tail(pr, tau, eps, o)
 
     # group by (frequency vector, column layout) -> batched λ selection
     groups: dict = {}
@@ -582,7 +577,7 @@ def drt_many(spectra, *, labels=None, cell=None, progress=None, **options) -> li
             st.update(index=i, score=score[k])
             all_states.append(st)
     # the first peak fit of every spectrum (all groups) in batched Levenberg–Marquardt runs
-    firsts = _batched_first(all_states, None, o)
+    firsts = _batched_first(all_states, o)
     for st, first in zip(all_states, firsts):
         results[st["index"]] = _complete(st, first, st["score"], lam_grid, rng, cell)
         done += 1
@@ -591,7 +586,7 @@ def drt_many(spectra, *, labels=None, cell=None, progress=None, **options) -> li
     return results
 
 
-def _refine_tail(pr: _Prep, tau_full, eps, o, lam_grid) -> float:
+def _refine_tail(pr: _Prep, tau_full, eps, o) -> float:
     """Cut the RBF grid where the tail dominates (``pr.tau_cut``) and return the tail exponent to start from.
 
     Where the tail dominates, γ and the phasance trade area (a CPE is itself a power-law DRT), so γ is resolved
@@ -672,7 +667,7 @@ def _job(st) -> dict:
                 tail_Q=sol["tail_Q"], tail_alpha=sol["tail_alpha"], bounds=(math.log(tau[0]), math.log(tau[-1])))
 
 
-def _batched_first(states, tau, o) -> list:
+def _batched_first(states, o) -> list:
     from .peaks import refine_first
 
     todo = [k for k, st in enumerate(states) if o["refine"] and st["raw"]["R_area"].size]

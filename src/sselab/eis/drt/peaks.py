@@ -9,13 +9,14 @@
    started from the maximum (centre), the half width (α) and the valley-bounded area (R); γ is apportioned
    between overlapping peaks in proportion to these shapes, so the peak areas ``R_area_ohm`` add up to R_pol.
 3. **Refinement** (default).  Regularisation broadens and merges neighbouring peaks, which biases their areas and
-   positions (two ZARCs a decade apart at 1 % noise: R off by ~5–10 %, τ by ~10 %).  The peaks are therefore
-   refined by fitting the *parametric* DRT Σ_k γ_k (i.e. Z = R∞ + jωL + Σ_k R_k/(1 + (jωτ_k)^α_k) + tail) to the
-   impedance itself, weighted as the DRT, started from the DRT peaks (number and values); ``R_ohm``/``tau_s``/
-   ``alpha`` are then the refined values with standard errors from the fit's covariance.  The refinement is kept
-   only when it converges, every peak stays within a decade of its DRT position with R within a factor 3 of its
-   area, and its residual is not worse than twice the DRT reconstruction's (+0.2 %); otherwise the area values are
-   reported and the result carries the flag ``peak-refinement-rejected``.
+   positions (two ZARCs a decade apart at 1 % noise: R off by ~5 %, τ by ~10 %).  The peaks are therefore refined by
+   fitting the *parametric* DRT Σ_k γ_k — i.e. Z = R∞ + jωL + Σ_k R_k/(1 + (jωτ_k)^α_k) + tail — to the impedance
+   itself, weighted as the DRT, with the number of peaks chosen by the data (:func:`refine_peaks`: start from the
+   major DRT peaks, drop those whose R is not determined to a third, add minor DRT peaks or split merged ones only
+   when the Bayesian information criterion drops by more than 10).  ``R_ohm``/``tau_s``/``alpha`` are then the
+   refined values with standard errors from the fit's Jacobian; if the refinement does not converge, the area
+   values are reported with the flag ``peak-refinement-rejected``.  The fits are a projected Levenberg–Marquardt
+   with analytic derivatives, batched over the spectra of a series for the first (major-peak) fit.
 """
 from __future__ import annotations
 
@@ -155,7 +156,7 @@ def _zarc_model_batch(P, w, K, use_L, tail):
     return z, J.transpose(0, 2, 1)
 
 
-def _zarc_model(p, w, K, use_L, tail, zs=None):
+def _zarc_model(p, w, K, use_L, tail):
     """One parameter vector: z (N) and J (N × n_par)."""
     z, J = _zarc_model_batch(np.asarray(p, float)[None, :], w, K, use_L, tail)
     return z[0], J[0]
@@ -180,8 +181,8 @@ def refine_peaks(freq_Hz, Z, weights, zs, raw, R_inf, L, tail_Q, tail_alpha, rms
        1.3× apart), add the minor DRT peaks one at a time —
        the addition with the lowest BIC is kept when it lowers the BIC by more than 10 (very strong evidence) and
        every peak stays significant (R ≥ 3 σ_R); repeat;
-    3. when the peaks still leave clearly more residual than the regularised DRT (same test), try splitting each peak in two (±0.3 decade) under the same rule (overlapping processes that the
-       regularisation merged);
+    3. when the peaks still leave clearly more residual than the regularised DRT (same test), try splitting each
+       peak in two (±0.3 decade) under the same rule (overlapping processes that the regularisation merged);
     4. peaks below ``min_fraction`` of the total R are dropped.
 
     Returns ``(ok, dict)``: per-peak arrays ``R``, ``R_err``, ``ln_tau``, ``ln_tau_err``, ``alpha``, ``alpha_err``

@@ -183,7 +183,8 @@ def draw_map(d: dict, title: str | None = None):
                 ylab = ylab + " (rank)"
                 ys = np.arange(1, len(order) + 1)
             lt = np.log10(tau)
-            xe = np.concatenate([[lt[0] - (lt[1] - lt[0]) / 2], (lt[1:] + lt[:-1]) / 2, [lt[-1] + (lt[-1] - lt[-2]) / 2]])
+            xe = np.concatenate([[lt[0] - (lt[1] - lt[0]) / 2], (lt[1:] + lt[:-1]) / 2,
+                                 [lt[-1] + (lt[-1] - lt[-2]) / 2]])
             m = ax.pcolormesh(10 ** xe, edges, Gn[order], cmap="viridis", shading="flat",
                               norm=mcolors.Normalize(0, 1), rasterized=True)
             fig.colorbar(m, ax=ax, label="γ / γ_max")

@@ -11,8 +11,8 @@ with temperature while its τ moves by decades, so C carries the identity (bulk 
 electrode ~µF); τ breaks ties.  Peaks that match no track open a new one.
 
 Arrhenius: for every track seen at ≥ 3 distinct temperatures (only the points whose apex lies inside the measured
-band when at least 3 of them do: R of a process outside the window is extrapolated), σ_k = (L/A)/R_k (or 1/R_k in S·m⁻¹·(1 m) when the
-geometry is unknown — Ea is the same, the prefactor then has no meaning) is fitted with
+band when at least 3 of them do: R of a process outside the window is extrapolated), σ_k = (L/A)/R_k (or
+1/R_k in S·m⁻¹·(1 m) when the geometry is unknown — Ea is the same, the prefactor then has no meaning) is fitted with
 :func:`sselab.transport.arrhenius.fit_arrhenius` (convention σT, weighted by the peaks' R errors when known).
 """
 from __future__ import annotations
