@@ -302,6 +302,40 @@ def timing(runs, n_series, n_py_series, quick):
     return res
 
 
+def real_files(runs):
+    """The same real files through both tools: sselab's reported peaks and the area peaks of pyDRTtools' γ."""
+    from sselab.io import read
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "instruments")
+    files = [("ciuccislab+pyDRTtools", "EIS data", "text files", n) for n in
+             ("zarc_data.txt", "negami_data.txt", "LIB_data.txt", "LIB_data_2.txt")]
+    files += [("ciuccislab+pyDRTtools", "EIS data", "csv files", "data_1.csv")]
+    files += [("Sheyigold+EISFitpython", "EIS_Data", "Example-2", n) for n in
+              ("Example2a.txt", "Example2b.txt", "Example2c.txt")]
+    print("\n## Real and example files, both tools (τ in s, R in Ω; sselab: reported peaks ± standard error; "
+          "pyDRTtools: area peaks of its γ)\n")
+    print("| file | sselab R∞ | sselab peaks | sselab flags | pyDRTtools R∞ | pyDRTtools γ peaks |")
+    print("|---|---|---|---|---|---|")
+    for parts in files:
+        p = os.path.join(root, *parts)
+        if not os.path.exists(p):
+            continue
+        f, z = read(p).spectra()[0]
+        keep = f > 0
+        f, z = f[keep], z[keep]
+        r = drt(f, z, band=False)
+        sp = "; ".join(f"{q.tau_s:.3g} / {q.R_ohm:.4g} ± {q.R_err_ohm:.2g}" if q.R_err_ohm is not None
+                       else f"{q.tau_s:.3g} / {q.R_ohm:.4g}" for q in r.peaks)
+        try:
+            e = pydrt(runs, f, z)
+            pk = area_peaks(np.asarray(e.out_tau_vec, float), np.ravel(e.gamma).astype(float))
+            pp = "; ".join(f"{t:.3g} / {R:.4g}" for t, R in pk)
+            rinf = f"{float(np.ravel(e.R)[0]):.4g}"
+        except Exception as ex:  # noqa: BLE001 - report the other tool's failure, do not hide it
+            pp, rinf = f"failed: {type(ex).__name__}", "—"
+        print(f"| {parts[-1]} | {r.R_inf_ohm:.4g} | {sp} | {', '.join(r.flags) or '—'} | {rinf} | {pp} |")
+
+
 def real_data():
     from sselab import recipes
     from sselab.cell import CellSpec
@@ -370,6 +404,7 @@ def main():
     if "time" not in skip:
         timing(runs, a.series, a.py_series or a.series, a.quick)
     if "real" not in skip:
+        real_files(runs)
         real_data()
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"\nload at end: `{load}`")
