@@ -34,7 +34,8 @@ MAX_OVERVIEWS = 16
 _SEVERITY = {"lf-loop-excluded": "warning", "lf-loop-kept": "warning", "lf-tail-modelled": "info",
              "lf-tail-excluded": "info", "hf-inductance": "info", "peak-outside-window": "warning",
              "edge-rise": "info", "poor-fit": "warning", "peak-refinement-rejected": "warning",
-             "lambda-at-bound": "info", "peak-count-varies": "info", "peak-model-misfit": "warning"}
+             "lambda-at-bound": "info", "peak-count-varies": "info", "peak-model-misfit": "warning",
+             "points-dropped": "warning", "solver-fallback": "info"}
 _GENERIC = {"lf-loop-excluded": "low-frequency inductive loop left out (γ ≥ 0 cannot represent it)",
             "lf-loop-kept": "low-frequency inductive loop kept: expect residuals there",
             "lf-tail-modelled": "low-frequency capacitive tail modelled by a CPE, not by DRT peaks",
@@ -45,7 +46,9 @@ _GENERIC = {"lf-loop-excluded": "low-frequency inductive loop left out (γ ≥ 0
             "poor-fit": "the DRT does not reproduce the spectrum within its noise (check Lin-KK validity)",
             "peak-refinement-rejected": "peak refinement rejected: R and τ are areas and positions in the DRT",
             "lambda-at-bound": "λ at the end of its search range",
-            "peak-model-misfit": "the Cole–Cole peaks leave more residual than the DRT: a process may be missing"}
+            "peak-model-misfit": "the Cole–Cole peaks leave more residual than the DRT: a process may be missing",
+            "points-dropped": "points with a non-finite impedance or f ≤ 0 left out",
+            "solver-fallback": "NNLS did not converge: solved by BVLS"}
 
 
 def _options():

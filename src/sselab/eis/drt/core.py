@@ -194,6 +194,7 @@ def _clean(freq_Hz, Z, label: str):
     if f.shape != z.shape:
         raise AnalysisError(f"{label}: frequency ({f.size}) and impedance ({z.size}) lengths differ")
     keep = np.isfinite(f) & np.isfinite(z.real) & np.isfinite(z.imag) & (f > 0)
+    dropped = int((~keep).sum())
     f, z = f[keep], z[keep]
     order = np.argsort(-f, kind="stable")
     f, z = f[order], z[order]
@@ -204,7 +205,7 @@ def _clean(freq_Hz, Z, label: str):
     if float(f.max() / f.min()) < 10 ** 0.5:
         raise AnalysisError(f"{label}: frequency span {f.min():.3g}–{f.max():.3g} Hz is under half a decade; "
                             "a DRT needs a wider sweep")
-    return f, z
+    return f, z, dropped
 
 
 def detect_tail(freq_Hz, Z) -> float | None:
@@ -249,8 +250,12 @@ def _tail_cut(f_desc, z) -> int:
 def _prepare(freq_Hz, Z, label, opts) -> _Prep:
     from ..artefacts import hf_inductive_points, lf_inductive_loop
 
-    f, z = _clean(freq_Hz, Z, label)
+    f, z, dropped = _clean(freq_Hz, Z, label)
     flags, warns = {}, []
+    if dropped:
+        msg = f"{dropped} point(s) with a non-finite impedance or f ≤ 0 left out"
+        flags["points-dropped"] = msg
+        warns.append(msg)
     excl_f, excl_z = np.empty(0), np.empty(0, complex)
     loop = lf_inductive_loop(f, z)
     if loop.any():
@@ -762,6 +767,8 @@ def _finish(pr, sol, tau, tau_out, B, eps, o, xs, lam, lam_grid, score, solver, 
         flags["poor-fit"] = (f"the DRT misses the data systematically ({100 * rr:.2g} % rms, neighbouring residuals "
                              f"correlated {r1:.2f}): not a linear, stationary (Kramers–Kronig) spectrum, or an "
                              "artefact outside the model — check Lin-KK")
+    if solver != "nnls":
+        flags["solver-fallback"] = f"NNLS did not converge; the same problem was solved by BVLS ({solver})"
     if lam_grid.size and o["lam"] == "auto" and lam == lam_grid[-1]:
         flags["lambda-at-bound"] = (f"λ by {o['lam_method']} at the top of its search range ({lam:.3g}): γ may be "
                                     "over-smoothed")
