@@ -65,6 +65,34 @@ def _arr(x, dtype=float):
 
 # ---------------------------------------------------------------------------------------------------------------
 # drawing
+def _equal_square(ax, xs, ys) -> float:
+    """Equal scales on Z′ and −Z″ from 0 (or below where data go negative); returns the common span."""
+    xs = np.asarray(xs, float)[np.isfinite(xs)]
+    ys = np.asarray(ys, float)[np.isfinite(ys)]
+    x0 = min(0.0, float(xs.min())) if xs.size else 0.0
+    y0 = min(0.0, float(ys.min())) if ys.size else 0.0
+    span = max(float(xs.max()) - x0 if xs.size else 1.0, float(ys.max()) - y0 if ys.size else 1.0)
+    span = 1.05 * span if span > 0 else 1.0
+    ax.set_xlim(x0, x0 + span)
+    ax.set_ylim(y0, y0 + span)
+    ax.set_aspect("equal", adjustable="box")
+    return span
+
+
+def _decades(ax, f, z, k, span) -> None:
+    """Filled squares at the points nearest each frequency decade, labelled unless crowded."""
+    done = []
+    for dec in range(math.ceil(math.log10(f.min())), math.floor(math.log10(f.max())) + 1):
+        i = int(np.argmin(np.abs(np.log10(f) - dec)))
+        if abs(math.log10(f[i]) - dec) >= 0.15:
+            continue
+        x, y = z.real[i] / k, -z.imag[i] / k
+        ax.plot(x, y, "s", ms=3, color="k", zorder=6)
+        if all(math.hypot(x - a, y - b) > 0.08 * span for a, b in done):
+            ax.annotate(f"$10^{{{dec}}}$ Hz", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=6.5)
+            done.append((x, y))
+
+
 def _ohm_scale(v) -> tuple[float, str]:
     m = float(np.nanmax(np.abs(v))) if np.size(v) else 1.0
     for k, unit in ((1e9, "GΩ"), (1e6, "MΩ"), (1e3, "kΩ"), (1.0, "Ω"), (1e-3, "mΩ")):
@@ -76,8 +104,6 @@ def _ohm_scale(v) -> tuple[float, str]:
 def draw_overview(d: dict, title: str | None = None):
     """Three panels: γ(τ) with band, peaks and the measured window; Nyquist with the DRT-reconstructed spectrum;
     residuals (Z − Z_DRT)/|Z| against frequency."""
-    from ..plot import _decades, _equal_square
-
     tau, g = _arr(d["tau_s"]), _arr(d["gamma_ohm"])
     lo, hi = _arr(d.get("gamma_lo_ohm")), _arr(d.get("gamma_hi_ohm"))
     k, unit = _ohm_scale(np.concatenate([g, hi]) if hi is not None else g)
