@@ -6,7 +6,8 @@ from typing import List
 
 import typer
 
-from ._common import (JSON_OPTION, OUT_OPTION, err_console, fmt, fmt_pm, out_dir, print_json, print_notes, progress,
+from ..fmt import fmt_pm
+from ._common import (JSON_OPTION, OUT_OPTION, err_console, fmt, out_dir, print_json, print_notes, progress,
                       show, table, user_errors)
 
 
