@@ -148,14 +148,23 @@ def guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int 
     n_take = min(n_starts, K)
     min_sep = max(1, int(round(per_dec)))
     out = np.empty((S, n_take, P))
-    per = max(1, GUESS_BLOCK // (K * N * m))  # the NNLS stage holds ~6 arrays of (block, K, N, m) complex entries
+    ti = np.array(timed, int)
+    st = np.array(static, int)
+    Btt = Bt[:, :, ti]  # (K, N, mt)
+    abs_Btt = np.abs(Btt)
+    # the normal equations are formed directly (never the (spectra × combinations × 2N × m) design matrix):
+    # A_ij = Σ_n w_n² Re(conj(B_ni) B_nj), b_i = Σ_n w_n² Re(conj(B_ni) Z_n); timed columns are shared by all
+    # spectra, so their products with the weights are matrix products
+    G_tt = np.real(np.conj(Btt)[:, :, :, None] * Btt[:, :, None, :])  # (K, N, mt, mt)
+    mt, ms = ti.size, st.size
+    per = max(1, GUESS_BLOCK // (K * N * max(m, 1)))  # bounded memory for the (block, K, N) floor stage
     for a in range(0, S, per):
         Zb = Zs[a:a + per]
         Sb = Zb.shape[0]
         spike = spike_alpha(f, Zb)  # (Sb,)  α of a lone CPE follows the spectrum's spike
-        Bs = np.zeros((Sb, N, m), complex)
+        Bs = np.zeros((Sb, N, ms), complex)
         unit_s = np.zeros((Sb, P))
-        for i in static:
+        for c_i, i in enumerate(static):
             sub = stat_sub[i]
             alphas, inv = np.unique(spike, return_inverse=True)
             rows = []
@@ -164,24 +173,39 @@ def guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int 
                 unit_params(comps[i], 2 * math.pi, float(al), d)
                 rows.append([d[n] for n in sub.param_names])
             rows = np.array(rows)
-            Bs[:, :, i] = sub.impedance(f, rows)[inv]
+            Bs[:, :, c_i] = sub.impedance(f, rows)[inv]
             unit_s[:, [names.index(n) for n in sub.param_names]] = rows[inv]
-        wgt = 1.0 / np.maximum(np.abs(Zb), 1e-300)  # (Sb, N)
-        # weighted design matrices, real and imaginary rows stacked: (Sb, K, 2N, m)
-        Bw_t = Bt[None] * wgt[:, None, :, None]
-        Bw_s = Bs * wgt[:, :, None]
-        M = np.empty((Sb, K, 2 * N, m))
-        M[:, :, :N, :] = np.where(is_t, Bw_t.real, Bw_s.real[:, None])
-        M[:, :, N:, :] = np.where(is_t, Bw_t.imag, Bw_s.imag[:, None])
-        y = np.concatenate([Zb.real * wgt, Zb.imag * wgt], axis=1)  # (Sb, 2N)
-        amp, cost = nnls_batch(M.reshape(Sb * K, 2 * N, m), np.repeat(y, K, axis=0))
+        absZ = np.abs(Zb)
+        w2 = 1.0 / np.maximum(absZ, 1e-300) ** 2  # (Sb, N) modulus weights squared
+        Y = w2 * Zb  # (Sb, N)
+        A = np.zeros((Sb, K, m, m))
+        b = np.zeros((Sb, K, m))
+        if mt:
+            A[:, :, ti[:, None], ti[None, :]] = (w2 @ G_tt.transpose(1, 0, 2, 3).reshape(N, -1)
+                                                 ).reshape(Sb, K, mt, mt)
+            b[:, :, ti] = np.real(Y @ np.conj(Btt).transpose(1, 0, 2).reshape(N, -1)).reshape(Sb, K, mt)
+        if ms:
+            X = w2[:, :, None] * Bs  # (Sb, N, ms)
+            A_ss = np.real(np.conj(Bs).transpose(0, 2, 1) @ X)  # (Sb, ms, ms)
+            A[:, :, st[:, None], st[None, :]] = A_ss[:, None]
+            b[:, :, st] = np.real(np.einsum("sni,sn->si", np.conj(Bs), Y))[:, None, :]
+            if mt:
+                # A_ts[s, k, i, j] = Re Σ_n conj(Bt_kni) X_snj
+                A_ts = np.real(np.conj(Btt).transpose(0, 2, 1).reshape(K * mt, N)[None] @ X).reshape(Sb, K, mt, ms)
+                A[:, :, ti[:, None], st[None, :]] = A_ts
+                A[:, :, st[:, None], ti[None, :]] = A_ts.transpose(0, 1, 3, 2)
+        yy = np.einsum("sn,sn->s", w2, absZ * absZ)  # Σ w²|Z|²
+        amp, cost = nnls_normal(A.reshape(Sb * K, m, m), b.reshape(Sb * K, m), np.repeat(yy, K))
         amp = amp.reshape(Sb, K, m)
         cost = cost.reshape(Sb, K)
         order = diverse(np.argsort(cost, axis=1, kind="stable"), combos, n_take, min_sep)  # (Sb, n_take)
         # a component the data do not need still starts visible: ≤ 1 % of |Z| where it is largest
-        absB = np.where(is_t, np.abs(Bt)[None], np.abs(Bs)[:, None])  # (Sb, K, N, m)
+        floor = np.empty((Sb, K, m))
         with np.errstate(divide="ignore"):
-            floor = 0.01 * np.min(np.abs(Zb)[:, None, :, None] / absB, axis=2)  # (Sb, K, m)
+            for c_i, i in enumerate(timed):
+                floor[:, :, i] = 0.01 * np.min(absZ[:, None, :] / abs_Btt[None, :, :, c_i], axis=2)
+            for c_i, i in enumerate(static):
+                floor[:, :, i] = 0.01 * np.min(absZ / np.abs(Bs[:, :, c_i]), axis=1)[:, None]
         amp = np.maximum(amp, floor)
         sidx = np.arange(Sb)[:, None]
         a_sel = amp[sidx, order][:, :, comp_of]  # (Sb, n_take, P)
@@ -217,15 +241,15 @@ def diverse(ranked: np.ndarray, combos: np.ndarray, n_take: int, min_sep: int) -
     return out
 
 
-def nnls_batch(M: np.ndarray, y: np.ndarray, n_pass: int = 6):
-    """Approximate non-negative least squares for a stack of small problems M (K, n, m) x = y (K, n)."""
-    K, n, m = M.shape
-    Mt = M.transpose(0, 2, 1)
-    A0 = Mt @ M
+def nnls_normal(A0: np.ndarray, b0: np.ndarray, yy: np.ndarray, n_pass: int = 6):
+    """Approximate non-negative least squares from the normal equations of a stack of small problems:
+    minimise ‖Mx − y‖² with A0 = MᵀM (K, m, m), b0 = Mᵀy (K, m), yy = yᵀy (K,), x ≥ 0 (active set, a few passes).
+    Returns x and the residual sum of squares."""
+    K, m, _ = A0.shape
     scale = np.sqrt(np.einsum("kpp->kp", A0))  # column norms: solve with unit-norm columns
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     A = A0 / (scale[:, :, None] * scale[:, None, :])
-    b = (Mt @ y[:, :, None])[:, :, 0] / scale
+    b = b0 / scale
     ridge = 1e-10 * np.eye(m)
     keep = np.ones((K, m), bool)
     x = np.zeros((K, m))
@@ -238,9 +262,10 @@ def nnls_batch(M: np.ndarray, y: np.ndarray, n_pass: int = 6):
         if not neg.any():
             break
         keep &= ~neg
-    x = x / scale
     x = np.where(keep, np.maximum(x, 0.0), 0.0)
-    res = (M @ x[:, :, None])[:, :, 0] - y
-    cost = np.einsum("kn,kn->k", res, res)
+    # ‖Mx − y‖² = yy − 2 bᵀx + xᵀAx (in the scaled variables)
+    cost = yy - 2 * np.einsum("kp,kp->k", b, x) + np.einsum("kp,kpq,kq->k", x, A, x)
+    cost = np.maximum(cost, 0.0)
+    x = x / scale
     cost[~np.isfinite(cost)] = np.inf
     return x, cost

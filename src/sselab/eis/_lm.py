@@ -4,7 +4,7 @@
   each parameter (``log``: p = exp(u); ``logit``: p = lo + (hi − lo)·sigmoid(u)); user bounds on a positive
   parameter become a logistic in log space.
 * :func:`evaluate` gives, for a batch of rows, the weighted χ², the Gauss–Newton matrix A = JᵀJ and the gradient
-  g = Jᵀr in u (never the (rows × 2N × P) Jacobian unless asked: the iteration carries only A and g).
+  g = Jᵀr in u (the iteration carries only A and g, never the (rows × 2N × P) Jacobian).
 * :func:`lm` iterates every row at once with its own damping; a row leaves the working set as soon as it stops, so
   a few slow spectra cost only their own rows.  Stop reasons are recorded per row (:data:`CONVERGED`,
   :data:`PLATEAU`, :data:`ITERATION_CAP`, :data:`FAILED`).
@@ -146,10 +146,18 @@ class Problem:
     P: np.ndarray  # (B, P) raw parameters (fixed ones kept)
     free: np.ndarray  # indices of free parameters
     tr: Transform
+    w_interleaved: np.ndarray | None = None  # (B, 2N): wr, wi interleaved (built from wr, wi when not given)
+
+    def __post_init__(self):
+        if self.w_interleaved is None:
+            B, N = self.wr.shape
+            w = np.empty((B, 2 * N))
+            w[:, 0::2], w[:, 1::2] = self.wr, self.wi
+            self.w_interleaved = w
 
     def take(self, rows: np.ndarray) -> "Problem":
         return Problem(self.circuit, self.omega[rows], self.log_omega[rows], self.z[rows], self.wr[rows],
-                       self.wi[rows], self.P[rows], self.free, self.tr)
+                       self.wi[rows], self.P[rows], self.free, self.tr, self.w_interleaved[rows])
 
     @property
     def n_values(self) -> np.ndarray:
@@ -157,35 +165,33 @@ class Problem:
         return 2 * (self.wr > 0).sum(axis=1)
 
 
-def evaluate(pb: Problem, rows: np.ndarray | None, u: np.ndarray, jacobian: bool = False):
-    """χ² (B,), A = JᵀJ (B, F, F) and g = Jᵀr (B, F) in u for the given rows (None: all).  With ``jacobian``
-    also the weighted Jacobian split into real and imaginary parts, (B, N, F) each, and the weighted residuals."""
+def evaluate(pb: Problem, rows: np.ndarray | None, u: np.ndarray):
+    """χ² (B,), A = JᵀJ (B, F, F) and g = Jᵀr (B, F) in u for the given rows (None: all).
+
+    The Jacobian is parameter-major (B, F, N) complex; viewed as float it is (B, F, 2N) with real and imaginary
+    parts interleaved, so the weights (interleaved the same way) and the products are plain contiguous arrays."""
     if rows is None:
         P = pb.P.copy()
-        omega, lw, z, wr, wi = pb.omega, pb.log_omega, pb.z, pb.wr, pb.wi
+        omega, lw, z, wv = pb.omega, pb.log_omega, pb.z, pb.w_interleaved
     else:
         P = pb.P[rows]
-        omega, lw, z, wr, wi = pb.omega[rows], pb.log_omega[rows], pb.z[rows], pb.wr[rows], pb.wi[rows]
+        omega, lw, z, wv = pb.omega[rows], pb.log_omega[rows], pb.z[rows], pb.w_interleaved[rows]
     free = pb.free
     p, dpdu = pb.tr.to_p(u, free)
     P[:, free] = p
-    zm, Jc = pb.circuit.impedance_and_jacobian(omega, P, lw)
-    dz = zm - z
-    rr = dz.real * wr
-    ri = dz.imag * wi
+    zm, Jc = pb.circuit._z_and_jac(omega, P, lw)
+    B, N = zm.shape
     with np.errstate(invalid="ignore", over="ignore"):
-        cost = np.einsum("bn,bn->b", rr, rr) + np.einsum("bn,bn->b", ri, ri)
-        Jf = Jc[:, :, free] if free.size != Jc.shape[2] else Jc
-        Jr = Jf.real * (wr[:, :, None] * dpdu[:, None, :])
-        Ji = Jf.imag * (wi[:, :, None] * dpdu[:, None, :])
-        JrT = Jr.transpose(0, 2, 1)
-        JiT = Ji.transpose(0, 2, 1)
-        A = JrT @ Jr + JiT @ Ji
-        g = (JrT @ rr[:, :, None] + JiT @ ri[:, :, None])[:, :, 0]
+        rv = (zm - z).view(float).reshape(B, 2 * N) * wv  # weighted residuals, re/im interleaved
+        cost = np.einsum("bn,bn->b", rv, rv)
+        Jf = Jc[:, free, :] if free.size != Jc.shape[1] else Jc
+        Jv = Jf.view(float).reshape(B, free.size, 2 * N)
+        Jv *= wv[:, None, :]
+        Jv *= dpdu[:, :, None]
+        A = Jv @ Jv.transpose(0, 2, 1)
+        g = (Jv @ rv[:, :, None])[:, :, 0]
     bad = ~np.isfinite(cost) | ~np.isfinite(np.einsum("bpp->b", A)) | ~np.isfinite(g).all(axis=1)
     cost[bad] = np.inf
-    if jacobian:
-        return cost, A, g, (Jr, Ji, rr, ri)
     return cost, A, g
 
 

@@ -176,14 +176,14 @@ class _Parser:
 # evaluation: impedance of the tree and, optionally, dZ/dp written straight into a (B, N, P) array
 def _eval(node, P: np.ndarray, w: np.ndarray, lw: np.ndarray, J: np.ndarray | None):
     """Impedance of ``node`` (B, N) for raw parameters P (B, n_params) at angular frequencies w, ln w ((N,) or
-    (B, N)).  With ``J`` (B, N, n_params) complex, also writes dZ_node/dp_k into J[:, :, k] for the parameters of
-    the sub-tree."""
+    (B, N)).  With ``J`` (B, n_params, N) complex (parameter-major: each row's derivatives are contiguous), also
+    writes dZ_node/dp_k into J[:, k, :] for the parameters of the sub-tree."""
     if isinstance(node, Element):
         cols = [P[:, k:k + 1] for k in node.index]
         z, d = ELEMENTS[node.kind].impedance(cols, w, lw)
         if J is not None:
             for k, dk in zip(node.index, d):
-                J[:, :, k] = dk
+                J[:, k, :] = dk
         return z
     if isinstance(node, Series):
         z_tot = 0
@@ -203,7 +203,7 @@ def _eval(node, P: np.ndarray, w: np.ndarray, lw: np.ndarray, J: np.ndarray | No
             if b > a:
                 factor = z_tot / z
                 factor = factor * factor
-                J[:, :, a:b] *= factor[:, :, None] if factor.ndim == 2 else factor
+                J[:, a:b, :] *= factor[:, None, :]
     return z_tot
 
 
@@ -304,10 +304,15 @@ class Circuit:
                                ) -> tuple[np.ndarray, np.ndarray]:
         """Z (B, N) and dZ/dp (B, N, P) for a batch of parameter rows ``P`` (B, P) at angular frequencies ``omega``
         ((N,) or (B, N)); ``log_omega`` = ln ω if already at hand."""
+        z, J = self._z_and_jac(omega, P, log_omega)
+        return z, J.transpose(0, 2, 1)
+
+    def _z_and_jac(self, omega, P, log_omega=None):
+        """Z (B, N) and dZ/dp in parameter-major layout (B, P, N) (what the fit uses)."""
         P = np.atleast_2d(P)
         B, N = P.shape[0], omega.shape[-1]
         lw = np.log(omega) if log_omega is None else log_omega
-        J = np.zeros((B, N, self.n_params), dtype=complex)
+        J = np.zeros((B, self.n_params, N), dtype=complex)
         z = _quiet_eval(self.tree, P, omega, lw, J)
         z = np.broadcast_to(z, (B, N))
         return z, J
