@@ -26,9 +26,10 @@ Modules: :mod:`.circuit` (parser, elements, Jacobians), :mod:`.fitting` (FitResu
 :mod:`.kk` (lin_kk), :mod:`.artefacts` (inductive-loop detection), :mod:`.derive`, :mod:`.plot`.
 """
 from .circuit import Circuit, CircuitError
-from .fitting import FitResult, fit, fit_batch, initial_guesses
+from .fitting import FitResult, ProfileResult, fit, fit_batch, initial_guesses, profile
 
-__all__ = ["Circuit", "CircuitError", "FitResult", "fit", "fit_batch", "initial_guesses", "lin_kk", "KKResult"]
+__all__ = ["Circuit", "CircuitError", "FitResult", "ProfileResult", "fit", "fit_batch", "profile", "initial_guesses",
+           "lin_kk", "KKResult", "ELEMENTS"]
 
 
 def __getattr__(name):
@@ -36,6 +37,10 @@ def __getattr__(name):
 
     if name in ("lin_kk", "KKResult"):
         return getattr(importlib.import_module(".kk", __name__), name)
-    if name in ("derive", "plot", "kk", "artefacts"):  # submodules on first use (plot imports matplotlib)
+    if name == "ELEMENTS":
+        from .elements import ELEMENTS
+
+        return ELEMENTS
+    if name in ("derive", "plot", "kk", "artefacts", "elements"):  # submodules on first use (plot imports matplotlib)
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

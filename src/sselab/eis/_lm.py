@@ -45,6 +45,7 @@ class Transform:
         self.hi = np.ones(n)
         #: the bounds in force for every parameter (user's or the registry default), for results and profiles
         self.bounds: dict[str, tuple[float, float]] = {}
+        self._cache: dict = {}
         bounds = dict(bounds or {})
         unknown = [k for k in bounds if k not in circuit.param_names]
         if unknown:
@@ -76,29 +77,34 @@ class Transform:
                 lo = 0.0
             self.bounds[name] = (lo, hi)
 
+    def _cols(self, cols: np.ndarray):
+        key = cols.tobytes()
+        c = self._cache.get(key)
+        if c is None:
+            mode, lo, hi = self.mode[cols], self.lo[cols], self.hi[cols]
+            span = np.where(np.isfinite(hi - lo), hi - lo, 0.0)
+            c = (mode == 0, mode == 3, mode == 1, (mode == 1) | (mode == 2), np.where(np.isfinite(lo), lo, 0.0),
+                 span, bool(np.any((mode == 1) | (mode == 2))), bool(np.any((mode == 0) | (mode == 3))))
+            self._cache[key] = c
+        return c
+
     def to_p(self, u: np.ndarray, cols: np.ndarray):
         """Raw parameters and dp/du for variables ``u`` (B, F) of parameter columns ``cols``."""
-        mode, lo, hi = self.mode[cols], self.lo[cols], self.hi[cols]
-        p = np.empty_like(u)
-        d = np.empty_like(u)
-        m0 = mode == 0
-        if m0.any():
-            e = np.exp(np.clip(u[:, m0], -U_LIM, U_LIM))
-            p[:, m0], d[:, m0] = e, e
-        m3 = mode == 3
-        if m3.any():
-            e = np.exp(np.clip(u[:, m3], -U_LIM, U_LIM))
-            p[:, m3], d[:, m3] = lo[m3] + e, e
-        m12 = (mode == 1) | (mode == 2)
-        if m12.any():
-            s = 1.0 / (1.0 + np.exp(-np.clip(u[:, m12], -SIG_LIM, SIG_LIM)))
-            span = hi[m12] - lo[m12]
-            v = lo[m12] + span * s
+        m0, m3, m1, m12, lo, span, any_log, any_exp = self._cols(cols)
+        if any_exp:
+            e = np.exp(np.clip(u, -U_LIM, U_LIM))
+            p = np.where(m3, lo + e, e)
+            d = e
+        else:
+            p = np.empty_like(u)
+            d = np.empty_like(u)
+        if any_log:
+            s = 1.0 / (1.0 + np.exp(-np.clip(u, -SIG_LIM, SIG_LIM)))
+            v = lo + span * s
             dv = span * s * (1 - s)
-            is_log = mode[m12] == 1
-            pv = np.where(is_log, np.exp(v), v)
-            p[:, m12] = pv
-            d[:, m12] = np.where(is_log, pv * dv, dv)
+            pv = np.where(m1, np.exp(np.where(m1, v, 0.0)), v)
+            p = np.where(m12, pv, p)
+            d = np.where(m12, np.where(m1, pv * dv, dv), d)
         return p, d
 
     def to_u(self, p: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import SselabError
-from .elements import ELEMENTS, ElementType, kinds
+from .elements import ELEMENTS, ElementType, kinds, registry_version
 
 __all__ = ["Circuit", "CircuitError", "ELEMENTS", "TimeConstant"]
 
@@ -100,6 +100,7 @@ class TimeConstant:
 
 class _Parser:
     _name = None
+    _version = -1
 
     def __init__(self, text: str):
         self.text = text
@@ -108,8 +109,8 @@ class _Parser:
         self.elements: list[Element] = []
         self.names: list[str] = []
         self.kinds: list[tuple[str, str]] = []
-        if _Parser._name is None or _Parser._nkinds != len(ELEMENTS):
-            _Parser._name, _Parser._nkinds = _name_re(), len(ELEMENTS)
+        if _Parser._name is None or _Parser._version != registry_version():
+            _Parser._name, _Parser._version = _name_re(), registry_version()
 
     def error(self, msg: str):
         raise CircuitError(f"circuit {self.text!r}: {msg}")

@@ -58,7 +58,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Param", "ElementType", "ELEMENTS", "register", "element_type", "kinds", "safe_exp"]
+__all__ = ["Param", "ElementType", "ELEMENTS", "register", "unregister", "element_type", "kinds", "safe_exp",
+           "check_registry"]
 
 _HALF_PI_J = 1j * math.pi / 2
 
@@ -118,6 +119,13 @@ class ElementType:
 ELEMENTS: dict[str, ElementType] = {}
 
 
+_version = [0]  # bumped on every change (the circuit parser rebuilds its element-name pattern)
+
+
+def registry_version() -> int:
+    return _version[0]
+
+
 def register(et: ElementType, *, replace: bool = False) -> ElementType:
     """Add an element type to the registry (under its kind and aliases)."""
     for key in (et.kind, *et.aliases):
@@ -125,8 +133,22 @@ def register(et: ElementType, *, replace: bool = False) -> ElementType:
             raise ValueError(f"element kind {key!r} must be letters only and not 'p'")
         if key in ELEMENTS and not replace:
             raise ValueError(f"element kind {key!r} is already registered")
+    if len(et.params) == 0 or len({p.suffix for p in et.params}) != len(et.params):
+        raise ValueError(f"element {et.kind!r}: parameter suffixes must be unique and at least one")
+    if len(et.params) > 1 and any(p.suffix == "" for p in et.params):
+        raise ValueError(f"element {et.kind!r}: only a one-parameter element may have an empty suffix")
+    for key in (et.kind, *et.aliases):
         ELEMENTS[key] = et
+    _version[0] += 1
     return et
+
+
+def unregister(kind: str) -> None:
+    """Remove an element type (and its aliases) from the registry — for plugins and tests."""
+    et = ELEMENTS[kind]
+    for key in (et.kind, *et.aliases):
+        ELEMENTS.pop(key, None)
+    _version[0] += 1
 
 
 def element_type(kind: str) -> ElementType:
@@ -227,8 +249,11 @@ def _z_TLMQ(p, w, lw):
     x = np.sqrt(r * q) * np.exp(0.5 * a * (lw + _HALF_PI_J))
     h, xdh = _coth_over_x(x)
     z = r * h
-    # dx/dR = x/(2R), dx/dQ = x/(2Q), dx/dα = x (ln ω + jπ/2)/2
-    return z, [h + 0.5 * xdh, r * xdh / (2.0 * q), 0.5 * r * xdh * (lw + _HALF_PI_J)]
+    # dx/dR = x/(2R), dx/dQ = x/(2Q), dx/dα = x (ln ω + jπ/2)/2.  dZ/dR = h + x h'/2 cancels its 1/x² terms at
+    # |x| ≪ 1: there the series 1/3 − 2x²/45 + 2x⁴/315 instead
+    x2 = x * x
+    d_r = np.where(np.abs(x) < 1e-2, 1.0 / 3.0 - 2.0 * x2 / 45.0 + 2.0 * x2 * x2 / 315.0, h + 0.5 * xdh)
+    return z, [d_r, r * xdh / (2.0 * q), 0.5 * r * xdh * (lw + _HALF_PI_J)]
 
 
 def _tau_param(p):

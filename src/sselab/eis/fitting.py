@@ -249,12 +249,12 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
 # ---------------------------------------------------------------------------------------------------------------
 # profile likelihood
 @_quietly
-def profile(result: FitResult, name: str, level: float = 0.95, max_steps: int = 40,
+def profile(result: FitResult, name: str, level: float = 0.95, max_steps: int = 60,
             max_iter: int = 200) -> ProfileResult:
     """Profile-likelihood interval of ``name`` for a fitted ``result``: the parameter is stepped away from its best
     value (in its fitting coordinate: ln p, or the logit of an exponent) and every other free parameter refitted at
     each step, until χ² has risen by the χ²₁ quantile of ``level`` in noise units (the best fit's χ²_red; 3.84 for
-    95 %) or the parameter reaches its bound / 12 e-folds from the best value (that side is then *open*).
+    95 %) or the parameter reaches its bound (1e±100 for an unbounded positive one; that side is then *open*).
     The crossing is interpolated linearly between the last two steps.
 
     Use it where the Jacobian error is meaningless: an arc outside the band (R1 of a hot pellet: the lower end is
@@ -289,69 +289,101 @@ def profile(result: FitResult, name: str, level: float = 0.95, max_steps: int = 
     chi0 = float(result.chi2)
     thr = float(chi2_dist.ppf(level, 1))
     kk = np.array([k])
-    u_best = float(tr.to_u(pb.P[:, kk], kk)[0, 0])
-    # step: a third of the Jacobian error in the fitting coordinate, between 0.02 and 0.5
+    P_best = pb.P.copy()
+    u_best = float(tr.to_u(P_best[:, kk], kk)[0, 0])
+    # first step: half the Jacobian error in the fitting coordinate (0.05 when undetermined), doubled while χ² stays
+    # flat, up to the parameter's bound (1e±100 for an unbounded positive parameter) each way
     _, d = tr.to_p(np.array([[u_best]]), kk)
     e = result.stderr[name]
-    h0 = float(np.clip(e / max(abs(d[0, 0]), 1e-300) / 3, 0.02, 0.5)) if math.isfinite(e) and e > 0 else 0.25
-    span = 12.0
-    lim_lo, lim_hi = (-_lm.SIG_LIM, _lm.SIG_LIM) if tr.mode[k] in (1, 2) else (-_lm.U_LIM, _lm.U_LIM)
-    pts = [(u_best, chi0)]
+    su = e / max(abs(float(d[0, 0])), 1e-300) if math.isfinite(e) and e > 0 else math.nan
+    h0 = float(np.clip(su / 2, 1e-7, 0.5)) if math.isfinite(su) else 0.05
+    span = _lm.U_LIM if tr.mode[k] in (0, 3) else 2 * _lm.SIG_LIM
+    lim_lo, lim_hi = (-_lm.SIG_LIM + 1, _lm.SIG_LIM - 1) if tr.mode[k] in (1, 2) else (-_lm.U_LIM + 1,
+                                                                                       _lm.U_LIM - 1)
+    known = {u_best: (chi0, P_best)}
+
+    def point(u, inner):
+        """Δχ² (noise units) with parameter k pinned at u (fitting coordinate), the others refitted from the known
+        point ``inner`` (the neighbour towards the best fit) — and, if χ² rose past the threshold, also from the best
+        fit itself (the lower wins: an inner fit that lost its way must not fake a wall)."""
+        pk = float(tr.to_p(np.array([[u]]), kk)[0][0, 0])
+        best = None
+        for start in ([known[inner][1]] if inner == u_best else [known[inner][1], P_best]):
+            P = start.copy()
+            P[0, k] = pk
+            pb.P = P
+            c, P_new = _refit_one(pb, max_iter)
+            if best is None or c < best[0]:
+                best = (c, P_new)
+            if (c - chi0) / noise < thr:
+                break
+        known[u] = best
+        return (best[0] - chi0) / noise
+
     ends = {}
     for direction in (-1, 1):
-        P_cur = pb.P.copy()
-        u, h, crossed = u_best, h0, False
+        u, h = u_best, h0
+        limit = max(lim_lo, u_best - span) if direction < 0 else min(lim_hi, u_best + span)
+        crossing = None
         for _ in range(max_steps):
             u_next = u + direction * h
-            limit = u_best + direction * span
-            hit = False
-            if direction < 0 and (u_next <= max(lim_lo + 1, limit)):
-                u_next, hit = max(lim_lo + 1, limit), True
-            if direction > 0 and (u_next >= min(lim_hi - 1, limit)):
-                u_next, hit = min(lim_hi - 1, limit), True
-            p_k, _ = tr.to_p(np.array([[u_next]]), kk)
-            P_cur[0, k] = p_k[0, 0]
-            pb.P = P_cur
-            c, P_new = _refit_one(pb, max_iter)
-            P_cur = P_new
-            pts.append((u_next, c))
-            u = u_next
-            dchi = (c - chi0) / noise
+            hit = (u_next <= limit) if direction < 0 else (u_next >= limit)
+            if hit:
+                u_next = limit
+            dchi = point(u_next, u)
             if dchi >= thr:
-                crossed = True
+                crossing = (u, u_next)
                 break
+            u = u_next
             if hit:
                 break
-            if dchi < thr / 10:
-                h = min(2 * h, 1.0)
-        ends[direction] = crossed
-    pts.sort()
-    uu = np.array([p[0] for p in pts])
-    cc = np.array([p[1] for p in pts])
+            if dchi < thr / 100:  # flat: stride out (a parameter run off to 0 may need 20+ e-folds)
+                h = min(2 * h, 4.0)
+            elif dchi < thr / 4:
+                h = min(2 * h, 0.5)
+        if crossing is not None:
+            # refine between the bracketing points: interpolation on √Δχ² (about linear in u near the minimum),
+            # bisection whenever that does not halve the bracket (profiles with a wall, e.g. R0 → 0)
+            a, b = crossing
+            for it in range(16):
+                da = math.sqrt(max((known[a][0] - chi0) / noise, 0.0))
+                db = math.sqrt(max((known[b][0] - chi0) / noise, 0.0))
+                t = (math.sqrt(thr) - da) / (db - da) if db != da else 0.5
+                m = a + (min(max(t, 0.05), 0.95) if it % 2 == 0 else 0.5) * (b - a)
+                dm = point(m, a)
+                if abs(dm - thr) < 0.02 * thr or abs(b - a) < 1e-9:
+                    break
+                a, b = (m, b) if dm < thr else (a, m)
+        ends[direction] = crossing is not None
+    uu = np.array(sorted(known))
+    cc = np.array([known[x][0] for x in uu])
     note = ""
     cmin = float(np.min(cc))
-    if cmin < chi0 * (1 - 1e-6):
+    if cmin < chi0 - 0.05 * noise:
         j = int(np.argmin(cc))
         pv = float(tr.to_p(uu[j:j + 1, None], kk)[0][0, 0])
-        note = (f"the profile found a lower χ² at {name} = {pv:.4g} ({(chi0 - cmin) / noise:.2g} noise units "
-                f"below the fit): the fit was not at the global minimum")
+        gap = (chi0 - cmin) / noise
+        note = (f"the profile found a lower χ² at {name} = {pv:.4g}, {gap:.2g} noise units below the fit: "
+                + ("a flat valley (the interval is measured from that minimum)" if gap < 1 else
+                   "the fit was not at the global minimum (the interval is measured from the lower χ²)"))
     dchi2 = (cc - min(cmin, chi0)) / noise
     jb = int(np.argmin(dchi2))
 
-    def crossing(side):
+    def crossing_value(side):
         idx = range(jb, -1, -1) if side < 0 else range(jb, len(uu))
         prev = None
         for j in idx:
             if dchi2[j] >= thr and prev is not None:
                 a, b = prev, j
-                t = (thr - dchi2[a]) / (dchi2[b] - dchi2[a]) if dchi2[b] != dchi2[a] else 1.0
+                sa, sb = math.sqrt(max(dchi2[a], 0.0)), math.sqrt(dchi2[b])
+                t = (math.sqrt(thr) - sa) / (sb - sa) if sb != sa else 1.0
                 return float(tr.to_p(np.array([[uu[a] + t * (uu[b] - uu[a])]]), kk)[0][0, 0]), False
             prev = j
         lo_b, hi_b = tr.bounds[name]
         return (lo_b if side < 0 else hi_b), True
 
-    lower, lower_open = crossing(-1)
-    upper, upper_open = crossing(1)
+    lower, lower_open = crossing_value(-1)
+    upper, upper_open = crossing_value(1)
     values = tr.to_p(uu[:, None], kk)[0][:, 0]
     unit = circuit.param_units[name]
     return ProfileResult(name=name, unit=unit, value=float(result.params[name]), stderr=float(result.stderr[name]),

@@ -66,21 +66,24 @@ def _sig(x: float, digits: int) -> str:
 
 
 def format_value(v: float, e: float | None = None, unit: str = "") -> str:
-    """``5.002e+04 ± 120 Ω (0.24 %)``: the value to the precision of its standard error (two significant digits of
-    the error), the relative error; ``± ∞ (undetermined)`` for an undetermined one."""
+    """``50021 ± 123 Ω (0.25 %)``: the value to the precision of its standard error (two significant digits of the
+    error; fixed-point between 1e-3 and 1e6, else scientific) and the relative error; ``± ∞ (undetermined)`` for an
+    undetermined one."""
     u = f" {pretty_unit(unit)}" if unit else ""
     if e is None or (isinstance(e, float) and math.isnan(e)):
         return f"{_sig(v, 6)}{u}"
     if not math.isfinite(e):
         return f"{_sig(v, 4)}{u} ± ∞ (undetermined)"
-    if e == 0:
+    if e == 0 or not math.isfinite(v):
         return f"{_sig(v, 6)}{u}"
-    # digits of the value so that its last shown digit matches the error's second significant digit
-    dv = int(math.floor(math.log10(abs(v)))) if v != 0 else 0
     de = int(math.floor(math.log10(e)))
-    nd = max(2, min(8, dv - de + 2))
     rel = f" ({100 * e / abs(v):.2g} %)" if v != 0 else ""
-    return f"{_sig(v, nd)} ± {_sig(e, 2)}{u}{rel}"
+    if 1e-3 <= abs(v) < 1e6 and e >= 1e-4:
+        dec = max(0, 1 - de)
+        return f"{v:.{dec}f} ± {e:.{dec}f}{u}{rel}"
+    dv = int(math.floor(math.log10(abs(v)))) if v != 0 else de
+    nd = max(2, min(8, dv - de + 2))
+    return f"{v:.{nd - 1}e} ± {e:.1e}{u}{rel}"
 
 
 def _runs_z(x: np.ndarray) -> float:
