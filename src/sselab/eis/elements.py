@@ -185,10 +185,6 @@ def _coth_over_x(x):
     return h, xdh
 
 
-def _ones(z):
-    return np.ones_like(z)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # element definitions
 def _z_R(p, w, lw):

@@ -202,7 +202,7 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
     P0 = np.concatenate(starts)
     P_ref = np.concatenate([np.repeat(auto[s][:1], len(st), axis=0) for s, st in enumerate(starts)])
     best = _run(circuit, data, P0, owner, free, tr, max_iter, P_ref=P_ref, scout_iter=scout, tick=stage(1))
-    b_P, b_u, b_cost, b_it, b_why = best
+    b_P, _, b_cost, b_it, b_why = best
     # best row per spectrum
     order = np.lexsort((b_cost, owner))
     first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
@@ -225,7 +225,7 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
         ref1 = np.array([auto[s][0] for s in own1])
         for k, v in fixed_d.items():
             ref1[:, names.index(k)] = v
-        bP, bu, bc, bi, bw = _run(circuit, data, P1, own1, free, tr, max_iter, P_ref=ref1, scout_iter=scout,
+        bP, _, bc, bi, bw = _run(circuit, data, P1, own1, free, tr, max_iter, P_ref=ref1, scout_iter=scout,
                                   tick=stage(2))
         for j, s in enumerate(own1):
             cands[s].append((bc[j], bP[j], bi[j], bw[j]))
