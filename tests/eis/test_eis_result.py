@@ -64,6 +64,9 @@ def test_json_round_trip_is_exact_and_strict(res1):
     assert back.aic == res1.aic and back.runs_z_imag == res1.runs_z_imag
     assert back.report() == res1.report()
     assert back.resistance("R0+R1") == res1.resistance("R0+R1")
+    # a kept result can still be profiled (data, weights and bounds travel with it)
+    a, b = back.profile("R1"), res1.profile("R1")
+    assert (a.lower, a.upper) == pytest.approx((b.lower, b.upper), rel=1e-9)
     with pytest.raises(FitError, match="schema"):
         FitResult.from_json('{"circuit": "R0"}')
     with pytest.raises(FitError, match="not JSON"):

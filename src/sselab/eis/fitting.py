@@ -46,7 +46,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import warnings as _warnings
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -72,9 +71,9 @@ _STATUS = {_lm.CONVERGED: "converged", _lm.PLATEAU: "plateau", _lm.ITERATION_CAP
 
 @contextlib.contextmanager
 def quiet():
-    """No numpy floating-point warnings (every non-finite result is checked explicitly instead)."""
-    with np.errstate(all="ignore"), _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", RuntimeWarning)
+    """No numpy floating-point warnings (every non-finite result is checked explicitly instead).  ``np.errstate``
+    is thread-local, so fits in worker threads do not touch the process-wide warning filters."""
+    with np.errstate(all="ignore"):
         yield
 
 
