@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from sselab.eis import Circuit, FitResult, fit, fit_batch, profile
+from sselab.eis import Circuit, FitResult, compare_fits, fit, fit_batch, profile
 from sselab.eis.result import _runs_z, format_value
 from sselab.errors import FitError
 
@@ -114,6 +114,14 @@ def test_evidence_chooses_the_number_of_arcs():
     c, d = fit(F_HP, z1, ONE), fit(F_HP, z1, TWO)
     assert c.bic < d.bic
     assert min(c.runs_z_real, c.runs_z_imag) > -3
+    # the same through compare_fits (ranked, differences, weights); mixing spectra is refused
+    table = compare_fits([a, b])
+    assert [t["circuit"] for t in table] == [b.circuit, a.circuit]
+    assert table[0]["d_bic"] == 0 and table[1]["d_bic"] == pytest.approx(a.bic - b.bic)
+    assert table[0]["weight"] == pytest.approx(1.0) and table[1]["runs_z"] < -3
+    assert compare_fits([c, d])[0]["circuit"] == c.circuit
+    with pytest.raises(FitError, match="not fitted to the same points"):
+        compare_fits([a, c])
 
 
 def test_parameters_at_bounds_and_arcs_outside_the_window():

@@ -17,6 +17,7 @@ Public API::
     res.params_at_bounds, res.outside_window        # model-choice evidence (sselab.eis.result); res.evidence()
     text = res.to_json(); FitResult.from_json(text) # lossless round trip; SI, units in keys
     pr = res.profile("R1", level=0.95)              # profile-likelihood interval (ProfileResult; open sides)
+    compare_fits([res_1arc, res_2arc])              # same spectrum, several circuits: ΔAIC/ΔBIC, weights, runs
     results = fit_batch(spectra, circuit, warm_start=True, progress=False)   # one vectorised run, ≈1 ms/spectrum
     kk = lin_kk(freq_Hz, Z)                         # Schönleber 2014, automatic M (μ, c = 0.85)
     # low-frequency inductive loops (Z'' > 0 at the lowest f, Li|SSE|Li): detected, warned and flagged
@@ -44,9 +45,10 @@ fit_batch, profile), :mod:`.result` (FitResult, ProfileResult, evidence, JSON), 
 """
 from .circuit import Circuit, CircuitError
 from .fitting import FitResult, ProfileResult, fit, fit_batch, initial_guesses, profile
+from .result import compare_fits
 
 __all__ = ["Circuit", "CircuitError", "FitResult", "ProfileResult", "fit", "fit_batch", "profile", "initial_guesses",
-           "lin_kk", "KKResult", "ELEMENTS"]
+           "lin_kk", "KKResult", "ELEMENTS", "compare_fits"]
 
 
 def __getattr__(name):

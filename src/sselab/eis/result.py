@@ -48,7 +48,7 @@ import numpy as np
 from ..errors import FitError
 from ..results import Result, jsonable
 
-__all__ = ["FitResult", "ProfileResult", "format_value", "pretty_unit"]
+__all__ = ["FitResult", "ProfileResult", "compare_fits", "format_value", "pretty_unit"]
 
 SCHEMA = "sselab.eis.FitResult/2"
 
@@ -420,3 +420,43 @@ class ProfileResult(Result):
         s = (f"{self.name} = {format_value(self.value, self.stderr, self.unit)}; {100 * self.level:g} % profile "
              f"interval: lower {lo}, upper {hi}")
         return s + (f" ({self.note})" if self.note else "")
+
+
+def compare_fits(results, criterion: str = "bic") -> list[dict]:
+    """Rank fits of different circuits to the **same** spectrum: one dict per result, best first, with ``circuit``,
+    ``n_free``, ``chi2_reduced``, ``aic``, ``aicc``, ``bic``, their differences to the best (``d_aic`` …), the
+    Akaike weight of ``criterion`` (exp(−Δ/2) normalised), ``runs_z`` (the lower of the two residual-run scores),
+    ``outside_window``, ``params_at_bounds`` and ``success``.  Refuses (:class:`FitError`) results fitted to
+    different points or with different weighting — their criteria are not comparable.
+
+    Reading it: Δ ≥ 10 is decisive; a richer circuit that wins while some of its arcs lie outside the window, or
+    with parameters at bounds, has not earned them — the recipe should say so."""
+    results = list(results)
+    if not results:
+        raise FitError("compare_fits: no results")
+    key = {"aic": "aic", "aicc": "aicc", "bic": "bic"}.get(str(criterion).lower())
+    if key is None:
+        raise FitError(f"compare_fits: criterion {criterion!r}; use aic, aicc or bic")
+    ref = results[0]
+    for r in results[1:]:
+        same = (r.n_points == ref.n_points and r.weighting == ref.weighting
+                and np.array_equal(np.asarray(r.freq_Hz), np.asarray(ref.freq_Hz))
+                and np.array_equal(np.asarray(r.Z), np.asarray(ref.Z)))
+        if not same:
+            raise FitError(f"compare_fits: {r.circuit} ({r.label}) and {ref.circuit} ({ref.label}) were not fitted to "
+                           "the same points with the same weighting")
+    rows = []
+    for r in results:
+        rows.append({"circuit": r.circuit, "label": r.label, "n_free": r.n_free, "chi2_reduced": r.chi2_reduced,
+                     "aic": r.aic, "aicc": r.aicc, "bic": r.bic, "runs_z": min(r.runs_z_real, r.runs_z_imag),
+                     "outside_window": list(r.outside_window), "params_at_bounds": dict(r.params_at_bounds),
+                     "success": r.success})
+    for k in ("aic", "aicc", "bic"):
+        best = min(row[k] for row in rows)
+        for row in rows:
+            row[f"d_{k}"] = row[k] - best
+    w = np.array([math.exp(-0.5 * row[f"d_{key}"]) if math.isfinite(row[f"d_{key}"]) else 0.0 for row in rows])
+    w = w / w.sum() if w.sum() > 0 else w
+    for row, wi in zip(rows, w):
+        row["weight"] = float(wi)
+    return sorted(rows, key=lambda row: row[key])
