@@ -170,6 +170,12 @@ class Problem:
         """Number of real data values per row (2 × points)."""
         return 2 * (self.wr > 0).sum(axis=1)
 
+    @property
+    def scale2(self) -> np.ndarray:
+        """Σ (w·|Z|)² per row: the weighted size of the data (χ² of the model Z = 0 is about this)."""
+        a = np.abs(self.z)
+        return np.einsum("bn,bn->b", a * self.wr, a * self.wr) + np.einsum("bn,bn->b", a * self.wi, a * self.wi)
+
 
 def evaluate(pb: Problem, rows: np.ndarray | None, u: np.ndarray):
     """χ² (B,), A = JᵀJ (B, F, F) and g = Jᵀr (B, F) in u for the given rows (None: all).
@@ -224,6 +230,7 @@ def lm(pb: Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = DCHI2_TOL
     u, cost, A, g = u0[keep].copy(), cost[keep], A[keep], g[keep]
     sub = pb.take(ids) if ids.size != B else pb
     dof = np.maximum(sub.n_values - F, 1)
+    chi2_floor = FLOOR * sub.scale2  # χ² at which the model matches the data to the precision of any file
     lam = np.full(ids.size, 1e-2)
     ref_cost = cost.copy()
     n_it = np.zeros(ids.size, int)
@@ -252,7 +259,7 @@ def lm(pb: Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = DCHI2_TOL
         lam = np.where(better, np.maximum(lam / 5.0, 1e-10), lam * 4.0)
         n_it += 1
         noise = cost / dof  # one noise unit of χ² (the weights are relative)
-        done = better & ((gain <= ftol * noise) | (np.abs(delta).max(axis=1) < 1e-7) | (cost == 0))
+        done = better & ((gain <= ftol * noise) | (np.abs(delta).max(axis=1) < 1e-7) | (cost <= chi2_floor))
         done |= ~better & (lam > 1e10)
         why = np.where(done, CONVERGED, RUNNING)
         if (it_ + 1) % PLATEAU_WINDOW == 0:
@@ -262,8 +269,9 @@ def lm(pb: Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = DCHI2_TOL
             if plateau.any():
                 # ... unless the Gauss–Newton model still promises a lot (then keep going: a slow, curved valley)
                 pi = np.flatnonzero(plateau)
-                active = pb.tr.at_bound(u[pi], pb.free) == 0
-                plateau[pi] = decrement(A[pi], g[pi], active) < PLATEAU_MAX_GAIN * noise[pi]
+                active = movable(pb.tr, u[pi], pb.free, A[pi], noise[pi])
+                plateau[pi] = ((decrement(A[pi], g[pi], active) < PLATEAU_MAX_GAIN * noise[pi])
+                               | (cost[pi] <= chi2_floor[pi]))
             why = np.where(plateau, PLATEAU, why)
             ref_cost = cost.copy()
         fin = why != RUNNING
@@ -272,13 +280,27 @@ def lm(pb: Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = DCHI2_TOL
             u_out[fi], cost_out[fi], it_out[fi], why_out[fi] = u[fin], cost[fin], n_it[fin], why[fin]
             A_out[fi], g_out[fi] = A[fin], g[fin]
             kp = ~fin
-            ids, u, cost, A, g, lam, ref_cost, n_it, dof = (ids[kp], u[kp], cost[kp], A[kp], g[kp], lam[kp],
-                                                            ref_cost[kp], n_it[kp], dof[kp])
+            ids, u, cost, A, g, lam, ref_cost, n_it, dof, chi2_floor = (
+                ids[kp], u[kp], cost[kp], A[kp], g[kp], lam[kp], ref_cost[kp], n_it[kp], dof[kp], chi2_floor[kp])
             sub = sub.take(np.flatnonzero(kp))
     if ids.size:
         u_out[ids], cost_out[ids], it_out[ids], why_out[ids] = u, cost, n_it, ITERATION_CAP
         A_out[ids], g_out[ids] = A, g
     return u_out, cost_out, it_out, why_out, A_out, g_out
+
+
+#: χ² ≤ FLOOR × Σ(w|Z|)² (rms weighted misfit ≤ 1e-8 of the data): the model matches the data to the precision of
+#: any instrument file; noise units mean nothing there (exact or synthetic data): converged
+FLOOR = 1e-16
+#: a parameter whose e-fold change moves χ² by less than this many noise units has left the model (R0 → 0)
+LOOSE = 1e-2
+
+
+def movable(tr: Transform, u: np.ndarray, free: np.ndarray, A: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """(B, F) True for parameters that are neither at a finite bound nor run off (an e-fold change moves χ² by
+    less than LOOSE noise units): the directions in which a Gauss–Newton promise means something."""
+    sens = np.einsum("bpp->bp", A) / np.maximum(noise, 1e-300)[:, None]
+    return (tr.at_bound(u, free) == 0) & ~((sens < LOOSE) & np.isin(tr.mode[free], (0, 3))[None, :])
 
 
 def decrement(A: np.ndarray, g: np.ndarray, active: np.ndarray | None = None) -> np.ndarray:

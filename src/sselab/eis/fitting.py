@@ -807,17 +807,15 @@ def _finish_batch(circuit: Circuit, cleaned, data, Pf, its, whys, free, tr, fixe
     if F:
         side = tr.at_bound(uf, free)
         sens = np.einsum("bpp->bp", A) / np.maximum(chi2_red, 1e-300)[:, None]  # Δχ² (noise units) per e-fold
-        loose = (sens < 1e-2) & np.isin(tr.mode[free], (0, 3))[None, :] & (side == 0)
+        loose = (sens < _lm.LOOSE) & np.isin(tr.mode[free], (0, 3))[None, :] & (side == 0)
         if loose.any():
             side = np.where(loose, _runoff_side(pb, uf, loose, chi2_red), side)
     # status: an end is a success only where the Gauss-Newton model expects < _STALL_GAIN noise units more, over
     # the parameters not at a bound (a saturated bound or a parameter run off to 0 / ∞ cannot move further)
     dec = _lm.decrement(A, g, active=side == 0) / np.maximum(chi2_red, 1e-300)
-    # (at the floating-point floor — exact data, rms weighted misfit < 1e-10 of the weighted data — the noise
-    # unit means nothing and no step can improve)
-    scale2 = np.einsum("bn,bn->b", np.abs(data[2]) * data[3], np.abs(data[2]) * data[3]) + \
-        np.einsum("bn,bn->b", np.abs(data[2]) * data[4], np.abs(data[2]) * data[4])
-    at_floor = cost <= 1e-20 * scale2
+    # (at the precision floor — exact or synthetic data matched to 1e-8 rms of the weighted data — the noise unit
+    # means nothing and a promise is not a stall)
+    at_floor = cost <= _lm.FLOOR * pb.scale2
     stalled = np.isin(whys, (_lm.CONVERGED, _lm.PLATEAU)) & (dec > _STALL_GAIN) & ~at_floor
     # covariance in u (scaled for a well-conditioned inverse), then in p
     cov_full = np.zeros((S, n, n))

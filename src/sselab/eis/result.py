@@ -78,7 +78,9 @@ def format_value(v: float, e: float | None = None, unit: str = "") -> str:
         return f"{_sig(v, 6)}{u}"
     de = int(math.floor(math.log10(e)))
     rel = f" ({100 * e / abs(v):.2g} %)" if v != 0 else ""
-    if 1e-3 <= abs(v) < 1e6 and e >= 1e-4:
+    if e > 100 * abs(v):  # nothing of the value is known: keep its digits visible
+        return f"{_sig(v, 3)} ± {e:.1e}{u}{rel}"
+    if 1e-3 <= abs(v) < 1e6 and 1e-4 <= e < 1e6:
         dec = max(0, 1 - de)
         return f"{v:.{dec}f} ± {e:.{dec}f}{u}{rel}"
     dv = int(math.floor(math.log10(abs(v)))) if v != 0 else de
