@@ -156,6 +156,8 @@ def guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int 
     # A_ij = Σ_n w_n² Re(conj(B_ni) B_nj), b_i = Σ_n w_n² Re(conj(B_ni) Z_n); timed columns are shared by all
     # spectra, so their products with the weights are matrix products
     G_tt = np.real(np.conj(Btt)[:, :, :, None] * Btt[:, :, None, :])  # (K, N, mt, mt)
+    # (K·mt, 2N): real and imaginary parts of the timed columns side by side, for the timed-static products
+    Bt_ri = np.concatenate([Btt.real, Btt.imag], axis=1).transpose(0, 2, 1).reshape(K * Btt.shape[2], 2 * N)
     mt, ms = ti.size, st.size
     per = max(1, GUESS_BLOCK // (K * N * max(m, 1)))  # bounded memory for the (block, K, N) floor stage
     for a in range(0, S, per):
@@ -190,8 +192,9 @@ def guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int 
             A[:, :, st[:, None], st[None, :]] = A_ss[:, None]
             b[:, :, st] = np.real(np.einsum("sni,sn->si", np.conj(Bs), Y))[:, None, :]
             if mt:
-                # A_ts[s, k, i, j] = Re Σ_n conj(Bt_kni) X_snj
-                A_ts = np.real(np.conj(Btt).transpose(0, 2, 1).reshape(K * mt, N)[None] @ X).reshape(Sb, K, mt, ms)
+                # A_ts[s, k, i, j] = Re Σ_n conj(Bt_kni) X_snj = Σ_n (Re Bt Re X + Im Bt Im X): one real matrix product
+                Xs = np.concatenate([X.real, X.imag], axis=1).transpose(1, 0, 2).reshape(2 * N, Sb * ms)
+                A_ts = (Bt_ri @ Xs).reshape(K, mt, Sb, ms).transpose(2, 0, 1, 3)
                 A[:, :, ti[:, None], st[None, :]] = A_ts
                 A[:, :, st[:, None], ti[None, :]] = A_ts.transpose(0, 1, 3, 2)
         yy = np.einsum("sn,sn->s", w2, absZ * absZ)  # Σ w²|Z|²
@@ -199,16 +202,17 @@ def guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int 
         amp = amp.reshape(Sb, K, m)
         cost = cost.reshape(Sb, K)
         order = diverse(np.argsort(cost, axis=1, kind="stable"), combos, n_take, min_sep)  # (Sb, n_take)
+        sidx = np.arange(Sb)[:, None]
+        amp = amp[sidx, order]  # (Sb, n_take, m): only the chosen combinations from here on
         # a component the data do not need still starts visible: ≤ 1 % of |Z| where it is largest
-        floor = np.empty((Sb, K, m))
+        floor = np.empty((Sb, n_take, m))
         with np.errstate(divide="ignore"):
             for c_i, i in enumerate(timed):
-                floor[:, :, i] = 0.01 * np.min(absZ[:, None, :] / abs_Btt[None, :, :, c_i], axis=2)
+                floor[:, :, i] = 0.01 * np.min(absZ[:, None, :] / abs_Btt[order, :, c_i], axis=2)
             for c_i, i in enumerate(static):
                 floor[:, :, i] = 0.01 * np.min(absZ / np.abs(Bs[:, :, c_i]), axis=1)[:, None]
         amp = np.maximum(amp, floor)
-        sidx = np.arange(Sb)[:, None]
-        a_sel = amp[sidx, order][:, :, comp_of]  # (Sb, n_take, P)
+        a_sel = amp[:, :, comp_of]  # (Sb, n_take, P)
         base = np.where(timed_param[None, None, :], unit_t[order], unit_s[:, None, :])
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             out[a:a + Sb] = base * a_sel ** power
@@ -250,18 +254,19 @@ def nnls_normal(A0: np.ndarray, b0: np.ndarray, yy: np.ndarray, n_pass: int = 6)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     A = A0 / (scale[:, :, None] * scale[:, None, :])
     b = b0 / scale
-    ridge = 1e-10 * np.eye(m)
+    eye = np.eye(m)
+    A = A + 1e-10 * eye
     keep = np.ones((K, m), bool)
-    x = np.zeros((K, m))
-    for _ in range(n_pass):
-        Am = np.where(keep[:, :, None] & keep[:, None, :], A, 0.0) + ridge
-        Am = Am + np.where(keep, 0.0, 1.0)[:, :, None] * np.eye(m)
-        bm = np.where(keep, b, 0.0)
-        x = np.linalg.solve(Am, bm[:, :, None])[:, :, 0]
-        neg = keep & (x < 0)
-        if not neg.any():
+    x = np.linalg.solve(A, b[:, :, None])[:, :, 0]
+    todo = np.flatnonzero((x < 0).any(axis=1))  # only problems with a negative amplitude are solved again
+    for _ in range(n_pass - 1):
+        if todo.size == 0:
             break
-        keep &= ~neg
+        keep[todo] &= ~(x[todo] < 0)
+        kt = keep[todo]
+        Am = np.where(kt[:, :, None] & kt[:, None, :], A[todo], 0.0) + np.where(kt, 0.0, 1.0)[:, :, None] * eye
+        x[todo] = np.linalg.solve(Am, np.where(kt, b[todo], 0.0)[:, :, None])[:, :, 0]
+        todo = todo[(keep[todo] & (x[todo] < 0)).any(axis=1)]
     x = np.where(keep, np.maximum(x, 0.0), 0.0)
     # ‖Mx − y‖² = yy − 2 bᵀx + xᵀAx (in the scaled variables)
     cost = yy - 2 * np.einsum("kp,kp->k", b, x) + np.einsum("kp,kpq,kq->k", x, A, x)
