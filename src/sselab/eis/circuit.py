@@ -181,14 +181,14 @@ def _eval(node, P: np.ndarray, w: np.ndarray, lw: np.ndarray, J: np.ndarray | No
     writes dZ_node/dp_k into J[:, k, :] for the parameters of the sub-tree."""
     if isinstance(node, Element):
         cols = [P[:, k:k + 1] for k in node.index]
-        z, d = ELEMENTS[node.kind].impedance(cols, w, lw)
+        z, d = ELEMENTS[node.kind].impedance(cols, w, lw)  # (may be (B, 1) for a frequency-independent element)
         if J is not None:
             for k, dk in zip(node.index, d):
                 J[:, k, :] = dk
         return z
     if isinstance(node, Series):
-        z_tot = 0
-        for part in node.parts:
+        z_tot = _eval(node.parts[0], P, w, lw, J)
+        for part in node.parts[1:]:
             z_tot = z_tot + _eval(part, P, w, lw, J)
         return z_tot
     # parallel: Z = 1/Σ(1/Z_i); dZ/dp = (Z/Z_i)² dZ_i/dp for p in branch i
@@ -198,11 +198,12 @@ def _eval(node, P: np.ndarray, w: np.ndarray, lw: np.ndarray, J: np.ndarray | No
         y = y + 1.0 / z
     z_tot = 1.0 / y
     if J is not None:
+        zb = np.broadcast_to(z_tot, (P.shape[0], w.shape[-1]))
         for part, z in zip(node.parts, subs):
             a, b = (part.span if not isinstance(part, Element) else
                     ((part.index[0], part.index[-1] + 1) if part.index else (0, 0)))
             if b > a:
-                factor = z_tot / z
+                factor = zb / z
                 factor = factor * factor
                 J[:, a:b, :] *= factor[:, None, :]
     return z_tot

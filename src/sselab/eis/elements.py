@@ -188,8 +188,9 @@ def _coth_over_x(x):
 # ---------------------------------------------------------------------------------------------------------------
 # element definitions
 def _z_R(p, w, lw):
-    z = p[0] + 0j * w
-    return z, [np.ones_like(z)]
+    # (B, 1): broadcasts against the frequencies (no (B, N) array for a constant)
+    z = p[0] + 0j
+    return z, [1.0]
 
 
 def _z_C(p, w, lw):
@@ -206,8 +207,8 @@ def _z_CPE(p, w, lw):
     q, a = p
     # (jω)^-α = ω^-α · e^(-jαπ/2): one real exp instead of a complex power
     ph = a * (math.pi / 2)
-    z = (np.exp(-a * lw) / q) * (np.cos(ph) - 1j * np.sin(ph))
-    return z, [-z / q, -z * (lw + _HALF_PI_J)]
+    z = np.exp(-a * lw) * ((np.cos(ph) - 1j * np.sin(ph)) / q)
+    return z, [z * (-1.0 / q), z * -(lw + _HALF_PI_J)]
 
 
 def _z_W(p, w, lw):
