@@ -113,7 +113,6 @@ def guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int 
     comps, timed, grid, combos, per_dec = _layout(circuit, f, grid_per_decade, ordered)
     m = len(comps)
     K = len(combos)
-    n_t = len(timed)
     is_t = np.zeros(m, bool)
     is_t[timed] = True
     names = circuit.param_names

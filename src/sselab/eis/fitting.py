@@ -56,7 +56,7 @@ from ._guess import guesses_many, has_timescale, initial_guesses
 from .artefacts import LF_LOOP, LF_LOOP_OPTIONS, circuit_has_loop_element, lf_inductive_loop, loop_summary
 from .circuit import Circuit, Element, Parallel
 from .elements import ELEMENTS
-from .result import FitResult, ProfileResult, format_value
+from .result import FitResult, ProfileResult
 
 __all__ = ["FitResult", "ProfileResult", "fit", "fit_batch", "initial_guesses", "profile"]
 

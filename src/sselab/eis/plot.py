@@ -190,7 +190,8 @@ def fit_overview(obj, title: str | None = None):
         a.legend(loc="best", ncol=2)
         if title:
             fig.suptitle(title, y=0.98)
-        fig.subplots_adjust(wspace=0.35, hspace=0.35, top=0.92)  # (tight_layout costs seconds with log-axis tick labels)
+        # (tight_layout costs seconds with log-axis tick labels)
+        fig.subplots_adjust(wspace=0.35, hspace=0.35, top=0.92)
     return fig
 
 
