@@ -147,6 +147,8 @@ def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, b
         raise FitError(f"lf_loop {lf_loop!r}: use one of {', '.join(LF_LOOP_OPTIONS)}")
     if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise FitError(f"max_iter must be a positive integer, got {max_iter!r}")
+    if n_starts is not None and (not isinstance(n_starts, (int, np.integer)) or n_starts < 1):
+        raise FitError(f"n_starts must be a positive integer, got {n_starts!r}")
     exclude_loop = lf_loop == "exclude" or (lf_loop == "auto" and not circuit_has_loop_element(circuit))
     cb = _progress_callback(progress, S)
 
