@@ -15,10 +15,12 @@ fitted to the *same points with the same weighting*):
     for least squares with unknown noise (n = 2·n_points, as lmfit): AIC = n ln(χ²/n) + 2k,
     AICc = AIC + 2k(k+1)/(n−k−1), BIC = n ln(χ²/n) + k ln n.  Lower is better; a difference of ≥ 10 is decisive.
     Only comparable between fits of the same points and weighting.
-``runs_z_real``, ``runs_z_imag``
+``runs_z_real``, ``runs_z_imag``, ``runs_z``
     residual-structure statistic: the sign changes c of Re / Im of the residuals Z − Z_fit ordered by frequency,
-    z = (c − (n−1)/2)/√((n−1)/4).  Residual signs of an adequate model are independent (z ≈ N(0, 1)); z < −3
-    means long runs of one sign — a systematic misfit such as a missing arc.
+    z = (c − (n−1)/2)/√((n−1)/4) (``runs_z`` the lower of the two).  Residual signs of an adequate model are
+    independent with either sign equally likely (z ≈ N(0, 1)); z < −3 means long runs of one sign — a systematic
+    misfit such as a missing arc.  Unlike the Wald–Wolfowitz form (conditional on the counts of each sign) it is
+    defined for every spectrum, and residuals all of one sign (z = −√(n−1)) count as systematic.
 ``params_at_bounds``
     {name: "lower" | "upper"}: parameters at (within 0.1 % of the span of) a finite bound, or log-parameters that
     ran off towards 0 or ∞ because the model no longer needs them (R0 → 0); their Jacobian errors are meaningless —
@@ -194,6 +196,11 @@ class FitResult(Result):
         """Sign-change z-score of Im(Z − Z_fit) ordered by frequency (< −3: systematic misfit)."""
         return _runs_z(self._sorted_res().imag)
 
+    @property
+    def runs_z(self) -> float:
+        """The lower (more systematic) of :attr:`runs_z_real` and :attr:`runs_z_imag`."""
+        return min(self.runs_z_real, self.runs_z_imag)
+
     def _sorted_res(self) -> np.ndarray:
         o = np.argsort(np.asarray(self.freq_Hz, float), kind="stable")
         return np.asarray(self.Z - self.Z_fit, complex)[o]
@@ -203,7 +210,7 @@ class FitResult(Result):
         return jsonable({
             "n_points": self.n_points, "n_free": self.n_free, "chi2": self.chi2, "chi2_reduced": self.chi2_reduced,
             "aic": self.aic, "aicc": self.aicc, "bic": self.bic, "runs_z_real": self.runs_z_real,
-            "runs_z_imag": self.runs_z_imag, "params_at_bounds": dict(self.params_at_bounds),
+            "runs_z_imag": self.runs_z_imag, "runs_z": self.runs_z, "params_at_bounds": dict(self.params_at_bounds),
             "outside_window": list(self.outside_window), "success": self.success, "status": self.status,
         })
 
