@@ -155,8 +155,10 @@ def guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int 
     # A_ij = Σ_n w_n² Re(conj(B_ni) B_nj), b_i = Σ_n w_n² Re(conj(B_ni) Z_n); timed columns are shared by all
     # spectra, so their products with the weights are matrix products
     G_tt = np.real(np.conj(Btt)[:, :, :, None] * Btt[:, :, None, :])  # (K, N, mt, mt)
-    # (K·mt, 2N): real and imaginary parts of the timed columns side by side, for the timed-static products
-    Bt_ri = np.concatenate([Btt.real, Btt.imag], axis=1).transpose(0, 2, 1).reshape(K * Btt.shape[2], 2 * N)
+    G_tt2 = np.ascontiguousarray(G_tt.transpose(1, 0, 2, 3).reshape(N, -1))  # (N, K·mt·mt)
+    # (2N, K·mt): real and imaginary parts of the timed columns stacked, for the products with (re, im) data
+    Bt_riT = np.ascontiguousarray(np.concatenate([Btt.real, Btt.imag], axis=1).transpose(1, 0, 2).reshape(
+        2 * N, K * Btt.shape[2]))
     mt, ms = ti.size, st.size
     per = max(1, GUESS_BLOCK // (K * N * max(m, 1)))  # bounded memory for the (block, K, N) floor stage
     for a in range(0, S, per):
@@ -179,21 +181,24 @@ def guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int 
         absZ = np.abs(Zb)
         w2 = 1.0 / np.maximum(absZ, 1e-300) ** 2  # (Sb, N) modulus weights squared
         Y = w2 * Zb  # (Sb, N)
+        Y_ri = np.concatenate([Y.real, Y.imag], axis=1)  # (Sb, 2N): Re(conj(B) Y) = Re B Re Y + Im B Im Y
         A = np.zeros((Sb, K, m, m))
         b = np.zeros((Sb, K, m))
+        # (every product below is stacked per spectrum — (Sb, 1, N) @ (N, ·) — never one 2-D product over the
+        # block: BLAS would pick kernels by the block size and a spectrum fitted alone or in a batch would differ
+        # in the last bits)
         if mt:
-            A[:, :, ti[:, None], ti[None, :]] = (w2 @ G_tt.transpose(1, 0, 2, 3).reshape(N, -1)
-                                                 ).reshape(Sb, K, mt, mt)
-            b[:, :, ti] = np.real(Y @ np.conj(Btt).transpose(1, 0, 2).reshape(N, -1)).reshape(Sb, K, mt)
+            A[:, :, ti[:, None], ti[None, :]] = (w2[:, None, :] @ G_tt2)[:, 0].reshape(Sb, K, mt, mt)
+            b[:, :, ti] = (Y_ri[:, None, :] @ Bt_riT)[:, 0].reshape(Sb, K, mt)
         if ms:
             X = w2[:, :, None] * Bs  # (Sb, N, ms)
             A_ss = np.real(np.conj(Bs).transpose(0, 2, 1) @ X)  # (Sb, ms, ms)
             A[:, :, st[:, None], st[None, :]] = A_ss[:, None]
             b[:, :, st] = np.real(np.einsum("sni,sn->si", np.conj(Bs), Y))[:, None, :]
             if mt:
-                # A_ts[s, k, i, j] = Re Σ_n conj(Bt_kni) X_snj = Σ_n (Re Bt Re X + Im Bt Im X): one real matrix product
-                Xs = np.concatenate([X.real, X.imag], axis=1).transpose(1, 0, 2).reshape(2 * N, Sb * ms)
-                A_ts = (Bt_ri @ Xs).reshape(K, mt, Sb, ms).transpose(2, 0, 1, 3)
+                # A_ts[s, k, i, j] = Re Σ_n conj(Bt_kni) X_snj = Σ_n (Re Bt Re X + Im Bt Im X): real products
+                Xs = np.ascontiguousarray(np.concatenate([X.real, X.imag], axis=1).transpose(0, 2, 1))  # (Sb,ms,2N)
+                A_ts = (Xs @ Bt_riT).reshape(Sb, ms, K, mt).transpose(0, 2, 3, 1)
                 A[:, :, ti[:, None], st[None, :]] = A_ts
                 A[:, :, st[:, None], ti[None, :]] = A_ts.transpose(0, 1, 3, 2)
         yy = np.einsum("sn,sn->s", w2, absZ * absZ)  # Σ w²|Z|²
