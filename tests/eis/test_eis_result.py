@@ -231,18 +231,3 @@ def test_no_numpy_warning_reaches_the_caller():
             r.report()
             r.to_json()
 
-
-def test_cli_names_negative_frequencies(tmp_path):
-    """Issue 12: a file whose frequencies are all negative used to say 'every frequency is 0'."""
-    from typer.testing import CliRunner
-
-    from sselab.cli import app
-
-    f = np.logspace(6, 0, 30)
-    z = Circuit("R0-p(R1,C1)").impedance(f, [10, 1e3, 1e-8])
-    p = tmp_path / "neg.csv"
-    np.savetxt(p, np.column_stack([-f, z.real, z.imag]), delimiter=",", header="freq_Hz,z_real_ohm,z_imag_ohm",
-               comments="")
-    r = CliRunner().invoke(app, ["eis", "fit", str(p)])
-    assert r.exit_code == 2
-    assert "30 negative frequencies" in r.output and "are 0" not in r.output and "is 0" not in r.output

@@ -173,15 +173,12 @@ def finish(meas: Measurement) -> Measurement:
     if meas.technique == "EIS" and "freq_Hz" in d.columns:
         f = pd.to_numeric(d["freq_Hz"], errors="coerce").to_numpy(float)
         keep = np.isfinite(f) & (f > 0)
-        n_neg = int(np.sum(np.isfinite(f) & (f < 0)))
         if not keep.all():
             meas.extra["dc_rows"] = d.loc[~keep].reset_index(drop=True)
             meas.data = d = d.loc[keep].reset_index(drop=True)
-            what = "frequency 0" if not n_neg else f"frequency ≤ 0 or missing; {n_neg} negative"
-            meas.warnings.append(f"{int((~keep).sum())} non-impedance row(s) ({what}) moved to extra['dc_rows']")
+            meas.warnings.append(f"{int((~keep).sum())} non-impedance row(s) (frequency 0) moved to extra['dc_rows']")
         if len(d) == 0:
-            raise EmptyFileError(meas.source, "no impedance rows (every frequency is 0)" if not n_neg else
-                                 f"no impedance rows: {n_neg} negative frequencies (impedance needs f > 0)")
+            raise EmptyFileError(meas.source, "no impedance rows (every frequency is 0)")
     if "temperature_K" in d.columns and meas.temperature_K is None:
         t = pd.to_numeric(d["temperature_K"], errors="coerce").to_numpy(float)
         t = t[np.isfinite(t)]

@@ -279,16 +279,12 @@ def read_text_table(path, **_) -> Measurement:
     if rest:
         data = pd.concat([data, pd.DataFrame(rest)], axis=1)
     if technique == "EIS":
-        fq = data["freq_Hz"].to_numpy(float)
-        keep = fq > 0
-        n_neg = int(np.sum(fq < 0))
+        keep = data["freq_Hz"].to_numpy(float) > 0
         if not keep.all():
-            warn.append(f"{int((~keep).sum())} non-impedance row(s) (frequency <= 0) dropped"
-                        + (f", {n_neg} of them with a negative frequency" if n_neg else ""))
+            warn.append(f"{int((~keep).sum())} non-impedance row(s) (frequency <= 0) dropped")
             data = data.loc[keep].reset_index(drop=True)
         if len(data) == 0:
-            raise EmptyFileError(path, "no impedance rows (all frequencies are 0)" if not n_neg else
-                                 f"no impedance rows: {n_neg} negative frequencies (impedance needs f > 0)")
+            raise EmptyFileError(path, "no impedance rows (all frequencies are 0)")
     # flavour and title
     head = "\n".join(title_lines[:15])
     flavour = "text"
