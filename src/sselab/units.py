@@ -70,7 +70,6 @@ _PLAIN: dict[str, tuple[float, _Dim]] = {
     "angstrom": (1e-10, (1, 0, 0, 0, 0, 0)),
 }
 _ALIASES = {
-    # both omegas: Greek capital omega U+03A9 (what keyboards type) and the ohm sign U+2126 (Word, some exports)
     "ohm": "Ohm", "ohms": "Ohm", "Ohms": "Ohm", "Ω": "Ohm", "Ω": "Ohm",
     "sec": "s", "secs": "s", "hours": "h", "hour": "h", "mins": "min", "days": "day",
     "um": "um", "micron": "um", "microns": "um",
