@@ -113,9 +113,7 @@ def test_cli_fit_on_former_crashers_exits_cleanly(parts):
         r = CliRunner().invoke(app, ["eis", "fit", str(path), "--circuit", circuit, "--json"])
         assert r.exit_code in (0, 2), (circuit, r.output[-2000:], r.exception)
         assert "Traceback" not in r.output and "RuntimeWarning" not in r.output
-        if r.exit_code == 0:
+        if r.exit_code == 0:  # exactly one strict JSON document (no NaN / Infinity from an overflowing apex)
             import json
 
-            doc = json.loads(r.stdout)
-            for rec in doc["spectra"]:
-                assert all(a["apex_Hz"] is None or np.isfinite(a["apex_Hz"]) for a in rec["arcs"])
+            json.loads(r.stdout, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
