@@ -22,6 +22,16 @@ Manifest format (documented in the README)::
           - eis/hp_30C.mpt               # a path relative to the manifest
           - {path: eis/hp_50C.z, temperature: 50 C}
           - {glob: "cycling/*.mpt"}
+          - path: eis/hp_70C.z           # the file's own recipe options (passed to the recipes that take them)
+            options: {circuit: "R0-p(R1,CPE1)-CPE2", mask: [0, 1], fmin_Hz: 1.0}
+
+Per-file options chosen in ``sselab app`` are kept in a file sselab owns beside the manifest (``cells.yaml`` →
+``cells.sselab.yaml``; a folder without a manifest: ``cells.sselab.yaml`` in it), never in the user's manifest;
+:func:`load_manifest` merges it: a file's entry there replaces the manifest entry's ``options``::
+
+    sselab_settings: 1
+    files:
+      eis/hp_70C.z: {circuit: "R0-p(R1,CPE1)-CPE2", initial: {R0: 12.0, R1: 3.1e4}, mask: [0, 1]}
 """
 from __future__ import annotations
 
@@ -53,6 +63,7 @@ class FileEntry:
 
     path: Path
     temperature_K: float | None = None
+    options: dict | None = None          # the file's own recipe options (``options:`` on the entry)
 
 
 @dataclass(frozen=True)
@@ -237,6 +248,8 @@ class Manifest:
     cells: tuple[CellSpec, ...]
     base_dir: Path
     source: Path | None = None
+    settings: dict = field(default_factory=dict)     # resolved path → options, from the settings file
+    settings_source: Path | None = None
 
     def cell(self, name: str) -> CellSpec:
         for c in self.cells:
@@ -252,6 +265,15 @@ class Manifest:
                 if fe.path.resolve() == p:
                     return c, fe
         return None
+
+    def options_for(self, path) -> dict | None:
+        """The recipe options of a file: its entry in the settings file (:func:`settings_path`), else the manifest
+        entry's ``options``, else None."""
+        p = Path(path).resolve()
+        if p in self.settings:
+            return self.settings[p]
+        hit = self.cell_for(p)
+        return hit[1].options if hit is not None else None
 
     def temperature_of(self, path) -> float | None:
         hit = self.cell_for(path)
@@ -280,13 +302,16 @@ def _cell_from_mapping(raw: dict, defaults: dict, base: Path, where: str) -> Cel
                 files.append(FileEntry(_resolve(base, item, where)))
             elif isinstance(item, dict) and ("path" in item or "glob" in item):
                 t = units.parse(item["temperature"], "temperature") if item.get("temperature") is not None else None
+                opts = item.get("options")
+                if opts is not None and not isinstance(opts, dict):
+                    raise ManifestError(f"{where}: files[{i}]: 'options' must be a mapping option → value")
                 if "glob" in item:
                     hits = sorted(_glob.glob(str(base / item["glob"])))
                     if not hits:
                         raise ManifestError(f"{where}: files[{i}]: glob {item['glob']!r} matches nothing")
-                    files.extend(FileEntry(Path(h), t) for h in hits)
+                    files.extend(FileEntry(Path(h), t, opts) for h in hits)
                 else:
-                    files.append(FileEntry(_resolve(base, item["path"], where), t))
+                    files.append(FileEntry(_resolve(base, item["path"], where), t, opts))
             else:
                 raise ManifestError(f"{where}: files[{i}] must be a path or a mapping with 'path' or 'glob'")
         except UnitError as exc:
@@ -325,7 +350,56 @@ def load_manifest(path, check_files: bool = True) -> Manifest:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
         raise ManifestError(f"{path}:{line} not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    return manifest_from_dict(doc, base_dir=path.parent, source=path, check_files=check_files)
+    man = manifest_from_dict(doc, base_dir=path.parent, source=path, check_files=check_files)
+    side = settings_path(path)
+    if side.exists():
+        man = replace(man, settings=load_settings(side), settings_source=side)
+    return man
+
+
+#: the settings file sselab owns beside a manifest: ``cells.yaml`` → ``cells.sselab.yaml``
+SETTINGS_SUFFIX = ".sselab.yaml"
+SETTINGS_KEY = "sselab_settings"
+
+
+def settings_path(manifest_or_dir) -> Path:
+    """Where the per-file options of a manifest (or of a folder without one) are kept: ``cells.yaml`` →
+    ``cells.sselab.yaml`` beside it; a folder → ``<folder>/cells.sselab.yaml``."""
+    p = Path(manifest_or_dir)
+    if p.is_dir():
+        return p / ("cells" + SETTINGS_SUFFIX)
+    return p.with_name(p.name.rsplit(".", 1)[0] + SETTINGS_SUFFIX)
+
+
+def load_settings(path) -> dict:
+    """The per-file options of a settings file (:func:`settings_path`): resolved file path → options mapping.
+    Paths in it are relative to its folder.  A file that is not sselab's settings file is a one-line error."""
+    import yaml
+
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: settings file not readable ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise ManifestError(f"{path}:{line} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict) or SETTINGS_KEY not in doc:
+        raise ManifestError(f"{path}: not an sselab settings file (no '{SETTINGS_KEY}:' key)")
+    files = doc.get("files") or {}
+    if not isinstance(files, dict):
+        raise ManifestError(f"{path}: 'files' must be a mapping file → options")
+    out = {}
+    for rel, opts in files.items():
+        if opts is None:
+            opts = {}
+        if not isinstance(opts, dict):
+            raise ManifestError(f"{path}: files: {rel}: options must be a mapping option → value")
+        out[_resolve(path.parent, str(rel), str(path)).resolve()] = dict(opts)
+    return out
 
 
 def manifest_from_dict(doc, base_dir=".", source=None, check_files: bool = True) -> Manifest:
