@@ -272,3 +272,6 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
             "sigma_line_lo_S_per_m": fit.sigma_line_lo_S_per_m, "sigma_line_hi_S_per_m": fit.sigma_line_hi_S_per_m}
     return RecipeResult("eis.arrhenius", subject, inputs, opts, tuple(vals), tuple(flags), tuple(tables), figs,
                         details=details)
+
+
+arrhenius.file_option_names = FILE_OPTIONS      # what routing may pass per file (``file_options``)

@@ -213,14 +213,18 @@ def _options(spec, items: list[Item]) -> dict:
     if spec.scope == "file" and len(items) == 1 and items[0].options:
         out.update({k: v for k, v in items[0].options.items() if _takes(spec, k)})
     elif _takes(spec, "file_options") and any(it.options for it in items):
-        out["file_options"] = [dict(it.options) if it.options else None for it in items]
+        names = getattr(spec.run, "file_option_names", None)
+        per = [{k: v for k, v in (it.options or {}).items() if names is None or k in names} or None for it in items]
+        if any(per):
+            out["file_options"] = per
     return out
 
 
 def _options_used(spec, options: dict) -> set:
-    """The file options ``spec`` uses (a recipe taking ``file_options`` checks them itself)."""
+    """The file options ``spec`` uses (a recipe taking ``file_options`` names them in ``run.file_option_names``)."""
     if _takes(spec, "file_options"):
-        return set(options)
+        names = getattr(spec.run, "file_option_names", None)
+        return set(options) if names is None else set(options) & set(names)
     return {k for k in options if _takes(spec, k)} if spec.scope == "file" else set()
 
 
