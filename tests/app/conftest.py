@@ -52,10 +52,10 @@ def shot(page, name: str, tmp: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if SCREENSHOTS:              # committed: a 128-colour palette keeps them small
+    if SCREENSHOTS:              # committed: a 64-colour palette keeps them small
         from PIL import Image
 
         with Image.open(path) as im:
-            small = im.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+            small = im.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
         small.save(path, optimize=True)
     return path

@@ -152,7 +152,6 @@ def test_masking_three_points_and_refitting_changes_chi2_and_the_table(env):
         page.wait_for_function("k => document.querySelector('#mask-text').innerText.startsWith("
                                "`masked: ${k} point`)", arg=k)
     assert all(f"#{i}" in page.inner_text("#mask-text") for i in picks)
-    shot(page, "eis-masked", env.tmp)
     page.click("#fit-btn")
     page.wait_for_function("prev => document.querySelector('#chi2') && "
                            "document.querySelector('#chi2').dataset.value !== prev", arg=chi_before)
@@ -166,7 +165,38 @@ def test_masking_three_points_and_refitting_changes_chi2_and_the_table(env):
     assert _value(page, "R_electrolyte_ohm") == direct["R_electrolyte_ohm"].value
     assert page.locator("#quality li[data-code=points-masked]").count() == 1
     env.state["kept"] = kept
+    page.wait_for_function("f => (document.querySelector(`#series-files tr[data-rel='${f}']`) || {}).innerText"
+                           "?.includes('✎')", arg=FILE)              # the series panel has caught up
     shot(page, "eis-fit", env.tmp)
+
+
+def test_a_lasso_masks_the_points_inside_it_and_clear_unmasks(env):
+    page = env.page
+    _open(env, SERIES[1])
+    page.wait_for_selector("#eis-nyquist .scatterlayer .trace path.point")
+    page.wait_for_function("() => document.querySelector('#mask-text').innerText === 'no points masked'")
+    pts = page.locator("#eis-nyquist .scatterlayer .trace").first.locator("path.point")
+    boxes = [pts.nth(i).bounding_box() for i in range(pts.count())]
+    centres = [(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2) for b in boxes]
+    ys = sorted(c[1] for c in centres)
+    cut = ys[3] + (ys[4] - ys[3]) / 2                 # the four highest points (the top of the spike)
+    inside = sorted(i for i, c in enumerate(centres) if c[1] < cut)
+    xs = [centres[i][0] for i in inside]
+    x0, x1, y0 = min(xs) - 12, max(xs) + 12, min(ys) - 12
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in ((x1, y0), (x1, cut), (x0, cut), (x0, y0 + 1)):
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    page.wait_for_function("k => document.querySelector('#mask-text').innerText.startsWith(`masked: ${k} points`)",
+                           arg=len(inside))
+    assert all(f"#{i}" in page.inner_text("#mask-text") for i in inside)
+    page.click("#clear-mask-btn")
+    page.wait_for_function("() => document.querySelector('#mask-text').innerText === 'no points masked'")
+    assert SERIES[1] not in (yaml.safe_load((env.folder / "cells.sselab.yaml").read_text())["files"]
+                             if (env.folder / "cells.sselab.yaml").exists() else {})   # masking alone keeps nothing
+    _open(env, FILE)
+    page.wait_for_selector("#chi2")
 
 
 @pytest.mark.parametrize("field, text, words", [
@@ -244,6 +274,20 @@ def test_the_exported_script_reproduces_the_number(env, tmp_path):
     assert vals["R_electrolyte_ohm"] == _value(page, "R_electrolyte_ohm")
 
 
+def test_reset_returns_a_file_to_the_automatic_analysis(env):
+    page = env.page
+    rel = SERIES[1]
+    _open(env, rel)
+    page.wait_for_selector("#chi2")
+    assert rel in _settings(env)
+    page.click("#reset-btn")
+    assert "automatic analysis" in _wait_msg(page, "ok")
+    assert rel not in _settings(env) and FILE in _settings(env)
+    auto = _direct(env, rel, {})
+    page.wait_for_function("v => document.querySelector('#chi2').dataset.value === v", arg=repr(auto.get("chi2_reduced")))
+    assert page.input_value("#circuit") == auto.get("circuit")
+
+
 def test_dcpol_cv_and_cycling_pages_show_the_recipes_results_with_editable_settings(env):
     page = env.page
     rel = "dcpol/CP_Au-Li2NH-Au_DCpol_0.5V_40C.mpt"
@@ -283,6 +327,8 @@ def test_settings_survive_a_restart_and_the_report_uses_them(env, tmp_path):
     _open(env, FILE)
     page.wait_for_selector("#chi2")
     chi, R = _chi2(page), _value(page, "R_electrolyte_ohm")
+    page.wait_for_selector("#ea-value")               # nothing in flight, then leave the page: the server stops
+    page.goto("about:blank")
     env.srv.stop()
     env.srv = AppServer(env.folder, port=0).start()                    # a new session on the same folder
     _open(env, FILE)

@@ -72,7 +72,8 @@ ul.flags li.info { color: #555; }
   background: white; font-size: 13px; margin: 8px 0; cursor: pointer; }
 .small { font-size: 12px; color: #555; }
 .ea { font-size: 16px; font-weight: bold; margin: 6px 0; }
-img.recipe-fig { max-width: 100%; border: 1px solid #eee; }
+img.recipe-fig { max-width: 100%; border: 1px solid #eee; margin: 4px; }
+.scroll { overflow-x: auto; max-width: 100%; margin: 4px 0; }
 </style></head>
 <body>{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body></html>"""
 
@@ -217,7 +218,7 @@ def _recipe_figures(res) -> list:
 def _graph(fig, id_=None, **kw):
     from dash import dcc
 
-    args = dict(figure=fig, config={"displaylogo": False, "responsive": True}, **kw)
+    args = dict(figure=fig, config={"displaylogo": False}, **kw)
     if id_ is not None:
         args["id"] = id_
     return dcc.Graph(**args)
@@ -480,7 +481,9 @@ def _recipe_result(res):
 
     if res is None:
         return html.Div()
-    return html.Div([_flags(res), _values(res), *[_table(t) for t in res.tables[:3]], *_recipe_figures(res)])
+    tables = html.Details([html.Summary(f"tables ({', '.join(t.name for t in res.tables)})"),
+                           *[html.Div(_table(t, 12), className="scroll") for t in res.tables]]) if res.tables else ""
+    return html.Div([_flags(res), _values(res), html.Div(_recipe_figures(res)), tables])
 
 
 # ---------------------------------------------------------------------------------------------------------------
