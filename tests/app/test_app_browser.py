@@ -291,32 +291,38 @@ def test_reset_returns_a_file_to_the_automatic_analysis(env):
 def test_dcpol_cv_and_cycling_pages_show_the_recipes_results_with_editable_settings(env):
     page = env.page
     rel = "dcpol/CP_Au-Li2NH-Au_DCpol_0.5V_40C.mpt"
+    card = "div[data-recipe=dcpol]"
     _open(env, rel)
-    page.wait_for_selector("#recipe-result td[data-key]")
+    page.wait_for_selector(f"{card} .recipe-result td[data-key]")
     man = load_manifest(env.folder / "cells.yaml", check_files=False)
     it = routing.read_item((env.folder / rel).resolve(), env.folder, man)
     key = next(v.key for v in get("dcpol").run([it.measurement], it.cell).values if v.key.startswith("sigma_e"))
-    cell = f"#recipe-result td[data-key={key}]"
+    cell = f"{card} .recipe-result td[data-key={key}]"
     first = float(page.get_attribute(cell, "data-value"))
     assert first == get("dcpol").run([it.measurement], it.cell)[key].value
-    page.fill("tr[data-opt=window_s] input", "1200")
-    page.press("tr[data-opt=window_s] input", "Tab")
-    page.click("#run-btn")
-    assert "kept" in _wait_msg(page, "ok")
+    field = f"{card} tr[data-opt=window_s] input"
+    page.fill(field, "1200")
+    page.press(field, "Tab")
+    page.click(f"{card} button.run-btn")
+    page.wait_for_selector(f"{card} .msg span[data-kind=ok]")
+    assert "kept" in page.inner_text(f"{card} .msg")
     assert _settings(env)[rel] == {"window_s": 1200}
     assert float(page.get_attribute(cell, "data-value")) == get("dcpol").run([it.measurement], it.cell,
                                                                              window_s=1200)[key].value
     shot(page, "dcpol", env.tmp)
-    page.fill("tr[data-opt=window_s] input", "-3 h")                          # bad input: one line
-    page.press("tr[data-opt=window_s] input", "Tab")
-    page.click("#run-btn")
-    assert "\n" not in _wait_msg(page, "error")
-    for rel, name in (("cv/Li-Li2NH-steel_CV_1mVs_40C.mpt", "cv"),
-                      ("cycling/Li-Li2NH-Li_SP_03_ladder_40C.mpt", "cycling")):
+    page.fill(field, "-3 h")                                                   # bad input: one line
+    page.press(field, "Tab")
+    page.click(f"{card} button.run-btn")
+    page.wait_for_selector(f"{card} .msg span[data-kind=error]")
+    assert "\n" not in page.inner_text(f"{card} .msg").strip()
+    assert _settings(env)[rel] == {"window_s": 1200}
+    for rel, recipe, name in (("cv/Li-Li2NH-steel_CV_1mVs_40C.mpt", "cv", "cv"),
+                              ("cycling/Li-Li2NH-Li_SP_03_ladder_40C.mpt", "cycling.symmetric", "cycling")):
         _open(env, rel)
-        page.wait_for_selector("#recipe-result td[data-key]")
-        page.wait_for_selector("#recipe-result img.recipe-fig")
-        assert _msg(page) == ""
+        card = f"div[data-recipe='{recipe}']"
+        page.wait_for_selector(f"{card} .recipe-result td[data-key]")
+        page.wait_for_selector(f"{card} .recipe-result img.recipe-fig")
+        assert page.inner_text(f"{card} .msg").strip() == "" and _msg(page) == ""
         shot(page, name, env.tmp)
 
 

@@ -284,7 +284,7 @@ def file_page(ws: Workspace, rel: str):
         info.append(html.Div(f"cell {c.name}: {'|'.join(c.electrodes)} ({c.kind})" +
                              (", " + ", ".join(geo) if geo else ""), className="small"))
     else:
-        info.append(html.Div("no cell (not in a manifest): no geometry, resistances only", className="small"))
+        info.append(html.Div("no cell (the file is not in a manifest): no geometry", className="small"))
     page = [html.Div(info), html.Div(id="msg", className="msg"), dcc.Store(id="file-rel", data=rel)]
     if not it.ok:
         page[1] = html.Div(_err(it.error), id="msg", className="msg")
@@ -435,37 +435,42 @@ def _opt_text(v) -> str:
 
 
 def recipe_section(ws: Workspace, rel: str) -> list:
+    """One card per per-file recipe of the file (its settings editable, its result), then the recipes over several
+    files it takes part in (run on demand)."""
     from dash import dcc, html
 
-    job = ws.file_job(rel)
+    jobs = ws.file_jobs(rel)
     groups = [j for j in ws.jobs_of(rel) if get(j.recipe).scope != "file"]
     out = []
-    if job is None:
+    if not jobs:
         note = ws.notes.get(rel)
         out.append(html.Div(note or "no per-file recipe for this file", className="card small"))
-    else:
-        defaults = recipe_options(job.recipe)
-        kept = ws.options(rel)
+    kept = ws.options(rel)
+    for job in jobs:
+        r = job.recipe
         rows = []
-        for name, default in defaults.items():
+        for name, default in recipe_options(r).items():
             shown = kept.get(name, default)
             rows.append(html.Tr([html.Td(name),
-                                 html.Td(dcc.Input(id={"type": "opt", "name": name}, type="text",
+                                 html.Td(dcc.Input(id={"type": "opt", "recipe": r, "name": name}, type="text",
                                                    value=_opt_text(shown), className="opt", debounce=True)),
                                  html.Td(f"default: {_opt_text(default) or 'automatic'}", className="small")],
                                 **{"data-opt": name}))
         res, err = None, None
         try:
-            res = ws.run_file(rel)
+            res = ws.run_file(rel, recipe=r)
         except SselabError as exc:
             err = _line(exc)
-        out += [html.Div([html.H3(f"{get(job.recipe).title} ({job.recipe})"),
-                          html.Div(_err(err) if err else "", className="msg"),
-                          html.Div("Settings (the recipe's options; empty = the recipe's default). Values are YAML: "
-                                   "numbers in SI as named, lists as [a, b].", className="small"),
-                          html.Table([html.Tbody(rows)], className="plain"),
-                          html.Div(html.Button("Run", id="run-btn", n_clicks=0), className="controls"),
-                          html.Div(_recipe_result(res), id="recipe-result")], className="card")]
+        out.append(html.Div([
+            html.H3(f"{get(r).title} ({r})"),
+            html.Div("Settings (the recipe's options; empty = the recipe's default). Values are YAML: numbers in SI "
+                     "as named, lists as [a, b].", className="small"),
+            html.Table([html.Tbody(rows)], className="plain"),
+            html.Div(html.Button("Run", id={"type": "run-btn", "recipe": r}, n_clicks=0, className="run-btn"),
+                     className="controls"),
+            html.Div(_err(err) if err else "", id={"type": "recipe-msg", "recipe": r}, className="msg"),
+            html.Div(_recipe_result(res), id={"type": "recipe-result", "recipe": r}, className="recipe-result")],
+            className="card", **{"data-recipe": r}))
     if groups:
         out.append(html.Div([html.H3("Analyses over several files"),
                              html.Div([html.Button("Run them", id="groups-btn", n_clicks=0, className="secondary"),
@@ -492,7 +497,7 @@ def _recipe_result(res):
 
 def create_app(ws: Workspace):
     """The Dash app of a :class:`Workspace` (not started; :func:`sselab.app.serve` runs it)."""
-    from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+    from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
     from dash.exceptions import PreventUpdate
 
     app = Dash(__name__, title="sselab", suppress_callback_exceptions=True, update_title=None,
@@ -715,20 +720,21 @@ def create_app(ws: Workspace):
         return dict(content=text, filename=f"{stem}_fit.py"), _ok(f"exported {stem}_fit.py")
 
     # -- other recipes -------------------------------------------------------------------------------------------
-    @app.callback(Output("recipe-result", "children"), Output("msg", "children", allow_duplicate=True),
-                  Input("run-btn", "n_clicks"), State("file-rel", "data"),
-                  State({"type": "opt", "name": ALL}, "value"), State({"type": "opt", "name": ALL}, "id"),
-                  prevent_initial_call=True)
+    @app.callback(Output({"type": "recipe-result", "recipe": MATCH}, "children"),
+                  Output({"type": "recipe-msg", "recipe": MATCH}, "children"),
+                  Input({"type": "run-btn", "recipe": MATCH}, "n_clicks"), State("file-rel", "data"),
+                  State({"type": "opt", "recipe": MATCH, "name": ALL}, "value"),
+                  State({"type": "opt", "recipe": MATCH, "name": ALL}, "id"), prevent_initial_call=True)
     @guarded(2, 1)
     def run_recipe(n, rel, texts, ids):
         import yaml
 
+        from dash import ctx
+
         from ..results import jsonable
 
-        job = ws.file_job(rel)
-        if job is None:
-            raise SselabError(f"{rel}: no per-file recipe")
-        defaults = recipe_options(job.recipe)
+        recipe = ctx.triggered_id["recipe"]
+        defaults = recipe_options(recipe)
         opts = {}
         for text, id_ in zip(texts, ids):
             name = id_["name"]
@@ -741,9 +747,10 @@ def create_app(ws: Workspace):
                 raise SselabError(f"{name}: {s!r} is not a value (YAML: a number, a word, [a, b])") from None
             if jsonable(v) != jsonable(defaults.get(name)):
                 opts[name] = v
-        res = ws.run_file(rel, opts)
-        path = ws.save(rel, opts or None)
-        return _recipe_result(res), _ok(f"{job.recipe} run" + (f"; settings kept in {path.name}" if path else ""))
+        res = ws.run_file(rel, opts, recipe=recipe)
+        others = {k: v for k, v in ws.options(rel).items() if k not in defaults}    # other recipes' settings
+        path = ws.save(rel, {**others, **opts} or None)
+        return _recipe_result(res), _ok(f"{recipe} run" + (f"; settings kept in {path.name}" if path else ""))
 
     @app.callback(Output("groups-result", "children"), Output("msg", "children", allow_duplicate=True),
                   Input("groups-btn", "n_clicks"), State("file-rel", "data"), prevent_initial_call=True)

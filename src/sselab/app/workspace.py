@@ -152,9 +152,13 @@ class Workspace:
         it = self.item(rel)
         return [j for j in self.jobs if any(x is it for x in j.items)]
 
+    def file_jobs(self, rel: str) -> list[routing.Job]:
+        """The per-file recipe jobs of ``rel`` (those its settings are passed to)."""
+        return [j for j in self.jobs_of(rel) if get(j.recipe).scope == "file"]
+
     def file_job(self, rel: str) -> routing.Job | None:
-        """The per-file recipe job of ``rel`` (the one its settings belong to), or None."""
-        return next((j for j in self.jobs_of(rel) if get(j.recipe).scope == "file"), None)
+        """The (first) per-file recipe job of ``rel``, or None."""
+        return next(iter(self.file_jobs(rel)), None)
 
     def eis_recipe(self, rel: str) -> str:
         """The per-spectrum recipe for an impedance file: the routed one, else by the cell's kind."""
@@ -204,11 +208,14 @@ class Workspace:
         kw = self._base_kw(it, name)
         if spectrum is not None and self.n_spectra(rel) > 1:
             kw["spectrum"] = int(spectrum)
+        takes = inspect.signature(get(name).run).parameters
+        if options is None:         # kept options: those this recipe takes (routing does the same; it warns the rest)
+            opts = {k: v for k, v in opts.items() if k in takes}
+        bad = sorted(k for k in opts if k not in takes)
+        if bad:
+            raise SselabError(f"{name} has no option {', '.join(bad)}")
         kw.update({k: v for k, v in opts.items() if v is not None})
-        try:
-            return get(name).run([it.measurement], it.cell, **kw)
-        except TypeError as exc:     # an option the recipe does not take
-            raise SselabError(f"{name}: {exc}") from None
+        return get(name).run([it.measurement], it.cell, **kw)
 
     def remember(self, rel: str, options: dict, result, spectrum=None) -> None:
         """The last analysis shown for ``rel`` (what the export buttons write)."""
