@@ -160,3 +160,13 @@ def test_the_report_uses_the_kept_settings(folder, tmp_path_factory):
     app_res = Workspace(folder).run_file("p1_30C.mpt")
     assert val["R_electrolyte_ohm"] == app_res["R_electrolyte_ohm"].value
     assert val["chi2_reduced"] == app_res.get("chi2_reduced")
+
+
+def test_the_app_says_an_unused_option_once_and_forgets_it_when_replaced(folder):
+    ws = Workspace(folder)
+    ws.save("p1_30C.mpt", {"circuit": CIRCUIT, "window_s": 60})
+    ws.save("p1_90C.mpt", {"circuit": CIRCUIT})            # plans again: the warning is not repeated
+    row = {r.rel: r for r in ws.rows()}["p1_30C.mpt"]
+    assert row.message.count("window_s") == 1 and "not used" in row.message
+    ws.save("p1_30C.mpt", {"circuit": CIRCUIT})
+    assert {r.rel: r for r in ws.rows()}["p1_30C.mpt"].message == ""

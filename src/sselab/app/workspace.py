@@ -257,6 +257,7 @@ class Workspace:
                     hit = self.manifest.cell_for(it.path)
                     own = hit[1].options if hit is not None else None
                 it.options = own
+                it.warnings = [w for w in it.warnings if not w.endswith(": not used")]   # re-said by plan
             self._plan()
             return path
 

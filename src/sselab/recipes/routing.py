@@ -279,9 +279,10 @@ def plan(items: list[Item], manifest=None) -> tuple[list[Job], dict[str, str]]:
             mine = [j for j in jobs if any(x is it for x in j.items)]
             used = set().union(*[_options_used(get(j.recipe), it.options) for j in mine])
             left = sorted(set(it.options) - used)
-            if left and mine:
-                it.warnings.append(f"{it.rel}: option{'s' if len(left) > 1 else ''} {', '.join(left)} not taken by "
-                                   f"{', '.join(sorted({j.recipe for j in mine}))}: not used")
+            msg = (f"{it.rel}: option{'s' if len(left) > 1 else ''} {', '.join(left)} not taken by "
+                   f"{', '.join(sorted({j.recipe for j in mine}))}: not used")
+            if left and mine and msg not in it.warnings:     # plan may run again on the same items (the app)
+                it.warnings.append(msg)
     notes = {}
     for it in ok:
         if id(it) not in covered:
