@@ -136,62 +136,6 @@ def write_ladder_mpr(template: Path, dst: Path, t, v, i_A) -> int:
     return len(t)
 
 
-def _max_rss_mib(cmd: list[str]) -> float | None:
-    """Maximum resident set size of ``cmd`` from ``/usr/bin/time -v`` (MiB)."""
-    if not Path("/usr/bin/time").exists():
-        return None
-    r = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, timeout=1800)
-    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr)
-    if r.returncode != 0 or not m:
-        print(f"note: {' '.join(cmd[:3])}... failed: {r.stderr.strip().splitlines()[-1:]}")
-        return None
-    return int(m.group(1)) / 1024
-
-
-def cycle_memory(tmp: Path, template: Path) -> tuple[str, list[str]]:
-    """Peak RSS of ``sselab cycle`` on a 2.7 M-row ladder .mpr (the bench_cycling record), and of the same analysis
-    reading only the three columns it needs."""
-    sys.path.insert(0, str(REPO / "tests" / "cycling"))
-    from ladder_model import MA_CM2, UA_CM2, make_ladder
-
-    steps = ([(j * UA_CM2, 200) for j in (5, 10, 20, 40, 60, 80)]
-             + [(j * MA_CM2, 25) for j in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 70)])
-    lad = make_ladder(steps, dt=1.0, long_rest_after=1000, long_rest_s=17 * 3600.0, hard_at=1440, soft_at=(700,),
-                      r_short_ohm_m2=1e-4, noise_V=1e-4, seed=2026)
-    big = tmp / "ladder_2.7M.mpr"
-    n = write_ladder_mpr(template, big, lad.time_s, lad.potential_V, lad.current_A)
-    del lad
-    exe = str(Path(sys.executable).with_name("sselab"))
-    py = sys.executable
-    imports = "import sselab.cli, sselab.cycling, sselab.io.biologic_mpr, galvani.BioLogic, pandas, numpy, matplotlib"
-    tvi = ("import sys, json; from sselab.io import read; from sselab.cycling import analyze_symmetric; "
-           "m = read(sys.argv[1], columns=['time_s', 'potential_V', 'current_A']); "
-           "r = analyze_symmetric(m, area_m2=0.7854e-4); print(json.dumps({'rows': len(m)}))")
-    full = ("import sys, json; from sselab.io import read; from sselab.cycling import analyze_symmetric; "
-            "m = read(sys.argv[1]); r = analyze_symmetric(m, area_m2=0.7854e-4); print(json.dumps({'rows': len(m)}))")
-    runs = [("imports only (sselab CLI, cycling, galvani, pandas, matplotlib)", [py, "-c", imports]),
-            ("`sselab cycle FILE --symmetric --diameter 10mm --json` (reads every column)",
-             [exe, "cycle", str(big), "--symmetric", "--diameter", "10mm", "--json"]),
-            ("`read(FILE)` + `analyze_symmetric` (every column)", [py, "-c", full, str(big)]),
-            ("`read(FILE, columns=[time_s, potential_V, current_A])` + `analyze_symmetric`",
-             [py, "-c", tvi, str(big)])]
-    arrays = n * 8 * 3 / 2**20
-    out = ["| run | max RSS | above imports | ÷ t,E,I arrays (float64) |", "|---|---:|---:|---:|"]
-    base = None
-    for label, cmd in runs:
-        rss = _max_rss_mib(cmd)
-        if base is None:
-            base = rss
-            out.append(f"| {label} | {_fmt(rss, '.0f')} MiB | — | — |")
-            continue
-        above = None if rss is None or base is None else rss - base
-        out.append(f"| {label} | {_fmt(rss, '.0f')} MiB | {_fmt(above, '.0f')} MiB | "
-                   f"{_fmt(None if above is None else above / arrays, '.1f')}× |")
-    notes = [f"ladder record: {n:,} rows, {big.stat().st_size / 1e6:.0f} MB .mpr (time float64, Ewe and I float32 as "
-             f"EC-Lab stores them); t, E, I as float64 arrays: {arrays:.0f} MiB"]
-    return "\n".join(out), notes
-
-
 # -- readers ---------------------------------------------------------------------------------------------------------
 def _galvani_mpt(path: Path, tmp: Path, notes: list[str]):
     from galvani.BioLogic import MPTfile
@@ -302,7 +246,6 @@ def main(argv=None) -> int:
     ap.add_argument("--mpr-rows", type=int, default=2_700_000, help="rows of the synthetic .mpr (default 2.7 M)")
     ap.add_argument("--repeat", type=int, default=3, help="repeats per reader (best time is kept)")
     ap.add_argument("--no-write", action="store_true", help="do not write benchmarks/results/readers.md")
-    ap.add_argument("--no-cycle", action="store_true", help="skip the `sselab cycle` memory runs (/usr/bin/time -v)")
     args = ap.parse_args(argv)
     if not DATA.exists():
         print(f"{DATA} not found: nothing to benchmark")
@@ -331,7 +274,6 @@ def main(argv=None) -> int:
         big.read_bytes()
         rows.append(bench(big, tmp, min(args.repeat, 3), notes, True))
         big.unlink()
-        ctable, cnotes = ("", []) if args.no_cycle else cycle_memory(tmp, mpr_src)
     load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     hdr = ("| file | MB | rows | sselab `read` ms | sselab `columns=` t,E,I ms | galvani alone ms | galvani + t,E,I ms | "
            "galvani+t,E,I / sselab `columns=` | galvani+t,E,I / sselab `read` |")
@@ -359,11 +301,6 @@ def main(argv=None) -> int:
     print(table)
     print()
     print(mtable)
-    if ctable:
-        print()
-        print(ctable)
-        for n in cnotes:
-            print("note:", n)
     for n in notes:
         print("note:", n)
     print(f"load average {load0:.2f} before, {load1:.2f} after")
@@ -402,10 +339,8 @@ def main(argv=None) -> int:
             "",
         ]
         text += [f"- {n}" for n in notes]
-        if ctable:
-            text += ["", "## `sselab cycle` on a 2.7 M-row record: peak memory (`/usr/bin/time -v`)", "",
-                     "The bench_cycling ladder (750 h at 1 s) written into a real CA `.mpr` template; each run in a "
-                     "fresh process.", "", ctable, ""] + [f"- {n}" for n in cnotes]
+        text += ["", "`sselab cycle` peak memory on a 2.7 M-row record: see `bench_cycling.py` / "
+                 "[`cycling.md`](cycling.md)."]
         out = REPO / "benchmarks" / "results" / "readers.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(text) + "\n", encoding="utf-8")

@@ -22,12 +22,23 @@ Manifest format (documented in the README)::
           - eis/hp_30C.mpt               # a path relative to the manifest
           - {path: eis/hp_50C.z, temperature: 50 C}
           - {glob: "cycling/*.mpt"}
+          - path: eis/hp_70C.z           # the file's own recipe options (passed to the recipes that take them)
+            options: {circuit: "R0-p(R1,CPE1)-CPE2", mask: [0, 1], fmin_Hz: 1.0}
+
+Per-file options chosen in ``sselab app`` are kept in a file sselab owns beside the manifest (``cells.yaml`` →
+``cells.sselab.yaml``; a folder without a manifest: ``cells.sselab.yaml`` in it), never in the user's manifest;
+:func:`load_manifest` merges it: a file's entry there replaces the manifest entry's ``options``::
+
+    sselab_settings: 1
+    files:
+      eis/hp_70C.z: {circuit: "R0-p(R1,CPE1)-CPE2", initial: {R0: 12.0, R1: 3.1e4}, mask: [0, 1]}
 """
 from __future__ import annotations
 
 import glob as _glob
 import math
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from . import units
@@ -57,9 +68,10 @@ class FileEntry:
 
     path: Path
     temperature_K: float | None = None
-    time: "datetime | None" = None
+    time: datetime | None = None
     label: str | None = None
     figures: tuple[str, ...] = ()
+    options: dict | None = None          # the file's own recipe options (``options:`` on the entry)
 
 
 @dataclass(frozen=True)
@@ -244,6 +256,8 @@ class Manifest:
     cells: tuple[CellSpec, ...]
     base_dir: Path
     source: Path | None = None
+    settings: dict = field(default_factory=dict)     # resolved path → options, from the settings file
+    settings_source: Path | None = None
 
     def cell(self, name: str) -> CellSpec:
         for c in self.cells:
@@ -259,6 +273,15 @@ class Manifest:
                 if fe.path.resolve() == p:
                     return c, fe
         return None
+
+    def options_for(self, path) -> dict | None:
+        """The recipe options of a file: its entry in the settings file (:func:`settings_path`), else the manifest
+        entry's ``options``, else None."""
+        p = Path(path).resolve()
+        if p in self.settings:
+            return self.settings[p]
+        hit = self.cell_for(p)
+        return hit[1].options if hit is not None else None
 
     def temperature_of(self, path) -> float | None:
         hit = self.cell_for(path)
@@ -339,7 +362,7 @@ def _check_shape(merged: dict, where: str) -> None:
             _entry_time(item["time"], at)
 
 
-_FILE_KEYS = {"path", "glob", "temperature", "time", "label", "figures"}
+_FILE_KEYS = {"path", "glob", "temperature", "time", "label", "figures", "options"}
 
 
 def _entry_time(v, at: str):
@@ -385,15 +408,18 @@ def _cell_from_mapping(raw: dict, defaults: dict, base: Path, where: str) -> Cel
                 files.append(FileEntry(_resolve(base, item, where)))
             else:
                 t = units.parse(item["temperature"], "temperature") if item.get("temperature") is not None else None
+                opts = item.get("options")
+                if opts is not None and not isinstance(opts, dict):
+                    raise ManifestError(f"{where}: files[{i}]: 'options' must be a mapping option → value")
                 if "glob" in item:
                     hits = sorted(_glob.glob(str(base / item["glob"])))
                     if not hits:
                         raise ManifestError(f"{where}: files[{i}]: glob {item['glob']!r} matches nothing")
                     extra = _entry_extras(item, f"{where}: files[{i}]")
-                    files.extend(FileEntry(Path(h), t, **extra) for h in hits)
+                    files.extend(FileEntry(Path(h), t, **extra, options=opts) for h in hits)
                 else:
                     files.append(FileEntry(_resolve(base, item["path"], where), t,
-                                           **_entry_extras(item, f"{where}: files[{i}]")))
+                                           **_entry_extras(item, f"{where}: files[{i}]"), options=opts))
         except UnitError as exc:
             raise ManifestError(f"{where}: files[{i}]: {exc}") from None
     try:
@@ -466,36 +492,83 @@ def _safe_yaml(text: str, src):
         loader.dispose()
 
 
-def load_manifest(path, check_files: bool = True) -> Manifest:
-    """Read and validate a cell manifest; every problem is one line naming the file and the cell."""
+def _read_yaml(path: Path, what: str = "cell manifest"):
+    """A small YAML document read with sselab's guards (size, regular file, UTF-8, no alias bombs or deep nesting);
+    every problem is one :class:`ManifestError` line naming the file."""
     import yaml
 
-    path = Path(path)
     try:
         if path.is_file() and path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"{path}: {path.stat().st_size} bytes — too large for a cell manifest "
+            raise ManifestError(f"{path}: {path.stat().st_size} bytes — too large for a {what} "
                                 f"(limit {MAX_MANIFEST_BYTES})")
         if path.exists() and not path.is_file() and not path.is_dir():
             raise ManifestError(f"{path}: not a regular file (a FIFO or device?): refused")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ManifestError(f"{path}: no such manifest") from None
+        raise ManifestError(f"{path}: no such {what}") from None
     except IsADirectoryError:
-        raise ManifestError(f"{path}: is a directory, not a manifest") from None
+        raise ManifestError(f"{path}: is a directory, not a {what}") from None
     except PermissionError:
         raise ManifestError(f"{path}: permission denied") from None
     except UnicodeDecodeError as exc:
-        raise ManifestError(f"{path}: not a UTF-8 text file (byte {exc.start}), not a YAML manifest") from None
+        raise ManifestError(f"{path}: not a UTF-8 text file (byte {exc.start}), not a YAML {what}") from None
     try:
-        doc = _safe_yaml(text, path)
+        return _safe_yaml(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
         problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise ManifestError(f"{path}:{line} not valid YAML ({problem})") from None
     except RecursionError:
-        raise ManifestError(f"{path}: nested too deeply: not a cell manifest") from None
-    return manifest_from_dict(doc, base_dir=path.parent, source=path, check_files=check_files)
+        raise ManifestError(f"{path}: nested too deeply: not a {what}") from None
+
+
+def load_manifest(path, check_files: bool = True) -> Manifest:
+    """Read and validate a cell manifest; every problem is one line naming the file and the cell.  The per-file
+    options sselab keeps beside it (:func:`settings_path`) are merged in."""
+    path = Path(path)
+    doc = _read_yaml(path)
+    man = manifest_from_dict(doc, base_dir=path.parent, source=path, check_files=check_files)
+    side = settings_path(path)
+    if side.exists():
+        man = replace(man, settings=load_settings(side), settings_source=side)
+    return man
+
+
+#: the settings file sselab owns beside a manifest: ``cells.yaml`` → ``cells.sselab.yaml``
+SETTINGS_SUFFIX = ".sselab.yaml"
+SETTINGS_KEY = "sselab_settings"
+
+
+def settings_path(manifest_or_dir) -> Path:
+    """Where the per-file options of a manifest (or of a folder without one) are kept: ``cells.yaml`` →
+    ``cells.sselab.yaml`` beside it; a folder → ``<folder>/cells.sselab.yaml``."""
+    p = Path(manifest_or_dir)
+    if p.is_dir():
+        return p / ("cells" + SETTINGS_SUFFIX)
+    return p.with_name(p.name.rsplit(".", 1)[0] + SETTINGS_SUFFIX)
+
+
+def load_settings(path) -> dict:
+    """The per-file options of a settings file (:func:`settings_path`): resolved file path → options mapping.
+    Paths in it are relative to its folder.  A file that is not sselab's settings file is a one-line error."""
+    path = Path(path)
+    doc = _read_yaml(path, "settings file")
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict) or SETTINGS_KEY not in doc:
+        raise ManifestError(f"{path}: not an sselab settings file (no '{SETTINGS_KEY}:' key)")
+    files = doc.get("files") or {}
+    if not isinstance(files, dict):
+        raise ManifestError(f"{path}: 'files' must be a mapping file → options")
+    out = {}
+    for rel, opts in files.items():
+        if opts is None:
+            opts = {}
+        if not isinstance(opts, dict):
+            raise ManifestError(f"{path}: files: {rel}: options must be a mapping option → value")
+        out[_resolve(path.parent, str(rel), str(path)).resolve()] = dict(opts)
+    return out
 
 
 def manifest_from_dict(doc, base_dir=".", source=None, check_files: bool = True) -> Manifest:

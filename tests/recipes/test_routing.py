@@ -34,7 +34,8 @@ def _plan(folder):
 def test_files_are_routed_by_technique_and_cell(folder):
     items, man, jobs, notes = _plan(folder)
     got = sorted((j.recipe, len(j.items)) for j in jobs)
-    assert got == [("dcpol", 1), ("eis.arrhenius", 3), ("eis.blocking", 1), ("eis.blocking", 1), ("eis.blocking", 1)]
+    assert got == [("dcpol", 1), ("eis.arrhenius", 3), ("eis.blocking", 1), ("eis.blocking", 1), ("eis.blocking", 1),
+                   ("eis.drt", 1), ("eis.drt", 1), ("eis.drt", 1)]     # (the DRT beside every circuit fit)
     arr = next(j for j in jobs if j.recipe == "eis.arrhenius")
     assert arr.subject == "test SSE" and [c.name for c in arr.options["cells"]] == ["P"] * 3
     assert not notes

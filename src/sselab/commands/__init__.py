@@ -15,4 +15,5 @@ COMMAND_MODULES = (
     "design",
     "report",
     "structure",
+    "app",
 )

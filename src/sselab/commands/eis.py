@@ -286,5 +286,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "spectrum"
 
 
+from .eis_drt import drt_cmd  # noqa: E402
+
+eis_app.command("drt")(drt_cmd)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(eis_app, name="eis")

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import AnalysisError
 from .base import FigureOut, Flag, RecipeError, RecipeResult, RecipeTable, Value, register
 from ._common import finite, has_geometry, measurements_list, reader_flags, source_path
-from .eis import UNRELIABLE, analyse_spectra, reuse_analyses, split_spectra, spectrum_temperatures
+from .eis import UNRELIABLE, analyse_spectra, split_spectra, spectrum_temperatures
 
 __all__ = ["arrhenius", "plot_arrhenius_result", "MIN_TEMPERATURES"]
 
@@ -28,6 +28,9 @@ __all__ = ["arrhenius", "plot_arrhenius_result", "MIN_TEMPERATURES"]
 MIN_TEMPERATURES = 3
 #: Ea is printed to 0.01 eV when its standard error is smaller (the σ / σT conventions differ by ≈ k_B·T)
 EA_RESOLUTION_EV = 0.01
+#: the per-file fit options ``file_options`` may hold (those of ``eis.blocking`` for one file)
+FILE_OPTIONS = ("circuit", "resistance", "fixed", "initial", "bounds", "mask", "fmin_Hz", "fmax_Hz", "weighting",
+                "lf_loop")
 
 
 def _accepts(ms, cell) -> bool:
@@ -85,16 +88,17 @@ def _slug(text: str) -> str:
 def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circuit=None, resistance=None,
               weighting="modulus", keep=False, convention="sigmaT", weighted=True, two_regime=False,
               continuous=False, lf_loop="auto", fmin_Hz=None, fmax_Hz=None, compare=False, subject=None,
-              results=None) -> RecipeResult:
+              file_options=None) -> RecipeResult:
     """Impedance spectra of one material at several temperatures → σ(T) points, Ea ± error, σ(25 °C), σ(30 °C).
 
     ``cells``: one CellSpec per measurement (several pellets of one material), else ``cell`` for all;
     ``temperatures_K``: one per measurement (None entries: from the file, else the cell).  Other options as
     ``eis.blocking``; ``keep``: fit points whose resistance is flagged unreliable; ``convention``: ``"sigmaT"``
     (ln σT vs 1/T, default) or ``"sigma"``; ``two_regime``: also fit two regimes with an automatic break.
-    ``results``: eis.blocking results of the same files with the same options: their spectrum analyses are used
-    instead of fitting every spectrum again (routing does not pass them yet: a batch fit and single fits agree only
-    to ~1e-15 until the eis layer makes them bit-identical, and the report must equal the CLI)."""
+    ``file_options``: one mapping (or None) per measurement of that file's own fit options — ``circuit``,
+    ``resistance``, ``fixed``, ``initial``, ``bounds``, ``mask``, ``fmin_Hz``, ``fmax_Hz``, ``weighting``,
+    ``lf_loop`` as ``eis.blocking`` takes them (the per-file settings of a manifest, kept by ``sselab app``); a
+    file with options is analysed exactly as ``eis.blocking`` analyses it with them."""
     from ..transport.arrhenius import fit_arrhenius, fit_two_regime
 
     ms = measurements_list(measurements)
@@ -106,6 +110,14 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
     temps = list(temperatures_K) if temperatures_K is not None else [None] * len(ms)
     if len(cells) != len(ms) or len(temps) != len(ms):
         raise RecipeError(f"{len(ms)} files but {len(cells)} cells and {len(temps)} temperatures")
+    fopts = list(file_options) if file_options is not None else [None] * len(ms)
+    if len(fopts) != len(ms):
+        raise RecipeError(f"{len(ms)} files but {len(fopts)} file_options")
+    for i, o in enumerate(fopts):
+        bad = sorted(set(o or {}) - set(FILE_OPTIONS))
+        if bad:
+            raise RecipeError(f"file_options[{i}]: {', '.join(bad)} not an impedance fit option "
+                              f"(use {', '.join(FILE_OPTIONS)})")
     if subject is None:
         c0 = next((c for c in cells if c is not None), None)
         subject = (c0.material or c0.name) if c0 is not None else "sample"
@@ -118,15 +130,18 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
         if not has_geometry(c):
             name = c.name if c is not None else "cell"
             raise AnalysisError(f"{name}: the pellet thickness and diameter (or area) are needed for σ(T)")
-        sp = split_spectra([ms[i] for i in idx], c, temperature_K=[temps[i] for i in idx], fmin_Hz=fmin_Hz,
-                           fmax_Hz=fmax_Hz)
-        own = reuse_analyses(sp, results, "blocking", {"circuit": circuit, "resistance": resistance,
-                                                       "interface": None, "weighting": weighting,
-                                                       "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, "fixed": None,
-                                                       "lf_loop": lf_loop})
-        analyses += own if own is not None else analyse_spectra(sp, c, kind="blocking", circuit=circuit,
-                                                                resistance=resistance, weighting=weighting,
-                                                                lf_loop=lf_loop)
+        plain = [i for i in idx if not fopts[i]]
+        if plain:
+            sp = split_spectra([ms[i] for i in plain], c, temperature_K=[temps[i] for i in plain], fmin_Hz=fmin_Hz,
+                               fmax_Hz=fmax_Hz)
+            analyses += analyse_spectra(sp, c, kind="blocking", circuit=circuit, resistance=resistance,
+                                        weighting=weighting, lf_loop=lf_loop)
+        for i in (i for i in idx if fopts[i]):     # a file's own options (spectra are analysed independently)
+            o = {"circuit": circuit, "resistance": resistance, "weighting": weighting, "lf_loop": lf_loop,
+                 "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, **fopts[i]}
+            sp = split_spectra([ms[i]], c, temperature_K=[temps[i]], fmin_Hz=o.pop("fmin_Hz"),
+                               fmax_Hz=o.pop("fmax_Hz"), mask=o.pop("mask", None))
+            analyses += analyse_spectra(sp, c, kind="blocking", **o)
     for sa in analyses:
         if sa.spectrum.T_K is None:
             raise AnalysisError(f"{sa.spectrum.label}: no temperature (put it in the name, e.g. pellet_30C.csv, or "
@@ -161,7 +176,8 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
     opts = {"circuit": circuit, "resistance": resistance, "weighting": weighting, "keep": keep,
             "convention": convention, "weighted": weighted, "two_regime": two_regime, "continuous": continuous,
             "lf_loop": lf_loop, "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, "compare": compare,
-            "model_choice": "given" if circuit else "per spectrum: BIC among admissible candidates"}
+            "model_choice": "given" if circuit else "per spectrum: BIC among admissible candidates",
+            "file_options": fopts if any(fopts) else None}
     inputs = tuple(source_path(m) for m in ms)
     n_T = len({round(sa.spectrum.T_K / 0.05) for sa in used})
     base_vals = [Value("n_points", len(used), "", label="points in the fit"),
@@ -260,3 +276,6 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
             "sigma_line_lo_S_per_m": fit.sigma_line_lo_S_per_m, "sigma_line_hi_S_per_m": fit.sigma_line_hi_S_per_m}
     return RecipeResult("eis.arrhenius", subject, inputs, opts, tuple(vals), tuple(flags), tuple(tables), figs,
                         details=details)
+
+
+arrhenius.file_option_names = FILE_OPTIONS      # what routing may pass per file (``file_options``)

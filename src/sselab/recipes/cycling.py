@@ -15,6 +15,11 @@ Decisions made here:
   80 µA/cm²), or of the last-but-one step when every step is as long;
 * a full cell needs the active mass (specific capacities); end of life at 80 % retention, and the cycles kept
   above it are reported (the paper's "diminishing after 18 cycles").
+* half-cycle charges (capacities, CE, charge passed) come from the instrument's own charge counters when the file
+  is a battery-cycler file with ``charge_C`` (Neware, Arbin, Maccor, cycler spreadsheets), else from the
+  integrated current (``charge="auto"``); the value ``charge_source`` says which;
+* the columns both recipes read (:func:`columns`): time, potential, current, the impedance frequency (rows of an
+  EIS inside a Modulo Bat are rests), and ``charge_C`` only from formats whose ``charge_C`` is a counter.
 """
 from __future__ import annotations
 
@@ -27,9 +32,15 @@ from ..errors import AnalysisError
 from .base import FigureOut, Flag, RecipeError, RecipeResult, RecipeTable, Value, register
 from ._common import one_measurement, reader_flags, source_name, source_path
 
-__all__ = ["symmetric", "full", "early_collapse", "GALVANOSTATIC", "COLLAPSE_FACTOR"]
+__all__ = ["symmetric", "full", "early_collapse", "columns", "GALVANOSTATIC", "COLLAPSE_FACTOR", "COLUMNS",
+           "COUNTER_COLUMNS"]
 
 GALVANOSTATIC = ("GCPL", "CP", "CYCLING", "MB")
+#: canonical columns the cycling recipes use from every file (``sselab.io.read(path, columns=...)``); freq_Hz marks
+#: impedance rows inside a Modulo Bat, which count as rests
+COLUMNS = ("time_s", "potential_V", "current_A", "freq_Hz")
+#: read in addition from formats whose ``charge_C`` is the instrument's own counter (segment.COUNTER_FORMATS)
+COUNTER_COLUMNS = ("charge_C",)
 #: |η| falling below 1/COLLAPSE_FACTOR of its peak within a half cycle (and staying there) is a collapse
 COLLAPSE_FACTOR = 5.0
 PERSIST = 10
@@ -145,6 +156,19 @@ def resistance_drop_onset(steps):
     return None
 
 
+def columns(fmt: str | None = None) -> tuple[str, ...]:
+    """The canonical columns ``cycling.symmetric`` and ``cycling.full`` need from a file of format ``fmt`` (a name
+    from ``sselab.io.detect``): :data:`COLUMNS`, plus ``charge_C`` where it holds the instrument's counters.  Front
+    ends read only these: ``read(path, columns=columns(detect(path)))``."""
+    from ..cycling.segment import COUNTER_FORMATS
+
+    return COLUMNS + (COUNTER_COLUMNS if fmt in COUNTER_FORMATS else ())
+
+
+def _charge_value(res) -> Value:
+    return Value("charge_source", res.charge_source, "", label="half-cycle charges from")
+
+
 def _slug(text: str) -> str:
     import re
 
@@ -175,17 +199,20 @@ def _subject(cell, m) -> str:
 
 @register("cycling.symmetric", techniques=GALVANOSTATIC, cell_kinds=("symmetric",), plot=plot_symmetric,
           title="Stripping / plating", cli="sselab cycle --symmetric")
-def symmetric(measurements, cell=None, *, ccd_on="any") -> RecipeResult:
+def symmetric(measurements, cell=None, *, ccd_on="any", charge="auto") -> RecipeResult:
     """A Li|SSE|Li galvanostatic record → ladder steps, shorts (hard/soft, with their evidence), CCD."""
     from ..cycling import analyze_symmetric
+    from ..cycling.segment import CHARGE_OPTIONS
 
     m = one_measurement(measurements, "cycling.symmetric")
     if ccd_on not in ("any", "hard"):
         raise RecipeError(f"ccd_on {ccd_on!r}: expected any or hard")
+    if charge not in CHARGE_OPTIONS:
+        raise RecipeError(f"charge {charge!r}: expected one of {', '.join(CHARGE_OPTIONS)}")
     if cell is None or cell.area_m2 is None:
         raise AnalysisError(f"{source_name(m)}: a symmetric cell needs the electrode area or diameter "
                             "(current density)")
-    res = analyze_symmetric(m, area_m2=cell.area_m2, ccd_on=ccd_on)
+    res = analyze_symmetric(m, area_m2=cell.area_m2, ccd_on=ccd_on, charge=charge)
     picks = inset_steps(res.steps)
     zoom = _inset_windows(m, res, picks) if picks else None
     if zoom is not None:
@@ -206,7 +233,8 @@ def symmetric(measurements, cell=None, *, ccd_on="any") -> RecipeResult:
             Value("cumulative_charge_C_per_m2", float(res.cumulative_charge_C_per_m2), "C/m2",
                   label="charge passed", display_unit="mAh/cm2"),
             Value("li_thickness_m", float(res.li_thickness_equivalent_m), "m", label="Li thickness equivalent",
-                  display_unit="um")]
+                  display_unit="um"),
+            _charge_value(res)]
     if res.ccd_A_per_m2 is not None:
         vals.append(Value("ccd_A_per_m2", float(res.ccd_A_per_m2), "A/m2", label="critical current density",
                           display_unit="uA/cm2", bound=">=" if res.ccd_is_lower_bound else None,
@@ -248,7 +276,8 @@ def symmetric(measurements, cell=None, *, ccd_on="any") -> RecipeResult:
             "resistance_ohm_m2": res.resistance_ohm_m2}
     return RecipeResult("cycling.symmetric", _subject(cell, m), (source_path(m),),
                         {"ccd_on": ccd_on, "area_m2": cell.area_m2, "early_collapse_factor": COLLAPSE_FACTOR,
-                         "resistance_drop": RESISTANCE_DROP, "inset_steps": [int(k) + 1 for k in picks]},
+                         "resistance_drop": RESISTANCE_DROP, "inset_steps": [int(k) + 1 for k in picks],
+                         "charge": charge},
                         tuple(vals), tuple(flags), (steps, shorts, half), figs, details=res)
 
 
@@ -269,16 +298,20 @@ def plot_full(result: RecipeResult) -> list[FigureOut]:
 
 @register("cycling.full", techniques=GALVANOSTATIC, cell_kinds=("full",), plot=plot_full, title="Full cell",
           cli="sselab cycle --active-mass")
-def full(measurements, cell=None, *, threshold=0.8) -> RecipeResult:
+def full(measurements, cell=None, *, threshold=0.8, charge="auto") -> RecipeResult:
     """A full-cell galvanostatic record → capacity per cycle (per gram of active material), CE, retention."""
     from ..cycling import analyze_full_cell
+    from ..cycling.segment import CHARGE_OPTIONS
 
     m = one_measurement(measurements, "cycling.full")
     if cell is None or not cell.active_mass_kg:
         raise AnalysisError(f"{source_name(m)}: a full cell needs the cathode's active mass (specific capacity)")
     if not 0 < threshold < 1:
         raise RecipeError(f"end-of-life threshold {threshold!r}: a fraction between 0 and 1")
-    res = analyze_full_cell(m, active_mass_kg=cell.active_mass_kg, area_m2=cell.area_m2, threshold=threshold)
+    if charge not in CHARGE_OPTIONS:
+        raise RecipeError(f"charge {charge!r}: expected one of {', '.join(CHARGE_OPTIONS)}")
+    res = analyze_full_cell(m, active_mass_kg=cell.active_mass_kg, area_m2=cell.area_m2, threshold=threshold,
+                            charge=charge)
     where = source_name(m)
     flags = reader_flags([m]) + [Flag("analysis-note", w, "warning", where) for w in res.warnings]
     qd = np.asarray(res.discharge_capacity_C_per_kg, float)
@@ -297,7 +330,8 @@ def full(measurements, cell=None, *, threshold=0.8) -> RecipeResult:
                   label=f"end of life (< {threshold:.0%} retention)"),
             Value("cycles_above_threshold", int(res.end_of_life_cycle) - 1 if res.end_of_life_cycle
                   else int(res.n_cycles), "", label=f"cycles keeping ≥ {threshold:.0%} of the first discharge",
-                  bound=None if res.end_of_life_cycle else ">=")]
+                  bound=None if res.end_of_life_cycle else ">="),
+            _charge_value(res)]
     rows = tuple((int(c), bool(ok), float(a), float(b), float(x), float(r)) for c, ok, a, b, x, r in
                  zip(res.cycle, res.complete, res.charge_capacity_C_per_kg, res.discharge_capacity_C_per_kg,
                      res.coulombic_efficiency, res.retention))
@@ -306,5 +340,6 @@ def full(measurements, cell=None, *, threshold=0.8) -> RecipeResult:
     figs = {"cycle": res.cycle, "charge_C_per_kg": res.charge_capacity_C_per_kg,
             "discharge_C_per_kg": res.discharge_capacity_C_per_kg, "coulombic_efficiency": res.coulombic_efficiency}
     return RecipeResult("cycling.full", _subject(cell, m), (source_path(m),),
-                        {"threshold": threshold, "active_mass_kg": cell.active_mass_kg, "area_m2": cell.area_m2},
+                        {"threshold": threshold, "active_mass_kg": cell.active_mass_kg, "area_m2": cell.area_m2,
+                         "charge": charge},
                         tuple(vals), tuple(flags), (table,), figs, details=res)

@@ -39,7 +39,8 @@ from ._common import T_label, finite, has_geometry, measurements_list, reader_fl
 from .evidence import fit_evidence
 
 __all__ = ["Model", "SpectrumAnalysis", "candidates", "choose_model", "analyse_spectra", "per_spectrum",
-           "blocking", "symmetric", "series", "spectrum_temperatures", "split_spectra", "plot_spectrum",
+           "blocking", "symmetric", "series", "spectrum_temperatures", "split_spectra", "plot_spectrum", "mask_points",
+           "check_overrides",
            "plot_cell_overview", "plot_series", "ELECTROLYTE_Q_F", "ELECTRODE_Q_F", "DELTA_BIC"]
 
 #: CPE Q (or C) range of electrolyte arcs (bulk, grain boundary) and of electrode processes, F s^(α−1)
@@ -200,14 +201,18 @@ class Spectrum:
     T_K: float | None
     time_s: float | None = None
     start_time: object | None = None
+    masked_Hz: tuple = ()    # frequencies of the points the user left out (``mask``)
 
 
 def split_spectra(measurements, cell=None, *, temperature_K=None, fmin_Hz=None, fmax_Hz=None,
-                  spectrum: int | None = None) -> list[Spectrum]:
+                  spectrum: int | None = None, mask=None) -> list[Spectrum]:
     """Every spectrum of the measurements (or only number ``spectrum``, 1-based, of a one-file input), finite
-    points with f > 0 inside ``[fmin_Hz, fmax_Hz]``.  Temperature: ``temperature_K`` (one number, or one per
-    measurement) > the spectrum's ``temperature_K`` column > the file's > the cell's."""
+    points with f > 0 inside ``[fmin_Hz, fmax_Hz]``, less the points in ``mask`` (see :func:`mask_points`).
+    Temperature: ``temperature_K`` (one number, or one per measurement) > the spectrum's ``temperature_K`` column >
+    the file's > the cell's."""
     ms = measurements_list(measurements)
+    if mask is not None and len(ms) != 1:
+        raise RecipeError(f"mask: point masks are per file, got {len(ms)} files")
     temps = list(temperature_K) if isinstance(temperature_K, (list, tuple)) else [temperature_K] * len(ms)
     if len(temps) != len(ms):
         raise RecipeError(f"{len(temps)} temperatures for {len(ms)} files")
@@ -231,6 +236,9 @@ def split_spectra(measurements, cell=None, *, temperature_K=None, fmin_Hz=None, 
             if fmax_Hz is not None:
                 keep &= f <= fmax_Hz
             label = source_name(m) if len(sp) == 1 else f"{source_name(m)}#{k + 1}"
+            drop = mask_points(mask, k + 1, len(sp), f.size, label)
+            masked = tuple(float(x) for x in f[drop & keep])
+            keep &= ~drop
             if keep.sum() < 5:
                 raise AnalysisError(f"{label}: {int(keep.sum())} usable points in the frequency window (need ≥ 5)")
             T = T_opt
@@ -241,8 +249,117 @@ def split_spectra(measurements, cell=None, *, temperature_K=None, fmin_Hz=None, 
             if T is None and cell is not None:
                 T = cell.temperature_K
             out.append(Spectrum(label, source_path(m), k + 1, len(sp), f[keep], z[keep], T, times[k],
-                                getattr(m, "start_time", None)))
+                                getattr(m, "start_time", None), masked))
     return out
+
+
+def mask_points(mask, number: int, n_spectra: int, n_points: int, label: str) -> np.ndarray:
+    """Boolean array of the points of spectrum ``number`` (1-based) the user left out.  ``mask``: 0-based indices
+    of the points as the file holds them (before any frequency window) — a list for a file with one spectrum, or a
+    mapping spectrum number → list for a file with several."""
+    out = np.zeros(n_points, bool)
+    if mask is None:
+        return out
+    if isinstance(mask, dict):
+        picks = None
+        for key, idx in mask.items():
+            try:
+                kn = int(key)
+            except (TypeError, ValueError):
+                raise RecipeError(f"mask: {key!r} is not a spectrum number") from None
+            if not 1 <= kn <= n_spectra:
+                raise RecipeError(f"mask: spectrum {kn} requested; {label} holds {n_spectra}")
+            if kn == number:
+                picks = idx
+        if picks is None:
+            return out
+    elif n_spectra > 1:
+        raise RecipeError(f"mask: {label.split('#')[0]} holds {n_spectra} spectra; give the mask per spectrum "
+                          "({spectrum number: [point indices]})")
+    else:
+        picks = mask
+    if isinstance(picks, (str, bytes)) or not hasattr(picks, "__iter__"):
+        raise RecipeError(f"mask: expected a list of point indices, got {picks!r}")
+    for i in picks:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) and not (isinstance(i, float) and i.is_integer()):
+            raise RecipeError(f"mask: point index {i!r} is not a whole number")
+        i = int(i)
+        if not 0 <= i < n_points:
+            raise RecipeError(f"mask: point {i} does not exist ({label} has {n_points} points, 0…{n_points - 1})")
+        out[i] = True
+    return out
+
+
+def check_overrides(circuit, initial=None, bounds=None) -> tuple[dict | None, dict | None]:
+    """Validate a user's starting values and bounds against ``circuit`` (one-line :class:`RecipeError`): every
+    name a parameter of the circuit, values finite, positive parameters (R, C, Q …) positive with bounds ≥ 0, CPE
+    exponents inside 0…1, lower bound below the upper.  Returns ``(initial, bounds)`` as plain floats."""
+    if not initial and not bounds:
+        return None, None
+    if circuit is None:
+        raise RecipeError("starting values and bounds need a circuit (the parameters are named by it)")
+    from ..eis import Circuit
+
+    c = Circuit(circuit)
+
+    def num(name, v, what):
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            raise RecipeError(f"{what} of {name}: {v!r} is not a number") from None
+        if not math.isfinite(x):
+            raise RecipeError(f"{what} of {name}: {v!r} is not a finite number")
+        return x
+
+    def known(name, what):
+        if name not in c.param_names:
+            raise RecipeError(f"{what}: circuit {c.text} has no parameter {name!r} (has {', '.join(c.param_names)})")
+        return bool(c.is_fraction[c.param_names.index(name)])
+
+    init = None
+    if initial is not None:
+        if not isinstance(initial, dict):
+            raise RecipeError("initial: expected a mapping parameter → starting value")
+        init = {}
+        for name, v in initial.items():
+            frac = known(name, "initial")
+            x = num(name, v, "starting value")
+            if frac and not 0 < x <= 1:
+                raise RecipeError(f"starting value of {name}: {x:g} is outside the exponent range 0…1")
+            if not frac and not x > 0:
+                raise RecipeError(f"starting value of {name}: {x:g} must be positive")
+            init[name] = x
+    bnd = None
+    if bounds is not None:
+        if not isinstance(bounds, dict):
+            raise RecipeError("bounds: expected a mapping parameter → [lower, upper]")
+        bnd = {}
+        for name, pair in bounds.items():
+            frac = known(name, "bounds")
+            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+                raise RecipeError(f"bounds of {name}: expected [lower, upper], got {pair!r}")
+            lo = None if pair[0] is None else num(name, pair[0], "lower bound")
+            hi = None if pair[1] is None else num(name, pair[1], "upper bound")
+            for x, what in ((lo, "lower"), (hi, "upper")):
+                if x is not None and x < 0:
+                    raise RecipeError(f"{what} bound of {name}: {x:g} is negative; {name} is "
+                                      f"{'an exponent (0…1)' if frac else 'positive'}")
+                if x is not None and frac and x > 1:
+                    raise RecipeError(f"{what} bound of {name}: {x:g} is above 1 (an exponent lies in 0…1)")
+            if lo is not None and hi is not None and not lo < hi:
+                raise RecipeError(f"bounds of {name}: lower {lo:g} must be below upper {hi:g}")
+            if hi is not None and hi == 0:
+                raise RecipeError(f"upper bound of {name}: must be above 0")
+            if frac:
+                lo, hi = (0.0 if lo is None else lo), (1.0 if hi is None else hi)
+            bnd[name] = (lo, hi)
+    if init and bnd:
+        for name, x in init.items():
+            lo, hi = bnd.get(name, (None, None))
+            if (lo is not None and x < lo) or (hi is not None and x > hi):
+                raise RecipeError(f"starting value of {name}: {x:g} lies outside its bounds "
+                                  f"[{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]")
+    return init, bnd
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -333,9 +450,10 @@ def _implausible(model: Model, ev, cell) -> str | None:
     return None
 
 
-def _fit_all(spectra: list[Spectrum], models: list[Model], *, weighting, fixed, lf_loop, cell):
+def _fit_all(spectra: list[Spectrum], models: list[Model], *, weighting, fixed, lf_loop, cell, initial=None,
+             bounds=None):
     """Fit every model to every spectrum (one vectorised batch per model; spectra independent): per spectrum a
-    list of :class:`Candidate`."""
+    list of :class:`Candidate`.  ``initial``/``bounds``: the user's starting values and bounds (a given circuit)."""
     from ..eis import fit_batch
 
     per = [[] for _ in spectra]
@@ -344,7 +462,8 @@ def _fit_all(spectra: list[Spectrum], models: list[Model], *, weighting, fixed, 
     labels = [s.label for s in spectra]
     for model in models:
         try:
-            fits = fit_batch(data, model.circuit, weighting=weighting, fixed=fixed or None, bounds=model.bounds,
+            fits = fit_batch(data, model.circuit, weighting=weighting, fixed=fixed or None,
+                             bounds={**(model.bounds or {}), **(bounds or {})} or None, initial=initial or None,
                              warm_start=False, labels=labels, lf_loop=lf_loop)
         except FitError as exc:
             if model.forced:
@@ -470,17 +589,21 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
 
 def analyse_spectra(spectra: list[Spectrum], cell=None, *, kind: str = "blocking", circuit: str | None = None,
                     resistance: str | None = None, interface: str | None = None, weighting="modulus",
-                    fixed: dict | None = None, lf_loop: str = "auto", joint: bool = False
-                    ) -> list[SpectrumAnalysis]:
+                    fixed: dict | None = None, lf_loop: str = "auto", joint: bool = False,
+                    initial: dict | None = None, bounds: dict | None = None) -> list[SpectrumAnalysis]:
     """Analyse spectra one by one (each independent of the others, so a spectrum gets the same answer alone or
     in a batch).  ``circuit`` None: the model is chosen from the data per spectrum, or for all of them together
     (``joint=True``, a time series);
-    ``resistance``/``interface``: override the resistance expressions (summed parameters, e.g. ``"R0+R1"``).
+    ``resistance``/``interface``: override the resistance expressions (summed parameters, e.g. ``"R0+R1"``);
+    ``initial``: starting values (name → value; partial allowed, the rest guessed from the data; the data-driven
+    starts are tried too and the best χ² wins); ``bounds``: name → (lower, upper), None for open (both need a
+    circuit; see :func:`check_overrides`).
     Joint choice: lowest summed BIC among the candidates admissible for ≥ 90 % of the spectra."""
     if kind not in KINDS:
         raise RecipeError(f"impedance model family {kind!r}: use blocking or symmetric")
     if fixed and circuit is None:
         raise RecipeError("fixed parameters need a circuit (the parameters are named by it)")
+    initial, bounds = check_overrides(circuit, initial, bounds)
     if circuit is not None:
         models = [user_model(circuit, kind, resistance, interface)]
     else:
@@ -489,7 +612,8 @@ def analyse_spectra(spectra: list[Spectrum], cell=None, *, kind: str = "blocking
             raise RecipeError("a resistance or interface expression needs a circuit (its parameters are named by it)")
         if not models:
             raise AnalysisError(f"{spectra[0].label}: too few points for any candidate circuit")
-    per = _fit_all(spectra, models, weighting=weighting, fixed=fixed, lf_loop=lf_loop, cell=cell)
+    per = _fit_all(spectra, models, weighting=weighting, fixed=fixed, lf_loop=lf_loop, cell=cell, initial=initial,
+                   bounds=bounds)
     if joint and circuit is None and len(spectra) > 1:
         return joint_choice(spectra, per, kind, cell)
     out = []
@@ -636,17 +760,18 @@ _SPECTRUM_OPTIONS = ("circuit", "resistance", "interface", "weighting", "fmin_Hz
 
 def per_spectrum(measurements, cell=None, *, kind: str | None = None, circuit=None, resistance=None, interface=None,
                  weighting="modulus", fmin_Hz=None, fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None,
-                 spectrum=None) -> list[RecipeResult]:
+                 spectrum=None, initial=None, bounds=None, mask=None) -> list[RecipeResult]:
     """One :class:`RecipeResult` per spectrum of the measurements (``eis.blocking`` or ``eis.symmetric`` by the
-    cell's kind, or ``kind``), each identical to running that recipe on the spectrum alone."""
+    cell's kind, or ``kind``), each identical to running that recipe on the spectrum alone.  ``initial``,
+    ``bounds``: see :func:`analyse_spectra`; ``mask``: points left out (see :func:`mask_points`)."""
     if kind is None:
         kind = "symmetric" if cell is not None and cell.kind == "symmetric" else "blocking"
     recipe = "eis.symmetric" if kind == "symmetric" else "eis.blocking"
     ms = measurements_list(measurements)
     spectra = split_spectra(ms, cell, temperature_K=temperature_K, fmin_Hz=fmin_Hz, fmax_Hz=fmax_Hz,
-                            spectrum=spectrum)
+                            spectrum=spectrum, mask=mask)
     analyses = analyse_spectra(spectra, cell, kind=kind, circuit=circuit, resistance=resistance, interface=interface,
-                               weighting=weighting, fixed=fixed, lf_loop=lf_loop)
+                               weighting=weighting, fixed=fixed, lf_loop=lf_loop, initial=initial, bounds=bounds)
     flags_of = {source_path(m): reader_flags([m]) for m in ms}
     if cell is None:
         for m in ms:
@@ -659,8 +784,15 @@ def per_spectrum(measurements, cell=None, *, kind: str | None = None, circuit=No
                 "temperature_K": sa.spectrum.T_K, "spectrum": sa.spectrum.index if sa.spectrum.n_in_file > 1
                 else None, "model_choice": "given" if circuit else "BIC among admissible candidates",
                 "thickness_m": getattr(cell, "thickness_m", None), "area_m2": getattr(cell, "area_m2", None),
-                "electrodes": "|".join(cell.electrodes) if cell is not None else None}
-        out.append(spectrum_result(sa, recipe, cell, opts, flags_of.get(sa.spectrum.source, ())))
+                "electrodes": "|".join(cell.electrodes) if cell is not None else None,
+                "initial": initial, "bounds": bounds, "mask": mask}
+        extra = list(flags_of.get(sa.spectrum.source, ()))
+        if sa.spectrum.masked_Hz:
+            fs = ", ".join(f"{x:.3g}" for x in sa.spectrum.masked_Hz[:8]) + (" …" if len(sa.spectrum.masked_Hz) > 8
+                                                                             else "")
+            extra.append(Flag("points-masked", f"{len(sa.spectrum.masked_Hz)} points left out of the fit by the user "
+                              f"(mask; f = {fs} Hz)", "info", sa.spectrum.label))
+        out.append(spectrum_result(sa, recipe, cell, opts, extra))
     return out
 
 
@@ -779,23 +911,26 @@ def plot_cell_overview(results: list[RecipeResult]) -> list[FigureOut]:
           plot_many=plot_cell_overview, accepts=_one_spectrum, title="Impedance, blocking electrodes",
           cli="sselab eis fit")
 def blocking(measurements, cell=None, *, circuit=None, resistance=None, weighting="modulus", fmin_Hz=None,
-             fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None, spectrum=None) -> RecipeResult:
-    """One impedance spectrum of a blocking-electrode cell (Au|SSE|Au, steel) → electrolyte R and σ = L/(A·R)."""
+             fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None, spectrum=None, initial=None, bounds=None,
+             mask=None) -> RecipeResult:
+    """One impedance spectrum of a blocking-electrode cell (Au|SSE|Au, steel) → electrolyte R and σ = L/(A·R).
+    With a ``circuit``: ``initial`` starting values, ``bounds``; ``mask``: point indices left out."""
     return _run_single(measurements, cell, "blocking", spectrum, circuit=circuit, resistance=resistance,
                        weighting=weighting, fmin_Hz=fmin_Hz, fmax_Hz=fmax_Hz, fixed=fixed, lf_loop=lf_loop,
-                       temperature_K=temperature_K)
+                       temperature_K=temperature_K, initial=initial, bounds=bounds, mask=mask)
 
 
 @register("eis.symmetric", techniques=("EIS",), cell_kinds=("symmetric",), plot=plot_spectrum,
           plot_many=plot_cell_overview, accepts=_one_spectrum, title="Impedance, symmetric cell",
           cli="sselab eis fit")
 def symmetric(measurements, cell=None, *, circuit=None, resistance=None, interface=None, weighting="modulus",
-              fmin_Hz=None, fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None, spectrum=None
-              ) -> RecipeResult:
-    """One impedance spectrum of a Li|SSE|Li (any metal) cell → electrolyte σ and interface ASR = R·A/2."""
+              fmin_Hz=None, fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None, spectrum=None,
+              initial=None, bounds=None, mask=None) -> RecipeResult:
+    """One impedance spectrum of a Li|SSE|Li (any metal) cell → electrolyte σ and interface ASR = R·A/2.
+    With a ``circuit``: ``initial`` starting values, ``bounds``; ``mask``: point indices left out."""
     return _run_single(measurements, cell, "symmetric", spectrum, circuit=circuit, resistance=resistance,
                        interface=interface, weighting=weighting, fmin_Hz=fmin_Hz, fmax_Hz=fmax_Hz, fixed=fixed,
-                       lf_loop=lf_loop, temperature_K=temperature_K)
+                       lf_loop=lf_loop, temperature_K=temperature_K, initial=initial, bounds=bounds, mask=mask)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -892,7 +1027,7 @@ def _r_cell(sa: SpectrumAnalysis) -> tuple[float, float | None]:
           title="Impedance series in time", cli="sselab eis series")
 def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None, interface=None,
            weighting="modulus", fmin_Hz=None, fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None,
-           labels=None, figure_tags=None, results=None) -> RecipeResult:
+           initial=None, bounds=None, labels=None, figure_tags=None, results=None) -> RecipeResult:
     """Many spectra in time (GEIS/PEIS loops during cycling, rest periods, after cycling) → R(t), σ(t), ASR(t) and
     the cell resistance R_cell(t) (every resistance summed), its largest drop and σ there.
 
@@ -902,8 +1037,8 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
     Time from the files' time column (median of each spectrum) and start times.  ``labels``: one name per file
     (a manifest's ``label``), ``figure_tags``: per file the figure panels it belongs to (panel letters of the
     figure); ``results``: eis.blocking / eis.symmetric results of the same files made with the same options —
-    their fits are reused instead of fitting again (routing does not pass them yet: a batch fit and single fits
-    agree only to ~1e-15 until the eis layer makes them bit-identical, and the report must equal the CLI)."""
+    their fits are reused instead of fitting again (routing does not pass them: the report's series is the CLI's,
+    fitted as one batch)."""
     ms = measurements_list(measurements)
     extra = []
     if kind is None:
@@ -922,7 +1057,8 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
     tags_of = {source_path(m): tuple(t or ()) for m, t in zip(ms, figure_tags or [()] * len(ms))}
     own = reuse_analyses(spectra, results, kind, {"circuit": circuit, "resistance": resistance, "interface": interface,
                                           "weighting": weighting, "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz,
-                                          "fixed": fixed, "lf_loop": lf_loop}) if circuit is None else None
+                                          "fixed": fixed, "lf_loop": lf_loop}) \
+        if circuit is None and initial is None and bounds is None else None
     if own is not None:
         from dataclasses import replace as _replace
 
@@ -931,7 +1067,8 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
         analyses = joint_choice(spectra, [sa.candidates for sa in own], kind, cell, own=own)
     else:
         analyses = analyse_spectra(spectra, cell, kind=kind, circuit=circuit, resistance=resistance,
-                                   interface=interface, weighting=weighting, fixed=fixed, lf_loop=lf_loop, joint=True)
+                                   interface=interface, weighting=weighting, fixed=fixed, lf_loop=lf_loop, joint=True,
+                                   initial=initial, bounds=bounds)
     # time axis: seconds since the first spectrum (file start times when files differ)
     starts = [s.start_time for s in spectra]
     t_abs = []
@@ -1054,7 +1191,8 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
             "weighting": weighting, "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, "fixed": fixed, "lf_loop": lf_loop,
             "temperature_K": temperature_K, "model_choice": "given" if circuit else (
                 "each spectrum its own (no model admissible for the series)" if per_spectrum
-                else "lowest summed BIC, one model"), "fits_reused": own is not None}
+                else "lowest summed BIC, one model"), "fits_reused": own is not None,
+            "initial": initial, "bounds": bounds}
     subject = cell.name if cell is not None else source_name(ms[0])
     return RecipeResult("eis.series", subject, tuple(source_path(m) for m in ms), opts, tuple(vals), tuple(flags),
                         (table,), figs, details=analyses)

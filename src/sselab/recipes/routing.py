@@ -73,6 +73,7 @@ class Item:
     time: object | None = None                  # the manifest entry's start time (datetime)
     series: object | None = None                # an operando item: the XRD/NMR Series (measurement: the echem)
     series_options: dict = field(default_factory=dict)
+    options: dict | None = None                 # the file's own recipe options (manifest / settings file)
 
     @property
     def ok(self) -> bool:
@@ -249,8 +250,10 @@ def figure_tags(items) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for it in items for t in it.figures))
 
 
-def read_item(path, base, manifest=None) -> Item:
-    """Read one file into an :class:`Item` (a failure is the item's one-line ``error``)."""
+def read_item(path, base, manifest=None, settings=None) -> Item:
+    """Read one file into an :class:`Item` (a failure is the item's one-line ``error``).  Its recipe options come
+    from the manifest (:meth:`~sselab.cell.Manifest.options_for`), else from ``settings`` (resolved path → options,
+    :func:`sselab.cell.load_settings` of a folder without a manifest)."""
     from ..io import read
 
     path = Path(path)
@@ -265,6 +268,7 @@ def read_item(path, base, manifest=None) -> Item:
         fe = hit[1]
         it.label, it.time = getattr(fe, "label", None), getattr(fe, "time", None)
         it.figures = tuple(getattr(fe, "figures", ()) or ())
+    it.options = manifest.options_for(path) if manifest is not None else (settings or {}).get(path.resolve())
     try:
         if not path.exists():
             raise SselabError(f"{path.name}: listed in the manifest but not found ({path})")
@@ -295,11 +299,15 @@ def _temperature(it: Item):
 def load(data_dir, manifest=None, exclude=(), progress=None) -> list[Item]:
     """Read every candidate file of ``data_dir`` (see :func:`collect_files`); ``progress(iterable, total,
     description)`` wraps the loop."""
+    from ..cell import load_settings, settings_path
+
     data_dir = Path(data_dir)
     base = data_dir if data_dir.is_dir() else data_dir.parent
+    side = settings_path(base)
+    settings = load_settings(side) if manifest is None and side.is_file() else None
     paths = collect_files(data_dir, manifest, exclude)
     it = progress(paths, total=len(paths), description="reading") if progress else paths
-    items = [read_item(p, base, manifest) for p in it]
+    items = [read_item(p, base, manifest, settings) for p in it]
     for m in operando_manifests(data_dir, exclude) if data_dir.is_dir() else []:
         items += operando_items(m, base)
     return items
@@ -316,8 +324,9 @@ def _takes(spec, option: str) -> bool:
 
 
 def _options(spec, items: list[Item]) -> dict:
-    """The options routing passes: the manifest entries' temperatures and labels where a recipe takes them, and an
-    operando item's series with its clock options."""
+    """The options routing passes: the manifest entries' temperatures and labels where a recipe takes them, the
+    files' own options (a file recipe gets those it takes; a recipe over many files taking ``file_options`` gets one
+    mapping per file), and an operando item's series with its clock options."""
     out = {}
     if _takes(spec, "temperatures_K"):
         out["temperatures_K"] = [it.entry_temperature_K for it in items]
@@ -330,7 +339,22 @@ def _options(spec, items: list[Item]) -> dict:
     if len(items) == 1 and items[0].series is not None and _takes(spec, "series"):
         out["series"] = items[0].series
         out.update({k: v for k, v in items[0].series_options.items() if _takes(spec, k)})
+    if spec.scope == "file" and len(items) == 1 and items[0].options:
+        out.update({k: v for k, v in items[0].options.items() if _takes(spec, k)})
+    elif _takes(spec, "file_options") and any(it.options for it in items):
+        names = getattr(spec.run, "file_option_names", None)
+        per = [{k: v for k, v in (it.options or {}).items() if names is None or k in names} or None for it in items]
+        if any(per):
+            out["file_options"] = per
     return out
+
+
+def _options_used(spec, options: dict) -> set:
+    """The file options ``spec`` uses (a recipe taking ``file_options`` names them in ``run.file_option_names``)."""
+    if _takes(spec, "file_options"):
+        names = getattr(spec.run, "file_option_names", None)
+        return set(options) if names is None else set(options) & set(names)
+    return {k for k in options if _takes(spec, k)} if spec.scope == "file" else set()
 
 
 def _accepts(spec, items: list[Item], cell) -> bool:
@@ -400,6 +424,15 @@ def plan(items: list[Item], manifest=None) -> tuple[list[Job], dict[str, str]]:
     jobs.sort(key=lambda j: (order.get(j.cell.name, len(order)) if j.cell is not None else len(order) + 1,
                              j.items[0].rel))
     covered = {id(it) for j in jobs for it in j.items}
+    for it in ok:     # a file option no recipe of the file takes is said, never dropped silently
+        if it.options:
+            mine = [j for j in jobs if any(x is it for x in j.items)]
+            used = set().union(*[_options_used(get(j.recipe), it.options) for j in mine])
+            left = sorted(set(it.options) - used)
+            msg = (f"{it.rel}: option{'s' if len(left) > 1 else ''} {', '.join(left)} not taken by "
+                   f"{', '.join(sorted({j.recipe for j in mine}))}: not used")
+            if left and mine and msg not in it.warnings:     # plan may run again on the same items (the app)
+                it.warnings.append(msg)
     notes = {}
     for it in ok:
         if id(it) not in covered:
