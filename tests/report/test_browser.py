@@ -12,29 +12,22 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 @pytest.fixture(scope="module")
 def page_report(small_demo):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: "
-                                   "pip install -e '.[test]'")
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: pip install -e '.[test]'")
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
     ds, doc, out = small_demo
-    messages, errors = [], []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 2000})
-            page.on("console", lambda m: messages.append((m.type, m.text)))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto((out / "report.html").as_uri(), wait_until="load")
-            imgs = page.evaluate("""Array.from(document.querySelectorAll('figure img')).map(i => ({
-                alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight,
-                fig: i.closest('figure').dataset.name}))""")
-            labels = page.evaluate("Array.from(document.querySelectorAll('figcaption .pf')).map(e => e.textContent)")
-            anchors = page.evaluate("""Array.from(document.querySelectorAll('#paper-figures a[href^="#fig-"]'))
-                .map(a => !!document.getElementById(a.getAttribute('href').slice(1)))""")
-            paper_rows = page.evaluate("document.querySelectorAll('#paper tbody tr').length")
-        finally:
-            browser.close()
-    return doc, imgs, labels, anchors, paper_rows, messages, errors
+    probe = Path(__file__).with_name("_browser_probe.py")
+    r = subprocess.run([sys.executable, str(probe), (out / "report.html").as_uri(), CHROMIUM], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = json.loads(r.stdout)
+    return (doc, got["imgs"], got["labels"], got["anchors"], got["paper_rows"], [tuple(m) for m in got["messages"]],
+            got["errors"])
 
 
 def test_every_figure_loads_and_the_console_is_clean(page_report):
