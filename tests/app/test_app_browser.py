@@ -98,9 +98,17 @@ def test_folder_page_lists_the_demo_files(env, small_demo):
     page.goto(env.srv.url)
     page.wait_for_selector("#files-table")
     rels = set(page.eval_on_selector_all("#files-table tr[data-rel]", "rs => rs.map(r => r.dataset.rel)"))
+    # files an operando manifest names (the in situ series and their electrochemistry) are one row per series
+    from sselab.recipes import routing
+
+    taken = set()
+    for m in routing.operando_manifests(small_demo):
+        taken |= routing._operando_paths(m)
     demo = {p.relative_to(small_demo).as_posix() for p in small_demo.rglob("*")
-            if p.is_file() and p.suffix not in (".yaml", ".json")}
+            if p.is_file() and p.suffix not in (".yaml", ".json")
+            and not any(p.resolve() == t or t in p.resolve().parents for t in taken)}
     assert demo and demo <= rels
+    assert {"structure/operando.yaml#xrd", "structure/operando.yaml#nmr"} <= rels
     row = page.locator(f"#files-table tr[data-rel='{FILE}']")
     assert row.locator("td.status").inner_text() == "ok"
     assert "CP-Au" in row.inner_text() and "eis.blocking" in row.inner_text()

@@ -105,3 +105,48 @@ def test_a_broken_recipe_module_fails_loudly(monkeypatch):
     monkeypatch.setattr(recipes, "_BUILTIN", recipes._BUILTIN + ("no_such_recipe_module",))
     with pytest.raises(ModuleNotFoundError):
         recipes.names()
+
+
+def test_files_tagged_with_one_panel_form_a_figure_job(tmp_path):
+    """Three preparations' 30 °C spectra tagged ``1e`` → one ``eis.overlay`` job (its own panel, which the per-file
+    jobs then no longer claim) with the per-file results passed in; the overlay's numbers are the per-file ones."""
+    from sselab.cell import load_manifest
+
+    d = tmp_path / "fig"
+    names = []
+    for k, s30 in enumerate((0.01, 0.03, 0.1)):
+        law = ArrheniusLaw(s30, 0.45)
+        eis_blocking(303.15, bulk=law.scaled(1.5), gb=law.scaled(3.0), rng=k).write(d / f"c{k}_30C.mpt")
+        names.append(f"c{k}")
+    cells = "".join(f"  - name: {n}\n    material: prep {n}\n    thickness: 1 mm\n    diameter: 10 mm\n"
+                    f"    electrodes: Au|Au\n    files: [{{path: {n}_30C.mpt, temperature: 30 C, figures: [1e]}}]\n"
+                    for n in names)
+    (d / "cells.yaml").write_text("cells:\n" + cells, encoding="utf-8")
+    man = load_manifest(d / "cells.yaml")
+    items = routing.load(d, man)
+    jobs, notes = routing.plan(items, man)
+    fig = [j for j in jobs if j.recipe == "eis.overlay"]
+    assert len(fig) == 1 and fig[0].figures == ("1e",) and len(fig[0].items) == 3
+    assert fig[0].options["paper_figure"] == "1e" and [c.name for c in fig[0].options["cells"]] == names
+    assert all(j.figures == () for j in jobs if j.recipe == "eis.blocking")
+    res = {jr.job.recipe + ":" + jr.job.subject: jr.result for jr in routing.run_all(jobs)}
+    ov = res["eis.overlay:Fig. 1e"]
+    for k, n in enumerate(names, 1):
+        single = res[f"eis.blocking:{n}_30C.mpt"]
+        assert ov.get(f"sigma_{k}_S_per_m") == single.get("sigma_S_per_m")
+    assert ov.get("sigma_ratio_max_to_min") == pytest.approx(10.0, rel=0.05)     # simulated 0.1 / 0.01
+
+
+def test_an_operando_manifest_is_one_item_per_series(tmp_path):
+    from sselab.simulate.structure import write_structure_demo
+
+    d = tmp_path / "op"
+    write_structure_demo(d, small=True, rng=3)
+    items = routing.load(d)
+    series = [it for it in items if it.series is not None]
+    assert sorted(it.technique for it in series) == ["NMR-series", "XRD-series"]
+    assert not [it for it in items if it.error], [it.error for it in items if it.error]
+    assert not [it for it in items if "xrd/scan_" in it.rel or "/nmr/" in it.rel]    # not read one by one
+    jobs, notes = routing.plan(items)
+    assert sorted(j.recipe for j in jobs if j.items[0].series is not None) == ["nmr.lines", "operando", "operando"]
+    assert not notes

@@ -55,9 +55,11 @@ def test_dcpol_without_a_potential_column_needs_the_voltage(tmp_path):
 
 
 def test_cv_demo_like_record_imbalance_window_and_unscored_reduction_limit(tmp_path):
+    """A record with a decomposition current switched on (the simulator's default is now the paper's: none up to
+    5 V): the onset is where i0·exp((E − 4.7 V)/0.08 V) crosses 10 µA/cm² (7.85 µA): 4.7 + 0.08·ln 7.85 = 4.865 V."""
     from sselab.simulate import cyclic_voltammetry
 
-    cv = cyclic_voltammetry(n_cycles=8, dE_V=0.02, rng=4)
+    cv = cyclic_voltammetry(n_cycles=8, dE_V=0.02, rng=4, decomposition_onset_V=4.7)
     p = tmp_path / "cv.mpt"
     cv.write(p, area_m2=np.pi * 0.005 ** 2)
     cell = CellSpec.from_strings("CV", diameter="10 mm", electrodes="Li|steel")
@@ -65,8 +67,23 @@ def test_cv_demo_like_record_imbalance_window_and_unscored_reduction_limit(tmp_p
     assert res.get("n_cycles") == 8
     assert res.get("q_plate_first_C") == pytest.approx(cv.truth["plated_charge_C"][0], rel=0.05)
     assert res.get("q_plate_last_C") == pytest.approx(cv.truth["plated_charge_C"][-1], rel=0.05)
-    assert 4.4 < res.get("ox_onset_V") < 5.0
+    assert res.get("ox_onset_V") == pytest.approx(4.7 + 0.08 * np.log(7.854), abs=0.03)
     assert res.flagged("reduction-limit-not-measured") and "window_lower_V" not in res
+    q = cv.truth["plated_charge_C"]
+    imb = 100 * (sum(q) - sum(cv.truth["stripped_charge_C"])) / sum(q)
+    assert res.get("imbalance_pct_of_plated") == pytest.approx(imb, rel=0.05)
+
+
+def test_cv_without_decomposition_reports_the_scan_limit_as_a_bound(tmp_path):
+    """The paper's CV (no decomposition up to 5 V): no onset, the upper limit ≥ the 5 V vertex."""
+    from sselab.simulate import cyclic_voltammetry
+
+    cv = cyclic_voltammetry(n_cycles=4, dE_V=0.02, rng=5)
+    p = tmp_path / "cv.mpt"
+    cv.write(p, area_m2=np.pi * 0.005 ** 2)
+    res = recipes.get("cv").run([read(p)], CellSpec.from_strings("CV", diameter="10 mm", electrodes="Li|steel"))
+    assert "ox_onset_V" not in res and res.flagged("no-oxidative-onset")
+    assert res["window_upper_V"].bound == ">=" and res.get("window_upper_V") == pytest.approx(5.0, abs=1e-3)
 
 
 def test_cv_scan_that_stays_above_zero_reports_its_lower_limit_as_a_bound(tmp_path):

@@ -28,12 +28,13 @@ def test_demo_scorecard_uses_the_measured_cells(small_demo):
     ds, doc, _ = small_demo
     truth = json.loads(ds.truth.read_text())["cells"]
     g, res = _grades(doc, "Li2NH cold pressed")
-    # the interface ASR of the heat-treated Li|Li cell (the lower of the two), simulated at 47 Ω cm² per interface
+    # the lowest interface ASR of the Li|Li cells: 47 Ω cm² per interface (simulated) after the heat treatment — in
+    # the Fig. 1g cell or in the stripping/plating cell's heat-treated spectrum (Fig. 3c), whichever fits lower
     asr = g["low_interface_resistance"]
     assert asr["status"] == "pass"
-    assert _number(asr["value"]) == pytest.approx(truth["Li-Li-EIS-heat-treated"]["asr_interface_ohm_cm2"], rel=0.1)
-    assert "Li-Li-EIS-heat-treated" in asr["detail"] and "Li-Li-EIS-pristine" in asr["detail"]
-    assert res["sources"]["low_interface_resistance"] == "Li-Li-EIS-heat-treated"
+    assert _number(asr["value"]) == pytest.approx(truth["Li-Li-heat-treated"]["asr_interface_ohm_cm2"], rel=0.1)
+    assert res["sources"]["low_interface_resistance"] in ("Li-Li-heat-treated", "Li-Li-SP")
+    assert "Li-Li-heat-treated" in asr["detail"] and "Li-Li-as-built" in asr["detail"]
     # σe and t_ion from DC polarisation (simulated 1.2 nS/cm), window from CV, CCD from the Li|Li ladder
     assert g["electronic_insulator"]["status"] == "pass" and "CP-Au-dcpol" in g["electronic_insulator"]["detail"]
     assert res["measured"]["electronic_sigma_S_per_cm"] == pytest.approx(1.2e-9, rel=0.05)
@@ -43,7 +44,11 @@ def test_demo_scorecard_uses_the_measured_cells(small_demo):
     # reductive limit — not scored (the earlier report passed it on the scan limit, which was wrong)
     red = g["window_reduction"]
     assert red["status"] == "unknown" and "not measured" in red["detail"] and "Li-steel-CV" in red["detail"]
-    assert "Li-Li-ladder" in g["ccd"]["detail"] and g["ccd"]["status"] == "fail"
+    # the paper's ladder (Li-Li-SP) reaches 10 mA/cm² without a short: a lower bound; the showcase cell (not the
+    # paper's, no formula) is not counted for Li2NH
+    assert "Li-Li-SP" in g["ccd"]["detail"] and "showcase" not in g["ccd"]["detail"]
+    assert g["ccd"]["value"].startswith("≥ ") and res["measured"]["ccd_mA_per_cm2"] == pytest.approx(10.0, rel=1e-3)
+    assert g["ccd"]["status"] == "unknown"           # ≥ 10 mA/cm² decides nothing against the > 12 mA/cm² target
     # σ at 25 °C is the Arrhenius fit's σ(25 °C), the same number the Arrhenius section reports
     s25 = next(n for s in doc["sections"] if s["id"] == "eis-arrhenius-li2nh-cold-pressed" for n in s["numbers"]
                if n["quantity"] == "sigma_25C_mS_per_cm")["value"]

@@ -26,6 +26,8 @@ __all__ = ["arrhenius", "plot_arrhenius_result", "MIN_TEMPERATURES"]
 
 #: an activation energy from fewer temperatures is reported but not ranked
 MIN_TEMPERATURES = 3
+#: Ea is printed to 0.01 eV when its standard error is smaller (the σ / σT conventions differ by ≈ k_B·T)
+EA_RESOLUTION_EV = 0.01
 #: the per-file fit options ``file_options`` may hold (those of ``eis.blocking`` for one file)
 FILE_OPTIONS = ("circuit", "resistance", "fixed", "initial", "bounds", "mask", "fmin_Hz", "fmax_Hz", "weighting",
                 "lf_loop")
@@ -226,7 +228,7 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
         flags.insert(0, Flag("non-positive-ea", f"Ea = {fit.Ea_eV:.3g} eV ≤ 0: σ does not rise with temperature; "
                              "not ranked", "warning"))
     flags += [Flag("arrhenius-note", w, "info") for w in fit.warnings]
-    vals = [Value("Ea_eV", fit.Ea_eV, "eV", finite(fit.Ea_err_eV), "Ea", ci95=fit.Ea_ci95_eV),
+    vals = [Value("Ea_eV", fit.Ea_eV, "eV", finite(fit.Ea_err_eV), "Ea", ci95=fit.Ea_ci95_eV, resolution=EA_RESOLUTION_EV),
             Value("sigma_25C_S_per_m", fit.sigma_25C_S_per_m, "S/m",
                   _sigma_se(fit, fit.sigma_25C_S_per_m, fit.sigma_25C_ci95_S_per_m), "σ(25 °C)", "mS/cm",
                   ci95=fit.sigma_25C_ci95_S_per_m, note="extrapolated" if fit.sigma_25C_extrapolated else None),
@@ -241,8 +243,10 @@ def arrhenius(measurements, cell=None, *, cells=None, temperatures_K=None, circu
             Value("T_max_K", fit.T_max_K, "K", label="highest T", display_unit="degC"),
             Value("rankable", rankable, "", label="Ea usable for ranking")]
     if two is not None:
-        vals += [Value("Ea_low_eV", two.low.Ea_eV, "eV", finite(two.low.Ea_err_eV), "Ea, low-T regime"),
-                 Value("Ea_high_eV", two.high.Ea_eV, "eV", finite(two.high.Ea_err_eV), "Ea, high-T regime"),
+        vals += [Value("Ea_low_eV", two.low.Ea_eV, "eV", finite(two.low.Ea_err_eV), "Ea, low-T regime",
+                       resolution=EA_RESOLUTION_EV),
+                 Value("Ea_high_eV", two.high.Ea_eV, "eV", finite(two.high.Ea_err_eV), "Ea, high-T regime",
+                       resolution=EA_RESOLUTION_EV),
                  Value("T_break_K", two.T_break_K, "K", finite(two.T_break_err_K), "break", "degC"),
                  Value("two_regimes_preferred", two.preferred == "two", "", label="two regimes preferred (BIC)")]
     tables = [table]

@@ -80,7 +80,10 @@ class Value(Result):
     where that is the field's convention — spelt so :func:`sselab.units.convert` understands it: ``"S/m"``,
     ``"ohm m2"``, ``"A/m2"``, ``"eV"``, ``"s"``, ``"K"``, ``""`` for dimensionless).  ``display_unit`` is the unit a
     researcher reads it in (``"mS/cm"``, ``"ohm cm2"``); ``bound`` is ``">="`` or ``"<="`` when the number is only a
-    bound; ``ci95`` a 95 % interval in ``unit``; ``where`` the spectrum, file or cycle it refers to.
+    bound; ``ci95`` a 95 % interval in ``unit``; ``where`` the spectrum, file or cycle it refers to;
+    ``resolution`` (in the display unit) the finest digit worth printing when the standard error is smaller still
+    (an activation energy: 0.01 eV — the σ vs σT convention alone moves it by ≈ k_B·T): ``text(resolved=True)``
+    (the report) then shows the value to that digit and its error to one significant figure (``0.44 ± 0.0003 eV``).
     """
 
     key: str
@@ -93,6 +96,7 @@ class Value(Result):
     ci95: tuple[float, float] | None = None
     where: str | None = None
     note: str | None = None
+    resolution: float | None = None
 
     def __post_init__(self):
         if self.bound not in (None, ">=", "<="):
@@ -111,8 +115,11 @@ class Value(Result):
         ed = abs(float(units.convert(v + e, self.unit, self.display_unit)) - vd) if e is not None else None
         return vd, ed, self.display_unit
 
-    def text(self, with_unit: bool = True) -> str:
-        """``'0.766 ± 0.004 mS/cm'``: rounded to its error (sselab.fmt), ``≥``/``≤`` for bounds, ``—`` if missing."""
+    def text(self, with_unit: bool = True, resolved: bool = False) -> str:
+        """``'0.766 ± 0.004 mS/cm'``: rounded to its error (sselab.fmt), ``≥``/``≤`` for bounds, ``—`` if missing.
+        ``resolved``: a value with a ``resolution`` finer than its error is shown to that digit (the report's
+        tables: ``0.44 ± 0.0003 eV``); by default every value is rounded to its error (the CLI prints the 95 %
+        interval to the value's decimals)."""
         from ..fmt import fmt_num, fmt_pm
 
         v, e, u = self.shown()
@@ -122,6 +129,9 @@ class Value(Result):
             s = "yes" if v else "no"
         elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
             s = str(int(v))
+        elif resolved and e is not None and self.resolution and 0 < e < self.resolution:
+            dec = max(0, -int(math.floor(math.log10(self.resolution) + 1e-9)))
+            s = f"{float(v):.{dec}f} ± {_one_digit(e)}"
         else:
             s = fmt_pm(v, e) if e is not None else fmt_num(v, 4)
         if self.bound == ">=":
@@ -297,6 +307,12 @@ class RecipeSpec:
     ``accepts(measurements, cell) -> bool`` (None: always) to decide whether a file or group is for this recipe.
     ``plot_many(results)`` draws one set of figures for many results of this recipe (e.g. every spectrum of a cell
     in one overview); ``title`` heads the report section; ``cli`` names the command that runs the recipe.
+
+    ``scope="figure"``: one run over the files (of any cells) that a manifest tags with the same figure panel
+    (file entries' ``figures``, e.g. the 30 °C spectra of three preparations tagged ``1e``), with ``cells`` (one per
+    file) and ``paper_figure`` (the tag) as options.  ``uses``: recipes whose per-file or per-material results over
+    the same files this recipe can take instead of analysing the files again (its ``run`` takes ``results=``);
+    routing runs those first and passes their results, so both sections show the same numbers.
     """
 
     name: str
@@ -310,6 +326,7 @@ class RecipeSpec:
     plot_many: Callable[[list], list] | None = None
     title: str = ""
     cli: str = ""
+    uses: tuple[str, ...] = ()
 
     def applies_to(self, technique: str, kind: str | None) -> bool:
         """True when a file of ``technique`` in a cell of ``kind`` (None: no cell) is for this recipe."""
@@ -318,14 +335,14 @@ class RecipeSpec:
         return not self.cell_kinds or (kind or "unknown") in self.cell_kinds
 
 
-SCOPES = ("file", "cell", "material")
+SCOPES = ("file", "cell", "material", "figure")
 
 _REGISTRY: dict[str, RecipeSpec] = {}
 
 
 def register(name: str, *, summary: str = "", techniques: Iterable[str] = (), cell_kinds: Iterable[str] = (),
              plot: Callable | None = None, scope: str = "file", accepts: Callable | None = None,
-             plot_many: Callable | None = None, title: str = "", cli: str = ""):
+             plot_many: Callable | None = None, title: str = "", cli: str = "", uses: Iterable[str] = ()):
     """Decorator registering a recipe function under ``name`` (e.g. ``"eis.blocking"``); see :class:`RecipeSpec`
     for the routing keywords."""
     if scope not in SCOPES:
@@ -336,7 +353,7 @@ def register(name: str, *, summary: str = "", techniques: Iterable[str] = (), ce
             raise ValueError(f"recipe {name!r} registered twice")
         _REGISTRY[name] = RecipeSpec(name, fn, summary or (fn.__doc__ or "").strip().split("\n")[0],
                                      tuple(techniques), tuple(cell_kinds), plot, scope, accepts, plot_many,
-                                     title or name, cli)
+                                     title or name, cli, tuple(uses))
         fn.recipe_name = name
         return fn
 
@@ -366,3 +383,9 @@ def names() -> list[str]:
 def specs() -> list[RecipeSpec]:
     _load_all()
     return [_REGISTRY[n] for n in sorted(_REGISTRY)]
+
+
+def _one_digit(e: float) -> str:
+    """An error to one significant figure in fixed notation (``0.00026`` → ``0.0003``)."""
+    dec = max(0, -int(math.floor(math.log10(abs(e)))))
+    return f"{round(e, dec):.{dec}f}"

@@ -8,7 +8,13 @@ Decisions made here:
 * **a cell that collapses within its first half cycle is a short**: the primitive needs two half cycles of
   history, so a sudden, unrecovered fall of |η| inside the first or second half cycle to less than 1/5 of its
   peak that stays there for the following half cycles is reported as a hard short there (and there is no CCD);
-* a full cell needs the active mass (specific capacities); end of life at 80 % retention;
+* **the resistance drop**: the first ladder step over which the fitted polarisation resistance falls by more than
+  20 % (``RESISTANCE_DROP``; the lithium-imide paper's "slow decrease in the voltage profile" from 40 µA/cm²);
+* **the enlarged windows** (insets of the ladder figure, Fig. 3a): a few cycles from the middle of the second step
+  and of the last of the opening run of longest steps (200 cycles at 5–80 µA/cm² before 25-cycle steps: 10 and
+  80 µA/cm²), or of the last-but-one step when every step is as long;
+* a full cell needs the active mass (specific capacities); end of life at 80 % retention, and the cycles kept
+  above it are reported (the paper's "diminishing after 18 cycles").
 * half-cycle charges (capacities, CE, charge passed) come from the instrument's own charge counters when the file
   is a battery-cycler file with ``charge_C`` (Neware, Arbin, Maccor, cycler spreadsheets), else from the
   integrated current (``charge="auto"``); the value ``charge_source`` says which;
@@ -38,6 +44,11 @@ COUNTER_COLUMNS = ("charge_C",)
 #: |η| falling below 1/COLLAPSE_FACTOR of its peak within a half cycle (and staying there) is a collapse
 COLLAPSE_FACTOR = 5.0
 PERSIST = 10
+#: a step whose fitted resistance falls by more than this fraction marks the onset of the resistance drop
+RESISTANCE_DROP = 0.2
+#: cycles shown in each enlarged window of the ladder figure, and its most points
+INSET_CYCLES = 3
+INSET_POINTS = 3000
 
 
 def early_collapse(res) -> int | None:
@@ -90,6 +101,61 @@ def _with_early_short(res, i: int):
                    ccd_A_per_m2=ccd, ccd_hard_A_per_m2=ccd, ccd_is_lower_bound=False)
 
 
+def inset_steps(steps) -> list[int]:
+    """Indices of the ladder steps enlarged in the figure (see the module docstring)."""
+    n = len(steps)
+    if n == 0:
+        return []
+    if n == 1:
+        return [0]
+    cyc = [st.n_cycles for st in steps]
+    longest = max(cyc)
+    k = 0
+    while k < n and cyc[k] != longest:
+        k += 1
+    while k + 1 < n and cyc[k + 1] == longest:
+        k += 1
+    last = k if (k < n - 1 and cyc[k] > cyc[-1]) else max(n - 2, 0)
+    return sorted({1, last})
+
+
+def _inset_windows(m, res, picks):
+    """Raw data (label, t_s, V) of ``INSET_CYCLES`` cycles from the middle of each picked step (None when the
+    record's rows do not match the segmentation)."""
+    from ..cycling.segment import decimate_minmax
+
+    seg = res.segmentation
+    if seg is None or not m.has("time_s") or not m.has("potential_V"):
+        return None
+    t, v = m.column("time_s"), m.column("potential_V")
+    cur = m.column("current_A") if m.has("current_A") else np.zeros_like(t)
+    fin = np.isfinite(t) & np.isfinite(v) & np.isfinite(cur)
+    t, v = t[fin], v[fin]
+    if len(t) != seg.n_rows:
+        return None
+    on = np.flatnonzero(seg.kind != 0)
+    out = []
+    for s in picks:
+        ii = np.flatnonzero(res.step == s)
+        if not ii.size:
+            continue
+        mid = ii[len(ii) // 2]
+        a = on[mid]
+        b = on[min(mid + 2 * INSET_CYCLES - 1, len(on) - 1)]
+        r0, r1 = int(seg.start[a]), int(seg.stop[min(b + 1, seg.n_segments - 1)])
+        tt, vv = decimate_minmax(t[r0:r1], v[r0:r1], INSET_POINTS // 2)
+        out.append((f"{res.steps[s].current_density_A_per_m2 * 100:.3g} µA/cm²", tt, vv))
+    return out
+
+
+def resistance_drop_onset(steps):
+    """The first step whose fitted resistance falls by more than :data:`RESISTANCE_DROP` over the step."""
+    for st in steps:
+        if st.sustained and np.isfinite(st.r_relative_change) and st.r_relative_change < -RESISTANCE_DROP:
+            return st
+    return None
+
+
 def columns(fmt: str | None = None) -> tuple[str, ...]:
     """The canonical columns ``cycling.symmetric`` and ``cycling.full`` need from a file of format ``fmt`` (a name
     from ``sselab.io.detect``): :data:`COLUMNS`, plus ``charge_C`` where it holds the instrument's counters.  Front
@@ -117,10 +183,12 @@ def plot_symmetric(result: RecipeResult) -> list[FigureOut]:
     if res is None:
         raise RecipeError(f"{result.subject}: the figure needs the analysis (run the recipe)")
     s = _slug(result.subject)
+    zoom = [f"{z[0]}" for z in res.zoom]
     return [FigureOut(f"ladder-{s}", f"Stripping / plating — {result.subject}", plot_ladder(res),
-                      "voltage against time, with two steps enlarged", "Fig. 3a"),
+                      "voltage against time (the set |j| of each step as the red step line, right axis)"
+                      + (f"; insets: {INSET_CYCLES} cycles at {' and '.join(zoom)}" if zoom else ""), "Fig. 3a"),
             FigureOut(f"resistance-{s}", f"Overpotential and resistance — {result.subject}", plot_resistance(res),
-                      "per half cycle", "Fig. 3b,c"),
+                      "per half cycle"),
             FigureOut(f"profiles-{s}", f"Voltage profiles — {result.subject}", plot_profiles(res),
                       "voltage against time within half cycles")]
 
@@ -145,6 +213,10 @@ def symmetric(measurements, cell=None, *, ccd_on="any", charge="auto") -> Recipe
         raise AnalysisError(f"{source_name(m)}: a symmetric cell needs the electrode area or diameter "
                             "(current density)")
     res = analyze_symmetric(m, area_m2=cell.area_m2, ccd_on=ccd_on, charge=charge)
+    picks = inset_steps(res.steps)
+    zoom = _inset_windows(m, res, picks) if picks else None
+    if zoom is not None:
+        res = replace(res, zoom=tuple(zoom))
     where = source_name(m)
     flags = reader_flags([m])
     i = early_collapse(res)
@@ -170,6 +242,11 @@ def symmetric(measurements, cell=None, *, ccd_on="any", charge="auto") -> Recipe
     else:
         flags.append(Flag("no-ccd", "short in the first current-density step: no critical current density",
                           "warning", where))
+    drop = resistance_drop_onset(res.steps)
+    if drop is not None:
+        vals.append(Value("resistance_drop_onset_A_per_m2", float(drop.current_density_A_per_m2), "A/m2",
+                          label=f"resistance falls by > {RESISTANCE_DROP:.0%} over a step from",
+                          display_unit="uA/cm2", note=f"step {drop.index + 1}: {100 * drop.r_relative_change:+.0f} %"))
     if res.ccd_hard_A_per_m2 is not None:
         vals.append(Value("ccd_hard_A_per_m2", float(res.ccd_hard_A_per_m2), "A/m2", label="CCD, hard shorts only",
                           display_unit="uA/cm2", bound=">=" if hs is None else None))
@@ -199,22 +276,24 @@ def symmetric(measurements, cell=None, *, ccd_on="any", charge="auto") -> Recipe
             "resistance_ohm_m2": res.resistance_ohm_m2}
     return RecipeResult("cycling.symmetric", _subject(cell, m), (source_path(m),),
                         {"ccd_on": ccd_on, "area_m2": cell.area_m2, "early_collapse_factor": COLLAPSE_FACTOR,
+                         "resistance_drop": RESISTANCE_DROP, "inset_steps": [int(k) + 1 for k in picks],
                          "charge": charge},
                         tuple(vals), tuple(flags), (steps, shorts, half), figs, details=res)
 
 
 def plot_full(result: RecipeResult) -> list[FigureOut]:
-    """Capacity and coulombic efficiency per cycle, and charge–discharge profiles (Fig. 5a,b)."""
+    """Charge–discharge profiles and capacity / coulombic efficiency per cycle (Fig. 5a,b for TiS2, 5c,d for
+    LiFePO4)."""
     from ..cycling.plots import plot_full_cell, plot_profiles
 
     res = result.details
     if res is None:
         raise RecipeError(f"{result.subject}: the figure needs the analysis (run the recipe)")
     s = _slug(result.subject)
-    return [FigureOut(f"fullcell-{s}", f"Capacity and coulombic efficiency — {result.subject}", plot_full_cell(res),
-                      "", "Fig. 5b"),
-            FigureOut(f"profiles-{s}", f"Charge–discharge profiles — {result.subject}", plot_profiles(res), "",
-                      "Fig. 5a")]
+    return [FigureOut(f"profiles-{s}", f"Charge–discharge profiles — {result.subject}", plot_profiles(res), "",
+                      "Fig. 5a,c"),
+            FigureOut(f"fullcell-{s}", f"Capacity and coulombic efficiency — {result.subject}", plot_full_cell(res),
+                      "", "Fig. 5b,d")]
 
 
 @register("cycling.full", techniques=GALVANOSTATIC, cell_kinds=("full",), plot=plot_full, title="Full cell",
@@ -249,6 +328,9 @@ def full(measurements, cell=None, *, threshold=0.8, charge="auto") -> RecipeResu
             Value("retention_last", float(res.retention[-1]), "", label="capacity retention, last cycle"),
             Value("end_of_life_cycle", int(res.end_of_life_cycle) if res.end_of_life_cycle else "not reached", "",
                   label=f"end of life (< {threshold:.0%} retention)"),
+            Value("cycles_above_threshold", int(res.end_of_life_cycle) - 1 if res.end_of_life_cycle
+                  else int(res.n_cycles), "", label=f"cycles keeping ≥ {threshold:.0%} of the first discharge",
+                  bound=None if res.end_of_life_cycle else ">="),
             _charge_value(res)]
     rows = tuple((int(c), bool(ok), float(a), float(b), float(x), float(r)) for c, ok, a, b, x, r in
                  zip(res.cycle, res.complete, res.charge_capacity_C_per_kg, res.discharge_capacity_C_per_kg,

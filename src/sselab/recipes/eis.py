@@ -614,29 +614,54 @@ def analyse_spectra(spectra: list[Spectrum], cell=None, *, kind: str = "blocking
             raise AnalysisError(f"{spectra[0].label}: too few points for any candidate circuit")
     per = _fit_all(spectra, models, weighting=weighting, fixed=fixed, lf_loop=lf_loop, cell=cell, initial=initial,
                    bounds=bounds)
-    out = []
     if joint and circuit is None and len(spectra) > 1:
-        n_models = len(models)
-        fits_all = [j for j in range(n_models) if all(p[j].fit is not None for p in per)]
-        if not fits_all:
-            raise FitError(f"{spectra[0].label}: no candidate circuit fits every spectrum of the series")
-        n_ok = {j: sum(p[j].reason is None for p in per) for j in fits_all}
-        pool = [j for j in fits_all if n_ok[j] >= JOINT_ADMISSIBLE * len(spectra)] or fits_all
-        tot = {j: sum(p[j].evidence.bic for p in per) for j in pool}
-        best = min(tot.values())
-        near = [j for j in pool if tot[j] <= best + DELTA_BIC * len(spectra)]
-        j = min(near, key=lambda j: (per[0][j].evidence.n_free, tot[j]))
-        for sp, cands in zip(spectra, per):
-            sa = _derive(sp, kind, cands[j], cands, True, cell)
-            if cands[j].reason is not None:
-                sa.flags.insert(0, Flag("model-not-admissible-here", f"the series' model {cands[j].model.circuit} is "
-                                        f"not admissible for this spectrum: {cands[j].reason}", "warning",
-                                        sp.label))
-            out.append(sa)
-        return out
+        return joint_choice(spectra, per, kind, cell)
+    out = []
     for sp, cands in zip(spectra, per):
         pick, ok = choose_model(cands)
         out.append(_derive(sp, kind, pick, cands, ok, cell))
+    return out
+
+
+def joint_choice(spectra: list[Spectrum], per: list[list[Candidate]], kind: str, cell,
+                 own: list | None = None) -> list[SpectrumAnalysis]:
+    """One model for a series (``per``: every spectrum's candidates, in the same model order): the lowest summed
+    BIC among the candidates admissible for ≥ :data:`JOINT_ADMISSIBLE` of the spectra.  When no candidate is, the
+    spectra differ in kind (an interface arc that appears or vanishes, as before and after cycling): each keeps its
+    own model (``own``: the analyses already made, else chosen here), and the first spectrum's analysis carries a
+    ``model-per-spectrum`` flag saying so — the cell resistance (every resistance summed) stays comparable."""
+    n_models = len(per[0])
+    fits_all = [j for j in range(n_models) if all(p[j].fit is not None for p in per)]
+    if not fits_all:
+        raise FitError(f"{spectra[0].label}: no candidate circuit fits every spectrum of the series")
+    n_ok = {j: sum(p[j].reason is None for p in per) for j in fits_all}
+    pool = [j for j in fits_all if n_ok[j] >= JOINT_ADMISSIBLE * len(spectra)]
+    if not pool:
+        if own is not None:
+            out = list(own)
+        else:
+            out = []
+            for sp, cands in zip(spectra, per):
+                pick, ok = choose_model(cands)
+                out.append(_derive(sp, kind, pick, cands, ok, cell))
+        best = max(n_ok.values())
+        out[0].flags.insert(0, Flag("model-per-spectrum", f"no circuit is admissible for ≥ {JOINT_ADMISSIBLE:.0%} of "
+                                    f"the spectra (at most {best} of {len(spectra)}): the spectra differ in kind, so "
+                                    "each has its own model (chosen as for one spectrum); compare the cell "
+                                    "resistance", "info"))
+        return out
+    tot = {j: sum(p[j].evidence.bic for p in per) for j in pool}
+    best = min(tot.values())
+    near = [j for j in pool if tot[j] <= best + DELTA_BIC * len(spectra)]
+    j = min(near, key=lambda j: (per[0][j].evidence.n_free, tot[j]))
+    out = []
+    for sp, cands in zip(spectra, per):
+        sa = _derive(sp, kind, cands[j], cands, True, cell)
+        if cands[j].reason is not None:
+            sa.flags.insert(0, Flag("model-not-admissible-here", f"the series' model {cands[j].model.circuit} is "
+                                    f"not admissible for this spectrum: {cands[j].reason}", "warning",
+                                    sp.label))
+        out.append(sa)
     return out
 
 
@@ -787,13 +812,16 @@ def _run_single(measurements, cell, kind, spectrum, **kw) -> RecipeResult:
 
 
 def plot_spectrum(result: RecipeResult) -> list[FigureOut]:
-    """Nyquist (equal axes, decade markers, fit line), Bode and residuals of one fitted spectrum."""
+    """One fitted spectrum: Nyquist (equal axes from the data, decade markers, fit line, the excluded inductive
+    loop), the circuit drawn, Bode |Z| and phase, residuals; and the Nyquist plot alone."""
     from ..eis import plot as eplot
+    from .eis_figures import spectrum_figure
 
     ns = _fit_namespace(result.figures)
     lab = result.figures.get("label") or result.subject
-    return [FigureOut("eis_" + _slug(lab), f"Impedance fit — {lab}", eplot.fit_overview(ns, title=lab),
-                      f"{ns.circuit}: Nyquist, Bode and residuals"),
+    return [FigureOut("eis_" + _slug(lab), f"Impedance fit — {lab}", spectrum_figure(result.figures, title=lab),
+                      f"{ns.circuit}: (a) Nyquist with the fit, squares at each frequency decade, crosses: the "
+                      "low-frequency inductive loop left out of the fit; (b) the circuit; (c, d) Bode; (e) residuals"),
             FigureOut("eis_" + _slug(lab) + "_nyquist", f"Nyquist — {lab}", eplot.nyquist(ns, title=lab))]
 
 
@@ -919,65 +947,98 @@ def _series_accepts(ms, cell) -> bool:
 
 
 def plot_series(result: RecipeResult) -> list[FigureOut]:
-    """(a) R electrolyte and R interface against time (log scale), with the spectrum number on top; (b) Nyquist
-    of the first, middle and last spectra with their fits."""
-    from ..plotting import new_figure, style
+    """One Nyquist panel per spectrum (its own scale, the fit, frequency decades, the inductive loop) and σ, cell
+    resistance and interface ASR against time (the imide paper's Fig. 3b–f, with ESI Fig. 7's Bode data in each
+    spectrum's own figure)."""
+    from .eis_figures import series_figure
 
     d = result.figures
+    labels = list(d.get("labels") or [f"#{i + 1}" for i in range(len(d["spectra"]))])
+    letters = d.get("panel_letters")
     t = np.asarray(d["t_s"], float)
-    have_t = bool(d.get("have_time"))
-    x = t / 3600.0 if have_t else np.arange(1, t.size + 1)
-    fig, (ax0, ax1) = new_figure(7.0, 3.0, ncols=2)
-    ok = np.array(d.get("admissible") or [True] * x.size, bool)
-    with style():
-        for key, lab, mk in (("R_electrolyte_ohm", "electrolyte", "o"), ("R_interface_ohm", "interface", "s")):
-            y = np.array([np.nan if v is None else v for v in d[key]], float)
-            if np.isfinite(y).any():
-                ax0.plot(x[ok], y[ok], mk + "-", ms=3, lw=0.8, mfc="none", label=f"R {lab}")
-                if (~ok).any():
-                    ax0.plot(x[~ok], y[~ok], "x", ms=4, color="0.5")
-        if (~ok).any():
-            ax0.plot([], [], "x", ms=4, color="0.5", label="model not admissible")
-        ax0.set_yscale("log")
-        ax0.set_xlabel("time (h)" if have_t else "spectrum")
-        ax0.set_ylabel("R (Ω)")
-        ax0.legend(loc="best", fontsize=7)
-        if have_t and x.size > 1:
-            top = ax0.secondary_xaxis("top", functions=(lambda v: np.interp(v, x, np.arange(1, x.size + 1)),
-                                                        lambda n: np.interp(n, np.arange(1, x.size + 1), x)))
-            top.set_xlabel("spectrum")
-        sp = d["spectra"]
-        good = [i for i in range(len(sp)) if ok[i]] or list(range(len(sp)))
-        picks = sorted({good[0], good[len(good) // 2], good[-1]})
-        zmax = max(float(np.nanmax(np.hypot(sp[i]["z_real_ohm"], sp[i]["z_imag_ohm"]))) for i in picks)
-        k, unit = (1e-3, "kΩ") if zmax >= 2e3 else (1.0, "Ω")
-        for c, i in enumerate(picks):
-            s = sp[i]
-            lab = f"{x[i]:.3g} h" if have_t else f"#{i + 1}"
-            ax1.plot(np.asarray(s["z_real_ohm"]) * k, -np.asarray(s["z_imag_ohm"]) * k, "o", ms=2.5, mfc="none",
-                     color=f"C{c}", label=lab)
-            ax1.plot(np.asarray(s["fit_real_ohm"]) * k, -np.asarray(s["fit_imag_ohm"]) * k, "-", lw=0.8,
-                     color=f"C{c}")
-        ax1.set_aspect("equal", adjustable="datalim")
-        ax1.set_xlabel(f"Z′ ({unit})")
-        ax1.set_ylabel(f"−Z″ ({unit})")
-        ax1.legend(loc="upper left", fontsize=7)
-        fig.subplots_adjust(wspace=0.4)
+    if d.get("have_time") and t.size > 1:
+        labels = [f"{lab} ({_span(ti - t[0])})" if i else f"{lab}" for i, (lab, ti) in enumerate(zip(labels, t))]
+    fig = series_figure(d["spectra"], labels, t, d["sigma_S_per_m"], d["asr_interface_ohm_m2"], d["R_cell_ohm"],
+                        title=None, panel_letters=letters)
     return [FigureOut("eis-series-" + _slug(result.subject), f"Impedance in time — {result.subject}", fig,
-                      "(a) electrolyte and interface resistance against time (log scale; top: spectrum number); "
-                      "(b) Nyquist plots of the first, middle and last spectra with the fits.")]
+                      "Nyquist plot of each spectrum with its fit (squares: frequency decades; crosses: the "
+                      "low-frequency inductive loop, not fitted), then σ of the electrolyte, the cell resistance "
+                      "(every resistance of the fit) and the interface ASR against time", "Fig. 3b–f")]
+
+
+def _span(seconds: float) -> str:
+    """``+1 d``, ``+5 h`` …: a time offset as a reader says it."""
+    s = float(seconds)
+    if s >= 2 * 86400:
+        return f"+{s / 86400:.3g} d"
+    if s >= 2 * 3600:
+        return f"+{s / 3600:.3g} h"
+    return f"+{s / 60:.3g} min"
+
+
+def _panel_letter(tags) -> str | None:
+    """The panel letter of a file tagged with one figure panel (``3b`` → ``b``)."""
+    import re
+
+    hits = [m.group(1) for t in tags for m in [re.fullmatch(r"\d+([a-z])", str(t))] if m]
+    return hits[0] if len(hits) == 1 else None
+
+
+def reuse_analyses(spectra, results, kind, options) -> list | None:
+    """The per-spectrum analyses of ``results`` (eis.blocking / eis.symmetric results of the same files, same
+    options), aligned with ``spectra``; None when they do not cover every spectrum or were made differently."""
+    if not results:
+        return None
+    want = {k: options.get(k) for k in ("circuit", "resistance", "interface", "weighting", "fmin_Hz", "fmax_Hz",
+                                         "fixed", "lf_loop")}
+    by = {}
+    for r in results:
+        sa = r.details
+        if not isinstance(sa, SpectrumAnalysis) or sa.kind != kind:
+            continue
+        if any(r.options.get(k) != v for k, v in want.items()):
+            continue
+        by[(sa.spectrum.source, sa.spectrum.index)] = sa
+    out = [by.get((sp.source, sp.index)) for sp in spectra]
+    if any(sa is None for sa in out):
+        return None
+    for sa, sp in zip(out, spectra):
+        if (sa.spectrum.T_K is None) != (sp.T_K is None) or (sp.T_K is not None and abs(sa.spectrum.T_K - sp.T_K) > 1e-6):
+            return None
+    ref = [(c.model.circuit, c.model.label) for c in out[0].candidates]
+    if any([(c.model.circuit, c.model.label) for c in sa.candidates] != ref for sa in out):
+        return None
+    return out
+
+
+def _r_cell(sa: SpectrumAnalysis) -> tuple[float, float | None]:
+    """The cell resistance of a fit: every resistor of the circuit summed (the low-frequency intercept, the
+    inductive loop left out) — comparable between spectra whatever their models."""
+    import re
+
+    names = [n for n in sa.fit.params if re.fullmatch(r"R\d+", n)]
+    if not names:
+        return float("nan"), None
+    v, e = sa.fit.resistance("+".join(names))
+    return float(v), finite(e)
 
 
 @register("eis.series", techniques=("EIS",), cell_kinds=(), scope="cell", accepts=_series_accepts, plot=plot_series,
           title="Impedance series in time", cli="sselab eis series")
 def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None, interface=None,
            weighting="modulus", fmin_Hz=None, fmax_Hz=None, fixed=None, lf_loop="auto", temperature_K=None,
-           initial=None, bounds=None) -> RecipeResult:
-    """Many spectra in time (GEIS/PEIS loops during cycling, rest periods, after cycling) → R(t), σ(t), ASR(t).
+           initial=None, bounds=None, labels=None, figure_tags=None, results=None) -> RecipeResult:
+    """Many spectra in time (GEIS/PEIS loops during cycling, rest periods, after cycling) → R(t), σ(t), ASR(t) and
+    the cell resistance R_cell(t) (every resistance summed), its largest drop and σ there.
 
     One model for the whole series (lowest summed BIC among the candidates admissible for ≥ 90 % of the spectra;
-    a spectrum it is not admissible for is flagged), so the resistances are comparable; time from the files' time
-    column (median of each spectrum) and start times."""
+    a spectrum it is not admissible for is flagged), so the resistances are comparable; when no candidate is (the
+    spectra differ in kind, e.g. before and after cycling), each spectrum keeps its own model and a flag says so.
+    Time from the files' time column (median of each spectrum) and start times.  ``labels``: one name per file
+    (a manifest's ``label``), ``figure_tags``: per file the figure panels it belongs to (panel letters of the
+    figure); ``results``: eis.blocking / eis.symmetric results of the same files made with the same options —
+    their fits are reused instead of fitting again (routing does not pass them: the report's series is the CLI's,
+    fitted as one batch)."""
     ms = measurements_list(measurements)
     extra = []
     if kind is None:
@@ -990,9 +1051,24 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
     spectra = split_spectra(ms, cell, temperature_K=temperature_K, fmin_Hz=fmin_Hz, fmax_Hz=fmax_Hz)
     if len(spectra) < 2:
         raise RecipeError(f"{spectra[0].label}: a series needs at least two spectra")
-    analyses = analyse_spectra(spectra, cell, kind=kind, circuit=circuit, resistance=resistance,
-                               interface=interface, weighting=weighting, fixed=fixed, lf_loop=lf_loop, joint=True,
-                               initial=initial, bounds=bounds)
+    if labels is not None and len(labels) != len(ms):
+        raise RecipeError(f"{len(labels)} labels for {len(ms)} files")
+    label_of = {source_path(m): lab for m, lab in zip(ms, labels or [None] * len(ms))}
+    tags_of = {source_path(m): tuple(t or ()) for m, t in zip(ms, figure_tags or [()] * len(ms))}
+    own = reuse_analyses(spectra, results, kind, {"circuit": circuit, "resistance": resistance, "interface": interface,
+                                          "weighting": weighting, "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz,
+                                          "fixed": fixed, "lf_loop": lf_loop}) \
+        if circuit is None and initial is None and bounds is None else None
+    if own is not None:
+        from dataclasses import replace as _replace
+
+        own = [_replace(sa, flags=list(sa.flags)) for sa in own]
+        spectra = [sa.spectrum for sa in own]
+        analyses = joint_choice(spectra, [sa.candidates for sa in own], kind, cell, own=own)
+    else:
+        analyses = analyse_spectra(spectra, cell, kind=kind, circuit=circuit, resistance=resistance,
+                                   interface=interface, weighting=weighting, fixed=fixed, lf_loop=lf_loop, joint=True,
+                                   initial=initial, bounds=bounds)
     # time axis: seconds since the first spectrum (file start times when files differ)
     starts = [s.start_time for s in spectra]
     t_abs = []
@@ -1016,7 +1092,7 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
         rows.append((n, sa.spectrum.label, t if have_t else None, sa.spectrum.T_K, sa.R_el[0], finite(sa.R_el[1]),
                      sa.R_int[0] if sa.R_int else None, finite(sa.R_int[1]) if sa.R_int else None,
                      sa.sigma[0] if sa.sigma else None, sa.asr[0] if sa.asr else None, sa.evidence.chi2_reduced,
-                     sa.fit.success, ok))
+                     sa.fit.success, ok, _r_cell(sa)[0], sa.model.circuit, label_of.get(sa.spectrum.source)))
     model = analyses[0].model
     good = [i for i, sa in enumerate(analyses) if not any(f.code == "model-not-admissible-here" for f in sa.flags)]
     i0, i1 = (good[0], good[-1]) if good else (0, len(analyses) - 1)
@@ -1025,8 +1101,10 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
     def at(i):
         return f"#{i + 1}" + (f", {t_rel[i] / 3600:.3g} h" if have_t else "")
 
+    per_spectrum = any(f.code == "model-per-spectrum" for sa in analyses for f in sa.flags)
     vals = [Value("n_spectra", len(analyses), "", label="spectra"),
-            Value("circuit", model.circuit, "", label="circuit (one for the series)")]
+            Value("circuit", "each spectrum its own" if per_spectrum else model.circuit, "",
+                  label="circuit (one for the series)" if not per_spectrum else "circuit")]
     if have_t:
         vals.append(Value("duration_s", t_rel[-1], "s", label="time span", display_unit="h"))
     w0, w1 = at(i0), at(i1)
@@ -1051,6 +1129,29 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
                        "ohm cm2", where=w1)]
     total = [sa.R_el[0] + (sa.R_int[0] if sa.R_int else 0.0) for sa in (first, last)]
     vals.append(Value("R_total_ratio_last_to_first", total[1] / total[0], "", label="R total, last / first"))
+    rc = [_r_cell(sa) for sa in analyses]
+    rv = np.array([v for v, _ in rc], float)
+    if np.isfinite(rv).all() and (rv > 0).all():
+        i_min = int(np.argmin(rv))
+        vals += [Value("R_cell_first_ohm", rc[0][0], "ohm", rc[0][1], "R cell, first", where=at(0)),
+                 Value("R_cell_min_ohm", rc[i_min][0], "ohm", rc[i_min][1], "R cell, lowest", where=at(i_min)),
+                 Value("R_cell_last_ohm", rc[-1][0], "ohm", rc[-1][1], "R cell, last", where=at(len(rc) - 1)),
+                 Value("R_cell_drop_first_to_min", rc[0][0] / rc[i_min][0], "",
+                       label="R cell drop: first / lowest", where=f"{at(0)} → {at(i_min)}")]
+        if i_min > 0:
+            vals.append(Value("R_cell_drop_before_min", rc[i_min - 1][0] / rc[i_min][0], "",
+                              label="R cell drop: the spectrum before the lowest / lowest",
+                              where=f"{at(i_min - 1)} → {at(i_min)}"))
+        if i_min < len(rc) - 1:
+            vals.append(Value("R_cell_recovery_last_to_min", rc[-1][0] / rc[i_min][0], "",
+                              label="R cell recovery: last / lowest", where=f"{at(i_min)} → {at(len(rc) - 1)}"))
+        sm = analyses[i_min].sigma
+        if sm is not None and sm[0] > 0:
+            vals += [Value("sigma_at_min_S_per_m", sm[0], "S/m", sm[1], "σ at the lowest R cell", "mS/cm",
+                           where=at(i_min)),
+                     Value("resistivity_at_min_ohm_m", 1.0 / sm[0], "ohm m",
+                           finite(sm[1] / sm[0] ** 2) if sm[1] is not None else None,
+                           "resistivity (1/σ) at the lowest R cell", "ohm cm", where=at(i_min))]
     flags = extra + reader_flags(ms)
     by_code: dict[tuple, list] = {}
     for n, sa in enumerate(analyses, 1):
@@ -1072,16 +1173,25 @@ def series(measurements, cell=None, *, kind=None, circuit=None, resistance=None,
                           "inductive loop (excluded from the fits)", "info"))
     table = RecipeTable("spectra", ("n", "spectrum", "t_s", "T_K", "R_electrolyte_ohm", "R_electrolyte_err_ohm",
                                     "R_interface_ohm", "R_interface_err_ohm", "sigma_S_per_m",
-                                    "asr_interface_ohm_m2", "chi2_reduced", "converged", "model_admissible"),
+                                    "asr_interface_ohm_m2", "chi2_reduced", "converged", "model_admissible",
+                                    "R_cell_ohm", "circuit", "label"),
                         tuple(rows),
-                        f"Every spectrum, one model: {model.circuit}")
+                        "Every spectrum, its own model" if per_spectrum else f"Every spectrum, one model: "
+                                                                             f"{model.circuit}")
     figs = {"t_s": t_rel, "have_time": have_t, "R_electrolyte_ohm": [r[4] for r in rows],
             "R_interface_ohm": [r[6] for r in rows], "sigma_S_per_m": [r[8] for r in rows],
             "asr_interface_ohm_m2": [r[9] for r in rows], "admissible": [r[12] for r in rows],
+            "R_cell_ohm": [r[13] for r in rows],
+            "labels": [r[15] or r[1] for r in rows],
             "spectra": [_figures(sa) for sa in analyses]}
+    letters = [_panel_letter(tags_of.get(sa.spectrum.source, ())) for sa in analyses]
+    if all(letters) and len(set(letters)) == len(letters):
+        figs["panel_letters"] = "".join(letters)
     opts = {"kind": kind, "circuit": circuit, "resistance": resistance, "interface": interface,
             "weighting": weighting, "fmin_Hz": fmin_Hz, "fmax_Hz": fmax_Hz, "fixed": fixed, "lf_loop": lf_loop,
-            "temperature_K": temperature_K, "model_choice": "given" if circuit else "lowest summed BIC, one model",
+            "temperature_K": temperature_K, "model_choice": "given" if circuit else (
+                "each spectrum its own (no model admissible for the series)" if per_spectrum
+                else "lowest summed BIC, one model"), "fits_reused": own is not None,
             "initial": initial, "bounds": bounds}
     subject = cell.name if cell is not None else source_name(ms[0])
     return RecipeResult("eis.series", subject, tuple(source_path(m) for m in ms), opts, tuple(vals), tuple(flags),

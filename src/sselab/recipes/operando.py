@@ -174,7 +174,7 @@ def plot(result: RecipeResult) -> list[FigureOut]:
     return out
 
 
-@register("operando", techniques=("XRD", "NMR"), plot=plot,
+@register("operando", techniques=("XRD-series", "NMR-series"), plot=plot, title="In situ XRD / NMR with the electrochemistry",
           summary="In situ XRD/NMR series aligned with electrochemistry: contour, tracking, statements")
 def run(measurements, cell=None, *, series=None, ec_offset_s: float = 0.0, ec_start=None, wavelength_m=None,
         phases="auto", regions=None, autophase: bool = True) -> RecipeResult:

@@ -9,8 +9,18 @@ and the CLI's ``--manifest`` option, so a file gets the same recipe, cell and op
   one-line note saying why.
 * :func:`run` runs a job: a :class:`RecipeResult`, or the one-line error of that file / group.
 
+* :func:`run_all` runs a plan: first the jobs whose recipe uses no other recipe's results, then the others
+  (``scope="figure"`` overlays, the Arrhenius comparison) with the results of the recipes they ``use`` over the
+  same files, so one file is analysed once and every section shows the same numbers.
+
 The cell of a file is the manifest cell listing it; its temperature is the manifest entry's, else the file's own
-(instrument or name), else the manifest cell's default.  :func:`cell_for` gives the same for one file given on the
+(instrument or name), else the manifest cell's default; its ``label`` and ``figures`` (the figure panels it belongs
+to, e.g. ``[1e, 1f]``) come from the manifest entry.  Files a manifest tags with the same panel form one
+``scope="figure"`` group (the 30 °C spectra of three preparations → one overlay).
+
+A folder holding an operando manifest (``operando.yaml``, docs/CONVENTIONS.md) is one item per series it names
+(XRD, NMR) with the electrochemistry record; the files it names are not read one by one.  A Bruker experiment
+folder (``acqus`` + ``fid``/``ser``) is one item.  :func:`cell_for` gives the same for one file given on the
 command line (manifest cell, completed by command-line geometry).
 """
 from __future__ import annotations
@@ -24,13 +34,15 @@ from pathlib import Path
 from ..errors import SselabError
 from .base import RecipeResult, get, specs
 
-__all__ = ["Item", "Job", "JobResult", "load", "read_item", "collect_files", "plan", "run", "cell_for",
-           "jobs_for_file", "SKIP_SUFFIXES", "MANIFEST_NAMES", "one_line"]
+__all__ = ["Item", "Job", "JobResult", "load", "read_item", "collect_files", "plan", "run", "run_all", "cell_for",
+           "jobs_for_file", "SKIP_SUFFIXES", "MANIFEST_NAMES", "OPERANDO_NAMES", "one_line", "figure_tags"]
 
 #: never read as measurements
 SKIP_SUFFIXES = {".yaml", ".yml", ".json", ".md", ".html", ".htm", ".png", ".svg", ".pdf", ".jpg", ".jpeg", ".gif",
                  ".py", ".log", ".zip", ".gz", ".css", ".js", ".ipynb", ".toml", ".cfg", ".ini"}
 MANIFEST_NAMES = ("cells.yaml", "cells.yml", "manifest.yaml", "manifest.yml")
+#: operando manifests (an electrochemistry record + XRD/NMR series), found anywhere in the folder
+OPERANDO_NAMES = ("operando.yaml", "operando.yml")
 
 
 def one_line(exc: BaseException) -> str:
@@ -56,6 +68,11 @@ class Item:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     used_in: list[str] = field(default_factory=list)
+    label: str | None = None                    # the manifest entry's label ("pre-CV", "2 days after cycling")
+    figures: tuple[str, ...] = ()               # the manifest entry's figure panels ("1e", "3b")
+    time: object | None = None                  # the manifest entry's start time (datetime)
+    series: object | None = None                # an operando item: the XRD/NMR Series (measurement: the echem)
+    series_options: dict = field(default_factory=dict)
     options: dict | None = None                 # the file's own recipe options (manifest / settings file)
 
     @property
@@ -76,7 +93,8 @@ class Job:
     items: list[Item]
     cell: object | None
     options: dict = field(default_factory=dict)
-    cells: list | None = None                   # per-item cells (material scope)
+    cells: list | None = None                   # per-item cells (material and figure scope)
+    figures: tuple[str, ...] = ()               # the figure panels of the job's files (figure scope: its one tag)
 
     @property
     def files(self) -> list[str]:
@@ -117,14 +135,24 @@ def collect_files(data_dir, manifest=None, exclude=()) -> list[Path]:
     if data_dir.is_file():
         found[data_dir.resolve()] = None
     else:
+        taken = set()
+        for m in operando_manifests(data_dir, exclude):
+            taken |= _operando_paths(m)
         for root, dirs, files in os.walk(data_dir):
             rp = Path(root).resolve()
+            if rp in taken:
+                dirs[:] = []
+                continue
+            if _is_bruker_experiment(rp) and rp != data_dir.resolve():
+                found[rp] = None            # one experiment: read as one item, its parts not one by one
+                dirs[:] = []
+                continue
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                              and not any(_inside(rp / d, e) for e in ex)
                              and not ((rp / d / "report.html").exists() and (rp / d / "results.json").exists()))
             for name in sorted(files, key=_natural):
                 p = rp / name
-                if name.startswith(".") or p.suffix.lower() in SKIP_SUFFIXES:
+                if name.startswith(".") or p.suffix.lower() in SKIP_SUFFIXES or p in taken:
                     continue
                 found[p] = None
     if manifest is not None:
@@ -132,6 +160,94 @@ def collect_files(data_dir, manifest=None, exclude=()) -> list[Path]:
             for fe in c.files:
                 found.setdefault(Path(fe.path).resolve(), None)
     return list(found)
+
+
+def _is_bruker_experiment(d: Path) -> bool:
+    return (d / "acqus").is_file() and ((d / "fid").is_file() or (d / "ser").is_file())
+
+
+def operando_manifests(data_dir, exclude=()) -> list[Path]:
+    """The operando manifests (:data:`OPERANDO_NAMES`) anywhere under ``data_dir`` (not in hidden or excluded
+    folders), in natural order."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return []
+    ex = [Path(e).resolve() for e in exclude]
+    out = []
+    for root, dirs, files in os.walk(data_dir):
+        rp = Path(root).resolve()
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not any(_inside(rp / d, e) for e in ex))
+        out += [rp / n for n in sorted(files, key=_natural) if n in OPERANDO_NAMES]
+    return out
+
+
+def _operando_paths(manifest_path: Path) -> set[Path]:
+    """Every file and folder an operando manifest names (resolved); nothing when it cannot be read (its item then
+    carries the error)."""
+    from ..io.structure_series import read_operando_manifest
+
+    try:
+        man = read_operando_manifest(manifest_path)
+    except SselabError:
+        return set()
+    out = set()
+    if man.electrochem is not None:
+        out.add(Path(man.electrochem).resolve())
+    for spec in (man.xrd, man.nmr):
+        if spec is None:
+            continue
+        for f in spec["files"]:
+            out.add(Path(f).resolve())
+        if spec.get("log"):
+            out.add(Path(spec["log"]).resolve())
+    return out
+
+
+def operando_items(manifest_path, base) -> list[Item]:
+    """One :class:`Item` per series an operando manifest names (XRD, NMR): ``series`` is the Series,
+    ``measurement`` the electrochemistry record (None without one), ``series_options`` the clock options of the
+    ``operando`` recipe.  A manifest or series that cannot be read is an item with its one-line error."""
+    from ..io import read
+    from ..io.structure_series import read_operando_manifest, read_series_spec
+
+    path = Path(manifest_path)
+    try:
+        rel = path.resolve().relative_to(Path(base).resolve()).as_posix()
+    except ValueError:
+        rel = str(path)
+    try:
+        man = read_operando_manifest(path)
+        ec = read(man.electrochem) if man.electrochem is not None else None
+    except Exception as exc:        # the manifest's one line; the rest of the folder is still analysed
+        return [Item(path=path, rel=rel, technique="operando", error=one_line(exc))]
+    out = []
+    for kind in ("xrd", "nmr"):
+        spec = getattr(man, kind)
+        if spec is None:
+            continue
+        it = Item(path=path, rel=f"{rel}#{kind}", measurement=ec, technique=f"{kind.upper()}-series",
+                  format="operando manifest")
+        try:
+            it.series = read_series_spec(spec)
+            it.warnings = list(getattr(it.series, "warnings", []) or [])
+        except Exception as exc:
+            it.error = one_line(exc)
+            out.append(it)
+            continue
+        wl = None
+        if kind == "xrd" and spec.get("wavelength"):
+            from ..structure.xrd import parse_wavelength
+
+            wl = parse_wavelength(str(spec["wavelength"]))[0]
+        it.series_options = {"ec_offset_s": man.electrochem_offset_s, "ec_start": man.electrochem_start,
+                             "wavelength_m": wl}
+        out.append(it)
+    return out
+
+
+def figure_tags(items) -> tuple[str, ...]:
+    """The figure panels of some items, in order of first appearance."""
+    return tuple(dict.fromkeys(t for it in items for t in it.figures))
 
 
 def read_item(path, base, manifest=None, settings=None) -> Item:
@@ -149,6 +265,9 @@ def read_item(path, base, manifest=None, settings=None) -> Item:
     hit = manifest.cell_for(path) if manifest is not None else None
     if hit is not None:
         it.cell, it.entry_temperature_K = hit[0], hit[1].temperature_K
+        fe = hit[1]
+        it.label, it.time = getattr(fe, "label", None), getattr(fe, "time", None)
+        it.figures = tuple(getattr(fe, "figures", ()) or ())
     it.options = manifest.options_for(path) if manifest is not None else (settings or {}).get(path.resolve())
     try:
         if not path.exists():
@@ -188,7 +307,10 @@ def load(data_dir, manifest=None, exclude=(), progress=None) -> list[Item]:
     settings = load_settings(side) if manifest is None and side.is_file() else None
     paths = collect_files(data_dir, manifest, exclude)
     it = progress(paths, total=len(paths), description="reading") if progress else paths
-    return [read_item(p, base, manifest, settings) for p in it]
+    items = [read_item(p, base, manifest, settings) for p in it]
+    for m in operando_manifests(data_dir, exclude) if data_dir.is_dir() else []:
+        items += operando_items(m, base)
+    return items
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -202,14 +324,21 @@ def _takes(spec, option: str) -> bool:
 
 
 def _options(spec, items: list[Item]) -> dict:
-    """The options routing passes: the manifest entries' temperatures where a recipe takes them, and the files' own
-    options (a file recipe gets those it takes; a recipe over many files taking ``file_options`` gets one mapping
-    per file)."""
+    """The options routing passes: the manifest entries' temperatures and labels where a recipe takes them, the
+    files' own options (a file recipe gets those it takes; a recipe over many files taking ``file_options`` gets one
+    mapping per file), and an operando item's series with its clock options."""
     out = {}
     if _takes(spec, "temperatures_K"):
         out["temperatures_K"] = [it.entry_temperature_K for it in items]
     elif _takes(spec, "temperature_K") and len(items) == 1 and items[0].entry_temperature_K is not None:
         out["temperature_K"] = items[0].entry_temperature_K
+    if _takes(spec, "labels") and any(it.label for it in items):
+        out["labels"] = [it.label for it in items]
+    if _takes(spec, "figure_tags") and any(it.figures for it in items):
+        out["figure_tags"] = [list(it.figures) for it in items]
+    if len(items) == 1 and items[0].series is not None and _takes(spec, "series"):
+        out["series"] = items[0].series
+        out.update({k: v for k, v in items[0].series_options.items() if _takes(spec, k)})
     if spec.scope == "file" and len(items) == 1 and items[0].options:
         out.update({k: v for k, v in items[0].options.items() if _takes(spec, k)})
     elif _takes(spec, "file_options") and any(it.options for it in items):
@@ -250,10 +379,27 @@ def plan(items: list[Item], manifest=None) -> tuple[list[Job], dict[str, str]]:
         mine = [it for it in ok if spec.applies_to(it.technique, it.kind)]
         if not mine:
             continue
+        if spec.scope == "figure":
+            tags: dict[str, list[Item]] = {}
+            for it in mine:
+                for t in it.figures:
+                    tags.setdefault(t, []).append(it)
+            for tag, group in tags.items():
+                cells = [g.cell for g in group]
+                if not _accepts(spec, group, None if len(set(map(id, cells))) > 1 else cells[0]):
+                    continue
+                opts = _options(spec, group)
+                if _takes(spec, "cells"):
+                    opts["cells"] = cells
+                if _takes(spec, "paper_figure"):
+                    opts["paper_figure"] = tag
+                jobs.append(Job(spec.name, f"Fig. {tag}", group, group[0].cell, opts, cells, (tag,)))
+            continue
         if spec.scope == "file":
             for it in mine:
                 if _accepts(spec, [it], it.cell):
-                    subject = it.path.name if it.cell is None or spec.name.startswith("eis.") else it.cell.name
+                    subject = it.rel if it.series is not None else (
+                        it.path.name if it.cell is None or spec.name.startswith("eis.") else it.cell.name)
                     jobs.append(Job(spec.name, subject, [it], it.cell, _options(spec, [it])))
             continue
         groups: dict[str, list[Item]] = {}
@@ -271,6 +417,10 @@ def plan(items: list[Item], manifest=None) -> tuple[list[Job], dict[str, str]]:
             if cells is not None and _takes(spec, "cells"):
                 opts["cells"] = cells
             jobs.append(Job(spec.name, key, group, cell, opts, cells))
+    claimed = {t for j in jobs if get(j.recipe).scope == "figure" for t in j.figures}
+    for j in jobs:
+        if get(j.recipe).scope != "figure":
+            j.figures = tuple(t for t in figure_tags(j.items) if t not in claimed)
     jobs.sort(key=lambda j: (order.get(j.cell.name, len(order)) if j.cell is not None else len(order) + 1,
                              j.items[0].rel))
     covered = {id(it) for j in jobs for it in j.items}
@@ -294,11 +444,14 @@ def plan(items: list[Item], manifest=None) -> tuple[list[Job], dict[str, str]]:
     return jobs, notes
 
 
-def run(job: Job) -> JobResult:
-    """Run a job; a failure is the job's one-line error (traceback kept in ``trace`` for the debug log)."""
+def run(job: Job, results=None) -> JobResult:
+    """Run a job; a failure is the job's one-line error (traceback kept in ``trace`` for the debug log).
+    ``results``: results of the recipes the job's recipe ``uses`` (passed as ``results=``)."""
     spec = get(job.recipe)
+    extra = {"results": results} if results is not None else {}
     try:
-        res = spec.run([it.measurement for it in job.items], job.cell, **job.options)
+        ms = [it.measurement for it in job.items if it.measurement is not None]
+        res = spec.run(ms, job.cell, **job.options, **extra)
     except Exception as exc:   # one failing analysis never stops the others: its one line is shown instead
         msg = one_line(exc)
         names = [Path(f).name for f in job.files]
@@ -308,6 +461,89 @@ def run(job: Job) -> JobResult:
     for it in job.items:
         it.used_in.append(job.recipe)
     return JobResult(job, res)
+
+
+#: relative cost of a recipe's job (to start the slow ones first when jobs run in parallel)
+_COST = {"eis.symmetric": 8, "eis.series": 20, "xrd.pattern": 12, "operando": 12, "eis.arrhenius": 10,
+         "eis.blocking": 2, "dcpol": 3, "dcpol.pair": 5}
+_PARALLEL_JOBS: list = []
+
+
+def _run_index(i: int):
+    """Run ``_PARALLEL_JOBS[i]`` in a worker: ``(i, pickled JobResult parts)``, or ``(i, None)`` when the result
+    cannot travel back (then the parent runs the job itself)."""
+    import pickle
+
+    jr = run(_PARALLEL_JOBS[i])
+    try:
+        return i, pickle.dumps((jr.result, jr.error, jr.trace), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:       # an unpicklable detail object: the parent runs this one job again
+        return i, None
+
+
+def run_all(jobs: list[Job], progress=None, workers: int = 1) -> list[JobResult]:
+    """Run a plan; results in job order.  A job whose recipe ``uses`` other recipes runs after them and gets the
+    successful results of their jobs over its own files (per file, per cell or per material) as ``results=``.
+    ``progress(iterable, total, description)`` wraps the loop.  ``workers > 1``: the jobs that use no other
+    results run in that many forked processes (where the platform forks); each job's result is the same as in
+    one process."""
+    done: list[JobResult | None] = [None] * len(jobs)
+    if workers > 1 and len(jobs) > 2:
+        try:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("fork")
+        except (ValueError, ImportError):
+            ctx = None
+        free = [i for i in range(len(jobs)) if not get(jobs[i].recipe).uses]
+        if ctx is not None and len(free) > 2:
+            import pickle
+
+            global _PARALLEL_JOBS
+            _PARALLEL_JOBS = jobs
+            free.sort(key=lambda i: -_COST.get(jobs[i].recipe, 1) * len(jobs[i].items))
+            try:
+                with ctx.Pool(workers) as pool:
+                    it = pool.imap_unordered(_run_index, free)
+                    for i, blob in (progress(it, total=len(free), description="analysing") if progress else it):
+                        if blob is None:
+                            done[i] = run(jobs[i])
+                            continue
+                        res, err, trace = pickle.loads(blob)
+                        done[i] = JobResult(jobs[i], res, err, trace)
+                        if res is not None:
+                            for item in jobs[i].items:
+                                item.used_in.append(jobs[i].recipe)
+            finally:
+                _PARALLEL_JOBS = []
+            rest = [i for i in range(len(jobs)) if done[i] is None]
+            for i in rest:        # the recipes that use others' results, with those results
+                spec = get(jobs[i].recipe)
+                mine = {id(x) for x in jobs[i].items}
+                used = [done[k].result for k, j in enumerate(jobs) if j.recipe in spec.uses and done[k] is not None
+                        and done[k].result is not None and all(id(x) in mine for x in j.items)] \
+                    if spec.uses and _takes(spec, "results") else None
+                done[i] = run(jobs[i], used)
+            return done  # type: ignore[return-value]
+    pending = list(range(len(jobs)))
+    order = []
+    while pending:                       # dependencies first (a recipe never uses itself; cycles run as they come)
+        names = {jobs[i].recipe for i in pending}
+        ready = [i for i in pending if not (set(get(jobs[i].recipe).uses) & (names - {jobs[i].recipe}))]
+        ready = ready or pending
+        order += ready
+        pending = [i for i in pending if i not in ready]
+    it = progress(order, total=len(order), description="analysing") if progress else order
+    for i in it:
+        job = jobs[i]
+        spec = get(job.recipe)
+        used = None
+        if spec.uses and _takes(spec, "results"):
+            mine = {id(x) for x in job.items}
+            used = [done[k].result for k, j in enumerate(jobs) if j.recipe in spec.uses and done[k] is not None
+                    and done[k].result is not None and all(id(x) in mine for x in j.items)]
+        done[i] = run(job, used)
+    return done  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------------------------------------------

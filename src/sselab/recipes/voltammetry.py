@@ -5,6 +5,8 @@ Decisions made here, once:
 
 * **Stripping/plating window** −0.5 … +0.5 V vs Li (the primitive opens an edge at a vertex, so the samples of a
   scan turning round at −0.5 V all count).
+* **Imbalance** (Σ plated − Σ stripped charge) on two bases: the plated Li, and — with the pellet's mass and
+  formula — the Li in the pellet (the lithium-imide paper's stated basis).
 * **Onsets** (current density beyond ±10 µA/cm² for 5 consecutive samples) are searched above the window, and an
   onset is only a potential where the current *rises through* the threshold: a current already beyond it where
   the search begins (the tail of Li stripping at the window edge) is never reported as an onset.
@@ -147,6 +149,9 @@ def cv(measurements, cell=None, *, window_V=STRIP_PLATE_WINDOW_V, threshold_A_pe
                  Value("q_strip_total_C", res.total_strip_C, "C", label="Σ stripping charge"),
                  Value("imbalance_C", res.imbalance_C, "C", label="plated − stripped"),
                  Value("imbalance_mol_Li", res.imbalance_mol_Li, "mol", label="Li plated − stripped")]
+        if res.total_plate_C > 0:
+            vals.append(Value("imbalance_pct_of_plated", 100 * res.imbalance_C / res.total_plate_C, "%",
+                              label="Li imbalance, % of the plated Li"))
         if res.imbalance_pct_of_pellet_Li is not None:
             vals.append(Value("imbalance_pct_of_pellet_Li", res.imbalance_pct_of_pellet_Li, "%",
                               label="Li imbalance, % of the pellet's Li"))

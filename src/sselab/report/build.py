@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from .sections import HEADLINE, Context, materials_sections, recipe_sections
 __all__ = ["build_report", "Report", "TOLERANCES", "compare_truth", "collect_files", "SKIP_SUFFIXES"]
 
 TRUTH_NAMES = ("truth.json",)
+#: forked processes for the analyses (the figures are written by two more, report.plots.FigureStore)
+ANALYSIS_WORKERS = min(2, os.cpu_count() or 1)
 #: agreement tolerances for recovered vs simulated values: (kind, tolerance); kind "abs", "rel" or "exact"
 TOLERANCES = {
     "Ea_eV": ("abs", 0.02), "sigma_30C_mS_per_cm": ("rel", 0.10), "tau_s": ("rel", 0.05),
@@ -36,6 +39,8 @@ TOLERANCES = {
     "short_cycle": ("abs", 1.0), "short_kind": ("exact", 0), "short_current_density_uA_per_cm2": ("rel", 0.02),
     "first_discharge_mAh_per_g": ("rel", 0.02), "last_discharge_mAh_per_g": ("rel", 0.02),
     "first_ce": ("abs", 0.01), "ce": ("abs", 0.01), "asr_interface_ohm_cm2": ("rel", 0.10),
+    "lattice_a_angstrom": ("abs", 0.001), "cycles_above_threshold": ("abs", 1.0), "R_cell_drop_first_to_min":
+        ("rel", 0.05), "R_cell_drop_before_min": ("rel", 0.05), "ccd_uA_per_cm2": ("rel", 0.001),
 }
 
 
@@ -48,6 +53,9 @@ class Report:
     sections: list[Section]
     summary_tables: list[Table] = field(default_factory=list)
     truth_rows: list[dict] = field(default_factory=list)
+    paper_rows: list[dict] = field(default_factory=list)
+    paper_figures: list[dict] = field(default_factory=list)
+    paper_citation: str = ""
     manifest_path: Path | None = None
     truth_path: Path | None = None
     seconds: float = 0.0
@@ -78,9 +86,12 @@ class Report:
             "analysis_errors": self.analysis_errors,
             "summary": [n.__dict__ for n in self.numbers],
             "truth_comparison": self.truth_rows,
+            "paper_comparison": self.paper_rows,
+            "paper_figures": self.paper_figures,
             "sections": [{"id": s.id, "title": s.title, "kind": s.kind, "recipe": s.recipe, "subject": s.subject,
                           "status": s.status, "notes": s.notes, "files": s.files,
                           "figures": [list(f.files) for f in s.figures],
+                          "figure_labels": [f.paper_figure for f in s.figures],
                           "numbers": [n.__dict__ for n in s.numbers],
                           "results": [r.to_dict() for r in s.results], "data": jsonable(s.data)}
                          for s in self.sections],
@@ -106,7 +117,8 @@ def _summary_tables(sections: list[Section], data: dict) -> list[Table]:
             trange = f"{lo - 273.15:.0f}–{hi - 273.15:.0f}" if lo is not None and hi is not None else "—"
             rows.append([s.subject, ", ".join(cells_of.get(s.subject, [])) or "—", trange,
                          r["sigma_30C_S_per_m"].text(with_unit=False) if "sigma_30C_S_per_m" in r else "—",
-                         r["Ea_eV"].text(with_unit=False) if "Ea_eV" in r else "— (" + r.flags[0].message + ")",
+                         r["Ea_eV"].text(with_unit=False, resolved=True) if "Ea_eV" in r
+                         else "— (" + r.flags[0].message + ")",
                          str(r.get("n_points", "—")), str(ranks.get(s.subject, "not ranked"))])
         tables.append(Table("Table 1. Ionic conductivity of the preparations (EIS, blocking electrodes)",
                             ["material", "cells", "T range (°C)", "σ(30 °C) (mS/cm)", "Ea (eV)", "n",
@@ -117,13 +129,35 @@ def _summary_tables(sections: list[Section], data: dict) -> list[Table]:
             continue
         for r in s.results:
             keys = HEADLINE.get(s.recipe) or [v.key for v in r.values[:4]]
-            parts = [f"{r[k].label} = {r[k].text()}" for k in keys if k in r]
+            parts = [f"{r[k].label} = {r[k].text(resolved=True)}" for k in keys if k in r]
             rows.append([s.subject, s.title.split(" — ")[0], "; ".join(parts)])
     if rows:
         tables.append(Table("Table 2. Electrochemical tests", ["cell", "test", "results"], rows))
     if data.get("cell_projection_table") is not None:
         tables.append(data["cell_projection_table"])
     return tables
+
+
+def paper_figure_index(sections: list[Section], records=()) -> list[dict]:
+    """One entry per figure that reproduces a paper figure (``figure``, ``panels``, ``section``, ``title``,
+    ``files``), in the paper's order, then one per panel the manifest tags that no figure shows (``missing``)."""
+    from .sections import _panel_key, panels
+
+    out = []
+    shown = set()
+    for s in sections:
+        for f in s.figures:
+            if f.paper_figure:
+                ps = sorted(panels(f.paper_figure), key=_panel_key)
+                shown |= set(ps)
+                out.append({"figure": f.paper_figure, "panels": ps, "section": s.id, "section_title": s.title,
+                            "title": f.title, "files": list(f.files), "name": f.name})
+    out.sort(key=lambda e: _panel_key(e["panels"][0]) if e["panels"] else (9, 999, ""))
+    tagged = {t for r in records for t in getattr(r, "figures", ())}
+    for t in sorted(tagged - shown, key=_panel_key):
+        out.append({"figure": None, "panels": [t], "missing": True,
+                    "note": "tagged in the manifest, but no figure of the report shows it"})
+    return out
 
 
 def _at_temperature(numbers, subject, q):
@@ -138,8 +172,12 @@ def _at_temperature(numbers, subject, q):
 
 
 def compare_truth(numbers: list[Number], truth: dict) -> list[dict]:
-    """Rows ``subject, quantity, recovered, stderr, true, deviation, agrees`` for every truth value."""
+    """Rows ``subject, quantity, recovered, stderr, true, deviation, agrees`` for every truth value.  The
+    tolerance is :data:`TOLERANCES`' unless the truth file gives one for that value (``tolerances: {subject:
+    {quantity: {rel|abs: x, why: …}}}``, e.g. a bias the simulation puts in the data on purpose); ``why`` is then
+    the row's ``note``."""
     rows = []
+    own = truth.get("tolerances") or {}
     index = {(n.subject, n.quantity): n for n in numbers}
     for group in ("materials", "cells"):
         for subject, vals in (truth.get(group) or {}).items():
@@ -152,6 +190,11 @@ def compare_truth(numbers: list[Number], truth: dict) -> list[dict]:
                        "unit": n.unit if n else "", "true": true, "deviation": None, "agrees": None}
                 if n is not None and n.value is not None:
                     kind, tol = TOLERANCES.get(q, ("rel", 0.05))
+                    t_own = (own.get(subject) or {}).get(q)
+                    if isinstance(t_own, dict) and ("rel" in t_own or "abs" in t_own):
+                        kind = "rel" if "rel" in t_own else "abs"
+                        tol = float(t_own[kind])
+                        row["note"] = str(t_own.get("why") or "")
                     if isinstance(true, str) or isinstance(n.value, str) or kind == "exact":
                         row["agrees"] = str(n.value) == str(true)
                     else:
@@ -219,7 +262,7 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
             if r.rel in unrouted:
                 r.warnings.append(unrouted[r.rel])
         with _quiet():
-            results = [routing.run(j) for j in progress(jobs, total=len(jobs), description="analysing")]
+            results = routing.run_all(jobs, progress=progress, workers=ANALYSIS_WORKERS)
             ctx = Context(items=records, results=results, figures=FigureStore(tmp / "figures", enabled=figures),
                           manifest=man)
             sections = recipe_sections(ctx)
@@ -234,7 +277,13 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
                      cells=list(man.cells) if man is not None else [],
                      analysis_errors=[jr.error for jr in results if jr.error])
         rep.summary_tables = _summary_tables(sections, ctx.data)
+        rep.paper_figures = paper_figure_index(sections, records) if figures else []
         if truth_doc is not None:
+            from .paper import paper_comparison
+
+            rep.paper_rows = paper_comparison(results, truth_doc)
+            if rep.paper_rows:
+                rep.paper_citation = str(truth_doc.get("paper") or "")
             rep.truth_rows = compare_truth(rep.numbers, truth_doc)
             for row in rep.truth_rows:
                 for s in sections:

@@ -22,6 +22,7 @@ class Figure:
     svg: bytes
     caption: str = ""
     files: tuple[str, ...] = ()
+    paper_figure: str | None = None      # the paper's figure this one reproduces ("Fig. 1e"), when it does
 
     def data_uri(self) -> str:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg).decode("ascii")

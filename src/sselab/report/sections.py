@@ -27,16 +27,23 @@ __all__ = ["Context", "recipe_sections", "materials_sections", "numbers_of", "qu
            "with_sources", "KIND_OF", "fmt_pm", "one_line"]
 
 #: report group of each recipe (others: the recipe name's first part)
-KIND_OF = {"eis.blocking": "eis", "eis.symmetric": "eis", "eis.series": "eis", "eis.arrhenius": "arrhenius",
+KIND_OF = {"eis.blocking": "eis", "eis.symmetric": "eis", "eis.series": "eis", "eis.overlay": "eis",
+           "eis.arrhenius": "arrhenius", "eis.arrhenius.compare": "arrhenius",
            "dcpol": "dcpol", "dcpol.pair": "dcpol", "cv": "cv", "cycling.symmetric": "cycling",
-           "cycling.full": "cycling"}
+           "cycling.full": "cycling", "xrd.pattern": "structure", "nmr.series": "structure",
+           "nmr.lines": "structure", "operando": "structure"}
 #: headline values of a recipe in the report's summary table (others: their first four values)
 HEADLINE = {"dcpol": ("sigma_e_S_per_m", "t_ion", "tau_s"), "dcpol.pair": ("sigma_e_ratio_post_to_pre",),
             "cv": ("imbalance_pct_of_pellet_Li", "window_upper_V", "break_cycle"),
             "cycling.symmetric": ("n_cycles", "ccd_A_per_m2", "short_kind", "short_cycle"),
             "cycling.full": ("first_discharge_C_per_kg", "n_cycles", "ce"),
             "eis.symmetric": ("sigma_S_per_m", "asr_interface_ohm_m2"),
-            "eis.series": ("n_spectra", "R_total_ratio_last_to_first")}
+            "eis.series": ("n_spectra", "R_cell_drop_first_to_min", "sigma_at_min_S_per_m"),
+            "eis.overlay": ("asr_ratio_first_to_second", "sigma_ratio_max_to_min"),
+            "eis.arrhenius.compare": ("n_materials",),
+            "xrd.pattern": ("lattice_a_angstrom", "superstructure", "phases"),
+            "nmr.lines": ("broad_shift_first_ppm", "broad_shift_last_ppm", "broad_shift_change_ppm"),
+            "operando": ("n_members", "lattice_change_bound_angstrom")}
 #: recipe tables longer than this are cut in the HTML, wider ones only named (all of them are in results.json)
 MAX_TABLE_ROWS = 200
 MAX_TABLE_COLUMNS = 9
@@ -52,6 +59,91 @@ class Context:
     manifest: object | None = None
     log: list[str] = field(default_factory=list)
     data: dict = field(default_factory=dict)     # shared between sections (fits per material, cells per material)
+
+    @property
+    def tagged(self) -> bool:
+        """Whether the manifest tags any file with the figure panels it belongs to."""
+        return any(getattr(it, "figures", ()) for it in self.items)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# paper figure labels
+# ---------------------------------------------------------------------------------------------------------------
+
+_PANEL = re.compile(r"(ESI\s*)?(?:Fig(?:ure)?\.?\s*)?(S?\d+)([a-z](?:\s*[–-]\s*[a-z])?(?:\s*,\s*[a-z])*)?", re.I)
+
+
+def panels(label) -> set[str]:
+    """The panels a figure label names: ``"Fig. 2c,d"`` → {2c, 2d}; ``"Fig. 3b–f"`` → {3b … 3f}; ``"ESI Fig. 17"``
+    → {ESI17}; a manifest tag (``"1e"``, ``"ESI2"``) is itself."""
+    out = set()
+    if not label:
+        return out
+    for part in str(label).split(";"):
+        part = part.strip()
+        m = _PANEL.fullmatch(part) or _PANEL.search(part)
+        if not m:
+            continue
+        pre = "ESI" if m.group(1) or part.upper().startswith("ESI") else ""
+        num, letters = m.group(2), (m.group(3) or "").replace(" ", "")
+        if not letters:
+            out.add(f"{pre}{num}")
+            continue
+        for chunk in letters.split(","):
+            if "–" in chunk or "-" in chunk:
+                a, b = re.split(r"[–-]", chunk)
+                out.update(f"{pre}{num}{chr(c)}" for c in range(ord(a.lower()), ord(b.lower()) + 1))
+            else:
+                out.add(f"{pre}{num}{chunk.lower()}")
+    return out
+
+
+def _panel_key(t: str):
+    m = re.fullmatch(r"(ESI)?S?(\d+)([a-z]?)", t)
+    return (1 if m and m.group(1) else 0, int(m.group(2)) if m else 999, m.group(3) if m else t)
+
+
+def label_of(tags) -> str | None:
+    """``{3b, 3c, 3d, 3e, 3f}`` → ``"Fig. 3b–f"``; ``{2c, 2d}`` → ``"Fig. 2c,d"``; ``{ESI17}`` → ``"ESI Fig. 17"``."""
+    tags = sorted(set(tags), key=_panel_key)
+    if not tags:
+        return None
+    by: dict[tuple, list[str]] = {}
+    for t in tags:
+        m = re.fullmatch(r"(ESI)?(S?\d+)([a-z]?)", t)
+        if not m:
+            by.setdefault((t, ""), [])
+            continue
+        by.setdefault((m.group(1) or "", m.group(2)), []).append(m.group(3))
+    parts = []
+    for (pre, num), letters in by.items():
+        letters = sorted(x for x in letters if x)
+        head = ("ESI Fig. " if pre == "ESI" else "Fig. ") + num if num else pre
+        if not letters:
+            parts.append(head)
+        elif len(letters) >= 3 and all(ord(b) - ord(a) == 1 for a, b in zip(letters, letters[1:])):
+            parts.append(f"{head}{letters[0]}–{letters[-1]}")
+        else:
+            parts.append(head + ",".join(letters))
+    return "; ".join(parts)
+
+
+def paper_labels(figs, tags, in_manifest: bool, tagged: bool) -> list[str | None]:
+    """The paper label of each of a job's figures.  The recipe names the paper figure its kind of figure reproduces
+    (``FigureOut.paper_figure``); the manifest's tags on the job's files say which panel these files are: a label
+    is kept where it names a tagged panel (restricted to those), replaced by the tags when the job draws one
+    labelled figure, dropped otherwise.  Files of a manifest that tags others but not these are not the paper's:
+    no label."""
+    own = [fo.paper_figure for fo in figs]
+    if not tags:
+        return [None if (in_manifest and tagged) else lab for lab in own]
+    out = []
+    for lab in own:
+        hit = panels(lab) & set(tags)
+        out.append(label_of(hit) if hit else None)
+    if not any(out) and sum(1 for lab in own if lab) == 1:
+        out = [label_of(tags) if lab else None for lab in own]
+    return out
 
 
 def kind_of(recipe: str) -> str:
@@ -118,7 +210,7 @@ def _values_table(result, title="Results") -> Table:
     rows = []
     has_where = any(v.where for v in result.values)
     for v in result.values:
-        text = v.text()
+        text = v.text(resolved=True)
         if v.note:
             text += f" ({v.note})"
         rows.append([v.label or v.key, text] + ([v.where or ""] if has_where else []))
@@ -137,19 +229,24 @@ def _flag_note(f, with_where=True) -> str:
     return tag + (str(f) if with_where else f.message)
 
 
-def _add_figures(ctx, sec, figs) -> None:
-    for fo in figs:
+def _add_figures(ctx, sec, figs, jobs=()) -> None:
+    """Add a recipe's figures to a section, each with the paper figure it reproduces (see :func:`paper_labels`)."""
+    tags = tuple(dict.fromkeys(t for j in jobs for t in getattr(j, "figures", ())))
+    in_manifest = any(it.cell is not None for j in jobs for it in j.items)
+    labels = paper_labels(figs, tags, in_manifest, ctx.tagged)
+    for fo, lab in zip(figs, labels):
         cap = fo.caption or ""
-        if fo.paper_figure:
-            cap = (cap + " " if cap else "") + f"(cf. paper {fo.paper_figure})"
         f = ctx.figures.add(fo.figure, f"{fo.name}", fo.title, cap)
         if f is not None:
+            f.paper_figure = lab
             sec.figures.append(f)
 
 
 def _subject(jr: JobResult) -> str:
+    from ..recipes import get
+
     job = jr.job
-    if job.recipe == "eis.arrhenius" or job.cell is None:
+    if job.recipe == "eis.arrhenius" or job.cell is None or get(job.recipe).scope == "figure":
         return job.subject
     return job.cell.name
 
@@ -176,7 +273,7 @@ def _single_section(ctx, jr: JobResult, spec) -> Section:
     sec.results.append(res)
     if spec.plot is not None and ctx.figures.enabled:
         try:
-            _add_figures(ctx, sec, spec.plot(res))
+            _add_figures(ctx, sec, spec.plot(res), [jr.job])
         except Exception as exc:      # a figure bug: the numbers stand, the section says the figure failed
             sec.note(f"<b>error:</b> figure failed: {one_line(exc)}")
             ctx.log.append(traceback.format_exc())
@@ -207,7 +304,7 @@ def _group_section(ctx, jrs: list[JobResult], spec) -> Section:
     keys = [(k, lab) for k, lab in _PER_FILE_COLUMNS if any(k in r for r in results)]
     if not keys:       # a recipe not known here: its first values
         keys = [(v.key, v.label or v.key) for v in results[0].values[:6]]
-    rows = [[r.subject] + [r[k].text() if k in r else "—" for k, _ in keys] + [r.get("circuit", "") or ""]
+    rows = [[r.subject] + [r[k].text(resolved=True) if k in r else "—" for k, _ in keys] + [r.get("circuit", "") or ""]
             for r in results]
     sec.tables.append(Table("One row per file", ["file"] + [lab for _, lab in keys] + ["model"], rows,
                             note="the model (number of arcs) is chosen per spectrum from the data; details of each "
@@ -232,9 +329,12 @@ def _group_section(ctx, jrs: list[JobResult], spec) -> Section:
         sec.results.append(r)
     if ctx.figures.enabled:
         try:
-            figs = spec.plot_many(results) if spec.plot_many is not None else \
-                [fo for r in results for fo in (spec.plot(r) if spec.plot else [])]
-            _add_figures(ctx, sec, figs)
+            if spec.plot_many is not None:
+                _add_figures(ctx, sec, spec.plot_many(results), [jr.job for jr in ok])
+            elif spec.plot is not None:
+                job_of = {id(jr.result): jr.job for jr in ok}
+                for r in results:
+                    _add_figures(ctx, sec, spec.plot(r), [job_of[id(r)]])
         except Exception as exc:
             sec.note(f"<b>error:</b> figure failed: {one_line(exc)}")
             ctx.log.append(traceback.format_exc())
@@ -360,6 +460,32 @@ def _by_recipe(ctx, *recipes):
     return out
 
 
+def _cycling_starts(ctx) -> dict:
+    """{cell name: start time of its first stripping/plating or CV record} — what comes after it in that cell is the
+    cell changed by Li transport (filaments, interphases; the imide paper's post-CV σe is 120× the pre-CV one)."""
+    out = {}
+    for jr in ctx.results:
+        if jr.job.recipe in ("cycling.symmetric", "cv") and jr.job.cell is not None:
+            for it in jr.job.items:
+                t = getattr(it.measurement, "start_time", None) or it.time
+                if t is not None:
+                    n = jr.job.cell.name
+                    out[n] = min(out[n], t) if n in out else t
+    return out
+
+
+def _after(ctx, result, t_cycling) -> bool:
+    """Whether a per-file result's file was measured after the cell's cycling or CV began (an interface or a
+    pellet after Li transport may carry Li filaments or soft shorts: not the material the scorecard grades)."""
+    if t_cycling is None:
+        return False
+    for jr in ctx.results:
+        if jr.result is result:
+            t = getattr(jr.job.items[0].measurement, "start_time", None) or jr.job.items[0].time
+            return t is not None and t > t_cycling
+    return False
+
+
 def measured_for(ctx: Context, material: str, arr) -> tuple[dict, dict]:
     """Measured properties of ``material`` (keys of :func:`sselab.materials.sample_from_measurements`) and, per
     scorecard target, where each came from.
@@ -409,7 +535,10 @@ def measured_for(ctx: Context, material: str, arr) -> tuple[dict, dict]:
             d["formula"] = cells[n].formula
             break
 
-    pol = [(n, rs[0], match(n)) for n, rs in _by_recipe(ctx, "dcpol").items()]
+    cycled = _cycling_starts(ctx)
+    pol = [(n, next((r for r in rs if not _after(ctx, r, cycled.get(n))), None), match(n))
+           for n, rs in _by_recipe(ctx, "dcpol").items()]
+    pol = [x for x in pol if x[1] is not None]
     pol = [(n, r, m) for n, r, m in pol if m is not None and ("sigma_e_S_per_m" in r or "t_ion" in r)]
     if pol:
         n, r, m = max(pol, key=lambda x: ("sigma_e_S_per_m" in x[1], x[1].get("sigma_e_S_per_m", 0.0)))
@@ -447,7 +576,8 @@ def measured_for(ctx: Context, material: str, arr) -> tuple[dict, dict]:
     asr = []
     for n, rs in _by_recipe(ctx, "eis.symmetric").items():
         ms = match(n)
-        vals = [(r.get("asr_interface_ohm_m2"), r.get("T_K")) for r in rs if "asr_interface_ohm_m2" in r]
+        vals = [(r.get("asr_interface_ohm_m2"), r.get("T_K")) for r in rs if "asr_interface_ohm_m2" in r
+                and not _after(ctx, r, cycled.get(n))]
         if ms is not None and vals:
             a, T = min(vals, key=lambda x: x[0])
             asr.append((n, {"asr_ohm_m2": a, "T_K": T}, ms))

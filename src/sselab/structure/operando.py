@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from ..fmt import fmt_pm
+
 from ..errors import AnalysisError
 from ..results import Result
 from .peaks import PVFit, fit_pv_batch, windows
@@ -213,7 +215,7 @@ def lattice_statement(time_s, a, a_err, *, phase: str = "Li2NH") -> Statement:
     slope_err = float(np.sqrt(S / den)) if den > 0 else float("nan")
     hours = float((t.max() - t.min()) / 3600.0)
     text = (f"{phase} lattice parameter changed by < {bound:.2g} Å ({bound / np.mean(a) * 100:.3g} %) over "
-            f"{hours:.3g} h ({len(a)} patterns); drift {slope:+.2g} ± {slope_err:.1g} Å/h")
+            f"{hours:.3g} h ({len(a)} patterns); drift {'+' if slope >= 0 else ''}{fmt_pm(slope, slope_err)} Å/h")
     return Statement("lattice_stable", text, {"bound_angstrom": bound, "span_angstrom": span, "mean_angstrom": float(np.mean(a)),
                                               "drift_angstrom_per_h": float(slope), "drift_err_angstrom_per_h": slope_err,
                                               "duration_h": hours, "n_patterns": int(len(a))})
@@ -234,7 +236,7 @@ def growth_statement(time_s, values, errors, *, what: str = "Li-metal signal", t
     ye = abs(v[i2] / v[i1]) * np.sqrt((e[i1] / v[i1]) ** 2 + (e[i2] / v[i2]) ** 2) * 100
     k = int(np.nanargmin(v))
     verb = "grew" if y >= 0 else "fell"
-    text = (f"{what} {verb} by {abs(y):.3g} ± {ye:.2g} % from t = {t[i1] / 3600:.3g} h to {t[i2] / 3600:.3g} h"
+    text = (f"{what} {verb} by {fmt_pm(abs(y), ye)} % from t = {t[i1] / 3600:.3g} h to {t[i2] / 3600:.3g} h"
             + (f" (minimum at {t[k] / 3600:.3g} h, {(v[k] / v[i1] - 1) * 100:+.3g} %)" if 0 < k < len(v) - 1 else ""))
     return Statement("signal_change", text, {"change_percent": float(y), "change_err_percent": float(ye),
                                              "t1_s": float(t[i1]), "t2_s": float(t[i2]), "min_time_s": float(t[k]),
