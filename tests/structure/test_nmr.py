@@ -10,7 +10,6 @@ from conftest import shared_path
 from sselab.io import read
 from sselab.io.nmr import fid_to_spectrum
 
-pytest.importorskip("nmrglue", reason="the nmr extra (nmrglue) is in the test extra")
 
 NMR = ("data", "structure", "nmr")
 

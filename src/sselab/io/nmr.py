@@ -16,7 +16,7 @@ paper uses; descending in the file order, as spectrometers store it), ``intensit
 ppm axis: Bruker processed data from procs (OFFSET = ppm of the first point, SW_p/SF per point); Bruker FIDs from
 the carrier and the reference frequency, (SFO1 − SF)/SF·10⁶ ppm at the centre (SF from procs when present, else
 BF1 = no referencing); Varian from ``rfl``/``rfp``/``reffrq``; JCAMP-DX from FIRSTX/LASTX and ``.OBSERVE
-FREQUENCY`` (or Bruker's ``$OFFSET``).  Needs the ``nmr`` extra (nmrglue): ``pip install 'sselab[nmr]'``.
+FREQUENCY`` (or Bruker's ``$OFFSET``).  Uses nmrglue (a core dependency).
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _ng():
     try:
         import nmrglue
     except ImportError:
-        raise MissingDependencyError("reading NMR data needs nmrglue: pip install 'sselab[nmr]'") from None
+        raise MissingDependencyError("reading NMR data needs nmrglue (a dependency of sselab): pip install 'nmrglue>=0.10'") from None
     return nmrglue
 
 
