@@ -397,13 +397,25 @@ class SpectrumAnalysis:
 def electrolyte_expression(model: Model, ev) -> str:
     """The electrolyte resistance of a fit: the electrolyte arcs alone when every one has its apex inside the
     measured band (the series ``R0`` is then the leads, resolved on its own), else ``R0`` plus the arcs — an arc
-    above the band has merged into the intercept and only the sum is determined.  A user's expression, or a model
-    without electrolyte arcs (``R0`` is the electrolyte), is kept as it is."""
+    above the band has merged into the intercept and only the sum is determined.  With a geometry, in-band arcs
+    none of which has a bulk capacitance (C·L/A) mean the bulk arc lies above the band: ``R0`` holds the bulk
+    resistance and is kept.  A user's expression, or a model without electrolyte arcs (``R0`` is the electrolyte),
+    is kept as it is."""
     if model.forced_resistance or not model.electrolyte_arcs:
         return model.electrolyte
-    if all(ev.arc(r) is not None and ev.arc(r).in_band for r in model.electrolyte_arcs):
+    arcs = [ev.arc(r) for r in model.electrolyte_arcs]
+    if all(a is not None and a.in_band for a in arcs):
+        if bulk_above_band(arcs):
+            return model.electrolyte
         return "+".join(model.electrolyte_arcs)
     return model.electrolyte
+
+
+def bulk_above_band(arcs) -> bool:
+    """True when the electrolyte arcs are assigned (a geometry is known) and none is the bulk: the bulk arc is
+    then above the measured band, merged into the series intercept R0."""
+    assigned = [a.assignment for a in arcs if a is not None and a.assignment]
+    return bool(assigned) and "bulk" not in assigned
 
 
 def _rel_err(fr, expr) -> tuple[float, float, float]:
@@ -521,6 +533,12 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
             unreliable = unreliable or "not an electrolyte arc" in reason
     el_names = set(model.electrolyte.split("+"))
     series = [n for n in el_names if n not in model.electrolyte_arcs and n not in model.interface_arcs]
+    if (model.electrolyte_arcs and "R0" in el_names and not model.forced_resistance
+            and bulk_above_band([ev.arc(r) for r in model.electrolyte_arcs])):
+        flags.append(Flag("bulk-in-intercept", f"no electrolyte arc in the band has a bulk capacitance (C·L/A): the "
+                          f"bulk arc lies above the measured band, merged into the intercept R0 = "
+                          f"{fr.params['R0']:.3g} Ω, so the electrolyte resistance is {model.electrolyte}", "info",
+                          where))
     if model.electrolyte_arcs and not series and not model.forced_resistance and "R0" in fr.params:
         flags.append(Flag("series-resistance-apart", f"every electrolyte arc lies inside the measured band: the "
                           f"electrolyte resistance is {model.electrolyte}; the series R0 = {fr.params['R0']:.3g} Ω "
