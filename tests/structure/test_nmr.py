@@ -32,6 +32,19 @@ def test_fid_transform_matches_topspin_1r(ds):
     assert np.corrcoef(spec[0].real, y)[0, 1] > 0.99
 
 
+def test_fid_transform_puts_a_line_at_its_frequency():
+    """Closed form: a line exactly on a bin of the zero-filled FT appears at that bin, and the axis there reads the
+    line's shift (to 1e-9 ppm) — for lines above and below the carrier."""
+    sf, sfo1, sw, n, size = 116.6e6, 116.6e6 + 350.0, 50_000.0, 1024, 4096
+    t = np.arange(n) / sw
+    for k in (-700, -3, 5, 1200):                   # offsets from the carrier in bins of sw/size
+        off = k * sw / size
+        fid = np.exp(2j * np.pi * off * t - np.pi * 30.0 * t)
+        ppm, spec = fid_to_spectrum(fid, 1 / sw, sfo1, sf, size=size)
+        truth = (sfo1 + off - sf) / sf * 1e6
+        assert ppm[np.argmax(spec[0].real)] == pytest.approx(truth, abs=1e-9)
+
+
 def test_bruker_7li_metadata():
     m = read(shared_path(*NMR, "datalab-org+datalab", "pydatalab", "example_data", "NMR", "71"))
     assert m.technique == "NMR" and m.extra["nucleus"] == "7Li"
