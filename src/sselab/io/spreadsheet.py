@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import EmptyFileError, MissingDependencyError, ReaderError
-from ._common import read_head, unit_factor
+from ..errors import EmptyFileError, ReaderError
+from ._common import optional_import, read_head, unit_factor
 from ._cycler import check_plausible, check_zip_size, pick_channel
 from .base import Measurement
 
@@ -31,13 +31,8 @@ _UNIT_IN_NAME = re.compile(r"\(([^()]*)\)\s*$|\[([^\[\]]*)\]\s*$|/\s*([^/]+?)\s*
 
 
 def _calamine(path=None):
-    try:
-        from python_calamine import CalamineWorkbook  # noqa: PLC0415
-    except ImportError:
-        where = f"{path}: " if path is not None else ""
-        raise MissingDependencyError(f"{where}reading spreadsheets (.xlsx/.xls/.ods) needs python-calamine: "
-                                     "pip install 'sselab[excel]'") from None
-    return CalamineWorkbook
+    return optional_import("python_calamine", "CalamineWorkbook", path,
+                           "reading spreadsheets (.xlsx/.xls/.ods) needs python-calamine: pip install 'sselab[excel]'")
 
 
 def _norm(name) -> str:
