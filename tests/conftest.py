@@ -25,3 +25,23 @@ def shared_path(*parts) -> Path:
 @pytest.fixture
 def instruments() -> Path:
     return shared_path("data", "instruments")
+
+
+def readable_files(*parts) -> list:
+    """``(path, Measurement)`` for every file under ``../shared/<parts>`` that :func:`sselab.io.read` reads (its
+    warnings silenced), in path order; a file it refuses with a one-line ``SselabError`` is passed over."""
+    import warnings
+
+    from sselab.errors import SselabError
+    from sselab.io import read
+
+    out = []
+    for p in sorted(q for q in shared_path(*parts).rglob("*") if q.is_file()):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m = read(p)
+        except SselabError:
+            continue
+        out.append((p, m))
+    return out
