@@ -64,10 +64,12 @@ def optional_import(module: str, name: str | None, path, needs: str):
     :class:`MissingDependencyError` ``"PATH: <needs>"`` (``needs`` says what and the pip command)."""
     try:
         mod = __import__(module, fromlist=[name] if name else [])
-        return getattr(mod, name) if name else mod
     except ImportError:
+        mod = None
+    if mod is None or (name and not hasattr(mod, name)):    # as ``from module import name`` would fail
         where = f"{path}: " if path is not None else ""
-        raise MissingDependencyError(f"{where}{needs}") from None
+        raise MissingDependencyError(f"{where}{needs}")
+    return getattr(mod, name) if name else mod
 
 
 def max_file_bytes(override: int | None = None) -> int:
