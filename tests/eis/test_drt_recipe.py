@@ -4,14 +4,13 @@ Truth for the real pellet: the source project's published fit of EISFitpython ``
 R1 = 4.471e4 Ω with n1 = 0.850, R2 = 4.712e4 Ω with n2 = 0.819 — data/INDEX.md); the DRT finds the two arcs and
 its refined peaks match it."""
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import shared_path
+from conftest import readable_files, shared_path
 from sselab import recipes
 from sselab.cell import CellSpec
 from sselab.cli import app
@@ -101,18 +100,7 @@ def test_real_pellet_matches_the_published_fit():
 # ---------------------------------------------------------------------------------------------------------------
 # every EIS file under ../shared/data
 def _eis_files():
-    root = shared_path("data", "instruments")
-    out = []
-    for p in sorted(q for q in root.rglob("*") if q.is_file()):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m = read(p)
-        except SselabError:
-            continue
-        if m.is_eis:
-            out.append((p, m))
-    return out
+    return [(p, m) for p, m in readable_files("data", "instruments") if m.is_eis]
 
 
 def test_every_real_eis_file_runs_or_fails_in_one_line():

@@ -192,20 +192,15 @@ class Crystal(Result):
 
     def atoms(self) -> list[tuple[str, np.ndarray, float, float]]:
         """Every atom of the cell: ``(element, fractional xyz, occupancy, B)`` (symmetry-expanded, deduplicated)."""
-        out = []
-        ops = symmetry_operations(self.space_group)
-        for s in self.sites:
-            p = np.asarray(s.xyz, float)
-            seen: list[np.ndarray] = []
-            for r, t in ops:
-                q = (r @ p + t) % 1.0
-                if not any(np.all(np.abs(((q - v) + 0.5) % 1.0 - 0.5) < 1e-4) for v in seen):
-                    seen.append(q)
-            out.extend((s.element, q, s.occupancy, s.b_iso_angstrom2) for q in seen)
-        return out
+        return [(s.element, q, s.occupancy, s.b_iso_angstrom2) for s, orbit in zip(self.sites, self._orbits())
+                for q in orbit]
 
     def multiplicities(self) -> list[int]:
         """Number of positions each site generates (its Wyckoff multiplicity)."""
+        return [len(orbit) for orbit in self._orbits()]
+
+    def _orbits(self) -> list[list[np.ndarray]]:
+        """Per site, the distinct fractional positions its symmetry operations generate (within 1e-4, mod 1)."""
         ops = symmetry_operations(self.space_group)
         res = []
         for s in self.sites:
@@ -215,7 +210,7 @@ class Crystal(Result):
                 q = (r @ p + t) % 1.0
                 if not any(np.all(np.abs(((q - v) + 0.5) % 1.0 - 0.5) < 1e-4) for v in seen):
                     seen.append(q)
-            res.append(len(seen))
+            res.append(seen)
         return res
 
     def mass_per_cell_u(self) -> float:

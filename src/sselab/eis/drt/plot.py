@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ...plotting import new_figure, style
+from ..plot import equal_square, ohm_scale
 
 __all__ = ["overview_data", "series_data", "draw_overview", "draw_map", "draw_arrhenius", "draw_evolution",
            "drt_overview", "drt_map", "track_arrhenius", "track_evolution"]
@@ -65,20 +66,6 @@ def _arr(x, dtype=float):
 
 # ---------------------------------------------------------------------------------------------------------------
 # drawing
-def _equal_square(ax, xs, ys) -> float:
-    """Equal scales on Z′ and −Z″ from 0 (or below where data go negative); returns the common span."""
-    xs = np.asarray(xs, float)[np.isfinite(xs)]
-    ys = np.asarray(ys, float)[np.isfinite(ys)]
-    x0 = min(0.0, float(xs.min())) if xs.size else 0.0
-    y0 = min(0.0, float(ys.min())) if ys.size else 0.0
-    span = max(float(xs.max()) - x0 if xs.size else 1.0, float(ys.max()) - y0 if ys.size else 1.0)
-    span = 1.05 * span if span > 0 else 1.0
-    ax.set_xlim(x0, x0 + span)
-    ax.set_ylim(y0, y0 + span)
-    ax.set_aspect("equal", adjustable="box")
-    return span
-
-
 def _decades(ax, f, z, k, span) -> None:
     """Filled squares at the points nearest each frequency decade, labelled unless crowded."""
     done = []
@@ -93,20 +80,12 @@ def _decades(ax, f, z, k, span) -> None:
             done.append((x, y))
 
 
-def _ohm_scale(v) -> tuple[float, str]:
-    m = float(np.nanmax(np.abs(v))) if np.size(v) else 1.0
-    for k, unit in ((1e9, "GΩ"), (1e6, "MΩ"), (1e3, "kΩ"), (1.0, "Ω"), (1e-3, "mΩ")):
-        if m >= 3 * k:
-            return k, unit
-    return 1e-3, "mΩ"
-
-
 def draw_overview(d: dict, title: str | None = None):
     """Three panels: γ(τ) with band, peaks and the measured window; Nyquist with the DRT-reconstructed spectrum;
     residuals (Z − Z_DRT)/|Z| against frequency."""
     tau, g = _arr(d["tau_s"]), _arr(d["gamma_ohm"])
     lo, hi = _arr(d.get("gamma_lo_ohm")), _arr(d.get("gamma_hi_ohm"))
-    k, unit = _ohm_scale(np.concatenate([g, hi]) if hi is not None else g)
+    k, unit = ohm_scale(np.concatenate([g, hi]) if hi is not None else g)
     with style():
         fig, axes = new_figure(7.2, 2.6, ncols=3, gridspec_kw={"width_ratios": [1.35, 1.0, 1.0]})
         a1, a2, a3 = axes
@@ -135,7 +114,7 @@ def draw_overview(d: dict, title: str | None = None):
         f = _arr(d["freq_Hz"])
         z = _arr(d["z_re"]) + 1j * _arr(d["z_im"])
         zf = _arr(d["fit_re"]) + 1j * _arr(d["fit_im"])
-        kz, uz = _ohm_scale(np.abs(z))
+        kz, uz = ohm_scale(np.abs(z))
         a2.plot(z.real / kz, -z.imag / kz, "o", ms=2.5, mfc="none", color="k", label="data")
         ex = _arr(d.get("excluded_re"))
         if ex is not None and ex.size:
@@ -152,14 +131,14 @@ def draw_overview(d: dict, title: str | None = None):
             inside = (np.abs(zall.real) <= lim) & (np.abs(zall.imag) <= lim)
             if inside.sum() >= 3 and not inside.all():
                 view = zall[inside]
-                kz2, uz2 = _ohm_scale(np.abs(view))
+                kz2, uz2 = ohm_scale(np.abs(view))
                 if kz2 != kz:        # redraw in the zoomed unit
                     a2.cla()
                     kz, uz = kz2, uz2
                     a2.plot(z.real / kz, -z.imag / kz, "o", ms=2.5, mfc="none", color="k", label="data")
                     a2.plot(zf.real / kz, -zf.imag / kz, "-", color="C3", lw=1.1, label="DRT fit")
                 a2.set_title("arcs (tail leaves the frame)", fontsize=7)
-        span = _equal_square(a2, view.real / kz, -view.imag / kz)
+        span = equal_square(a2, view.real / kz, -view.imag / kz)
         _decades(a2, f, z, kz, span)
         a2.set_xlabel(f"Z′ ({uz})")
         a2.set_ylabel(f"−Z″ ({uz})")
