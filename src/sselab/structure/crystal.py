@@ -140,6 +140,21 @@ class Site(Result):
     wyckoff: str = ""
 
 
+@lru_cache(maxsize=4096)
+def _orbit(space_group: int, xyz: tuple[float, float, float]) -> tuple[np.ndarray, ...]:
+    """The distinct positions (read-only arrays) the space group's operations generate from ``xyz``.  Depends on
+    the space group and the fractional position only, so a refinement that changes the cell reuses it."""
+    ops = symmetry_operations(space_group)
+    p = np.asarray(xyz, float)
+    seen: list[np.ndarray] = []
+    for r, t in ops:
+        q = (r @ p + t) % 1.0
+        if not any(np.all(np.abs(((q - v) + 0.5) % 1.0 - 0.5) < 1e-4) for v in seen):
+            q.setflags(write=False)
+            seen.append(q)
+    return tuple(seen)
+
+
 @dataclass(frozen=True)
 class Crystal(Result):
     """A crystal structure: space group, cell (Å, degrees) and the asymmetric-unit :class:`Site` list."""
@@ -199,19 +214,9 @@ class Crystal(Result):
         """Number of positions each site generates (its Wyckoff multiplicity)."""
         return [len(orbit) for orbit in self._orbits()]
 
-    def _orbits(self) -> list[list[np.ndarray]]:
+    def _orbits(self) -> list[tuple[np.ndarray, ...]]:
         """Per site, the distinct fractional positions its symmetry operations generate (within 1e-4, mod 1)."""
-        ops = symmetry_operations(self.space_group)
-        res = []
-        for s in self.sites:
-            p = np.asarray(s.xyz, float)
-            seen: list[np.ndarray] = []
-            for r, t in ops:
-                q = (r @ p + t) % 1.0
-                if not any(np.all(np.abs(((q - v) + 0.5) % 1.0 - 0.5) < 1e-4) for v in seen):
-                    seen.append(q)
-            res.append(seen)
-        return res
+        return [_orbit(self.space_group, tuple(float(v) for v in s.xyz)) for s in self.sites]
 
     def mass_per_cell_u(self) -> float:
         """Cell content mass (g/mol per cell, i.e. u): Σ occupancy × atomic weight."""
