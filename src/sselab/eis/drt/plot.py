@@ -14,7 +14,7 @@ import numpy as np
 from ...plotting import new_figure, style
 from ..plot import equal_square, ohm_scale
 
-__all__ = ["overview_data", "series_data", "draw_overview", "draw_map", "draw_arrhenius", "draw_evolution",
+__all__ = ["overview_data", "series_data", "draw_overview", "draw_overlay", "draw_map", "draw_arrhenius", "draw_evolution",
            "drt_overview", "drt_map", "track_arrhenius", "track_evolution"]
 
 _COLORS = ("C0", "C3", "C2", "C1", "C4", "C5", "C6", "C7")
@@ -153,6 +153,40 @@ def draw_overview(d: dict, title: str | None = None):
         if title or d.get("label"):
             fig.suptitle(title or d["label"], fontsize=9)
         fig.tight_layout()
+    return fig
+
+
+def draw_overlay(curves: list[tuple[dict, float | None]], title: str | None = None):
+    """Every spectrum's γ(τ) of one cell on one plot, each normalised to its maximum and coloured by temperature
+    (blue → red; in the input order when a temperature is missing), the refined peak positions as markers —
+    how the processes move with temperature or time, in one figure instead of one per spectrum."""
+    import matplotlib as mpl
+
+    temps = [T for _, T in curves]
+    known = all(T is not None for T in temps)
+    vals = np.array([T - 273.15 for T in temps], float) if known else np.arange(len(curves), dtype=float)
+    norm = mpl.colors.Normalize(vals.min(), vals.max() if vals.max() > vals.min() else vals.min() + 1)
+    cmap = mpl.colormaps["coolwarm"]
+    order = np.argsort(vals, kind="stable")
+    with style():
+        fig, ax = new_figure(4.6, 3.2)
+        for i in order:
+            d = curves[i][0]
+            tau, g = _arr(d["tau_s"]), _arr(d["gamma_ohm"])
+            k = float(np.nanmax(g)) if np.nanmax(g) > 0 else 1.0
+            c = cmap(norm(vals[i]))
+            ax.semilogx(tau, g / k, "-", lw=1.1, color=c)
+            for p in d.get("peaks", []):
+                tx = p.get("tau_drt_s") or p["tau_s"]
+                ax.plot(tx, float(np.interp(math.log(tx), np.log(tau), g)) / k, "o", ms=3, color=c, mec="k",
+                        mew=0.4)
+        sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+        fig.colorbar(sm, ax=ax, label="T (°C)" if known else "spectrum")
+        ax.set_xlabel("τ (s)")
+        ax.set_ylabel("γ / γ_max")
+        ax.set_ylim(0, 1.15)
+        if title:
+            ax.set_title(title, fontsize=9)
     return fig
 
 
