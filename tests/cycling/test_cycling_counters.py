@@ -50,8 +50,8 @@ def test_neware_half_cycles_equal_btsda_capacities(stem, n_half):
     """Every half cycle's charge equals the vendor export's step capacities within the export's rounding: half its
     last digit per step (0.5, 0.05 … mAs, depending on the file), and float32 storage of the step counters on both
     sides (a few ulps: 2.5e-7 relative, at least 0.1 µC per step)."""
-    pytest.importorskip("fastnda")
-    pytest.importorskip("pyarrow")
+    import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
+    import pyarrow  # noqa: F401 — the test extra (pip install -e '.[test]')
     m = read(shared_path(*NEWARE, stem))
     res = analyze_full_cell(m, active_mass_kg=1e-6)
     assert res.charge_source == COUNTERS
@@ -72,8 +72,8 @@ def test_neware_half_cycles_equal_btsda_capacities(stem, n_half):
 def test_neware_cv_tails_are_what_integration_gets_wrong():
     """nw4's CV charges end on a logged row that the current-based segmentation counts as rest: integrating the
     sampled current misses up to 40 % of those short charges, the counters miss nothing."""
-    pytest.importorskip("fastnda")
-    pytest.importorskip("pyarrow")
+    import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
+    import pyarrow  # noqa: F401 — the test extra (pip install -e '.[test]')
     m = read(shared_path(*NEWARE, "nw4-120-1-6-53.ndax"))
     q = btsda_half_cycles(pd.read_parquet(shared_path(*NEWARE, "nw4-120-1-6-53.parquet")))["q"].to_numpy()
     integ = analyze_full_cell(m, active_mass_kg=1e-6, charge="integrated")

@@ -38,8 +38,8 @@ def _boundary_charge(t, i) -> float:
     ("TESTCELL0001-B2-2025-M50T_NewareNDA_Investigation.ndax", "TESTCELL0001-B2-2025-M50T_NewareNDA_Investigation", 14),
 ])
 def test_neware_full_cell_capacities_equal_the_vendor_counters(name, stem, n_half):
-    pytest.importorskip("fastnda")
-    pytest.importorskip("pyarrow")
+    import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
+    import pyarrow  # noqa: F401 — the test extra (pip install -e '.[test]')
     m = read(shared_path(*NEWARE, name))
     ref = pd.read_parquet(shared_path(*NEWARE, stem + ".parquet"))
     res = analyze_full_cell(m, active_mass_kg=1e-6)
@@ -90,7 +90,7 @@ def test_arbin_res_discharge_first_half_cell():
 
 
 def test_sselab_cycle_cli_on_a_neware_file():
-    pytest.importorskip("fastnda")
+    import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
     from typer.testing import CliRunner
 
     from sselab.cli import app
