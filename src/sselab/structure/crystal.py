@@ -354,7 +354,16 @@ def lorentz_polarisation(two_theta, polarisation: float = 0.0, monochromator_2th
 def powder_lines(crystal: Crystal, wavelength_m: float, two_theta_max_deg: float = 120.0, *,
                  polarisation: float = 0.0, d_min_angstrom: float | None = None) -> PowderLines:
     """Reflections of ``crystal`` up to ``two_theta_max_deg`` for a wavelength: positions and intensities
-    I = m·|F|²·LP (multiplicity, structure factor with Debye–Waller, Lorentz–polarisation)."""
+    I = m·|F|²·LP (multiplicity, structure factor with Debye–Waller, Lorentz–polarisation).  Cached per
+    (structure, wavelength, range, polarisation): a series of patterns, or the phase search on every pattern,
+    computes each structure's lines once.  The arrays are read-only."""
+    return _powder_lines(crystal, float(wavelength_m), float(two_theta_max_deg), float(polarisation),
+                         None if d_min_angstrom is None else float(d_min_angstrom))
+
+
+@lru_cache(maxsize=512)
+def _powder_lines(crystal: Crystal, wavelength_m: float, two_theta_max_deg: float, polarisation: float,
+                  d_min_angstrom: float | None) -> PowderLines:
     lam = wavelength_m * 1e10
     if not (lam > 0):
         raise AnalysisError(f"wavelength {wavelength_m!r} m: must be > 0")
@@ -366,4 +375,6 @@ def powder_lines(crystal: Crystal, wavelength_m: float, two_theta_max_deg: float
     f2 = np.array([r.f2 for r in refl])
     inten = m * f2 * lorentz_polarisation(tt, polarisation) if len(refl) else np.zeros(0)
     rel = 100.0 * inten / inten.max() if len(inten) and inten.max() > 0 else inten
+    for a in (d, tt, m, f2, inten, rel):
+        a.setflags(write=False)
     return PowderLines(crystal.name or crystal.key, wavelength_m, tuple(r.hkl for r in refl), d, tt, m, f2, inten, rel)
