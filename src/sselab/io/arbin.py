@@ -20,6 +20,7 @@ import io
 import os
 import shutil
 import subprocess
+import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -43,6 +44,32 @@ def _timeout(path: Path) -> float:
     return 60.0 + path.stat().st_size / 5e6
 
 
+def _output_cap(path: Path) -> int:
+    """Bytes an mdbtools call may write (16 MiB + 64× the file: a CSV export of a database is a few times its size)."""
+    return int(16 * 2 ** 20 + 64 * path.stat().st_size)
+
+
+def _limits(path: Path):
+    """A ``preexec_fn`` capping the mdbtools process: address space (1 GiB + 64× the file), CPU time (the timeout)
+    and output (:func:`_output_cap`, written to a file).  A damaged database can send mdb-tables into an endless
+    listing (a byte-flipped 1.6 MB file: 30 s and 13 GB of output held in memory); capped, the file is a one-line
+    error within seconds."""
+    try:
+        import resource
+    except ImportError:          # not a POSIX system: the timeout alone
+        return None
+    mem = int(2 ** 30 + 64 * path.stat().st_size)
+    cpu = int(_timeout(path)) + 1
+    out = _output_cap(path)
+
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
+
+    return apply
+
+
 def _mdb(path: Path, *args: str, what: str) -> bytes:
     exe = shutil.which(args[0])
     if exe is None:
@@ -50,20 +77,28 @@ def _mdb(path: Path, *args: str, what: str) -> bytes:
             f"{path}: reading Arbin .res files needs mdbtools ({args[0]}): apt-get install mdbtools "
             "(brew install mdbtools on macOS)")
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}  # a decimal point, whatever the user's locale
-    try:
-        res = subprocess.run([exe, *args[1:]], capture_output=True, timeout=_timeout(path), env=env, check=False)
-    except subprocess.TimeoutExpired:
-        raise ReaderError(path, f"mdbtools did not finish {what} within {_timeout(path):.0f} s (damaged file?)") from None
-    except OSError as exc:
-        raise ReaderError(path, f"cannot run {args[0]}: {exc.strerror or exc}") from None
-    err = " ".join(res.stderr.decode("utf-8", "replace").split())
-    if res.returncode != 0:
-        raise ReaderError(path, f"not a readable Arbin .res / Access database ({args[0]}: "
-                                f"{err[:160] or f'exit status {res.returncode}'})")
-    if err:
-        # mdbtools reports unreadable pages on stderr and still exits 0 with whatever it could read
-        raise ReaderError(path, f"damaged Access database: {args[0]} reports {err[:160]}")
-    return res.stdout
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errf:
+        try:
+            res = subprocess.run([exe, *args[1:]], stdout=out, stderr=errf, timeout=_timeout(path), env=env,
+                                 check=False, preexec_fn=_limits(path))
+        except subprocess.TimeoutExpired:
+            raise ReaderError(path, f"mdbtools did not finish {what} within {_timeout(path):.0f} s (damaged file?)"
+                              ) from None
+        except OSError as exc:
+            raise ReaderError(path, f"cannot run {args[0]}: {exc.strerror or exc}") from None
+        errf.seek(0)
+        err = " ".join(errf.read(4096).decode("utf-8", "replace").split())
+        if res.returncode < 0:   # stopped by a cap: SIGXFSZ (output), SIGXCPU, SIGABRT/SIGSEGV (memory)
+            raise ReaderError(path, f"not a readable Arbin .res / Access database ({args[0]} stopped by signal "
+                                    f"{-res.returncode} at sselab's output/memory/CPU cap: damaged file?)")
+        if res.returncode != 0:
+            raise ReaderError(path, f"not a readable Arbin .res / Access database ({args[0]}: "
+                                    f"{err[:160] or f'exit status {res.returncode}'})")
+        if err:
+            # mdbtools reports unreadable pages on stderr and still exits 0 with whatever it could read
+            raise ReaderError(path, f"damaged Access database: {args[0]} reports {err[:160]}")
+        out.seek(0)
+        return out.read()
 
 
 def _check_pages(path: Path) -> None:

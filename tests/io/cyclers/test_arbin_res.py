@@ -94,6 +94,22 @@ def test_missing_mdbtools_is_a_clear_dependency_error(monkeypatch):
         read(p)
 
 
+def test_runaway_mdbtools_output_is_capped(monkeypatch, tmp_path):
+    """A damaged database can send mdb-tables into an endless listing (a byte-flipped copy of arbin_example.res:
+    13 GB of output held in memory before the cap).  A stand-in mdb-tables that never stops writing is stopped at
+    sselab's output cap (16 MiB + 64× the file), and the file is a one-line error naming the cap."""
+    fake = tmp_path / "mdb-tables"
+    fake.write_text("#!/bin/sh\nexec yes Channel_Normal_Table\n")
+    fake.chmod(0o755)
+    arbin._CACHE.clear()
+    monkeypatch.setattr(arbin.shutil, "which", lambda name: str(fake) if name == "mdb-tables" else None)
+    with pytest.raises(ReaderError) as exc:
+        read(shared_path(*RES))
+    msg = str(exc.value)
+    assert "output/memory/CPU cap" in msg and "\n" not in msg
+    arbin._CACHE.clear()
+
+
 def test_truncated_res_is_one_line(tmp_path):
     raw = shared_path(*RES).read_bytes()
     for cut in (len(raw) // 2, len(raw) - 2, 4096 * 3 + 17):
