@@ -14,4 +14,5 @@ COMMAND_MODULES = (
     "materials",
     "design",
     "report",
+    "store",
 )
