@@ -30,6 +30,9 @@ from .store.work import Job, UnitOutput, execute_unit, one_line, resolve_router,
 __all__ = ["batch", "BatchRun", "unit_keys", "hash_file"]
 
 MANIFEST_NAMES = ("cells.yaml", "cells.yml", "manifest.yaml", "manifest.yml")
+#: imported once by the pool's fork server, so that every worker starts with them loaded
+_PRELOAD = ("numpy", "scipy.optimize", "pandas", "pyarrow", "sselab.store.work", "sselab.store.schema", "sselab.io",
+            "sselab.eis", "sselab.recipes")
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                 "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
@@ -48,8 +51,8 @@ class BatchRun:
     failed: list[tuple[str, str]] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    workers: int = 1
-    backend: str = "in-process"
+    workers: int = 0
+    backend: str = "none (nothing to analyse)"
     seconds: float = 0.0
     rows_read: int = 0
     tables: dict = field(default_factory=dict)
@@ -209,7 +212,11 @@ class _Pool:
         self._env = {k: os.environ.get(k) for k in _THREAD_VARS}
         for k in _THREAD_VARS:          # one BLAS/OpenMP thread per worker: the workers share the cores
             os.environ[k] = "1"
-        self.ex = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+        # forkserver: workers start clean (no threads or locks of this process inherited, unlike fork) and fast
+        # (forked from a server that imported the analysis stack once, unlike spawn)
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(list(_PRELOAD))
+        self.ex = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
     def submit(self, fn, *args):
         return self.ex.submit(fn, *args)
@@ -244,6 +251,7 @@ class _Dask:
             self.client, self._own = scheduler, False
         else:
             addr = getattr(scheduler, "scheduler_address", None) or str(scheduler)
+            _probe(addr)
             try:
                 self.client = distributed.Client(addr, timeout="15s", set_as_default=False)
             except (OSError, TimeoutError, ValueError) as exc:
@@ -266,7 +274,8 @@ class _Dask:
         return self.client.submit(fn, *args, key=key, pure=False)
 
     def wait(self, futures):
-        res = self.distributed.wait(list(futures), return_when="FIRST_COMPLETED")
+        with self.client.as_current():
+            res = self.distributed.wait(list(futures), return_when="FIRST_COMPLETED")
         return list(res.done)
 
     def release(self, f):
@@ -277,9 +286,29 @@ class _Dask:
             self.client.close()
 
 
+def _probe(addr: str) -> None:
+    """Fail fast (one line) when nothing listens at a ``tcp://host:port`` scheduler address."""
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(addr if "://" in addr else "tcp://" + addr)
+    if u.scheme not in ("tcp", "") or not u.hostname:
+        return
+    try:
+        port = u.port or 8786
+    except ValueError:
+        raise StoreError(f"--scheduler {addr}: not an address like tcp://HOST:8786") from None
+    try:
+        with socket.create_connection((u.hostname, port), timeout=5):
+            pass
+    except OSError as exc:
+        raise StoreError(f"--scheduler {addr}: no Dask scheduler answers there ({exc.strerror or exc}); start one "
+                         f"with `dask scheduler` and workers with `dask worker {addr}`") from None
+
+
 def _backend(jobs: int | None, scheduler, n_units: int):
     if scheduler is not None:
-        return _Dask(scheduler)
+        return scheduler if isinstance(scheduler, _Dask) else _Dask(scheduler)
     n = jobs if jobs is not None else (os.cpu_count() or 1)
     if n < 1:
         raise SselabError(f"--jobs {n}: give at least 1")
@@ -354,7 +383,12 @@ def batch(folder, store, *, manifest=None, jobs: int | None = None, scheduler=No
     mpath = _find_manifest(folder, manifest)
     ref = router_ref(router)
     run = BatchRun(store=Path(store), source=source)
-    # the store is checked, created, marked and locked before any work
+    from .outputs import check_output_dir
+
+    check_output_dir(store, [folder, mpath], kind="store")      # before anything is created or connected
+    if scheduler is not None:
+        scheduler = _Dask(scheduler)
+    # the store is checked, created, marked and locked before any analysis
     with StoreWriter(store, inputs=[folder, mpath]) as w:
         st = w.state
         if st.source and Path(st.source) != source:
@@ -387,9 +421,13 @@ def batch(folder, store, *, manifest=None, jobs: int | None = None, scheduler=No
         run.removed = sorted(w.remove)
         if run.adopted or run.removed or cache != st.hashes or not (w.path / "store.json").exists():
             w.commit(source=source, manifest=mpath.resolve() if mpath else None, hashes=cache)
-        if to_run:
-            _execute(w, to_run, keys, hashes, source, ref, jobs, scheduler, progress, figures, commit_every_s,
-                     mpath, cache, run, on_unit)
+        try:
+            if to_run:
+                _execute(w, to_run, keys, hashes, source, ref, jobs, scheduler, progress, figures, commit_every_s,
+                         mpath, cache, run, on_unit)
+        finally:
+            if isinstance(scheduler, _Dask):
+                scheduler.close()
         w.compact()
     from .store.reader import Store
 
@@ -498,7 +536,8 @@ def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref:
                 last_commit = time.monotonic()
     finally:
         bar.close()
-        backend.close()
+        if backend is not scheduler:
+            backend.close()
         # whatever finished is made visible, also when interrupted (Ctrl-C) or when a worker died
         if w.pending:
             w.commit(source=source, manifest=mpath.resolve() if mpath else None, hashes=cache)

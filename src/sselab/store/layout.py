@@ -246,6 +246,9 @@ class StoreWriter:
     def recover(self) -> dict[str, Part]:
         """Clean what an interrupted run left (temporary folders, segments no manifest refers to) and return the
         finished-but-uncommitted parts by unit id (parts already committed are not returned)."""
+        for f in self.path.glob(f".{MANIFEST}.*.part"):        # a manifest write that never completed
+            if f.is_file() and not f.is_symlink():
+                f.unlink()
         committed_parts = {s.split(":", 1)[1] for s in self.state.segments if s.startswith("p:")}
         referenced = {rel for s in self.state.segments.values() for rel in s["tables"].values()}
         # data/<table>/<segment>.parquet not referenced: a commit that never happened, or a replaced segment

@@ -190,6 +190,9 @@ def execute_unit(job: Job, router: str, source: str | None, hashes: Mapping, ups
         caught = [f"{w.category.__name__}: {w.message}" for w in q.caught]
         if not results:
             status = "empty"
+            bad = [row["error"] for row in rows["files"] if row["status"] == "error"]
+            if bad and len(bad) == len(job.inputs):     # nothing could be read: the unit failed
+                status, error = "error", bad[0] if len(bad) == 1 else f"{bad[0]} (and {len(bad) - 1} more files)"
     except Exception as exc:  # the unit failed: one line for people, the traceback for bugs
         status, error = "error", one_line(exc)
         if not isinstance(exc, SselabError):
