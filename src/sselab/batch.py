@@ -268,6 +268,22 @@ class _Dask:
             ws = self.client.scheduler_info().get("workers", {})
         self.workers = max(1, sum(int(w.get("nthreads", 1)) for w in ws.values()))
         self.address = self.client.scheduler.address
+        self._check_versions()
+
+    def _check_versions(self) -> None:
+        """Every worker must run this sselab version: the store's keys and answers depend on it."""
+        from . import __version__
+
+        try:
+            found = self.client.run(_sselab_version)
+        except Exception as exc:  # a worker without sselab at all cannot even run the probe
+            raise StoreError(f"--scheduler {self.address}: cannot run sselab on the workers ({one_line(exc)}); "
+                             f"install sselab {__version__} on every worker") from None
+        bad = {w: v for w, v in found.items() if v != __version__}
+        if bad:
+            w, v = next(iter(bad.items()))
+            raise StoreError(f"--scheduler {self.address}: worker {w} runs sselab {v}, this is sselab {__version__}; "
+                             f"install the same version on every worker")
 
     def submit(self, fn, *args):
         key = f"sselab-unit-{hashlib.sha256(args[0].id.encode()).hexdigest()[:12]}-{secrets.token_hex(4)}"
@@ -284,6 +300,12 @@ class _Dask:
     def close(self):
         if self._own:
             self.client.close()
+
+
+def _sselab_version() -> str:
+    from . import __version__
+
+    return __version__
 
 
 def _probe(addr: str) -> None:
@@ -486,7 +508,9 @@ def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref:
         unit_row = {"unit_id": j.id, "kind": j.kind, "key": keys[j.id], "inputs": [_rel(p, source) for p in j.inputs],
                     "after": list(j.after), "status": out.status, "error": out.error, "n_results": out.n_results,
                     "n_rows_read": out.n_items, "warnings": out.warnings, "traceback": out.traceback,
-                    "seconds": out.seconds, "worker": out.worker, "sselab_version": __version__}
+                    "seconds": out.seconds, "cpu_seconds": out.cpu_seconds, "peak_rss_bytes": out.peak_rss_bytes,
+                    "worker": out.worker,
+                    "sselab_version": __version__}
         tables = dict(out.tables)
         tables["units"] = schema.to_arrow("units", [unit_row])
         w.write_part(j.id, keys[j.id], tables, {"status": out.status, "kind": j.kind, "error": out.error,

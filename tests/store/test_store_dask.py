@@ -6,7 +6,7 @@ import json
 import pytest
 
 import store_router
-from conftest import cli, table_rows
+from store_helpers import cli, table_rows
 from sselab.batch import batch
 
 
@@ -38,3 +38,16 @@ def test_dependent_units_and_resume_on_dask(series, cluster, tmp_path):
     assert len(r.analysed) == 9 and r.backend == "dask"
     assert table_rows(st) == table_rows(local)
     assert batch(series, st, router=store_router, scheduler=cluster).analysed == []
+
+
+def test_workers_with_another_sselab_version_are_refused(series, cluster, tmp_path, monkeypatch):
+    import re
+
+    import sselab
+    from sselab.store import StoreError
+
+    real = sselab.__version__
+    monkeypatch.setattr(sselab, "__version__", "9.9.9")          # this process pretends to be a newer sselab
+    with pytest.raises(StoreError, match=rf"runs sselab {re.escape(real)}, this is sselab 9\.9\.9"):
+        batch(series, tmp_path / "st", router=store_router, scheduler=cluster)
+    assert not (tmp_path / "st").exists()

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import cli
+from store_helpers import cli
 
 MATERIALS = {"Li2NH cold pressed": "CP-Au", "Li2NH milled + cold pressed": "MCP-Au", "Li2NH hot pressed": "HP-Au"}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import store_router
-from conftest import HERE, cli, table_rows
+from store_helpers import HERE, cli, table_rows
 from sselab import store
 from sselab.batch import batch
 from sselab.errors import MissingDependencyError, SselabError
@@ -30,7 +30,8 @@ def run(data, st, **kw):
 
 
 def test_values_recover_the_simulated_law(series, tmp_path):
-    r = run(series, tmp_path / "st")
+    r = run(series, tmp_path / "st", jobs=2)              # the test router on the process pool's workers
+    assert r.backend == "process pool" and r.workers == 2
     assert len(r.analysed) == N_FILES + 1 and not r.failed
     with store.open(tmp_path / "st") as st:
         (ea, s30), = st.rows("SELECT Ea_eV, sigma_30C_S_per_m FROM arrhenius")[1]

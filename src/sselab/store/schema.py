@@ -7,7 +7,7 @@ Core tables (fixed columns, :data:`CORE`):
 
 * ``units``   — one row per unit of work: its key (content hashes + sselab version + options), status
   (``ok`` / ``empty`` / ``error``), one-line error (and the traceback of an unexpected one), Python warnings,
-  rows read, seconds, worker;
+  rows read, seconds (wall and CPU), the worker process's peak memory so far, worker;
 * ``files``   — one row per (unit, input file): relative path, SHA-256, size, mtime, format, technique, instrument,
   software version, start time, temperature, rows, cell, status and one-line error, reader warnings;
 * ``results`` — one row per RecipeResult: recipe, subject, inputs, options, and the full JSON (``to_json()``,
@@ -69,7 +69,8 @@ CORE: dict[str, tuple[tuple[str, str], ...]] = {
     "units": (("unit_id", "string"), ("kind", "string"), ("key", "string"), ("inputs", "list<string>"),
               ("after", "list<string>"), ("status", "string"), ("error", "string"), ("n_results", "int64"),
               ("n_rows_read", "int64"), ("warnings", "list<string>"), ("traceback", "string"),
-              ("seconds", "float64"), ("worker", "string"), ("sselab_version", "string")),
+              ("seconds", "float64"), ("cpu_seconds", "float64"), ("peak_rss_bytes", "int64"),
+              ("worker", "string"), ("sselab_version", "string")),
     "files": (("unit_id", "string"), ("path", "string"), ("sha256", "string"), ("size_bytes", "int64"),
               ("mtime", "timestamp"), ("format", "string"), ("technique", "string"), ("instrument", "string"),
               ("software_version", "string"), ("start_time", "timestamp"), ("temperature_K", "float64"),

@@ -58,6 +58,8 @@ class UnitOutput:
     n_results: int = 0
     n_items: int = 0                 # data rows read (for throughput figures)
     warnings: list[str] = field(default_factory=list)
+    cpu_seconds: float = 0.0         # CPU time of the worker process on this unit
+    peak_rss_bytes: int | None = None  # the worker process's peak resident memory so far
 
 
 def one_line(exc: BaseException) -> str:
@@ -173,7 +175,7 @@ def execute_unit(job: Job, router: str, source: str | None, hashes: Mapping, ups
     from ..recipes import RecipeResult
     from . import schema
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     r = resolve_router(router)
     rows: dict[str, list] = {"files": []}
     measurements = {}
@@ -205,4 +207,17 @@ def execute_unit(job: Job, router: str, source: str | None, hashes: Mapping, ups
     return UnitOutput(job.id, status, error, tb, time.perf_counter() - t0,
                       f"{socket.gethostname()}:{os.getpid()}", tables,
                       [res.to_json(figures=False) for res in results] if keep_results else None,
-                      n_results=len(results), n_items=sum(len(m) for m in measurements.values()), warnings=list(dict.fromkeys(caught)))
+                      n_results=len(results), n_items=sum(len(m) for m in measurements.values()),
+                      warnings=list(dict.fromkeys(caught)), cpu_seconds=time.process_time() - c0,
+                      peak_rss_bytes=_peak_rss())
+
+
+def _peak_rss() -> int | None:
+    try:
+        import resource
+        import sys
+
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(kb if sys.platform == "darwin" else kb * 1024)
+    except (ImportError, OSError):     # no resource module (Windows)
+        return None
