@@ -137,7 +137,7 @@ def run(job: Job, measurements: dict, upstream: dict) -> list:
     eis = [r for r in recs if r[3] in EIS_TECHNIQUES]
     if eis:
         out.append(_eis(cell, eis, job))
-    for p, r, m, tech, T in recs:
+    for p, r, m, tech, _T in recs:
         if tech == "CA":
             out.append(_dcpol(cell, p, r, m, job))
         elif tech in ("CV", "LSV"):
@@ -213,7 +213,7 @@ def _eis(cell, recs, job):
     subject = _subject(cell, recs[0][1])
     flags = []
     spectra, temps, srcs = [], [], []
-    for p, rel, m, tech, T in recs:
+    for _p, rel, m, _tech, T in recs:
         tin = _spectrum_temperatures(m, cell, T)
         for k, (f, z) in enumerate(m.spectra()):
             ok = np.isfinite(f) & np.isfinite(z.real) & np.isfinite(z.imag) & (f > 0)
@@ -259,7 +259,7 @@ def _eis(cell, recs, job):
     fit_rows, spec_rows = [], []
     sig0 = None
     grouped: dict[str, list[str]] = defaultdict(list)
-    for s, ((f, z, k), fr, T, rel, tot) in enumerate(zip(spectra, fits, temps, srcs, totals)):
+    for s, ((_f, _z, k), fr, T, rel, tot) in enumerate(zip(spectra, fits, temps, srcs, totals)):
         R, Re = fr.resistance(tot)
         sig = sig_e = None
         if k_geo is not None and R > 0:

@@ -56,7 +56,8 @@ def require_pyarrow():
         import pyarrow  # noqa: F401
         import pyarrow.parquet  # noqa: F401
     except ImportError:
-        raise MissingDependencyError("the results store needs pyarrow and duckdb: pip install 'sselab[store]'") from None
+        raise MissingDependencyError("the results store needs pyarrow and duckdb: "
+                                     "pip install 'sselab[store]'") from None
     import pyarrow as pa
 
     return pa
@@ -66,7 +67,8 @@ def require_duckdb():
     try:
         import duckdb
     except ImportError:
-        raise MissingDependencyError("the results store needs duckdb and pyarrow: pip install 'sselab[store]'") from None
+        raise MissingDependencyError("the results store needs duckdb and pyarrow: "
+                                     "pip install 'sselab[store]'") from None
     return duckdb
 
 
@@ -505,7 +507,6 @@ class StoreWriter:
     def unit_rows(self, table: str, unit_ids: Iterable[str]):
         """Rows of ``table`` for the given units, from committed segments and pending parts (a pyarrow Table)."""
         import pyarrow as pa
-        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         want = set(unit_ids)
