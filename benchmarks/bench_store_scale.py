@@ -261,14 +261,15 @@ def _uptime() -> str:
         return "?"
 
 
-def render(args, gens, results, up0, up1) -> str:
+def render(args, gens, results, up0, up1, argv=None) -> str:
     import duckdb
     import pyarrow
 
     import sselab
 
-    lines = ["# Results store at scale (`benchmarks/bench_store_scale.py`)", "",
-             f"Command: `{' '.join(['.venv/bin/python', 'benchmarks/bench_store_scale.py'] + sys.argv[1:])}`", "",
+    argv = sys.argv[1:] if argv is None else argv
+    lines = ["## `" + " ".join(["benchmarks/bench_store_scale.py"] + argv) + "`", "",
+             f"Command: `{' '.join(['.venv/bin/python', 'benchmarks/bench_store_scale.py'] + argv)}`", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared with other jobs), Python "
              f"{platform.python_version()}, sselab {sselab.__version__}, duckdb {duckdb.__version__}, pyarrow "
              f"{pyarrow.__version__}.  `uptime` before: `{up0}`; after: `{up1}`.", "",
@@ -277,8 +278,9 @@ def render(args, gens, results, up0, up1) -> str:
              "Arrhenius fit; per Li|Li record the stripping/plating analysis).  Units: one per file (a pellet or a "
              "cycling record) + one per material.", "",
              "| archive | data (generated) | backend | units | wall | Σ CPU in units | per core | wall throughput | "
-             "driver peak RSS | worker peak RSS | store | re-run (all skipped) | identical tables |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "driver CPU (store) | driver peak RSS | worker peak RSS | store | re-run (all skipped) | "
+             "identical tables |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for kind, rs in results.items():
         g = gens[kind]
         unit = "spectra" if kind == "eis" else "rows"
@@ -294,6 +296,7 @@ def render(args, gens, results, up0, up1) -> str:
                 f"({g['seconds']:.0f} s) | {r['backend']} ({r['summary']['workers']} workers) | {st['units']:,} "
                 f"({st['failed']} failed) | {r['wall_s']:.0f} s | {st['cpu_s']:.0f} s | "
                 f"{per_core:,.0f} {unit}/CPU-s | {items / r['wall_s']:,.0f} {unit}/s | "
+                f"{r['time_v']['user_s'] + r['time_v']['sys_s']:.1f} s | "
                 f"{r['time_v']['max_rss_kb'] / 1024:.0f} MiB | {wpk / MiB:.0f} MiB | "
                 f"{r['store_bytes'] / 1e6:.0f} MB | {r['rerun_s']:.1f} s ({r['rerun_analysed']} analysed) | "
                 f"{'yes' if same else 'NO'} |")
@@ -310,6 +313,11 @@ def render(args, gens, results, up0, up1) -> str:
         qs = ", ".join(f"`{k}` {v * 1e3:.0f} ms" for k, v in st["queries_s"].items())
         lines.append(f"Queries on the {kind} store (DuckDB over the Parquet files, first run): {qs}.")
         lines.append("")
+    lines.append("*Per core* = items / Σ CPU seconds the workers spent in the units (reading, analysis, building the "
+                 "rows; a Dask worker's CPU also counts its own threads: communication, heartbeats, profiling).  "
+                 "*Driver CPU* = `sselab batch` itself (`/usr/bin/time -v` user + system: start-up, hashing, writing "
+                 "the parts, commits, compaction), the store's own cost.")
+    lines.append("")
     lines.append("Peak memory: *driver* = `sselab batch` itself (`/usr/bin/time -v`, Maximum resident set size); "
                  "*worker* = the largest peak any worker process reached (recorded per unit in `units."
                  "peak_rss_bytes`; for the LocalCluster also asked of the workers).  Both depend on the largest unit "
@@ -320,6 +328,7 @@ def render(args, gens, results, up0, up1) -> str:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--render", type=Path, nargs="+", help="only re-render the tables of earlier runs' results.json")
     ap.add_argument("--spectra", type=int, default=10_000)
     ap.add_argument("--spectra-per-file", type=int, default=100)
     ap.add_argument("--rows", type=float, default=1e7)
@@ -330,6 +339,13 @@ def main():
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/sselab-store-bench"))
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "store.md")
     args = ap.parse_args()
+    if args.render:
+        text = "\n".join(render(args, d["gens"], d["results"], d.get("uptime", ["?", "?"])[0],
+                                 d.get("uptime", ["?", "?"])[1], d.get("argv"))
+                         for d in (json.loads(p.read_text()) for p in args.render))
+        print(text)
+        args.out.write_text(text)
+        return
     backends = args.backends.split(",")
     parts = args.parts.split(",")
     work = args.workdir
@@ -352,9 +368,11 @@ def main():
             (data / "gen.json").write_text(json.dumps(gens["cycling"]))
         gens["cycling"] = json.loads((data / "gen.json").read_text())
         results["cycling"] = run_part("cycling", data, work, args.jobs, backends, gens["cycling"]["items"])
-    text = render(args, gens, results, up0, _uptime())
+    up1 = _uptime()
+    text = render(args, gens, results, up0, up1)
     print(text)
-    (work / "results.json").write_text(json.dumps({"gens": gens, "results": results}, default=str, indent=1))
+    (work / "results.json").write_text(json.dumps({"gens": gens, "results": results, "uptime": [up0, up1],
+                                                   "argv": sys.argv[1:]}, default=str, indent=1))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
 

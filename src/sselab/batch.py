@@ -420,6 +420,8 @@ def batch(folder, store, *, manifest=None, jobs: int | None = None, scheduler=No
         R = resolve_router(ref)
         ordered = _order(list(R.units_of_work(folder, man)))
         run.units = len(ordered)
+        if not ordered:
+            run.warnings.append(f"{folder}: no measurement files found, nothing to analyse")
         hashes, cache = _hash_inputs((p for j in ordered for p in j.inputs), source, st.hashes, rehash)
         keys = unit_keys(ordered, hashes, source, router=ref, router_version=str(getattr(R, "ROUTER_VERSION", "")),
                          figures=figures)
