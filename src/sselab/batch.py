@@ -472,12 +472,6 @@ def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref:
     for j in to_run:
         for u in j.after:
             dependents[u].append(j)
-    needed = {u for j in to_run for u in j.after}          # units whose results a later unit consumes
-    cache_results: dict[str, list[str]] = {}
-    remaining_consumers = defaultdict(int)
-    for j in to_run:
-        for u in j.after:
-            remaining_consumers[u] += 1
     ready = deque(j for j in to_run if not waiting_on[j.id])
     backend = _backend(jobs, scheduler, len(to_run))
     run.workers, run.backend = backend.workers, backend.name
@@ -493,11 +487,10 @@ def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref:
     last_commit = time.monotonic()
 
     def upstream_of(j: Job) -> dict[str, list[str]]:
+        """The results of the units ``j`` consumes, read back from the store (their parts are written before ``j``
+        is submitted): memory stays bounded however many units wait for a consumer."""
         out = {}
         for u in j.after:
-            if u in cache_results:
-                out[u] = cache_results[u]
-                continue
             t = w.unit_rows("results", [u])
             if t is None:
                 out[u] = []
@@ -524,16 +517,10 @@ def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref:
         elif out.status == "empty":
             run.empty.append(j.id)
         run.warnings += [f"{j.id}: {x}" for x in out.warnings]
-        if j.id in needed:
-            cache_results[j.id] = out.results_json or []
-        for u in j.after:
-            remaining_consumers[u] -= 1
-            if remaining_consumers[u] <= 0:
-                cache_results.pop(u, None)
         for d in dependents.get(j.id, ()):
             waiting_on[d.id].discard(j.id)
             if not waiting_on[d.id]:
-                ready.append(d)
+                ready.appendleft(d)          # consumers first: their inputs are fresh, the run's tail short
         if on_unit is not None:
             on_unit(out)
 
@@ -542,8 +529,7 @@ def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref:
             while ready and len(inflight) < max_inflight:
                 j = ready.popleft()
                 hs = {p: hashes.get(p) for p in j.inputs}
-                fut = backend.submit(execute_unit, j, ref, str(source), hs, upstream_of(j), figures,
-                                     j.id in needed)
+                fut = backend.submit(execute_unit, j, ref, str(source), hs, upstream_of(j), figures)
                 inflight[fut] = j
             for fut in backend.wait(list(inflight)):
                 j = inflight.pop(fut)
@@ -553,7 +539,7 @@ def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref:
                     raise StoreError(f"a worker process died while analysing {j.id!r} (out of memory?); the units "
                                      f"finished so far are kept — run again to resume") from None
                 except Exception as exc:  # a worker lost (Dask KilledWorker …): the unit fails, the run goes on
-                    out = UnitOutput(j.id, "error", f"worker failed: {one_line(exc)}", None, 0.0, "", {}, None)
+                    out = UnitOutput(j.id, "error", f"worker failed: {one_line(exc)}", None, 0.0, "", {})
                 backend.release(fut)
                 finish(j, out)
                 bar.advance()

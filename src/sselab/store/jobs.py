@@ -1,6 +1,6 @@
 """What ``sselab batch`` analyses: the routing from a folder (+ manifest) to units of work, and running one.
 
-THIS IS THE ONE MODULE COUPLING THE STORE TO THE ANALYSIS.  The store and the executors (:mod:`sselab.store.batch`)
+THIS IS THE ONE MODULE COUPLING THE STORE TO THE ANALYSIS.  The store and the executors (:mod:`sselab.batch`)
 only call the router interface below; they know nothing about electrochemistry.
 
 * :func:`units_of_work` ``(folder, manifest) -> list[Job]`` — which files form a unit and what runs on them;

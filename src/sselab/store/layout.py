@@ -43,8 +43,9 @@ _PART_RE = re.compile(r"^[0-9a-f]{16}-[0-9a-f]{16}$")
 _TMP_PREFIX = ".tmp-"
 #: compacted segments tolerated before a run merges them all into one
 MAX_SEGMENTS = 8
-#: rows buffered before a row group is written during compaction
+#: rows (or bytes) buffered before a row group is written during compaction
 ROW_GROUP = 65536
+ROW_GROUP_BYTES = 32 * 2 ** 20
 
 
 class StoreError(SselabError):
@@ -411,7 +412,7 @@ class StoreWriter:
             target = self.path / DATA / table / f"{seg_id}.parquet"
             n = self._stream(target, src.schema_arrow,
                              (b.filter(pc.is_in(b.column("unit_id"), value_set=keep_arr))
-                              for b in src.iter_batches(batch_size=ROW_GROUP)))
+                              for b in src.iter_batches(batch_size=1024)))
             if n:
                 tables[table] = f"{DATA}/{table}/{seg_id}.parquet"
             else:
@@ -428,7 +429,7 @@ class StoreWriter:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f"{_TMP_PREFIX}{target.name}")
         n = 0
-        buf, nbuf = [], 0
+        buf, nbuf, nbytes = [], 0, 0
         try:
             with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
                 for b in batches:
@@ -437,10 +438,11 @@ class StoreWriter:
                         continue
                     buf.append(conform(t, schema))
                     nbuf += t.num_rows
-                    if nbuf >= ROW_GROUP:
+                    nbytes += t.nbytes
+                    if nbuf >= ROW_GROUP or nbytes >= ROW_GROUP_BYTES:     # bounded memory, large JSON cells too
                         w.write_table(pa.concat_tables(buf), row_group_size=ROW_GROUP)
                         n += nbuf
-                        buf, nbuf = [], 0
+                        buf, nbuf, nbytes = [], 0, 0
                 if buf:
                     w.write_table(pa.concat_tables(buf), row_group_size=ROW_GROUP)
                     n += nbuf
@@ -483,7 +485,7 @@ class StoreWriter:
 
             def batches(files=files):
                 for f in files:
-                    yield from pq.ParquetFile(f).iter_batches(batch_size=ROW_GROUP)
+                    yield from pq.ParquetFile(f).iter_batches(batch_size=1024)
 
             if self._stream(target, schema, batches()):
                 tables[table] = f"{DATA}/{table}/{seg_id}.parquet"

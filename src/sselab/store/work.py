@@ -54,7 +54,6 @@ class UnitOutput:
     seconds: float
     worker: str
     tables: dict
-    results_json: list[str] | None   # the unit's results, when a later unit consumes them
     n_results: int = 0
     n_items: int = 0                 # data rows read (for throughput figures)
     warnings: list[str] = field(default_factory=list)
@@ -165,7 +164,7 @@ class _quiet:
 
 
 def execute_unit(job: Job, router: str, source: str | None, hashes: Mapping, upstream: Mapping,
-                 figures: bool = True, keep_results: bool = False) -> UnitOutput:
+                 figures: bool = True) -> UnitOutput:
     """Run one unit: read its inputs, call the router's ``run``, return its rows as Arrow tables.
 
     ``upstream``: unit id → list of RecipeResult JSON documents (the results of the units in ``job.after``).
@@ -205,9 +204,7 @@ def execute_unit(job: Job, router: str, source: str | None, hashes: Mapping, ups
             rows.setdefault(table, []).extend(trs)
     tables = {t: schema.to_arrow(t, trs) for t, trs in rows.items() if trs}
     return UnitOutput(job.id, status, error, tb, time.perf_counter() - t0,
-                      f"{socket.gethostname()}:{os.getpid()}", tables,
-                      [res.to_json(figures=False) for res in results] if keep_results else None,
-                      n_results=len(results), n_items=sum(len(m) for m in measurements.values()),
+                      f"{socket.gethostname()}:{os.getpid()}", tables, n_results=len(results), n_items=sum(len(m) for m in measurements.values()),
                       warnings=list(dict.fromkeys(caught)), cpu_seconds=time.process_time() - c0,
                       peak_rss_bytes=_peak_rss())
 
