@@ -6,7 +6,7 @@ R1 ≈ 200 Ω / Q1 5e-9 / α1 0.9 (apex ≈ 0.7 MHz), interface R2 drifting smoo
 by ±2 % (±0.005 in α) per spectrum.  7 MHz–0.1 Hz, 10 points per decade; Gaussian noise of 1 % of |Z| on each of
 Z′ and Z″.  Fitted with ``fit_batch(..., warm_start=True)`` and ``warm_start=False``, no initial guess.
 
-Reports spectra/s (wall), peak traced memory (tracemalloc, Python + numpy allocations) and the share of
+Reports spectra/s (wall and CPU), peak traced memory (tracemalloc, Python + numpy allocations) and the share of
 spectra with R2 within 5 % of the truth.
 
 tracemalloc itself slows the run by ~1.5x: take throughput from a ``--no-trace`` run, memory from a traced one.
@@ -17,6 +17,7 @@ Run:  .venv/bin/python benchmarks/bench_eis_batch_scale.py [--n 500 2000 5000] [
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import tracemalloc
 
@@ -56,16 +57,16 @@ def run(f, Z, P, warm_start: bool, trace: bool = True):
     spectra = [(f, z) for z in Z]
     if trace:
         tracemalloc.start()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = fit_batch(spectra, CIRCUIT, warm_start=warm_start)
-    dt = time.perf_counter() - t
+    dt, dc = time.perf_counter() - t, time.process_time() - c
     peak = tracemalloc.get_traced_memory()[1] if trace else float("nan")
     if trace:
         tracemalloc.stop()
     R2 = np.array([r.params["R2"] for r in res])
     ok = np.isfinite(R2) & (np.abs(R2 / P[:, 5] - 1) < 0.05)
     succ = np.mean([r.success for r in res])
-    return dt, peak, ok.mean(), succ, np.nanmedian(np.abs(R2 / P[:, 5] - 1))
+    return dt, dc, peak, ok.mean(), succ, np.nanmedian(np.abs(R2 / P[:, 5] - 1))
 
 
 def main(argv=None):
@@ -80,16 +81,18 @@ def main(argv=None):
     f, Z, P = simulate(4, a.seed)
     run(f, Z, P, True)  # warm up imports (not timed)
     print(f"{CIRCUIT}, {f.size} points per spectrum (7 MHz–0.1 Hz), 1 % noise, seed {a.seed}")
-    print("| N spectra | warm_start | wall time | spectra/s | peak traced memory | per spectrum | R2 within 5 % "
-          "| median abs R2 error | success |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"uptime: {os.popen('uptime').read().strip()}")
+    print("| N spectra | warm_start | wall time | CPU time | spectra/s (wall) | spectra/s (CPU) | peak traced memory "
+          "| per spectrum | R2 within 5 % | median abs R2 error | success |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in a.n:
         f, Z, P = simulate(n, a.seed)
         for mode in a.modes:
-            dt, peak, ok, succ, med = run(f, Z, P, mode == "warm", trace=not a.no_trace)
+            dt, dc, peak, ok, succ, med = run(f, Z, P, mode == "warm", trace=not a.no_trace)
             mem = "— | —" if a.no_trace else f"{peak / 2**20:.0f} MiB | {peak / n / 1024:.0f} KiB"
-            print(f"| {n} | {mode == 'warm'} | {dt:.1f} s | {n / dt:.0f} | {mem} | {ok * 100:.1f} % "
-                  f"| {med * 100:.2f} % | {succ * 100:.1f} % |", flush=True)
+            print(f"| {n} | {mode == 'warm'} | {dt:.1f} s | {dc:.1f} s | {n / dt:.0f} | {n / dc:.0f} | {mem} "
+                  f"| {ok * 100:.1f} % | {med * 100:.2f} % | {succ * 100:.1f} % |", flush=True)
+    print(f"uptime: {os.popen('uptime').read().strip()}")
 
 
 if __name__ == "__main__":

@@ -61,10 +61,14 @@ def test_eis_fit_bracketed_file_and_out_dir_print_literally(tmp_path, wide):
     text = _all_output(r)
     assert "[bold]pellet.csv" in text                      # table cell (was swallowed as markup)
     assert f"wrote {out}" in text                          # path with '[red]' printed as is
-    # σ by hand in the printed unit: L/(R·A) with L = 0.12 cm, A = 0.785398 cm²
+    # σ by hand, SI with the unit in the key: L/(R·A) with L = 1.2e-3 m, A = 0.785398e-4 m²
     s = json.loads(runner.invoke(app, ["eis", "fit", str(p), "-c", "R0-p(R1,CPE1)-CPE2", "-L", "1.2mm",
-                                       "-d", "10mm", "-R", "R1", "--json"]).stdout)["spectra"][0]
-    assert s["sigma_S_per_cm"] == pytest.approx(0.12 / (0.785398 * s["resistance"]["value_ohm"]), rel=1e-5)
+                                       "-d", "10mm", "-R", "R1", "--json"]).stdout)["results"][0]
+    v = {x["key"]: x for x in s["values"]}
+    assert v["sigma_S_per_m"]["unit"] == "S/m" and v["sigma_S_per_m"]["display_unit"] == "mS/cm"
+    assert v["sigma_S_per_m"]["value"] == pytest.approx(1.2e-3 / (0.785398e-4 * v["R_electrolyte_ohm"]["value"]),
+                                                        rel=1e-5)
+    assert "mS/cm" in text                                  # the table prints the researcher's unit
 
 
 def test_materials_score_status_is_styled_not_literal_markup(wide):
@@ -135,26 +139,28 @@ def _arrhenius_series(directory, Ea=0.44, s30=0.10, L_m=0.95e-3, D_m=10e-3):
     return paths
 
 
-def test_arrhenius_sigma_intervals_printed_to_the_values_decimals_and_contain_them(tmp_path, wide):
+def test_arrhenius_intervals_printed_to_the_values_decimals_and_contain_them(tmp_path, wide):
     import re
 
     files = [str(p) for p in _arrhenius_series(tmp_path)]
     args = ["arrhenius", *files, "-L", "0.95mm", "-d", "10mm"]
     r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
-    fit = json.loads(runner.invoke(app, args + ["--json"]).stdout)["groups"][0]["fit"]
-    assert fit["sigma_30C_S_per_m"] == pytest.approx(0.10, rel=0.05)
-    cells = re.findall(r"(\d+\.\d+) \[(\d+\.\d+), (\d+\.\d+)\]", r.stdout)
-    assert len(cells) == 2, r.stdout                      # σ(25 °C) and σ(30 °C), each 'value [lo, hi]'
-    for (v, lo, hi), key in zip(cells, ("sigma_25C", "sigma_30C")):
-        d = len(v.split(".")[1])
+    res = json.loads(runner.invoke(app, args + ["--json"]).stdout)["results"][0]
+    v = {x["key"]: x for x in res["values"]}
+    assert v["sigma_30C_S_per_m"]["value"] == pytest.approx(0.10, rel=0.05)
+    # 'value ± error unit  95 % [lo, hi]' for Ea, σ(25 °C), σ(30 °C); σ printed in mS/cm = S/m × 10
+    cells = re.findall(r"(\d+\.\d+) ± \d+\.\d+ (eV|mS/cm)\s+95 % \[(\d+\.\d+), (\d+\.\d+)\]", r.stdout)
+    assert len(cells) == 3, r.stdout
+    for (val, unit, lo, hi), key in zip(cells, ("Ea_eV", "sigma_25C_S_per_m", "sigma_30C_S_per_m")):
+        d = len(val.split(".")[1])
         assert len(lo.split(".")[1]) == d and len(hi.split(".")[1]) == d
-        assert float(lo) <= float(v) <= float(hi) and float(lo) < float(hi)
-        # printed in mS/cm = S/m × 10
-        assert float(v) == pytest.approx(fit[f"{key}_S_per_m"] * 10, abs=10 ** -d)
-        lo_si, hi_si = fit[f"{key}_ci95_S_per_m"]
-        assert float(lo) == pytest.approx(lo_si * 10, abs=10 ** -d) and float(hi) == pytest.approx(hi_si * 10,
-                                                                                                   abs=10 ** -d)
+        assert float(lo) <= float(val) <= float(hi) and float(lo) < float(hi)
+        k = 1.0 if unit == "eV" else 10.0
+        assert float(val) == pytest.approx(v[key]["value"] * k, abs=10 ** -d)
+        lo_si, hi_si = v[key]["ci95"]
+        assert float(lo) == pytest.approx(lo_si * k, abs=10 ** -d) and float(hi) == pytest.approx(hi_si * k,
+                                                                                                 abs=10 ** -d)
 
 
 def test_cv_json_per_cycle_onsets_carry_volts_in_their_keys(tmp_path):
@@ -166,11 +172,13 @@ def test_cv_json_per_cycle_onsets_carry_volts_in_their_keys(tmp_path):
     pd.DataFrame({"time_s": t, "potential_V": e, "current_A": i}).to_csv(p, index=False)
     r = runner.invoke(app, ["cv", str(p), "--diameter", "10mm", "--json"])
     assert r.exit_code == 0, r.output
-    res = json.loads(r.stdout)["result"]
-    assert "ox_onset_by_cycle" not in res and "red_onset_by_cycle" not in res
-    ox = [v for v in res["ox_onset_by_cycle_V"] if v is not None]
-    assert len(res["ox_onset_by_cycle_V"]) == res["n_cycles"] and ox
-    assert min(ox) <= res["ox_onset_V"] + 1e-9 and all(3.0 < v < 6.0 for v in ox)   # volts, not mV
+    res = json.loads(r.stdout)
+    cyc = next(t for t in res["tables"] if t["name"] == "cycles")
+    ox = [row[cyc["columns"].index("ox_onset_V")] for row in cyc["rows"]]
+    n = next(v["value"] for v in res["values"] if v["key"] == "n_cycles")
+    onset = next(v["value"] for v in res["values"] if v["key"] == "ox_onset_V")
+    assert len(ox) == n and [x for x in ox if x is not None]
+    assert min(x for x in ox if x is not None) <= onset + 1e-9 and all(3.0 < x < 6.0 for x in ox if x)  # volts
 
 
 def test_units_with_superscripts_as_printed_in_tables_are_accepted(tmp_path):
@@ -186,7 +194,7 @@ def test_units_with_superscripts_as_printed_in_tables_are_accepted(tmp_path):
         r = runner.invoke(app, ["eis", "fit", str(p), "-c", "R0-p(R1,CPE1)-CPE2", "-L", "1.2mm", "-A", a,
                                 "-R", "R1", "--json"])
         assert r.exit_code == 0, r.output
-        s = json.loads(r.stdout)
-        assert s["area_m2"] == pytest.approx(0.7854e-4)
-        sig.append(s["spectra"][0]["sigma_S_per_cm"])
+        s = json.loads(r.stdout)["results"][0]
+        assert s["options"]["area_m2"] == pytest.approx(0.7854e-4)
+        sig.append(next(v["value"] for v in s["values"] if v["key"] == "sigma_S_per_m"))
     assert sig[0] == pytest.approx(sig[1], rel=1e-12)

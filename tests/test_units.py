@@ -89,3 +89,11 @@ def test_quantity_object_and_constants():
     assert thickness_cm * 1e4 == pytest.approx(4.85, abs=0.01)
     assert units.K_B_EV * units.E_CHARGE == pytest.approx(units.K_B, rel=1e-9)
     assert math.isclose(units.N_A * units.E_CHARGE, units.FARADAY, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("text, si", [("1 \u03a9", 1.0), ("1 \u2126", 1.0), ("2 k\u03a9", 2e3), ("2 k\u2126", 2e3),
+                                      ("1 M\u2126", 1e6), ("3 \u2126 cm2", 3e-4), ("3 \u03a9 cm2", 3e-4)])
+def test_both_omega_code_points_are_ohm(text, si):
+    # U+03A9 (Greek capital omega) and U+2126 (ohm sign) look identical; both must parse (the alias table once held
+    # U+03A9 twice and never U+2126)
+    assert units.parse(text) == pytest.approx(si)

@@ -19,12 +19,14 @@ class ManifestError(SselabError, ValueError):
 
 
 class ReaderError(SselabError):
-    """An instrument file could not be read."""
+    """An instrument file could not be read (``"FILE: problem"``, or ``"FILE:LINE: problem"`` when ``line`` is given)."""
 
-    def __init__(self, path, problem: str):
+    def __init__(self, path, problem: str, line: int | None = None):
         self.path = str(path) if path is not None else None
         self.problem = problem
-        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+        self.line = int(line) if line is not None else None
+        where = self.path if self.line is None or self.path is None else f"{self.path}:{self.line}"
+        super().__init__(f"{where}: {problem}" if where else problem)
 
 
 class UnknownFormatError(ReaderError):

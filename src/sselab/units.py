@@ -70,7 +70,7 @@ _PLAIN: dict[str, tuple[float, _Dim]] = {
     "angstrom": (1e-10, (1, 0, 0, 0, 0, 0)),
 }
 _ALIASES = {
-    "ohm": "Ohm", "ohms": "Ohm", "Ohms": "Ohm", "Ω": "Ohm", "Ω": "Ohm",
+    "ohm": "Ohm", "ohms": "Ohm", "Ohms": "Ohm", "Ω": "Ohm", "Ω": "Ohm",
     "sec": "s", "secs": "s", "hours": "h", "hour": "h", "mins": "min", "days": "day",
     "um": "um", "micron": "um", "microns": "um",
 }

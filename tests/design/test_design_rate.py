@@ -49,7 +49,8 @@ def test_arrhenius_forms():
 
 
 def test_accepts_an_arrhenius_fit_object():
-    arr = pytest.importorskip("sselab.transport.arrhenius")
+    from sselab.transport import arrhenius as arr
+
     T = np.array([280.0, 300.0, 320.0, 340.0])
     sig = arr.arrhenius_sigma(T, 0.3, 1e4, "sigmaT")
     fit = arr.fit_arrhenius(T, sig, convention="sigmaT")

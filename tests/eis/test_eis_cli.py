@@ -25,31 +25,49 @@ def run(*args):
     return runner.invoke(app, ["eis", *[str(a) for a in args]])
 
 
+def val(res, key):
+    """A value of a recipe result's JSON (SI, the unit in the key)."""
+    return next(v for v in res["values"] if v["key"] == key)
+
+
+def params(res):
+    t = next(t for t in res["tables"] if t["name"] == "parameters")
+    return {r[0]: r[1] for r in t["rows"]}
+
+
 def test_fit_blocking_json_sigma_by_hand(tmp_path):
     p = write_csv(tmp_path / "pellet.csv", "R0-p(R1,CPE1)-CPE2", [20, 8e4, 3e-11, 0.9, 1e-6, 0.85])
     r = run("fit", p, "--circuit", "R0-p(R1,CPE1)-CPE2", "--thickness", "1.2mm", "--diameter", "10mm",
             "--resistance", "R1", "--json")
     assert r.exit_code == 0, r.output
-    d = json.loads(r.stdout)
-    s = d["spectra"][0]
-    R = s["resistance"]["value_ohm"]
+    s = json.loads(r.stdout)["results"][0]
+    R = val(s, "R_electrolyte_ohm")["value"]
     assert R == pytest.approx(8e4, rel=0.02)
-    # σ = L / (A R) with A = 0.7854 cm², L = 0.12 cm
-    assert s["sigma_S_per_cm"] == pytest.approx(0.12 / (0.785398 * R), rel=1e-5)
-    assert s["asr_ohm_cm2"] is None
-    assert s["fit"]["params"]["R1"] == R and s["arcs"][0]["assignment"] == "bulk"
+    # σ = L / (A R) with A = 0.7854 cm², L = 0.12 cm — in S/m (the unit is in the key): 0.0012 m / (7.854e-5 m² R)
+    assert val(s, "sigma_S_per_m")["value"] == pytest.approx(1.2e-3 / (0.785398e-4 * R), rel=1e-5)
+    assert not any(v["key"].startswith("asr") for v in s["values"])
+    assert params(s)["R1"] == R
+    arcs = next(t for t in s["tables"] if t["name"] == "arcs")
+    assert arcs["rows"][0][arcs["columns"].index("assignment")] == "bulk"
 
 
 def test_fit_li_symmetric_asr_and_table(tmp_path):
+    # the electrolyte arc (R1 = 400 Ω) has its apex near 2 MHz, above the 1 MHz band: it merges into the intercept,
+    # so the electrolyte resistance is R0 + R1 = 430 Ω and the interface R2 = 4000 Ω (ASR = R·A/2 per interface)
     f = np.logspace(6, -1, 60)
     p = write_csv(tmp_path / "lili.csv", "R0-p(R1,CPE1)-p(R2,CPE2)", [30, 400, 1e-9, 0.9, 4000, 2e-6, 0.85], f=f)
-    r = run("fit", p, "--electrodes", "li", "--thickness", "1.2mm", "--diameter", "10mm", "--json")
-    assert r.exit_code == 0, r.output
-    s = json.loads(r.stdout)["spectra"][0]
-    assert s["resistance"]["expression"] == "R0+R1" and s["interface"] == "R2"
-    R2 = s["fit"]["params"]["R2"]
-    assert R2 == pytest.approx(4000, rel=0.03)
-    assert s["asr_ohm_cm2"] == pytest.approx(R2 * 0.785398 / 2, rel=1e-5)  # R·A/2 for two Li interfaces
+    for extra in ([], ["--circuit", "R0-p(R1,CPE1)-p(R2,CPE2)"]):
+        r = run("fit", p, "--electrodes", "li", "--thickness", "1.2mm", "--diameter", "10mm", "--json", *extra)
+        assert r.exit_code == 0, r.output
+        s = json.loads(r.stdout)["results"][0]
+        assert s["recipe"] == "eis.symmetric"
+        R_int = val(s, "R_interface_ohm")["value"]
+        assert R_int == pytest.approx(4000, rel=0.03)
+        assert val(s, "R_electrolyte_ohm")["value"] == pytest.approx(430, rel=0.05)
+        assert val(s, "asr_interface_ohm_m2")["value"] == pytest.approx(R_int * 0.785398e-4 / 2, rel=1e-5)
+        if extra:       # the circuit as given: roles by position (the last arc is the interface)
+            assert val(s, "R_electrolyte_ohm")["label"] == "R electrolyte (R0+R1)"
+            assert val(s, "R_interface_ohm")["label"] == "R interface (R2)"
     r = run("fit", p, "--electrodes", "li", "--thickness", "1.2mm", "--diameter", "10mm")
     assert r.exit_code == 0 and "ASR" in r.stdout and "R2" in r.stdout
 
@@ -57,11 +75,11 @@ def test_fit_li_symmetric_asr_and_table(tmp_path):
 def test_fit_series_out_dir_and_fix(tmp_path):
     files = [write_csv(tmp_path / f"T{k}.csv", "R0-p(R1,CPE1)-CPE2", [20, R, 3e-11, 0.9, 1e-6, 0.85], seed=k)
              for k, R in enumerate((3e5, 1e5, 3e4))]
-    r = run("fit", *files, "--fix", "CPE2_alpha=0.85", "--json")
+    r = run("fit", *files, "--circuit", "R0-p(R1,CPE1)-CPE2", "--fix", "CPE2_alpha=0.85", "--json")
     assert r.exit_code == 0, r.output
-    d = json.loads(r.stdout)
-    assert [s["fit"]["params"]["CPE2_alpha"] for s in d["spectra"]] == [0.85] * 3
-    assert [s["fit"]["params"]["R1"] for s in d["spectra"]] == pytest.approx([3e5, 1e5, 3e4], rel=0.03)
+    d = json.loads(r.stdout)["results"]
+    assert [params(s)["CPE2_alpha"] for s in d] == [0.85] * 3
+    assert [params(s)["R1"] for s in d] == pytest.approx([3e5, 1e5, 3e4], rel=0.03)
     out = tmp_path / "figs"
     r = run("fit", files[0], "--out", out)
     assert r.exit_code == 0, r.output
@@ -73,13 +91,15 @@ def test_fit_frequency_window(tmp_path):
     p = write_csv(tmp_path / "w.csv", "R0-p(R1,CPE1)-CPE2", [20, 8e4, 3e-11, 0.9, 1e-6, 0.85])
     r = run("fit", p, "--fmin", "100Hz", "--fmax", "1MHz", "--json")
     assert r.exit_code == 0, r.output
-    fr = json.loads(r.stdout)["spectra"][0]["fit"]
-    assert fr["params"]["R1"] == pytest.approx(8e4, rel=0.05)
+    s = json.loads(r.stdout)["results"][0]
+    assert val(s, "R_electrolyte_ohm")["value"] == pytest.approx(8e4 + 20, rel=0.05)
+    assert s["options"]["fmin_Hz"] == 100 and s["options"]["fmax_Hz"] == 1e6
 
 
 @pytest.mark.parametrize("args, needle", [
     (["--circuit", "R0-p(R1,Q1)"], "unknown element 'Q1'"),
-    (["--resistance", "R5"], "no parameter R5"),
+    (["--circuit", "R0-p(R1,CPE1)-CPE2", "--resistance", "R5"], "no parameter R5"),
+    (["--resistance", "R5"], "needs a circuit"),
     (["--electrodes", "copper"], "--electrodes"),
     (["--fix", "R1"], "NAME=VALUE"),
     (["--weighting", "log"], "unknown weighting"),

@@ -30,3 +30,17 @@ def test_bode_residuals_overview_and_raw_data():
     fig = plot.bode(res)
     assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_yscale() == "log"
     matplotlib.pyplot.close(fig)
+
+
+def test_profile_figure_shows_threshold_and_interval():
+    rng = np.random.default_rng(1)
+    z = Z * (1 + 0.01 * rng.normal(size=F.size))
+    pr = fit(F, z, "R0-p(R1,CPE1)-CPE2").profile("R1")
+    fig = plot.profile(pr)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "Δχ² (noise units)" and "R1 (Ω)" == ax.get_xlabel()
+    ys = [ln.get_ydata() for ln in ax.lines]
+    assert any(np.allclose(y, pr.threshold) for y in ys)  # the threshold line
+    xs = [ln.get_xdata() for ln in ax.lines]
+    assert any(np.allclose(x, pr.lower) for x in xs) and any(np.allclose(x, pr.upper) for x in xs)
+    matplotlib.pyplot.close(fig)

@@ -51,7 +51,8 @@ def test_real_files_table_then_one_error_line_each():
     assert "200 mHz – 1 MHz ×61" in line and "50.3 min" in line
     # unsupported / unreadable ones: after the table, one line each, every one naming its file
     errs = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(errs) >= 30
+    # (≥ 30 before the cycler readers of issue 19 made the Neware/Arbin/xlsx files readable)
+    assert len(errs) >= 10
     assert all(ln.startswith("error: ") and str(root) in ln for ln in errs)
     assert any("data.pssession" in ln and "PalmSens" in ln for ln in errs) or any(
         "data.pssession" in ln for ln in out.splitlines())

@@ -32,7 +32,8 @@ def _check(path: Path):
         except Exception as exc:  # noqa: BLE001 - that is the point of the test
             pytest.fail(f"{path}: {type(exc).__name__} escaped read(): {exc}")
         assert isinstance(m, Measurement)
-        assert len(m.data) > 0
+        # a valid file without records (e.g. a Neware test that logged nothing yet) is an empty table WITH a warning
+        assert len(m.data) > 0 or (m.extra.get("empty_table") and m.warnings)
         # what `sselab info` does with it must not blow up either
         m.summary()
         if m.is_eis:

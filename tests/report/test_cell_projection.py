@@ -5,9 +5,8 @@ import math
 
 import pytest
 
-design = pytest.importorskip("sselab.design", reason="sselab.design not importable: projection not checked")
-
-from sselab.report.cell_projection import (  # noqa: E402
+from sselab import design
+from sselab.report.cell_projection import (
     AREAL_CAPACITY_MAH_CM2, THICKNESSES_M, VOLTAGE_BUDGET_V, plot_cell_projection, project_material,
 )
 
@@ -76,8 +75,9 @@ def test_figure_two_panels():
     plt.close(fig)
 
 
-def test_section_skipped_with_note_when_design_missing(tmp_path, monkeypatch):
-    """Without sselab.design the report still completes; the projection section says why it is empty."""
+def test_projection_section_and_a_broken_design_module_fails_loudly(tmp_path, monkeypatch):
+    """The projection takes the pellet density from the manifest; a design module that cannot be imported is a
+    failure of the report (never a silently "skipped" section)."""
     import sys
 
     from sselab.report import build_report
@@ -85,18 +85,18 @@ def test_section_skipped_with_note_when_design_missing(tmp_path, monkeypatch):
 
     d = tmp_path / "data"
     law = ArrheniusLaw(0.01, 0.45)
-    for tc in (30, 60):
+    for tc in (30, 45, 60):      # three temperatures: an Ea from two is not used for ranking or projection
         eis_blocking(tc + 273.15, bulk=law.scaled(1.5), gb=law.scaled(3.0), rng=tc).write(d / f"p_{tc}C.mpt")
     (d / "cells.yaml").write_text(
         "cells:\n  - name: P\n    material: test SSE\n    thickness: 1 mm\n    diameter: 10 mm\n"
-        "    electrodes: Au|Au\n    pellet_mass: 150 mg\n    files: [p_30C.mpt, p_60C.mpt]\n", encoding="utf-8")
+        "    electrodes: Au|Au\n    pellet_mass: 150 mg\n    files: [p_30C.mpt, p_45C.mpt, p_60C.mpt]\n",
+        encoding="utf-8")
     rep = build_report(d, tmp_path / "with", figures=False)
     sec = next(s for s in rep.sections if s.kind == "design")
     assert sec.status == "ok" and any("pellet density of P" in n for n in sec.notes)
     rho = 150e-6 / (1e-3 * 3.141592653589793 * 0.005 ** 2)
-    assert sec.result["materials"]["test SSE"]["density_kg_per_m3"] == pytest.approx(rho)
+    assert sec.data["materials"]["test SSE"]["density_kg_per_m3"] == pytest.approx(rho)
     monkeypatch.setitem(sys.modules, "sselab.design", None)          # import now fails
-    rep = build_report(d, tmp_path / "without", figures=False)
-    sec = next(s for s in rep.sections if s.kind == "design")
-    assert sec.status == "skipped" and "sselab.design is not available" in sec.notes[0]
-    assert "Cell-level projection" in (tmp_path / "without" / "report.html").read_text(encoding="utf-8")
+    with pytest.raises(ImportError):
+        build_report(d, tmp_path / "without", figures=False)
+    assert not (tmp_path / "without" / "report.html").exists()

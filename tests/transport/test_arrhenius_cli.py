@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-pytest.importorskip("sselab.eis")
-pytest.importorskip("sselab.io.detect")
-
-from sselab.cli import app  # noqa: E402
-from sselab.eis import Circuit  # noqa: E402
-from sselab.transport.arrhenius import convention_offset_eV  # noqa: E402
-from sselab.units import K_B_EV  # noqa: E402
+from sselab.cli import app
+from sselab.eis import Circuit
+from sselab.simulate import writers
+from sselab.transport.arrhenius import convention_offset_eV
+from sselab.units import K_B_EV
 
 CIRCUIT = "R0-p(R1,CPE1)-CPE2"
 L_M, D_M = 1.2e-3, 10e-3
@@ -59,46 +57,53 @@ def run(args):
     return runner.invoke(app, ["arrhenius", *map(str, args)])
 
 
+def val(res, key):
+    return next(v for v in res["values"] if v["key"] == key)
+
+
+def points(res):
+    t = next(t for t in res["tables"] if t["name"] == "points")
+    return [dict(zip(t["columns"], r)) for r in t["rows"]]
+
+
 def test_cli_recovers_paper_activation_energy(cold_files, tmp_path):
     out = tmp_path / "out"
     res = run([*cold_files, "--circuit", CIRCUIT, "--thickness", "1.2mm", "--diameter", "10mm", "--resistance", "R1",
                "--json", "--out", out])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.stdout)                      # exactly one JSON document
-    (g,) = doc["groups"]
-    fit = g["fit"]
-    assert fit["convention"] == "sigmaT" and fit["n_points"] == len(TEMPS_C)
-    assert abs(fit["Ea_eV"] - 0.50) < max(3 * fit["Ea_err_eV"], 2e-3)
-    lo, hi = fit["Ea_ci95_eV"]
-    assert lo < fit["Ea_eV"] < hi
-    assert fit["sigma_30C_S_per_m"] == pytest.approx(0.0054, rel=0.02)
-    assert fit["sigma_25C_S_per_m"] == pytest.approx(sigma_true(298.15, 0.50, 0.0054), rel=0.03)
+    (g,) = json.loads(res.stdout)["results"]               # exactly one JSON document
+    assert g["options"]["convention"] == "sigmaT" and val(g, "n_points")["value"] == len(TEMPS_C)
+    ea = val(g, "Ea_eV")
+    assert abs(ea["value"] - 0.50) < max(3 * ea["stderr"], 2e-3)
+    lo, hi = ea["ci95"]
+    assert lo < ea["value"] < hi
+    assert val(g, "sigma_30C_S_per_m")["value"] == pytest.approx(0.0054, rel=0.02)
+    assert val(g, "sigma_25C_S_per_m")["value"] == pytest.approx(sigma_true(298.15, 0.50, 0.0054), rel=0.03)
     # temperatures came from the file names; points sorted by T; σ = (L/A)/R1 of the simulation
-    T = [p["T_K"] for p in g["points"]]
-    assert T == pytest.approx([t + 273.15 for t in TEMPS_C])
-    for p in g["points"]:
-        assert p["sigma_S_per_m"] == pytest.approx(sigma_true(p["T_K"], 0.50, 0.0054), rel=0.02)
+    pts = points(g)
+    assert [p["T_K"] for p in pts] == pytest.approx([t + 273.15 for t in TEMPS_C])
+    for p in pts:
+        assert p["used"] and p["sigma_S_per_m"] == pytest.approx(sigma_true(p["T_K"], 0.50, 0.0054), rel=0.02)
         assert p["sigma_err_S_per_m"] > 0
-    for name in ("arrhenius.png", "arrhenius.svg", "arrhenius_points.csv", "arrhenius_fit.csv"):
+    for name in ("arrhenius-sample.png", "arrhenius-sample.svg", "sample_points.csv", "arrhenius.csv"):
         assert (out / name).stat().st_size > 0
-    csv = (out / "arrhenius_points.csv").read_text().splitlines()
-    assert csv[0].startswith("group,file,T_K") and len(csv) == 1 + len(TEMPS_C)
+    csv = (out / "sample_points.csv").read_text().splitlines()
+    assert csv[0].startswith("spectrum,T_K,R_ohm") and len(csv) == 1 + len(TEMPS_C)
 
 
 def test_cli_sigma_convention_differs_by_the_exact_offset(cold_files):
-    args = [*cold_files, "--thickness", "1.2mm", "--diameter", "10mm", "--resistance", "R1", "--json",
-            "--unweighted"]
-    a = json.loads(run(args).stdout)["groups"][0]["fit"]
-    b = json.loads(run([*args, "--convention", "sigma"]).stdout)["groups"][0]["fit"]
-    assert b["convention"] == "sigma" and b["prefactor_unit"] == "S/m"
+    args = [*cold_files, "--thickness", "1.2mm", "--diameter", "10mm", "--json", "--unweighted"]
+    a = json.loads(run(args).stdout)["results"][0]
+    b = json.loads(run([*args, "--convention", "sigma"]).stdout)["results"][0]
+    assert b["options"]["convention"] == "sigma" and val(b, "prefactor")["unit"] == "S/m"
     offset = convention_offset_eV([t + 273.15 for t in TEMPS_C])
-    assert a["Ea_eV"] - b["Ea_eV"] == pytest.approx(offset, abs=2e-3)
+    assert val(a, "Ea_eV")["value"] - val(b, "Ea_eV")["value"] == pytest.approx(offset, abs=2e-3)
 
 
 def test_cli_table_output(cold_files):
-    res = run([*cold_files, "--thickness", "1.2mm", "--diameter", "10mm", "--resistance", "R1", "--two-regime"])
+    res = run([*cold_files, "--thickness", "1.2mm", "--diameter", "10mm", "--two-regime"])
     assert res.exit_code == 0, res.output
-    assert "Ea (eV)" in res.stdout and "0.5" in res.stdout and "cold_30C.csv" in res.stdout
+    assert "Ea" in res.stdout and "0.5" in res.stdout and "cold_30C.csv" in res.stdout
     # five temperatures are too few for two regimes of three points: said on stderr, the rest still runs
     text = " ".join(res.output.split())
     assert "two-regime fit skipped" in text and "at least 6 points" in text
@@ -125,16 +130,18 @@ cells:
 {entries}
 """)
     out = tmp_path / "out"
-    res = run(["--manifest", tmp_path / "cells.yaml", "--resistance", "R1", "--json", "--out", out, "--compare"])
+    res = run(["--manifest", tmp_path / "cells.yaml", "--json", "--out", out, "--compare"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
-    fits = {g["group"]: g["fit"] for g in doc["groups"]}
+    fits = {g["subject"]: g for g in doc["results"]}
     assert set(fits) == {"Li2NH cold pressed", "Li2NH hot pressed"}
     for name, (Ea, s30, _) in (("Li2NH cold pressed", PREPS["cold"]), ("Li2NH hot pressed", PREPS["hot"])):
         f = fits[name]
-        assert abs(f["Ea_eV"] - Ea) < max(3 * f["Ea_err_eV"], 3e-3), name
-        assert f["sigma_30C_S_per_m"] == pytest.approx(s30, rel=0.03), name
-    assert (out / "arrhenius.png").exists()
+        ea = val(f, "Ea_eV")
+        assert abs(ea["value"] - Ea) < max(3 * ea["stderr"], 3e-3), name
+        assert val(f, "sigma_30C_S_per_m")["value"] == pytest.approx(s30, rel=0.03), name
+        assert val(f, "kb_rank")["value"] >= 1                     # ranked against the knowledge base (--compare)
+    assert (out / "arrhenius-li2nh-cold-pressed.png").exists()
 
 
 def _err_line(res):
@@ -160,13 +167,12 @@ def test_cli_bad_options(cold_files):
     assert "convention" in _err_line(run([*cold_files[:2], "--thickness", "1.2mm", "--diameter", "10mm",
                                           "--convention", "lnT"]))
     assert "R9" in _err_line(run([*cold_files[:2], "--thickness", "1.2mm", "--diameter", "10mm",
-                                  "--resistance", "R9"]))
+                                  "--circuit", CIRCUIT, "--resistance", "R9"]))
     assert "thickness" in _err_line(run([*cold_files[:2], "--diameter", "10mm"]))
 
 
 def test_cli_zview_files_named_in_kelvin(tmp_path):
     """ZView ``.z`` files named ``hp_303K.z`` …: temperatures from the names, hot-pressed Ea = 0.44 eV back."""
-    writers = pytest.importorskip("sselab.simulate.writers")
     Ea, s30, Q = PREPS["hot"]
     c = Circuit(CIRCUIT)
     f = np.logspace(np.log10(5.0), np.log10(13e6), 50)
@@ -177,8 +183,9 @@ def test_cli_zview_files_named_in_kelvin(tmp_path):
         z = c.impedance(f, dict(R0=2.0, R1=R1, CPE1_Q=Q, CPE1_alpha=0.9, CPE2_Q=5e-6, CPE2_alpha=0.85))
         z = z * (1 + rng.normal(0, 0.003, f.size) + 1j * rng.normal(0, 0.003, f.size))
         paths.append(writers.write_zview(tmp_path / f"hp_{TK}K.z", f, z))
-    res = run([*paths, "--thickness", "1.2mm", "--diameter", "10mm", "--resistance", "R1", "--json"])
+    res = run([*paths, "--thickness", "1.2mm", "--diameter", "10mm", "--json"])
     assert res.exit_code == 0, res.output
-    g = json.loads(res.stdout)["groups"][0]
-    assert [p["T_K"] for p in g["points"]] == pytest.approx([303, 323, 343, 363, 383])
-    assert abs(g["fit"]["Ea_eV"] - Ea) < max(3 * g["fit"]["Ea_err_eV"], 3e-3)
+    g = json.loads(res.stdout)["results"][0]
+    assert [p["T_K"] for p in points(g)] == pytest.approx([303, 323, 343, 363, 383])
+    ea = val(g, "Ea_eV")
+    assert abs(ea["value"] - Ea) < max(3 * ea["stderr"], 3e-3)

@@ -14,5 +14,7 @@ COMMAND_MODULES = (
     "materials",
     "design",
     "report",
+    "structure",
+    "app",
     "store",
 )

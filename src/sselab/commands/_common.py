@@ -29,9 +29,6 @@ def out_dir(out, inputs=()):
     return prepare_output_dir(out, inputs, kind="figures")
 
 
-def write_table(out, name: str, frame) -> str:
-    """Write a pandas table as CSV into the ``--out`` folder atomically; return the path written."""
-    return str(out.write_text(name, frame.to_csv(index=False)))
 
 
 def fail(message: str, code: int = 2):
@@ -80,13 +77,6 @@ def fmt(value, digits: int = 4) -> str:
     return f"{v:.{digits}g}"
 
 
-def fmt_pm(value, err, digits: int = 3) -> str:
-    """``1.23(4)``-style or ``1.23 ± 0.04`` formatting of a value with its standard error."""
-    if value is None:
-        return "—"
-    if err is None or err != err:
-        return fmt(value, digits + 1)
-    return f"{fmt(value, digits + 1)} ± {fmt(err, 2)}"
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
@@ -125,12 +115,187 @@ def progress(iterable, total: int | None = None, description: str = "working", d
     yield from track(iterable, total=total, description=description, console=err_console, transient=True)
 
 
+
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# recipe results: the one way every analysis command prints and writes what a recipe returned
+# ---------------------------------------------------------------------------------------------------------------
+
+MANIFEST_OPTION = typer.Option(None, "--manifest", "-m",
+                               help="cells.yaml: each file's cell (geometry, electrodes, temperature) as the report "
+                                    "uses it; command-line geometry fills what the manifest lacks.")
+
+
+def load_manifest_option(path):
+    """The manifest given with ``--manifest`` (None without one)."""
+    if path is None:
+        return None
+    from ..cell import load_manifest
+
+    return load_manifest(path)
+
+
+def cli_cell(name: str, **quantities):
+    """A CellSpec from command-line quantities (``thickness="1.2mm"``, ``electrodes="Li|Li"`` …); options left at
+    None are not set.  A bad quantity or an unknown electrode is a one-line error naming the option."""
+    from ..cell import CellSpec, parse_electrodes
+    from ..errors import UnitError
+
+    given = {k: v for k, v in quantities.items() if v is not None}
+    for opt, v in given.items():
+        try:
+            if opt == "electrodes":
+                parse_electrodes(v)
+            elif opt != "formula":
+                CellSpec.from_strings(name, **{opt: v})
+        except UnitError as exc:
+            raise UnitError(f"--{opt.replace('_', '-')} {v!r}: {exc}") from None
+    return CellSpec.from_strings(name, **given)
+
+
 def print_notes(warnings=(), written=()) -> None:
-    """The closing lines every command prints on stderr: its warnings, then the files it wrote (printed literally)."""
+    """Closing lines on stderr: warnings (one line each), then the files written (printed literally)."""
     from rich.markup import escape
 
     for w in warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False, soft_wrap=True)
     for p in written:
         err_console.print(f"wrote {p}", highlight=False, markup=False)
 
+
+def _flag_line(flag) -> str:
+    from rich.markup import escape
+
+    style = {"error": "[bold red]error:[/]", "warning": "[yellow]warning:[/]", "info": "[cyan]note:[/]"}
+    return f"{style[flag.severity]} {escape(str(flag))}"
+
+
+def show_flags(result, info: bool = True) -> None:
+    """A result's flags on stderr, errors and warnings first (they change how the numbers must be read)."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    for f in sorted(result.flags, key=lambda f: order[f.severity]):
+        if f.severity != "info" or info:
+            err_console.print(_flag_line(f), highlight=False, soft_wrap=True)
+
+
+def value_rows(result, *, where: bool = True):
+    """Rows ``(quantity, value)`` (or with ``where``) of a result's values, in the researcher's units."""
+    rows = []
+    for v in result.values:
+        text = v.text()
+        if v.ci95 is not None and v.stderr is not None:
+            text += "  " + ci_text(v)
+        row = [v.label or v.key, text]
+        if where:
+            row.append(v.where or "")
+        rows.append(row)
+    return rows
+
+
+def ci_text(v) -> str:
+    """A value's 95 % interval in its display unit, to the decimals of the printed value: ``[0.758, 0.774]``."""
+    from .. import units
+
+    lo, hi = v.ci95
+    if v.display_unit and v.display_unit != v.unit:
+        lo, hi = (float(units.convert(x, v.unit, v.display_unit)) for x in (lo, hi))
+    shown = v.text(with_unit=False).split(" ± ")[0].lstrip("≥≤ ")
+    d = len(shown.split(".")[1]) if "." in shown and "e" not in shown else None
+    if d is None:
+        return f"95 % [{fmt(lo, 4)}, {fmt(hi, 4)}]"
+    return f"95 % [{lo:.{d}f}, {hi:.{d}f}]"
+
+
+def show_values(result, title: str | None = None) -> None:
+    has_where = any(v.where for v in result.values)
+    show(table(title or f"{result.recipe} — {result.subject}", ["quantity", "value"] + (["at"] if has_where else []),
+               value_rows(result, where=has_where)))
+
+
+def show_table(t, columns=None, title: str | None = None, max_rows: int = 60) -> None:
+    """A RecipeTable (selected ``columns``) as a rich table; long tables are cut with a note."""
+    cols = list(columns or t.columns)
+    idx = [t.columns.index(c) for c in cols]
+    rows = [[_cell(r[i]) for i in idx] for r in t.rows[:max_rows]]
+    show(table(title or t.title or t.name, cols, rows))
+    if len(t.rows) > max_rows:
+        err_console.print(f"({len(t.rows) - max_rows} more rows in --json / --out)", highlight=False)
+
+
+def _cell(x):
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if x is None:
+        return "—"
+    if isinstance(x, (int, float)):
+        return fmt(x)
+    return str(x)
+
+
+def check_result(result) -> None:
+    """A refused analysis (an error flag) of a single result: its reason as the one-line error, exit 2."""
+    errors = [f for f in result.flags if f.severity == "error"]
+    if errors:
+        fail(str(errors[0]))
+
+
+def write_outputs(results, out, *, summary: str | None = None, plot_many=False) -> list[str]:
+    """Figures (the recipe's own ``plot``) and every table as CSV into ``out``; ``summary``: also one CSV with a
+    row per result and a column per value (SI, with stderr).  Returns the paths written."""
+    if out is None:
+        return []
+    import csv
+    import io
+
+    from ..plotting import save_figure
+    from ..recipes import get
+
+    written = []
+    for res in results:
+        spec = get(res.recipe)
+        if spec.plot is not None:
+            for fo in spec.plot(res):
+                written += [str(p) for p in save_figure(fo.figure, out, fo.name)]
+        stem = _slug(res.subject)
+        for t in res.tables:
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(t.columns)
+            w.writerows(t.rows)
+            written.append(str(out.write_text(f"{stem}_{t.name}.csv", buf.getvalue())))
+    if summary:
+        keys = list(dict.fromkeys(v.key for r in results for v in r.values))
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["subject", *[c for k in keys for c in (k, f"{k}_stderr")]])
+        for r in results:
+            row = [r.subject]
+            for k in keys:
+                v = r[k] if k in r else None
+                row += [v.value if v else "", "" if v is None or v.stderr is None else v.stderr]
+            w.writerow(row)
+        written.append(str(out.write_text(summary, buf.getvalue())))
+    return written
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "result"
+
+
+def emit(results, *, json_out: bool, single: bool, written=(), show_fn=None) -> None:
+    """Print results: ``--json`` → one JSON document (the result's own dict when ``single``, else
+    ``{"results": [...]}``) with warnings on stderr; else flags first, then ``show_fn(result)`` (default: the values
+    table).  Then the files written."""
+    if json_out:
+        for r in results:
+            show_flags(r, info=False)
+        print_json(results[0].to_dict() if single else {"results": [r.to_dict() for r in results]})
+    else:
+        for r in results:
+            show_flags(r)
+            (show_fn or show_values)(r)
+    for p in written:
+        err_console.print(f"wrote {p}", highlight=False, markup=False)

@@ -1,18 +1,15 @@
-"""`sselab cycle` — galvanostatic cycling: Li|SSE|Li stripping/plating ladders (shorts, CCD) or full cells."""
+"""`sselab cycle` — galvanostatic cycling: Li|SSE|Li stripping/plating ladders (shorts, CCD) or full cells.  The
+analysis is the ``cycling.symmetric`` / ``cycling.full`` recipe's (:mod:`sselab.recipes.cycling`); the file is read
+with only the columns the recipe declares (``recipes.cycling.columns``).  ``--channel`` picks one channel of a file
+that holds several (Arbin ``.res`` with several tests, a workbook with several channel sheets)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
 
-
-from ._common import JSON_OPTION, OUT_OPTION, err_console, out_dir, write_table, fmt, fmt_pm, print_json, print_notes, show, table, user_errors
-
-
-def _jd(j_A_per_m2) -> str:
-    from ..cycling.plots import format_current_density
-
-    return format_current_density(j_A_per_m2)
+from ._common import (JSON_OPTION, MANIFEST_OPTION, OUT_OPTION, cli_cell, emit, load_manifest_option, out_dir,
+                      show_table, show_values, user_errors, write_outputs)
 
 
 def cycle(
@@ -21,117 +18,100 @@ def cycle(
     area: str = typer.Option(None, "--area", "-A", help="Electrode area, e.g. '0.7854cm2'."),
     diameter: str = typer.Option(None, "--diameter", "-d", help="Electrode diameter instead of area, e.g. '10mm'."),
     symmetric: bool = typer.Option(False, "--symmetric", help="Li|SSE|Li stripping/plating (default without "
-                                                              "--active-mass)."),
+                                                              "--active-mass or a manifest)."),
     active_mass: str = typer.Option(None, "--active-mass", "-m", help="Full cell: cathode active mass, e.g. '3mg'."),
     threshold: float = typer.Option(0.8, "--threshold", help="Full cell: end-of-life retention (fraction)."),
     ccd_on: str = typer.Option("any", "--ccd-on", help="Short kinds that end the CCD ladder: any (hard or soft) "
                                                        "or hard."),
+    channel: str = typer.Option(None, "--channel", "-c", help="Channel of a multi-channel file: its name or 0-based "
+                                                             "index (`sselab info FILE` lists them)."),
+    manifest: Path = typer.Option(None, "--manifest", help=MANIFEST_OPTION.help),
     json_out: bool = JSON_OPTION,
     out: Path = OUT_OPTION,
 ):
     """Segment a galvanostatic record into half cycles and analyse it as a symmetric ladder or a full cell."""
     with user_errors():
-        out = out_dir(out, [file])
-        from ..cell import CellSpec
+        out = out_dir(out, [file] + ([manifest] if manifest is not None else []))
         from ..errors import UnitError
         from ..io import read
+        from ..io.detect import detect
+        from ..recipes import get
+        from ..recipes.cycling import columns
+        from ..recipes.routing import cell_for
 
         if symmetric and active_mass is not None:
             raise UnitError("--symmetric and --active-mass exclude each other (symmetric cell or full cell?)")
         if ccd_on not in ("any", "hard"):
             raise UnitError(f"--ccd-on {ccd_on!r}: expected any or hard")
-        cell = CellSpec.from_strings(Path(file).stem, diameter=diameter, area=area, active_mass=active_mass)
         full = active_mass is not None
-        if not full and cell.area_m2 is None:
+        base = cli_cell(Path(file).stem, diameter=diameter, area=area, active_mass=active_mass,
+                        electrodes="Li|TiS2" if full else "Li|Li")
+        man = load_manifest_option(manifest)
+        cell, _ = cell_for(Path(file).resolve(), man, base)
+        if cell is not base and (symmetric or full):
+            from dataclasses import replace
+
+            cell = replace(cell, electrodes=base.electrodes, active_mass_kg=cell.active_mass_kg or base.active_mass_kg)
+        kind = cell.kind
+        if kind not in ("symmetric", "full"):
+            raise UnitError(f"cell {cell.name!r} ({'|'.join(cell.electrodes)}): give --symmetric or --active-mass")
+        if kind == "symmetric" and cell.area_m2 is None:
             raise UnitError("a symmetric cell needs --area or --diameter (current density)")
-        m = read(file)
-        if full:
-            _full(file, m, cell, threshold, json_out, out)
+        fmt = detect(file)
+        pick, several = _pick_channel(Path(file), fmt, channel)
+        m = read(file, format=fmt, columns=list(columns(fmt)), **({"channel": pick} if several else {}))
+        if several and cell is base:
+            from dataclasses import replace
+
+            cell = replace(cell, name=f"{cell.name} [{pick}]")
+        if kind == "full":
+            if not 0 < threshold < 1:
+                raise UnitError(f"--threshold {threshold}: a retention fraction between 0 and 1")
+            res = get("cycling.full").run([m], cell, threshold=threshold)
         else:
-            _symmetric(file, m, cell, ccd_on, json_out, out)
+            res = get("cycling.symmetric").run([m], cell, ccd_on=ccd_on)
+        written = write_outputs([res], out)
+
+        def show_fn(r):
+            for t in r.tables:
+                if t.name == "steps":
+                    show_table(t, ["step", "j_A_per_m2", "first_cycle", "last_cycle", "eta_median_V",
+                                   "resistance_median_ohm_m2", "r_slope_ohm_m2_per_cycle", "sustained"])
+                elif t.name == "shorts" and t.rows:
+                    show_table(t)
+                elif t.name == "cycles":
+                    show_table(t)
+            show_values(r, f"{'Full cell' if r.recipe == 'cycling.full' else 'Stripping / plating'} — {r.subject}")
+
+        emit([res], json_out=json_out, single=True, written=written, show_fn=show_fn)
 
 
-def _symmetric(file, m, cell, ccd_on, json_out, out):
-    from .. import units
-    from ..cycling import analyze_symmetric
+def _pick_channel(file: Path, fmt: str, channel: str | None) -> tuple[str | None, bool]:
+    """(channel name to read, whether the file holds several) — one-line errors naming the file's channels."""
+    from ..errors import UnitError
+    from ..io import channels
 
-    res = analyze_symmetric(m, area_m2=cell.area_m2, ccd_on=ccd_on)
-    written = []
-    if out is not None:
-        from ..cycling.plots import plot_ladder, plot_profiles, plot_resistance
-        from ..plotting import save_figure
-
-        stem = Path(file).stem
-        figs = ((plot_ladder(res), f"cycle_{stem}_ladder"), (plot_resistance(res), f"cycle_{stem}_resistance"),
-                (plot_profiles(res), f"cycle_{stem}_profiles"))
-        for fig, name in figs:
-            written += [str(p) for p in save_figure(fig, out, name)]
-        written.append(write_table(out, f"cycle_{stem}_half_cycles.csv", res.half_cycle_table()))
-    if json_out:
-        print_json({"file": str(file), "technique": m.technique, "mode": "symmetric",
-                    "reader_warnings": list(m.warnings), "result": res.to_dict(), "outputs": written})
-        return
-    rows = []
-    for st in res.steps:
-        rows.append((_jd(st.current_density_A_per_m2), str(st.n_cycles), f"{st.first_cycle}–{st.last_cycle}",
-                     fmt(st.eta_median_V * 1e3), fmt(st.resistance_median_ohm_m2 * 1e4),
-                     fmt_pm(st.r_slope_ohm_m2_per_cycle * 1e4, st.r_slope_err_ohm_m2_per_cycle * 1e4),
-                     fmt_pm(st.r_slope_ohm_m2_per_h * 1e4, st.r_slope_err_ohm_m2_per_h * 1e4),
-                     "yes" if st.sustained else "no"))
-    show(table(f"Stripping/plating ladder — {Path(file).name}",
-               ["|j|", "cycles", "cycle range", "median |η| / mV", "median R / Ω cm²", "dR/dcycle / Ω cm²",
-                "dR/dt / Ω cm² h⁻¹", "sustained"], rows))
-    q_mAh_cm2 = units.to_unit(res.cumulative_charge_C_per_m2, "mAh/cm2")
-    tot = [("time", f"{fmt(res.total_hours)} h"), ("cycles", str(res.n_cycles)),
-           ("cumulative charge", f"{fmt(q_mAh_cm2)} mAh/cm²  (≈ {fmt(res.li_thickness_equivalent_m * 1e6)} µm Li)"),
-           ("CCD", (f"≥ {_jd(res.ccd_A_per_m2)}" if res.ccd_is_lower_bound else _jd(res.ccd_A_per_m2))
-            if res.ccd_A_per_m2 is not None else "— (short in the first step)"),
-           ("CCD (hard shorts only)", _jd(res.ccd_hard_A_per_m2) if res.ccd_hard_A_per_m2 is not None else "—")]
-    show(table("Totals", ["quantity", "value"], tot))
-    if res.shorts:
-        show(table("Shorts", ["kind", "cycle", "time / h", "|j|", "reasons"],
-                   [(s.kind, str(s.cycle), fmt(s.time_s / 3600.0), _jd(s.current_density_A_per_m2),
-                     "; ".join(s.reasons)) for s in res.shorts]))
+    names = channels(file, fmt)
+    shown = ", ".join(repr(n) for n in names[:12]) + (" …" if len(names) > 12 else "")
+    if channel is None:
+        if len(names) > 1:
+            raise UnitError(f"{file.name} holds {len(names)} channels ({shown}): give --channel NAME or a 0-based "
+                            f"INDEX")
+        return None, False
+    if channel in names:
+        name = channel
+    elif channel.lower() in [n.lower() for n in names]:
+        name = names[[n.lower() for n in names].index(channel.lower())]
     else:
-        err_console.print("no short detected: " + res.ccd_criterion, highlight=False, markup=False)
-    print_notes(list(m.warnings) + list(res.warnings), written)
-
-
-def _full(file, m, cell, threshold, json_out, out):
-    from ..cycling import analyze_full_cell
-
-    res = analyze_full_cell(m, active_mass_kg=cell.active_mass_kg, area_m2=cell.area_m2, threshold=threshold)
-    written = []
-    if out is not None:
-        from ..cycling.plots import plot_full_cell, plot_profiles
-        from ..plotting import save_figure
-
-        stem = Path(file).stem
-        for fig, name in ((plot_full_cell(res), f"cycle_{stem}_capacity"), (plot_profiles(res),
-                                                                            f"cycle_{stem}_profiles")):
-            written += [str(p) for p in save_figure(fig, out, name)]
-        written.append(write_table(out, f"cycle_{stem}_cycles.csv", res.table()))
-    if json_out:
-        print_json({"file": str(file), "technique": m.technique, "mode": "full-cell",
-                    "reader_warnings": list(m.warnings), "result": res.to_dict(), "outputs": written})
-        return
-    rows = []
-    for k in range(res.n_cycles):
-        area_col = (fmt(res.discharge_capacity_C_per_m2[k] / 36.0)
-                    if res.discharge_capacity_C_per_m2 is not None else "—")
-        rows.append((str(res.cycle[k]), fmt(res.charge_capacity_C_per_kg[k] / 3600.0),
-                     fmt(res.discharge_capacity_C_per_kg[k] / 3600.0), area_col,
-                     fmt(res.coulombic_efficiency[k] * 100), fmt(res.discharge_mean_voltage_V[k]),
-                     fmt(res.retention[k] * 100)))
-    show(table(f"Full cell — {Path(file).name} (starts with {res.first_direction})",
-               ["cycle", "charge / mAh g⁻¹", "discharge / mAh g⁻¹", "discharge / µAh cm⁻²", "CE / %",
-                "mean V (dis) / V", "retention / %"], rows))
-    eol = (f"cycle {res.end_of_life_cycle}" if res.end_of_life_cycle else f"not reached in {res.n_cycles} cycles")
-    show(table("Summary", ["quantity", "value"], [
-        ("first discharge", f"{fmt(res.first_discharge_C_per_kg / 3600.0)} mAh/g"),
-        ("specific current", f"{fmt(res.specific_current_A_per_kg)} mA/g"),
-        (f"end of life ({res.threshold:.0%} retention)", eol)]))
-    print_notes(list(m.warnings) + list(res.warnings), written)
+        try:
+            k = int(channel)
+        except ValueError:
+            raise UnitError(f"--channel {channel!r}: {file.name} holds {shown}") from None
+        if not -len(names) <= k < len(names):
+            raise UnitError(f"--channel {k}: {file.name} holds {len(names)} channel(s) ({shown}), indices 0–"
+                            f"{len(names) - 1}")
+        name = names[k]
+    return name, len(names) > 1
 
 
 def register(app: typer.Typer) -> None:

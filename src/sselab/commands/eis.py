@@ -1,50 +1,28 @@
-"""`sselab eis` — equivalent-circuit fits (σ, ASR) and Lin-KK validation of impedance spectra."""
+"""`sselab eis` — impedance: fit every spectrum (σ, ASR; the circuit chosen from the data unless given), a series of
+spectra in time, and Lin-KK validation.  The analysis is the recipes' (:mod:`sselab.recipes.eis`): the report and
+the API give the same numbers for the same file and options."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-
 from rich.markup import escape
 
-from ._common import JSON_OPTION, OUT_OPTION, err_console, out_dir, fmt, fmt_pm, print_json, progress, show, table, user_errors
+from ._common import (JSON_OPTION, MANIFEST_OPTION, OUT_OPTION, cli_cell, emit, err_console, fmt, load_manifest_option,
+                      out_dir, print_json, show, show_table, show_values, table, user_errors, write_outputs)
 
-eis_app = typer.Typer(help="Impedance spectra: equivalent-circuit fits (σ, ASR) and Kramers–Kronig checks.",
-                      no_args_is_help=True)
-
-DEFAULT_CIRCUIT = {"blocking": "R0-p(R1,CPE1)-CPE2", "li": "R0-p(R1,CPE1)-p(R2,CPE2)"}
-
-
-def _electrodes(text: str) -> str:
-    from ..errors import UnitError
-
-    t = text.strip().lower()
-    if t in ("blocking", "block", "au", "au|au", "steel", "ss", "steel|steel", "pt", "pt|pt"):
-        return "blocking"
-    if t in ("li", "li|li", "symmetric", "lithium"):
-        return "li"
-    raise UnitError(f"--electrodes {text!r}: expected 'blocking' (Au|SSE|Au, steel) or 'li' (Li|SSE|Li)")
+eis_app = typer.Typer(help="Impedance spectra: equivalent-circuit fits (σ, ASR), series in time, Kramers–Kronig "
+                           "checks.", no_args_is_help=True)
 
 
-def _default_resistances(circuit, electrodes: str) -> tuple[str, str | None]:
-    """(resistance used for σ, resistance used for the ASR) for a circuit and cell type."""
-    plain = [e.name for e in circuit.elements if e.kind == "R"]
-    arcs = [r for r, _ in circuit.rc_pairs()]
-    if electrodes == "li" and arcs:
-        interface = arcs[-1]
-        electrolyte = [r for r in plain if r != interface]
-        return "+".join(electrolyte) if electrolyte else interface, interface
-    return "+".join(plain), None
-
-
-def _lf_loop(text: str) -> str:
+def _lf_loop(text: str, allowed=None) -> str:
     from ..eis.artefacts import LF_LOOP_OPTIONS
     from ..errors import UnitError
 
     t = text.strip().lower()
-    if t not in LF_LOOP_OPTIONS:
-        raise UnitError(f"--lf-loop {text!r}: expected one of {', '.join(LF_LOOP_OPTIONS)}")
+    if t not in (allowed or LF_LOOP_OPTIONS):
+        raise UnitError(f"--lf-loop {text!r}: expected one of {', '.join(allowed or LF_LOOP_OPTIONS)}")
     return t
 
 
@@ -66,204 +44,177 @@ def _parse_fix(items: list[str] | None) -> dict[str, float]:
     return out
 
 
-def _load(files: list[Path], fmin, fmax):
-    """Read every file; return [(label, path, f, Z, temperature_K, reader_warnings)]."""
-    import numpy as np
+def _freq(text, opt):
+    from .. import units
 
-    from ..errors import AnalysisError
-    from ..io import read
+    return units.parse(text, "frequency", default_unit="Hz") if text else None
+
+
+def _weighting(w: str) -> str:
+    from ..errors import UnitError
+
+    if w not in ("modulus", "proportional", "unit"):
+        raise UnitError(f"--weighting {w!r}: unknown weighting (modulus, proportional or unit)")
+    return w
+
+
+def _kind(cell) -> str:
+    from ..errors import UnitError
+
+    k = cell.kind if cell is not None else "blocking"
+    if k == "full":
+        raise UnitError(f"cell {cell.name!r}: no impedance analysis for a full cell yet (give blocking or "
+                        "symmetric electrodes)")
+    return "symmetric" if k == "symmetric" else "blocking"
+
+
+def _cells(files, manifest, geometry: dict, electrodes, temperature):
+    """(file, cell, manifest entry temperature) for every file (manifest first, command-line geometry fills in)."""
+    from ..recipes.routing import cell_for
 
     out = []
-    for path in progress(files, total=len(files), description="reading"):
-        m = read(path)
-        if not m.is_eis:
-            raise AnalysisError(f"{path}: not an impedance file (technique {m.technique})")
-        spectra = m.spectra()
-        for k, (f, z) in enumerate(spectra):
-            keep = np.isfinite(f) & np.isfinite(z) & (f > 0)
-            if fmin is not None:
-                keep &= f >= fmin
-            if fmax is not None:
-                keep &= f <= fmax
-            if keep.sum() < 5:
-                raise AnalysisError(f"{path}: spectrum {k + 1} has {int(keep.sum())} points in the frequency window"
-                                    " (need ≥ 5)")
-            label = Path(path).name if len(spectra) == 1 else f"{Path(path).name}#{k + 1}"
-            out.append((label, Path(path), f[keep], z[keep], m.temperature_K, list(m.warnings)))
+    for p in files:
+        base = cli_cell(Path(p).stem, electrodes=electrodes, temperature=temperature, **geometry)
+        cell, T_entry = cell_for(Path(p).resolve(), manifest, base)
+        if electrodes is not None and cell is not base:
+            from dataclasses import replace
+
+            cell = replace(cell, electrodes=base.electrodes)
+        out.append((Path(p), cell, T_entry))
     return out
+
+
+def _show_spectra(results) -> None:
+    """One spectrum: its values and tables; several: a summary row each and the parameters."""
+    if len(results) == 1:
+        r = results[0]
+        show_values(r, f"{r.recipe} — {r.subject}")
+        show_table(r.table("parameters"))
+        show_table(r.table("arcs"), ["resistor", "R_ohm", "C_eff_F", "apex_Hz", "apex_in_band", "assignment"])
+        show_table(r.table("models"), ["circuit", "n_free", "delta_bic", "runs_z", "admissible", "chosen"])
+        return
+    keys = [("T_K", "T"), ("R_electrolyte_ohm", "R electrolyte"), ("sigma_S_per_m", "σ"),
+            ("asr_interface_ohm_m2", "ASR per interface"), ("circuit", "circuit"), ("chi2_reduced", "χ²red")]
+    keys = [(k, lab) for k, lab in keys if any(k in r for r in results)]
+    rows = [[r.subject] + [r[k].text() if k in r else "—" for k, _ in keys] for r in results]
+    show(table("Impedance fits", ["spectrum"] + [lab for _, lab in keys], rows))
+    circuits = {r.get("circuit") for r in results}
+    if len(circuits) == 1:
+        names = [row[0] for row in results[0].table("parameters").rows]
+        prow = [[r.subject] + [f"{fmt(row[1])} ± {fmt(row[2], 2)}" for row in r.table("parameters").rows]
+                for r in results]
+        show(table(f"Parameters (SI) — {circuits.pop()}", ["spectrum"] + names, prow))
 
 
 @eis_app.command("fit")
 def fit_cmd(
     files: List[Path] = typer.Argument(..., help="Impedance files (any format sselab.io.read understands)."),
     circuit: str = typer.Option(None, "--circuit", "-c",
-                                help="Circuit, impedance.py syntax, e.g. 'R0-p(R1,CPE1)-CPE2' (default by "
-                                     "--electrodes)."),
+                                help="Fit this circuit (impedance.py syntax, e.g. 'R0-p(R1,CPE1)-CPE2') instead of "
+                                     "choosing the number of arcs from the data."),
     thickness: str = typer.Option(None, "--thickness", "-L", help="Pellet thickness, e.g. '1.2mm'."),
     diameter: str = typer.Option(None, "--diameter", "-d", help="Electrode diameter, e.g. '10mm'."),
     area: str = typer.Option(None, "--area", "-A", help="Electrode area instead of diameter, e.g. '0.7854cm2'."),
-    electrodes: str = typer.Option("blocking", "--electrodes", "-e",
-                                   help="blocking (Au|SSE|Au) or li (Li|SSE|Li: ASR of the last arc, halved)."),
+    electrodes: str = typer.Option(None, "--electrodes", "-e",
+                                   help="Au|Au / blocking (default), Li|Li / li / Na|Na (symmetric: interface ASR = "
+                                        "R·A/2), Li|steel."),
     resistance: str = typer.Option(None, "--resistance", "-R",
-                                   help="Parameters summed into the electrolyte resistance for σ, e.g. 'R1+R2' "
-                                        "(default: every plain R; for li all but the interface arc)."),
+                                   help="With --circuit: parameters summed into the electrolyte resistance, e.g. "
+                                        "'R0+R1' (default: every resistor but the interface's)."),
     interface: str = typer.Option(None, "--interface",
-                                  help="li only: resistance for the ASR (default: R of the last arc)."),
+                                  help="With --circuit, symmetric cells: the interface resistance (default: the last "
+                                       "arc)."),
     weighting: str = typer.Option("modulus", "--weighting", "-w", help="modulus, proportional or unit."),
     fmin: str = typer.Option(None, "--fmin", help="Ignore points below this frequency, e.g. '5Hz'."),
     fmax: str = typer.Option(None, "--fmax", help="Ignore points above this frequency, e.g. '1MHz'."),
-    fix: Optional[List[str]] = typer.Option(None, "--fix", help="Hold a parameter, NAME=VALUE (repeatable)."),
+    fix: Optional[List[str]] = typer.Option(None, "--fix", help="With --circuit: hold a parameter, NAME=VALUE "
+                                                                 "(repeatable)."),
     temperature: str = typer.Option(None, "--temperature", "-T",
-                                    help="Temperature when the file does not carry one, e.g. '30C'."),
-    series: bool = typer.Option(True, "--series/--independent",
-                                help="Treat the files as a series (warm start from neighbours) or fit each "
-                                     "independently."),
+                                    help="Temperature when neither the file nor the manifest gives one, e.g. '30C'."),
     lf_loop: str = typer.Option("auto", "--lf-loop",
                                 help="Low-frequency inductive loop (Z'' > 0 at the lowest f): exclude, keep, or auto "
                                      "(exclude unless the circuit has an R-L branch such as p(R3,L3))."),
+    manifest: Path = MANIFEST_OPTION,
     json_out: bool = JSON_OPTION,
     out: Path = OUT_OPTION,
 ):
-    """Fit an equivalent circuit to every spectrum at once; report parameters ± errors, R, σ (S/cm), ASR."""
+    """Fit every spectrum on its own: R electrolyte, σ (with geometry), interface ASR (symmetric cells), the
+    model-choice evidence.  Warnings come first; --json prints {"results": [one result per spectrum]}."""
     with user_errors():
-        out = out_dir(out, files)
-        from .. import units
-        from ..cell import CellSpec
-        from ..eis import Circuit, fit_batch
-        from ..eis.derive import arcs as arc_info
-        from ..eis.derive import asr as asr_fn
-        from ..eis.derive import conductivity
+        out = out_dir(out, list(files) + ([manifest] if manifest is not None else []))
+        from ..io import read
+        from ..recipes.eis import per_spectrum
 
-        el = _electrodes(electrodes)
-        circ = Circuit(circuit or DEFAULT_CIRCUIT[el])
-        r_default, i_default = _default_resistances(circ, el)
-        r_expr = resistance or r_default
-        i_expr = (interface or i_default) if el == "li" else None
-        f_lo = units.parse(fmin, "frequency", default_unit="Hz") if fmin else None
-        f_hi = units.parse(fmax, "frequency", default_unit="Hz") if fmax else None
-        T_default = units.parse(temperature, "temperature", default_unit="C") if temperature else None
-        cell = CellSpec.from_strings("cell", thickness=thickness, diameter=diameter, area=area,
-                                     electrodes="Li|Li" if el == "li" else "Au|Au")
-        has_geo = cell.thickness_m is not None and cell.area_m2 is not None
-        fixed = _parse_fix(fix)
-        data = _load(files, f_lo, f_hi)
-        fits = fit_batch([(d[2], d[3]) for d in data], circ, weighting=weighting, fixed=fixed or None,
-                         warm_start=series, labels=[d[0] for d in data], lf_loop=_lf_loop(lf_loop))
-        # validate the expressions once (one-line error naming the bad parameter)
-        fits[0].resistance(r_expr)
-        if i_expr:
-            fits[0].resistance(i_expr)
-
-        records = []
-        for (label, path, f, z, T_file, rwarn), res in zip(data, fits):
-            T = T_file if T_file is not None else T_default
-            R, Rerr = res.resistance(r_expr)
-            sig = sig_err = None
-            if has_geo:
-                sig, sig_err = conductivity(R, Rerr, cell)
-            a_val = a_err = None
-            if i_expr and cell.area_m2 is not None:
-                Ri, Rie = res.resistance(i_expr)
-                a_val, a_err = asr_fn(Ri, Rie, cell, symmetric=True)
-            arcs = arc_info(res, cell if has_geo else None)
-            records.append({
-                "file": str(path), "label": label, "temperature_K": T, "reader_warnings": rwarn,
-                "fit": res.to_dict(),
-                "resistance": {"expression": r_expr, "value_ohm": R, "stderr_ohm": Rerr},
-                "sigma_S_per_cm": units.to_unit(sig, "S/cm") if sig is not None else None,
-                "sigma_err_S_per_cm": units.to_unit(sig_err, "S/cm") if sig_err is not None else None,
-                "asr_ohm_cm2": a_val * 1e4 if a_val is not None else None,
-                "asr_err_ohm_cm2": a_err * 1e4 if a_err is not None else None,
-                "interface": i_expr,
-                "arcs": [a.to_dict() for a in arcs],
-                "_res": res,
-            })
-
-        written = []
-        if out is not None:
-            from ..eis import plot
-            from ..plotting import save_figure
-
-            for rec in progress(records, total=len(records), description="figures"):
-                stem = f"eis_{_slug(rec['label'])}"
-                written += [str(p) for p in save_figure(plot.fit_overview(rec["_res"], title=rec["label"]), out,
-                                                        stem)]
-                written += [str(p) for p in save_figure(plot.nyquist(rec["_res"], title=rec["label"]), out,
-                                                        stem + "_nyquist")]
-            written.append(str(_write_csv(records, out)))
-        for rec in records:
-            rec.pop("_res")
-
+        man = load_manifest_option(manifest)
+        opts = dict(circuit=circuit, resistance=resistance, interface=interface, weighting=_weighting(weighting),
+                    fmin_Hz=_freq(fmin, "--fmin"), fmax_Hz=_freq(fmax, "--fmax"), fixed=_parse_fix(fix) or None,
+                    lf_loop=_lf_loop(lf_loop))
+        geometry = dict(thickness=thickness, diameter=diameter, area=area)
+        results = []
+        for path, cell, T_entry in _cells(files, man, geometry, electrodes, temperature):
+            m = read(path)
+            results += per_spectrum([m], cell, kind=_kind(cell), temperature_K=T_entry, **opts)
+        written = write_outputs(results, out, summary="eis_fits.csv")
         if json_out:
-            print_json({"circuit": circ.text, "electrodes": el, "weighting": weighting,
-                        "thickness_m": cell.thickness_m, "area_m2": cell.area_m2, "spectra": records,
-                        "figures": written})
-            return
-        names = circ.param_names
-        cols = ["file", "T (°C)", f"R = {r_expr} (Ω)", "σ (S/cm)"]
-        if i_expr:
-            cols.append(f"ASR {i_expr} (Ω cm²)")
-        cols += ["χ²red", "flags"]
-        rows = []
-        for rec in records:
-            fr = rec["fit"]
-            T = rec["temperature_K"]
-            row = [rec["label"], fmt(T - 273.15, 4) if T is not None else "—",
-                   fmt_pm(rec["resistance"]["value_ohm"], rec["resistance"]["stderr_ohm"]),
-                   fmt_pm(rec["sigma_S_per_cm"], rec["sigma_err_S_per_cm"]) if rec["sigma_S_per_cm"] is not None
-                   else "— (give --thickness, --diameter)"]
-            if i_expr:
-                row.append(fmt_pm(rec["asr_ohm_cm2"], rec["asr_err_ohm_cm2"]))
-            row += [fmt(fr["chi2_reduced"], 3), ", ".join(f"{k}: {v}" for k, v in fr["flags"].items()) or "—"]
-            rows.append(row)
-
-        def pm(fr, n):
-            return fmt_pm(fr["params"][n], fr["stderr"][n]) + (" (fixed)" if n in fr["fixed"] else "")
-
-        if len(records) <= 4:  # parameters down the page, one column per spectrum
-            ptab = table(f"Parameters (SI) — {circ.text}, {weighting} weighting", ["parameter"] + [
-                r["label"] for r in records], [[n] + [pm(r["fit"], n) for r in records] for n in names])
+            emit(results, json_out=True, single=False, written=written)
         else:
-            ptab = table(f"Parameters (SI) — {circ.text}, {weighting} weighting", ["file"] + names,
-                         [[r["label"]] + [pm(r["fit"], n) for n in names] for r in records])
-        show(ptab, table("Resistance, conductivity" + (", ASR" if i_expr else ""), cols, rows))
-        arc_rows = [[rec["label"], a["resistor"], fmt(a["C_eff_F"]), fmt(a["apex_Hz"]), a["assignment"],
-                     "yes" if a["in_window"] else "no"] for rec in records for a in rec["arcs"]]
-        if arc_rows:
-            show(table("Arcs (Brug effective capacitance; assignment after Irvine, Sinclair & West 1990)",
-                       ["file", "arc", "C_eff (F)", "apex (Hz)", "assignment", "apex in band"], arc_rows))
-        for rec in records:
-            for w in rec["reader_warnings"] + list(rec["fit"]["warnings"]):
-                err_console.print(f"[yellow]warning:[/] {escape(str(rec['label']) + ': ' + str(w))}", highlight=False)
-        for p in written:
-            err_console.print(f"wrote {p}", highlight=False, markup=False)
+            _emit_table(results, written)
 
 
-def _slug(text: str) -> str:
-    import re
+def _emit_table(results, written) -> None:
+    from ._common import show_flags
 
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "spectrum"
+    for r in results:
+        show_flags(r)
+    _show_spectra(results)
+    for p in written:
+        err_console.print(f"wrote {p}", highlight=False, markup=False)
 
 
-def _write_csv(records, out) -> Path:
-    import csv
-    import io
+@eis_app.command("series")
+def series_cmd(
+    files: List[Path] = typer.Argument(..., help="One file with many spectra (GEIS/PEIS loops), or several "
+                                                 "one-spectrum files of one cell in time."),
+    circuit: str = typer.Option(None, "--circuit", "-c", help="Fit this circuit instead of choosing one from the "
+                                                              "data (one model for the whole series)."),
+    thickness: str = typer.Option(None, "--thickness", "-L", help="Pellet thickness, e.g. '1.2mm'."),
+    diameter: str = typer.Option(None, "--diameter", "-d", help="Electrode diameter, e.g. '10mm'."),
+    area: str = typer.Option(None, "--area", "-A", help="Electrode area instead of diameter."),
+    electrodes: str = typer.Option(None, "--electrodes", "-e", help="Li|Li (default for a series), Au|Au …"),
+    resistance: str = typer.Option(None, "--resistance", "-R", help="With --circuit: the electrolyte resistance."),
+    interface: str = typer.Option(None, "--interface", help="With --circuit: the interface resistance."),
+    weighting: str = typer.Option("modulus", "--weighting", "-w", help="modulus, proportional or unit."),
+    fmin: str = typer.Option(None, "--fmin", help="Ignore points below this frequency."),
+    fmax: str = typer.Option(None, "--fmax", help="Ignore points above this frequency."),
+    lf_loop: str = typer.Option("auto", "--lf-loop", help="exclude, keep or auto (see `eis fit`)."),
+    manifest: Path = MANIFEST_OPTION,
+    json_out: bool = JSON_OPTION,
+    out: Path = OUT_OPTION,
+):
+    """R(t), σ(t) and ASR(t) of every spectrum in time (in-situ loops during cycling, rest, after cycling), one
+    model for the series; a figure against time and spectrum number."""
+    with user_errors():
+        out = out_dir(out, list(files) + ([manifest] if manifest is not None else []))
+        from ..io import read
+        from ..recipes import get
 
-    names = records[0]["fit"]["param_names"]
-    header = ["file", "label", "temperature_K"] + [x for n in names for x in (n, n + "_stderr")] + [
-        "resistance_expr", "resistance_ohm", "resistance_stderr_ohm", "sigma_S_per_cm", "sigma_err_S_per_cm",
-        "asr_ohm_cm2", "asr_err_ohm_cm2", "chi2_reduced", "success"]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for r in records:
-        fr = r["fit"]
-        w.writerow([r["file"], r["label"], r["temperature_K"]]
-                   + [x for n in names for x in (fr["params"][n], fr["stderr"][n])]
-                   + [r["resistance"]["expression"], r["resistance"]["value_ohm"], r["resistance"]["stderr_ohm"],
-                      r["sigma_S_per_cm"], r["sigma_err_S_per_cm"], r["asr_ohm_cm2"], r["asr_err_ohm_cm2"],
-                      fr["chi2_reduced"], fr["success"]])
-    return out.write_text("eis_fits.csv", buf.getvalue())
+        man = load_manifest_option(manifest)
+        cells = _cells(files, man, dict(thickness=thickness, diameter=diameter, area=area), electrodes, None)
+        cell = cells[0][1]
+        given = electrodes is not None or any(v is not None for v in (thickness, diameter, area)) or \
+            cell is not None and man is not None and man.cell_for(cells[0][0].resolve()) is not None
+        res = get("eis.series").run([read(p) for p, _, _ in cells], cell if given else None,
+                                    circuit=circuit, resistance=resistance, interface=interface,
+                                    weighting=_weighting(weighting), fmin_Hz=_freq(fmin, "--fmin"),
+                                    fmax_Hz=_freq(fmax, "--fmax"), lf_loop=_lf_loop(lf_loop))
+        written = write_outputs([res], out)
+
+        def show_fn(r):
+            show_values(r)
+            show_table(r.table("spectra"), ["n", "spectrum", "t_s", "R_electrolyte_ohm", "R_interface_ohm",
+                                            "sigma_S_per_m", "asr_interface_ohm_m2", "chi2_reduced"])
+
+        emit([res], json_out=json_out, single=True, written=written, show_fn=show_fn)
 
 
 @eis_app.command("kk")
@@ -280,8 +231,11 @@ def kk_cmd(
     """Lin-KK (Schönleber 2014) validation: automatic M (μ criterion), residuals, pass/fail."""
     with user_errors():
         out = out_dir(out, [file])
+        import numpy as np
+
         from ..eis import lin_kk
         from ..errors import UnitError
+        from ..io import read
 
         t = threshold.strip()
         try:
@@ -290,32 +244,51 @@ def kk_cmd(
             raise UnitError(f"--threshold {threshold!r}: expected e.g. '1%' or 0.01") from None
         if not 0 < thr < 1:  # also rejects nan
             raise UnitError(f"--threshold {threshold!r}: must lie between 0 and 100 %")
-        data = _load([file], None, None)
+        if not c > 0:
+            raise UnitError(f"--c {c}: must be positive")
         loop_opt = _lf_loop(lf_loop)
-        results = [(d[0], lin_kk(d[2], d[3], c=c, threshold=thr, lf_loop=loop_opt), d[5]) for d in data]
+        m = read(file)
+        if not m.is_eis:
+            raise UnitError(f"{file}: not an impedance file (technique {m.technique})")
+        spectra = m.spectra()
+        results = []
+        for k, (f, z) in enumerate(spectra):
+            keep = np.isfinite(f) & np.isfinite(z) & (f > 0)
+            label = Path(file).name if len(spectra) == 1 else f"{Path(file).name}#{k + 1}"
+            results.append((label, lin_kk(f[keep], z[keep], c=c, threshold=thr, lf_loop=loop_opt)))
         written = []
         if out is not None:
             from ..eis import plot
             from ..plotting import save_figure
 
-            for label, r, _ in results:
+            for label, r in results:
                 stem = f"kk_{_slug(label)}"
                 written += [str(p) for p in save_figure(plot.residuals(r, title=f"Lin-KK — {label}"), out, stem)]
                 written += [str(p) for p in save_figure(plot.nyquist(r, title=f"Lin-KK — {label}"), out,
                                                         stem + "_nyquist")]
         if json_out:
-            print_json({"file": str(file), "spectra": [{"label": lab, "result": r.to_dict(), "reader_warnings": w}
-                                                       for lab, r, w in results], "figures": written})
+            print_json({"file": str(file), "spectra": [{"label": lab, "result": r.to_dict()} for lab, r in results],
+                        "reader_warnings": list(m.warnings), "figures": written})
             return
         rows = [[lab, str(r.M), fmt(r.mu, 3), "pass" if r.passed else "FAIL", fmt(100 * r.rms_residual, 3),
-                 fmt(100 * r.max_abs_residual, 3)] for lab, r, _ in results]
+                 fmt(100 * r.max_abs_residual, 3)] for lab, r in results]
         show(table(f"Lin-KK — {Path(file).name} (c = {c}, threshold {100 * thr:g} % RMS)",
                    ["spectrum", "M", "μ", "result", "RMS residual (%)", "max |residual| (%)"], rows))
-        for lab, r, w in results:
-            for x in list(w) + list(r.warnings):
-                err_console.print(f"[yellow]warning:[/] {escape(str(lab) + ': ' + str(x))}", highlight=False)
+        for x in list(m.warnings) + [f"{lab}: {w}" for lab, r in results for w in r.warnings]:
+            err_console.print(f"[yellow]warning:[/] {escape(str(x))}", highlight=False)
         for p in written:
             err_console.print(f"wrote {p}", highlight=False, markup=False)
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "spectrum"
+
+
+from .eis_drt import drt_cmd  # noqa: E402
+
+eis_app.command("drt")(drt_cmd)
 
 
 def register(app: typer.Typer) -> None:

@@ -83,19 +83,20 @@ def _short(text: str | None, n: int) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("info")
     def info(
-        files: List[Path] = typer.Argument(..., help="Instrument files (.mpr, .mpt, .z, .DTA, .idf, .par, .csv, .txt ...) "
+        files: List[Path] = typer.Argument(..., help="Instrument files (.mpr, .mpt, .z, .DTA, .idf, .par, .csv, .txt, .nda, .ndax, .res, .xlsx ...) "
                                                      "or folders (every file below them)."),
         json_out: bool = JSON_OPTION,
         format: str = typer.Option(None, "--format", help="Force a reader (biologic-mpt, biologic-mpr, zview-z, "
                                                           "gamry-dta, ivium-idf, versastudio-par, text, cycler-csv, palmsens-pssession, "
-                                                          "autolab-dfr)."),
+                                                          "autolab-dfr, neware-nda, neware-ndax, arbin-res, "
+                                                          "spreadsheet, maccor-txt)."),
     ):
         """Show format, technique, rows, time span, frequency range, temperature, start, software, columns and
         warnings of instrument files."""
         from rich.markup import escape
 
         from ..errors import SselabError
-        from ..io import read
+        from ..io import read_all
 
         good: list[dict] = []
         bad: list[dict] = []
@@ -110,23 +111,26 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(2) from None
         for f in progress(paths, total=len(paths), description="reading"):
             try:
-                m = read(f, format=format)
+                # a file holding several channels / cells / sheets (Arbin .res, xlsx) gives one row per channel
+                ms = read_all(f, format=format)
             except SselabError as exc:
                 bad.append({"file": str(f), "error": " ".join(str(exc).split())})
                 continue
             except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
                 bad.append({"file": str(f), "error": f"{f}: {exc.strerror or type(exc).__name__}"})
                 continue
-            s = m.summary()
-            s["temperature_source"] = m.extra.get("temperature_source")
-            s["technique_raw"] = m.extra.get("technique_raw")
-            s["freq_range_Hz"] = None
-            if m.is_eis:
-                fq = m.data["freq_Hz"].to_numpy(float)
-                fq = fq[fq > 0] if len(fq) else fq
-                s["freq_range_Hz"] = [float(fq.min()), float(fq.max())] if len(fq) else None
-                s["spectra"] = len(m.spectra())
-            good.append(s)
+            for m in ms:
+                s = m.summary()
+                s["channel"] = m.extra.get("channel") if len(ms) > 1 else None
+                s["temperature_source"] = m.extra.get("temperature_source")
+                s["technique_raw"] = m.extra.get("technique_raw")
+                s["freq_range_Hz"] = None
+                if m.is_eis:
+                    fq = m.data["freq_Hz"].to_numpy(float)
+                    fq = fq[fq > 0] if len(fq) else fq
+                    s["freq_range_Hz"] = [float(fq.min()), float(fq.max())] if len(fq) else None
+                    s["spectra"] = len(m.spectra())
+                good.append(s)
         if json_out:
             print_json({"files": good, "errors": bad})
         elif good:
@@ -162,7 +166,8 @@ def _cells(s: dict) -> dict[str, str]:
     span = s["time_span_s"]
     if span == 0 and s["rows"] > 1:  # a time column of zeros records no time
         span = None
-    return {"file": Path(s["file"]).name, "format": s["format"], "technique": tech, "rows": f"{s['rows']:,}",
+    name = Path(s["file"]).name + (f" [{s['channel']}]" if s.get("channel") else "")
+    return {"file": name, "format": s["format"], "technique": tech, "rows": f"{s['rows']:,}",
             "span": human_span(span), "frequency": freq, "T": temp, "started": started,
             "software": s.get("software_version") or "—"}
 

@@ -16,27 +16,46 @@ def _progress_bar(iterable, total=None, description="working"):
     return progress(iterable, total=total, description=description)
 
 
-def _summary_rows(rep):
-    from ..fmt import fmt_pm   # value rounded to its standard error, as in the HTML report
+def _plain(text) -> str:
+    import re
 
-    rows = []
-    for n in rep.numbers:
-        val = fmt_pm(n.value, n.stderr)
-        truth = "" if n.truth is None else (n.truth if isinstance(n.truth, str) else fmt(n.truth))
-        rows.append((n.subject, n.label, val, n.unit, truth))
-    return rows
+    return re.sub(r"<[^>]+>", "", str(text))
 
 
 def _show_report(rep, out: Path, truth: bool):
-    cols = ["subject", "quantity", "value", "unit"] + (["simulated"] if truth else [])
-    show(table(f"sselab report — {len(rep.records)} files, {len(rep.failed_files)} failed", cols,
-               [r if truth else r[:4] for r in _summary_rows(rep)]))
+    for t in rep.summary_tables:
+        show(table(_plain(t.title), [_plain(c) for c in t.columns], [[_plain(c) for c in r] for r in t.rows]))
     for r in rep.failed_files:
         err_console.print(f"[yellow]failed:[/] {escape(str(r.error))}", highlight=False, soft_wrap=True)
+    for e in rep.analysis_errors:
+        err_console.print(f"[red]analysis failed:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+    if getattr(rep, "paper_rows", None):
+        rows = [[_plain(r.get("quantity", "")), r.get("paper_text", ""), r.get("sselab_text", "—"),
+                 r.get("unit_text", r.get("unit", "")),
+                 {True: "agrees", False: "differs", None: "—"}[r.get("agrees")]] for r in rep.paper_rows]
+        show(table(f"Comparison with the paper ({_plain(getattr(rep, 'paper_citation', ''))})",
+                   ["quantity", "paper", "sselab", "unit", ""], rows))
+        for r in rep.paper_rows:
+            if r.get("agrees") is not True and r.get("note"):
+                err_console.print(f"  {escape(_plain(r.get('quantity', '')))}: {escape(r['note'])}", highlight=False,
+                                  soft_wrap=True)
+    if getattr(rep, "paper_figures", None):
+        figs = [e for e in rep.paper_figures if e.get("figure")]
+        err_console.print(f"paper figures drawn: {', '.join(dict.fromkeys(e['figure'] for e in figs))}",
+                          highlight=False, soft_wrap=True)
+        for e in rep.paper_figures:
+            if e.get("missing"):
+                err_console.print(f"[yellow]not drawn:[/] {escape(', '.join(e['panels']))} ({escape(e['note'])})",
+                                  highlight=False)
     if rep.truth_rows:
         n_ok = sum(1 for r in rep.truth_rows if r.get("agrees"))
         err_console.print(f"recovered vs simulated: {n_ok}/{len(rep.truth_rows)} agree", highlight=False)
-    err_console.print(f"report: {out / 'report.html'}  ({rep.seconds:.1f} s)", highlight=False, markup=False)
+        for r in rep.truth_rows:
+            if r.get("agrees") is False:
+                err_console.print(f"  differs: {escape(r['subject'])} {escape(r['quantity'])}: "
+                                  f"{fmt(r['recovered'])} vs {fmt(r['true'])}", highlight=False)
+    err_console.print(f"report: {out / 'report.html'}  ({rep.seconds:.1f} s, {len(rep.records)} files, "
+                      f"{len(rep.failed_files)} failed)", highlight=False, markup=False)
 
 
 def report(
@@ -52,9 +71,9 @@ def report(
 ):
     """One self-contained HTML report (+ results.json, summary.csv, figures) for a folder of files.
 
-    Every file is read and routed by technique and cell: EIS → circuit fits → Arrhenius per material; CA → DC
-    polarisation; CV → voltammetry; galvanostatic → stripping/plating or full cell; then knowledge-base comparison
-    and scorecard.  Writes OUT/report.html (works offline), results.json, summary.csv and figures/*.png|svg.
+    Every file is read and routed to the recipes by technique and cell (sselab.recipes.routing): EIS → σ, interface
+    ASR, Arrhenius per material, series in time; CA → DC polarisation; CV → voltammetry; galvanostatic →
+    stripping/plating or full cell; then knowledge-base comparison, scorecard and cell-level projection.  Writes OUT/report.html (works offline), results.json, summary.csv and figures/*.png|svg.
     A file that cannot be read is listed with its error; the run never stops for one bad file."""
     with user_errors():
         from ..report import build_report
@@ -64,7 +83,7 @@ def report(
         if json_out:
             print_json({"report": str(out / "report.html"), "results": str(out / "results.json"),
                         "seconds": round(rep.seconds, 2), "files": len(rep.records),
-                        "failed": [r.error for r in rep.failed_files],
+                        "failed": [r.error for r in rep.failed_files], "analysis_errors": rep.analysis_errors,
                         "summary": [n.__dict__ for n in rep.numbers], "truth_comparison": rep.truth_rows})
             return
         _show_report(rep, out, bool(rep.truth_rows))
@@ -76,11 +95,14 @@ def demo(
     seed: int = typer.Option(2025, "--seed", help="Seed of the simulated noise."),
     json_out: bool = JSON_OPTION,
 ):
-    """Simulate a lithium-imide-like data set and report on it (recovered values beside the simulated ones).
+    """Simulate the lithium-imide paper's study (Lowen et al. 2025) and report on it: every figure of the paper
+    sselab computes, labelled with its number, and every stated value beside sselab's.
 
-    Three pellet preparations with EIS at 30–110 °C, Li|Li impedance before/after heat treatment, DC
-    polarisation, a 16-cycle CV, a stripping/plating ladder with a short and a Li|TiS2 full cell.  Writes
-    OUT/data (instrument files, cells.yaml, truth.json) and OUT/report."""
+    Three pellet preparations with EIS at 30–110 °C (Fig. 1e,f), Li|Li impedance before/after the heat treatment
+    (1g), DC polarisation (ESI 2), DC polarisation before/after a −0.5…5 V CV (2a–d), the 758 h stripping/plating
+    ladder with the impedance after cycling (3a–f), Li|TiS2 and Li|LiFePO4 full cells (5a–d), powder XRD (1d, 2e),
+    in situ XRD and ⁷Li NMR (4a–c, ESI 17), and a clearly named showcase cell with a hard short (not the paper's).
+    Writes OUT/data (instrument files, cells.yaml, truth.json) and OUT/report."""
     with user_errors():
         from ..report import build_report
         from ..simulate.demo import generate_demo
@@ -99,7 +121,8 @@ def demo(
             print_json({"data": str(ds.root), "report": str(out / "report" / "report.html"),
                         "files": len(ds.files), "simulate_seconds": round(t_sim, 2),
                         "total_seconds": round(total, 2), "agree": n_ok, "compared": len(rep.truth_rows),
-                        "truth_comparison": rep.truth_rows})
+                        "truth_comparison": rep.truth_rows, "paper_comparison": rep.paper_rows,
+                        "paper_figures": rep.paper_figures})
             return
         _show_report(rep, out / "report", True)
         err_console.print(f"demo: {len(ds.files)} files simulated in {t_sim:.1f} s, total {total:.1f} s; "

@@ -35,14 +35,23 @@ def plot_ladder(result: SymmetricResult, *, inset: bool = True, width_in: float 
     with style():
         th = result.trace_t_s / 3600.0
         ax.plot(th, result.trace_V * 1e3, lw=0.5, color="k", rasterized=len(th) > 5000)
+        span_h = max(float(th[-1] - th[0]) if len(th) else 1.0, 1e-9)
+        last_x = -np.inf
         for k, st in enumerate(result.steps):
             a = st.t_start_s / 3600.0
             b = (st.t_start_s + st.duration_s) / 3600.0
             ax.axvspan(a, b, color="C0" if k % 2 else "C9", alpha=0.12, lw=0)
-            # each step's |j| just above the frame, over its band (the right axis carries the unit)
-            ax.annotate(f"{st.current_density_A_per_m2 * 100.0:.3g}", (0.5 * (a + b), 1.0),
-                        xycoords=("data", "axes fraction"), xytext=(0, 2), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=6, color="C3", annotation_clip=False)
+            # each step's |j| just above the frame, over its band (the right axis carries the unit); narrow bands
+            # share the room: a label only where it clears the previous one (the last step always labelled)
+            uA = st.current_density_A_per_m2 * 100.0
+            text = f"{uA / 1000:.3g} mA" if uA >= 1000 else f"{uA:.3g}"
+            x = 0.5 * (a + b)
+            if (x - last_x) / span_h < 0.045 and k != len(result.steps) - 1:
+                continue
+            last_x = x
+            ax.annotate(text, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=6, color="C3",
+                        annotation_clip=False)
         ax.set_xlabel("time (h)")
         ax.set_ylabel("voltage (mV)")
         ax2 = ax.twinx()

@@ -16,6 +16,16 @@ Classification of a row as *on* (current flowing) or *rest*:
 
 Within the same sign, a new segment starts where the filtered current jumps by more than ``rel_step`` of its own
 magnitude (current-density ladders, CP step sequences without a rest in between).
+
+Memory: the inputs stay in the dtype the reader gave (EC-Lab's float32 potential and current are not copied to
+float64); every computation converts a block of rows to float64 and works there, in blocks of about
+:data:`CHUNK_ROWS` rows (the rolling windows read a few rows beyond each block; per-segment sums run over blocks of
+whole segments).  The results are bit-identical to one pass over float64 copies of the whole record, and the
+temporaries no longer grow with the record.
+
+Half-cycle charges: :attr:`Segmentation.charge_C` is ∫I dt of the sampled current.  Battery cyclers count charge
+continuously and their readers rebuild ``charge_C`` from those counters (:data:`COUNTER_FORMATS`);
+:func:`counter_charges` takes per-segment charges from them, which the analyses prefer (``charge="auto"``).
 """
 from __future__ import annotations
 
@@ -26,7 +36,36 @@ import numpy as np
 from ..errors import AnalysisError
 from ..results import Result
 
-__all__ = ["Segmentation", "segment", "as_arrays", "decimate_minmax"]
+__all__ = ["Segmentation", "segment", "as_arrays", "decimate_minmax", "counter_charges", "charge_counter",
+           "COUNTER_FORMATS", "FROM_COUNTERS", "FROM_INTEGRATION",
+           "CHARGE_OPTIONS", "CHUNK_ROWS"]
+
+#: rows per block of the chunked passes (a multiple of the 256-row noise blocks): the temporaries are a few
+#: float64 arrays of this length whatever the length of the record
+CHUNK_ROWS = 1 << 18
+_BLOCK = 256            # rows per block of the block-median noise floor
+_HALO = 16              # rows read beyond a block: ≥ half the widest rolling window (15) + the first difference
+
+#: reader formats whose ``charge_C`` is rebuilt from the instrument's own capacity counters (docs/CONVENTIONS.md,
+#: "Battery cyclers"); ``charge="auto"`` takes half-cycle charges from it instead of integrating the current
+COUNTER_FORMATS = frozenset({"neware-nda", "neware-ndax", "arbin-res", "maccor-txt", "spreadsheet"})
+#: ``charge=`` options of the analyses, and what the results say they used
+CHARGE_OPTIONS = ("auto", "counters", "integrated")
+FROM_COUNTERS = "instrument counters"
+FROM_INTEGRATION = "integrated current"
+
+
+def _f64(a: np.ndarray) -> np.ndarray:
+    """``a`` as float64 (no copy when it already is)."""
+    return a if a.dtype == np.float64 else a.astype(np.float64)
+
+
+def _float(x) -> np.ndarray:
+    """A float array without copying float32/float64 input (other dtypes become float64)."""
+    a = np.asarray(x)
+    if a.dtype == np.float64 or a.dtype == np.float32:
+        return a
+    return np.asarray(x, dtype=float)
 
 
 # -------------------------------------------------------------------------------------------------------------
@@ -40,7 +79,8 @@ def as_arrays(record, potential=None, current=None, notes: list | None = None
     ``record`` may be a :class:`sselab.io.Measurement`, a DataFrame / mapping with canonical columns, a tuple
     ``(t, V, I)``, or the time array with ``potential`` and ``current`` given separately.  Rows of a table that
     carry an impedance frequency (``freq_Hz`` > 0, e.g. PEIS inside a Modulo Bat sequence) are not galvanostatic:
-    their current is set to 0 so they count as rests, and a note is appended to ``notes``.
+    their current is set to 0 so they count as rests, and a note is appended to ``notes``.  Float32 and float64
+    arrays are returned as they are (no copy); other dtypes become float64.
     """
     name = "<memory>"
     eis = None
@@ -62,13 +102,11 @@ def as_arrays(record, potential=None, current=None, notes: list | None = None
         if "freq_Hz" in cols:
             f = np.asarray(data["freq_Hz"], dtype=float)
             eis = np.isfinite(f) & (f > 0)
-    t = np.asarray(t, dtype=float)
-    v = np.asarray(v, dtype=float)
-    i = np.asarray(i, dtype=float)
+    t, v, i = _float(t), _float(v), _float(i)
     if not (t.ndim == v.ndim == i.ndim == 1 and len(t) == len(v) == len(i)):
         raise AnalysisError(f"{name}: time, potential and current must be 1-D arrays of equal length")
     if eis is not None and eis.any():
-        i = np.where(eis, 0.0, i)
+        i = np.where(eis, i.dtype.type(0), i)
         if notes is not None:
             notes.append(f"{int(eis.sum())} impedance row(s) (freq_Hz > 0) were treated as rests")
     return t, v, i, name
@@ -96,13 +134,60 @@ def _rolling_median5(x: np.ndarray) -> np.ndarray:
     return _rolling_median(x, 5)
 
 
+def _chunks(n: int, rows: int | None = None) -> list[tuple[int, int]]:
+    """``[(a, b), …]`` covering ``range(n)`` in blocks of ``rows`` (a multiple of the noise block) rows."""
+    rows = max(_BLOCK, (int(rows or CHUNK_ROWS) // _BLOCK) * _BLOCK)
+    return [(a, min(a + rows, n)) for a in range(0, n, rows)]
+
+
+def _abs_diff(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``|x[k] − x[k−1]|`` in float64 for rows ``lo ≤ k < hi`` (row 0 takes row 1's value)."""
+    a = max(lo - 1, 0)
+    c = _f64(x[a:hi])
+    d = np.empty(hi - lo)
+    if lo == 0:
+        np.subtract(c[1:], c[:-1], out=d[1:])
+    else:
+        np.subtract(c[1:], c[:-1], out=d)
+    np.abs(d, out=d)
+    if lo == 0:
+        d[0] = d[1]
+    return d
+
+
+def _block_medians(cur: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """Median of ``|ΔI|`` per consecutive block of :data:`_BLOCK` rows (the last, partial block padded as
+    :func:`_block_median` pads it), computed block of rows by block of rows."""
+    n = len(cur)
+    nb = -(-n // _BLOCK)
+    pad = nb * _BLOCK - n
+    med = np.empty(nb)
+    for a, b in _chunks(n, rows):
+        full = (b - a) // _BLOCK
+        if full:
+            d = _abs_diff(cur, a, a + full * _BLOCK)
+            med[a // _BLOCK:a // _BLOCK + full] = np.median(d.reshape(full, _BLOCK), axis=1)
+    if pad:
+        if pad <= n:
+            lo = max(n - _BLOCK, 0)
+            d = _abs_diff(cur, lo, n)                 # holds rows n − pad … n − 1 (pad < block)
+            last = np.concatenate((d[len(d) - (_BLOCK - pad):], d[len(d) - pad:][::-1]))
+        else:
+            last = np.resize(_abs_diff(cur, 0, n), _BLOCK)
+        med[-1] = np.median(last)
+    return med
+
+
 def _robust_sigma_diff(x: np.ndarray) -> float:
     """Noise standard deviation from the median absolute first difference (robust to rare steps)."""
-    if len(x) < 3:
+    n = len(x)
+    if n < 3:
         return 0.0
-    d = np.abs(np.diff(x))
-    return float(1.4826 * np.median(d) / np.sqrt(2.0))
-
+    d = np.empty(n - 1)
+    for a, b in _chunks(n - 1):
+        np.subtract(_f64(x[a + 1:b + 1]), _f64(x[a:b]), out=d[a:b])
+    np.abs(d, out=d)
+    return float(1.4826 * np.median(d, overwrite_input=True) / np.sqrt(2.0))
 
 # -------------------------------------------------------------------------------------------------------------
 # result
@@ -210,7 +295,7 @@ def _merge_glitches(starts, state, cur, n, rel_step, min_points):
         stops = np.append(starts[1:], n)
         lens = stops - starts
         k = state[starts]
-        lvl = np.add.reduceat(cur, starts) / lens
+        lvl = _segment_sums(cur, starts, n) / lens
         prev_k, next_k = k[:-2], k[2:]
         prev_l, next_l = lvl[:-2], lvl[2:]
         similar = (prev_k == next_k) & (np.abs(prev_l - next_l)
@@ -229,7 +314,7 @@ def _merge_glitches(starts, state, cur, n, rel_step, min_points):
 
 def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr: float = 5.0,
             rel_step: float = 0.1, rest_threshold_A: float | None = None, skip: int = 3,
-            min_points: int = 3, split_steps: bool = True) -> Segmentation:
+            min_points: int = 3, split_steps: bool = True, name: str | None = None) -> Segmentation:
     """Split a galvanostatic record into current-on segments and rests using only the current signal.
 
     ``time_s`` may also be a Measurement / DataFrame with canonical columns (then omit the other two).
@@ -238,28 +323,31 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
     ``rest_threshold_A`` overrides the automatic *on/rest* threshold.  ``split_steps=False`` keeps a run of one
     sign in one segment (a *half cycle*) even where the current level changes within it.  Segments shorter than
     ``min_points`` rows between two neighbours of the same kind and level are glitches and merged away; shorter
-    current-on segments next to one of the same direction (switching transients) are folded into it.
+    current-on segments next to one of the same direction (switching transients) are folded into it.  ``name``
+    labels error messages (default: the record's file name).
     """
     warnings: list[str] = []
-    t, v, cur, name = as_arrays(time_s, potential_V, current_A, notes=warnings)
-    good = np.isfinite(t) & np.isfinite(v) & np.isfinite(cur)
+    t, v, cur, name0 = as_arrays(time_s, potential_V, current_A, notes=warnings)
+    name = name or name0
+    good = np.isfinite(t)
+    good &= np.isfinite(v)
+    good &= np.isfinite(cur)
     if not good.all():
         nbad = int((~good).sum())
         warnings.append(f"{nbad} row(s) with non-finite time/potential/current were dropped")
         t, v, cur = t[good], v[good], cur[good]
+    del good
     n = len(t)
     if n < 3:
         raise AnalysisError(f"{name}: only {n} usable row(s); a galvanostatic record needs at least 3")
-    dt = np.diff(t)
-    if (dt < 0).any():
-        nback = int((dt < 0).sum())
+    back = t[1:] < t[:-1]
+    if back.any():
+        nback = int(back.sum())
         warnings.append(f"time went backwards {nback} time(s); restarts were stitched end to end")
-        pos = dt[dt > 0]
-        typical = float(np.median(pos)) if len(pos) else 1.0
-        dt = np.where(dt < 0, typical, dt)
-        t = np.concatenate(([t[0]], t[0] + np.cumsum(dt)))
+        t = _stitch(t)
+    del back
 
-    imax = float(np.max(np.abs(cur)))
+    imax = float(max(cur.max(), -cur.min()))
     if not imax > 0:
         raise AnalysisError(f"{name}: the current is zero throughout — no galvanostatic segments")
     state, jump, rest_thr = _classify(cur, snr, rel_step, rest_threshold_A, split_steps)
@@ -280,77 +368,151 @@ def segment(time_s, potential_V=None, current_A=None, *, ocv_V: float = 0.0, snr
     sig_v = _robust_sigma_diff(v)
     sig_i = _robust_sigma_diff(cur)
     return Segmentation(
-        kind=kind, start=starts.astype(np.int64), stop=stops.astype(np.int64), t_start_s=t[starts],
+        kind=kind, start=starts.astype(np.int64), stop=stops.astype(np.int64), t_start_s=_f64(t[starts]),
         n_points=lens.astype(np.int64), ocv_V=float(ocv_V), current_noise_A=sig_i, potential_noise_V=sig_v,
-        rest_threshold_A=rest_thr, n_rows=int(n), t_total_s=float(t[-1] - t[0]), warnings=tuple(warnings),
+        rest_threshold_A=rest_thr, n_rows=int(n), t_total_s=float(t[-1]) - float(t[0]), warnings=tuple(warnings),
         **stats,
     )
 
 
-def _classify(cur, snr, rel_step, rest_threshold_A, split_steps):
+def _stitch(t: np.ndarray) -> np.ndarray:
+    """Times with each backward jump (a clock restart) replaced by the typical positive step (float64)."""
+    t = _f64(t)
+    dt = np.diff(t)
+    pos = dt[dt > 0]
+    typical = float(np.median(pos)) if len(pos) else 1.0
+    dt = np.where(dt < 0, typical, dt)
+    return np.concatenate(([t[0]], t[0] + np.cumsum(dt)))
+
+
+def _classify(cur, snr, rel_step, rest_threshold_A, split_steps, rows: int | None = None):
     """Row states (int8: +1/−1 on, 0 rest), within-sign current jumps (bool, length n−1, or None) and the
-    effective rest threshold.  Temporaries are row-length arrays freed on return (bounded memory)."""
+    effective rest threshold.
+
+    Works through the record in blocks of ``rows`` rows (default :data:`CHUNK_ROWS`); the rolling windows read
+    :data:`_HALO` rows beyond each block and the 256-row noise floor comes from :func:`_block_medians`, so the
+    result is identical to one pass over the whole record while the float64 temporaries stay block-sized."""
     n = len(cur)
-    i_f = _rolling_median5(cur)
-    af = np.abs(i_f)
-    imax = float(af.max())
+    chunks = _chunks(n, rows)
+    # pass 1: the 5-sample median-filtered current (stored in the input's float dtype: a median of 5 picks one of
+    # the samples, so float32 holds it exactly) and its largest magnitude
+    i_f = np.empty(n, dtype=cur.dtype if (cur.dtype == np.float32 and n >= 5) else np.float64)
+    imax = 0.0
+    for a, b in chunks:
+        lo, hi = max(a - _HALO, 0), min(b + _HALO, n)
+        f = _rolling_median5(_f64(cur[lo:hi]))[a - lo:b - lo]
+        i_f[a:b] = f
+        imax = max(imax, float(np.abs(f).max()))
     floor = 1e-6 * imax
-    if rest_threshold_A is None:
-        dd = np.empty(n)
-        np.subtract(cur[1:], cur[:-1], out=dd[1:])
-        np.abs(dd, out=dd)
-        dd[0] = dd[1]
-        # local noise (15 samples), bounded below by half the noise of the surrounding 256-row block: a chance
-        # run of small differences among millions of rest rows must not make the threshold collapse
-        thr = _rolling_median(dd, 15)
-        bm = _block_median(dd, 256)
-        del dd
-        bm *= 0.5
-        np.maximum(thr, bm, out=thr)
-        del bm
-        thr *= snr
-        acur = np.abs(cur)
-        on_row = acur > thr
-        on_row &= af > thr
-        on_row &= acur > floor
-        del acur
-        rest_thr = float(max(floor, float(np.median(thr[~on_row])) if (~on_row).any() else floor))
-    else:
-        thr = None
+    bmed = _block_medians(cur, rows) if rest_threshold_A is None else None
+    state = np.empty(n, dtype=np.int8)
+    jump = np.empty(n - 1, dtype=bool) if split_steps else None
+    off_thr = []
+    for a, b in chunks:
+        e = min(b + 1, n)                   # one row more: the jump between this block's last row and the next
+        c = _f64(cur[a:e])
+        acur = np.abs(c)
+        f = _f64(i_f[a:e])
+        af = np.abs(f)
+        if bmed is not None:
+            # local noise (15 samples), bounded below by half the noise of the surrounding 256-row block: a chance
+            # run of small differences among millions of rest rows must not make the threshold collapse
+            lo, hi = max(a - _HALO, 0), min(e + _HALO, n)
+            thr = _rolling_median(_abs_diff(cur, lo, hi), 15)[a - lo:e - lo]
+            k0 = a // _BLOCK
+            bm = np.repeat(bmed[k0:(e - 1) // _BLOCK + 1], _BLOCK)[a - k0 * _BLOCK:e - k0 * _BLOCK]
+            bm *= 0.5
+            np.maximum(thr, bm, out=thr)
+            del bm
+            thr *= snr
+            on_row = acur > thr
+            on_row &= af > thr
+            on_row &= acur > floor
+            off_thr.append(thr[:b - a][~on_row[:b - a]])
+        else:
+            thr = None
+            on_row = acur > float(rest_threshold_A)
+        st = np.sign(c).astype(np.int8)
+        st[~on_row] = 0
+        state[a:b] = st[:b - a]
+        if jump is not None and e - a > 1:
+            # jumps are judged on the median-filtered current: sample noise and single spikes do not split a step
+            dif = np.abs(np.diff(f))
+            m = np.maximum(af[1:], af[:-1])
+            m *= rel_step
+            jmp = dif > m
+            if thr is not None:
+                np.maximum(thr[1:], thr[:-1], out=m)
+                jmp &= dif > m
+            jmp &= st[1:] != 0
+            jump[a:e - 1] = jmp
+    del i_f
+    if bmed is None:
         rest_thr = float(rest_threshold_A)
-        on_row = np.abs(cur) > rest_thr
-    state = np.sign(cur).astype(np.int8)
-    state[~on_row] = 0
-    del on_row
-    jump = None
-    if split_steps:
-        # jumps are judged on the median-filtered current: sample noise and single spikes do not split a step
-        dif = np.abs(np.diff(i_f))
-        m = np.maximum(af[1:], af[:-1])
-        m *= rel_step
-        jump = dif > m
-        if thr is not None:
-            np.maximum(thr[1:], thr[:-1], out=m)
-            jump &= dif > m
-        del m, dif
-        jump &= state[1:] != 0
+    else:
+        off = np.concatenate(off_thr) if off_thr else np.empty(0)
+        del off_thr
+        rest_thr = float(max(floor, float(np.median(off, overwrite_input=True)) if len(off) else floor))
     return state, jump, rest_thr
 
 
-def _segment_stats(t, v, cur, starts, stops, lens, kind, ocv_V, skip) -> dict:
-    """Per-segment integrals and shape metrics with reduceat; a few row-length temporaries at a time."""
+def _segment_groups(starts: np.ndarray, stops: np.ndarray, rows: int | None = None) -> list[tuple[int, int]]:
+    """``[(s0, s1), …]``: runs of whole segments holding at most ``rows`` rows each (a longer segment alone)."""
+    rows = int(rows or CHUNK_ROWS)
+    out = []
+    s0, ns = 0, len(starts)
+    while s0 < ns:
+        s1 = max(int(np.searchsorted(stops, starts[s0] + rows, side="right")), s0 + 1)
+        out.append((s0, s1))
+        s0 = s1
+    return out
+
+
+def _segment_sums(x: np.ndarray, starts: np.ndarray, n: int, rows: int | None = None) -> np.ndarray:
+    """``np.add.reduceat(x, starts)`` in float64, over blocks of whole segments (each segment is summed exactly as
+    in one pass over a float64 copy of ``x``)."""
+    stops = np.append(starts[1:], n)
+    parts = []
+    for s0, s1 in _segment_groups(starts, stops, rows):
+        r0, r1 = int(starts[s0]), int(stops[s1 - 1])
+        parts.append(np.add.reduceat(_f64(x[r0:r1]), starts[s0:s1] - r0))
+    return np.concatenate(parts)
+
+
+def _segment_stats(t, v, cur, starts, stops, lens, kind, ocv_V, skip, rows: int | None = None) -> dict:
+    """Per-segment integrals and shape metrics, over blocks of whole segments (float64 temporaries of a block's
+    length; identical to one pass over the whole record)."""
     n = len(t)
+    parts = []
+    for s0, s1 in _segment_groups(starts, stops, rows):
+        r0, r1 = int(starts[s0]), int(stops[s1 - 1])
+        # midpoint weights need the rows either side of the block
+        lo, hi = max(r0 - 1, 0), min(r1 + 1, n)
+        tl = _f64(t[lo:hi])
+        dt = np.diff(tl)
+        wl = np.empty(hi - lo)
+        np.add(dt[1:], dt[:-1], out=wl[1:-1])
+        wl[1:-1] *= 0.5
+        if lo == 0:
+            wl[0] = 0.5 * dt[0]
+        if hi == n:
+            wl[-1] = 0.5 * dt[-1]
+        del dt
+        off = r0 - lo
+        parts.append(_block_stats(tl[off:off + r1 - r0], wl[off:off + r1 - r0], _f64(v[r0:r1]), _f64(cur[r0:r1]),
+                                  starts[s0:s1] - r0, lens[s0:s1], kind[s0:s1], ocv_V, skip))
+        del tl, wl
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _block_stats(t, w, v, cur, starts, lens, kind, ocv_V, skip) -> dict:
+    """Per-segment integrals and shape metrics of whole segments (float64 rows, ``w`` the rows' time weights)."""
     # midpoint weights: each row stands for half the interval to either neighbour.  Inside a segment the
     # current is constant, so this is the trapezoid rule; at a boundary the unknown switching instant is taken
     # halfway between the last row of one segment and the first of the next.  With EC-Lab-style rows at each
     # step's start and end the gap is ~0 and the segment spans [first row, last row].
-    w = np.empty(n)
-    dt = np.diff(t)
-    w[0] = 0.5 * dt[0]
-    w[-1] = 0.5 * dt[-1]
-    np.add(dt[1:], dt[:-1], out=w[1:-1])
-    w[1:-1] *= 0.5
-    del dt
+    n = len(t)
+    stops = np.append(starts[1:], n)
     duration = np.add.reduceat(w, starts)
     tmp = cur * w
     charge = np.add.reduceat(tmp, starts)
@@ -358,7 +520,6 @@ def _segment_stats(t, v, cur, starts, stops, lens, kind, ocv_V, skip) -> dict:
     energy = np.add.reduceat(tmp, starts)
     np.multiply(v, w, out=tmp)
     vdt = np.add.reduceat(tmp, starts)
-    del w
     npts = lens.astype(float)
     pos_dur = duration > 0
     safe_dur = np.where(pos_dur, duration, 1.0)
@@ -389,7 +550,7 @@ def _segment_stats(t, v, cur, starts, stops, lens, kind, ocv_V, skip) -> dict:
     skip = max(int(skip), 1)
     for k in range(skip):                                   # mask the first rows of every segment (k < skip)
         idx = starts + k
-        drop[idx[idx < np.append(starts[1:], n)]] = -np.inf
+        drop[idx[idx < stops]] = -np.inf
     max_drop = np.maximum.reduceat(drop, starts)
     has_drop = np.isfinite(max_drop)
     max_drop = np.where(has_drop, max_drop, 0.0)
@@ -421,14 +582,14 @@ def _segment_stats(t, v, cur, starts, stops, lens, kind, ocv_V, skip) -> dict:
 def decimate_minmax(x, y, n_bins: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """Min/max per bin of ``x`` (sorted): at most ``2 * n_bins`` points that draw like the full trace."""
     x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
+    y = _float(y)                     # min/max are exact in float32: converted after the reduction
     if len(x) <= 2 * n_bins:
-        return x.copy(), y.copy()
+        return x.copy(), y.astype(np.float64)
     edges = np.linspace(x[0], x[-1], n_bins + 1)
     idx = np.unique(np.searchsorted(x, edges[:-1], side="left"))
     idx = idx[idx < len(x)]
-    ymin = np.minimum.reduceat(y, idx)
-    ymax = np.maximum.reduceat(y, idx)
+    ymin = _f64(np.minimum.reduceat(y, idx))
+    ymax = _f64(np.maximum.reduceat(y, idx))
     stops = np.append(idx[1:], len(x))
     xl = x[idx]
     xr = x[stops - 1]
@@ -438,3 +599,79 @@ def decimate_minmax(x, y, n_bins: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     # draw min then max (or max then min) in the order they occur is not needed at pixel scale
     ys[0::2], ys[1::2] = ymin, ymax
     return xs, ys
+
+
+# -------------------------------------------------------------------------------------------------------------
+# half-cycle charges from the instrument's own counters
+# -------------------------------------------------------------------------------------------------------------
+
+def charge_counter(record, seg: Segmentation, charge: str = "auto") -> np.ndarray | None:
+    """The instrument's cumulative charge row by row, aligned with ``seg``'s rows, when ``charge`` selects it.
+
+    ``"auto"``: ``charge_C`` of a Measurement read from one of :data:`COUNTER_FORMATS` (None otherwise);
+    ``"counters"``: ``charge_C`` of any record (an error without it); ``"integrated"``: None.  May hold NaN rows."""
+    if charge not in CHARGE_OPTIONS:
+        raise AnalysisError(f"charge={charge!r}: expected one of {', '.join(CHARGE_OPTIONS)}")
+    if charge == "integrated":
+        return None
+    data = getattr(record, "data", record)
+    cols = getattr(data, "columns", None)
+    has = cols is not None and "charge_C" in cols
+    name = getattr(record, "name", "<memory>") if hasattr(record, "data") else "<memory>"
+    if charge == "auto" and not (has and getattr(record, "format", None) in COUNTER_FORMATS):
+        return None
+    if not has:
+        raise AnalysisError(f"{name}: charge='counters' needs a charge_C column (the instrument's charge counter)")
+    q = _float(data["charge_C"])
+    if len(q) != seg.n_rows:
+        # segment() dropped rows without a finite time, potential or current: drop the same rows here
+        t, v, cur, _ = as_arrays(record)
+        good = np.isfinite(t) & np.isfinite(v) & np.isfinite(cur)
+        q = q[good]
+        if len(q) != seg.n_rows:
+            raise AnalysisError(f"{name}: the segmentation does not belong to this record ({seg.n_rows} rows, "
+                                f"record {len(q)})")
+    return q
+
+
+def counter_charges(record, seg: Segmentation, *, charge: str = "auto", notes: list | None = None
+                    ) -> tuple[np.ndarray, str]:
+    """Per-segment charge (C, signed, one value per segment of ``seg``) and where it came from.
+
+    ``charge="auto"`` takes it from the instrument's cumulative charge counter (``charge_C`` of a Measurement read
+    from one of :data:`COUNTER_FORMATS`: Neware, Arbin, Maccor, cycler spreadsheets) and otherwise integrates the
+    sampled current (``seg.charge_C``); ``"counters"`` insists on ``charge_C`` (any record with that column);
+    ``"integrated"`` always integrates.
+
+    A counter's value at a row is the charge passed up to that row's time, so the increment onto a row belongs to
+    the interval before it: the charge of a current-on segment is the counter's change from the row before the
+    segment to the last row before the next current-on segment (the rest rows that follow a half cycle carry the
+    end of it — the instrument counted up to the cut-off, the log row came later).  Rest segments get 0 (their
+    change is counted with the half cycle before them).  Integrating a record logged every few minutes instead
+    misses part of the first and last interval of every half cycle.  With ``"auto"``, a counter without a value
+    at one of those rows falls back to integration and says so in ``notes``.
+    Returns ``(charge_C, source)`` with ``source`` :data:`FROM_COUNTERS` or :data:`FROM_INTEGRATION`.
+    """
+    q = charge_counter(record, seg, charge)
+    if q is None:
+        return seg.charge_C, FROM_INTEGRATION
+    name = getattr(record, "name", "<memory>") if hasattr(record, "data") else "<memory>"
+    on = np.flatnonzero(seg.kind != 0)
+    out = np.zeros(seg.n_segments)
+    if len(on) == 0:
+        return out, FROM_COUNTERS
+    end = np.append(seg.start[on[1:]], seg.n_rows) - 1       # last row before the next half cycle
+    before = seg.start[on] - 1                                 # row before the half cycle (none: 0 C)
+    q_end = _f64(q[end])
+    q_before = np.where(before >= 0, _f64(q[np.maximum(before, 0)]), 0.0)
+    bad = ~(np.isfinite(q_end) & np.isfinite(q_before))
+    if bad.any():
+        what = (f"charge_C (the instrument's counter) has no value at the boundary rows of {int(bad.sum())} of "
+                f"{len(on)} half cycles")
+        if charge == "counters":
+            raise AnalysisError(f"{name}: {what}")
+        if notes is not None:
+            notes.append(f"{what}: half-cycle charges were integrated from the current instead")
+        return seg.charge_C, FROM_INTEGRATION
+    out[on] = q_end - q_before
+    return out, FROM_COUNTERS

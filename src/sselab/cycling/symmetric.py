@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import AnalysisError
 from ..results import Result
 from ..units import FARADAY
-from .segment import Segmentation, as_arrays, decimate_minmax, segment
+from .segment import FROM_INTEGRATION, Segmentation, _f64, as_arrays, counter_charges, decimate_minmax, segment
 
 __all__ = ["LadderStep", "ShortEvent", "SymmetricResult", "analyze_symmetric", "li_thickness_m",
            "LI_DENSITY_KG_PER_M3", "LI_MOLAR_MASS_KG_PER_MOL"]
@@ -120,6 +120,7 @@ class SymmetricResult(Result):
     zoom: tuple = field(repr=False, default=())     # ((label, t_s, V), ...) raw data of a few cycles per window
     segmentation: Segmentation | None = field(repr=False, default=None)
     warnings: tuple[str, ...] = ()
+    charge_source: str = FROM_INTEGRATION     # "instrument counters" or "integrated current" (capacity_C_per_m2)
 
     @property
     def hard_short(self) -> ShortEvent | None:
@@ -205,12 +206,15 @@ def _grouped_line(x, y, g, ng):
 def analyze_symmetric(record, *, area_m2: float, ocv_V: float = 0.0, window: int = 4, hard_factor: float = 5.0,
                       soft_factor: float = 2.0, drift_sigmas: float = 8.0, persist: int = 10,
                       drop_fraction: float = 0.3, step_tolerance: float = 0.1, ccd_on: str = "any",
-                      trace_points: int = 4000, segmentation: Segmentation | None = None,
+                      trace_points: int = 4000, segmentation: Segmentation | None = None, charge: str = "auto",
                       **segment_kw) -> SymmetricResult:
     """Analyse a Li|SSE|Li galvanostatic record (Measurement, DataFrame, ``(t, V, I)``).
 
     ``area_m2`` is the electrode area.  Thresholds are described in the module docstring; defaults suit a
-    15 min / 10 s-rest ladder as in the Li2NH paper.
+    15 min / 10 s-rest ladder as in the Li2NH paper.  ``charge``: where the half-cycle charges (capacities,
+    cumulative charge, Li thickness) come from — ``"auto"`` (the instrument's counters for cycler files, else the
+    integrated current), ``"counters"`` or ``"integrated"`` (:func:`sselab.cycling.segment.counter_charges`);
+    ``result.charge_source`` says which was used.
     """
     if not (area_m2 and area_m2 > 0):
         raise AnalysisError("electrode area must be positive (give --area or --diameter)")
@@ -219,7 +223,7 @@ def analyze_symmetric(record, *, area_m2: float, ocv_V: float = 0.0, window: int
     notes: list[str] = []
     t, v, cur, name = as_arrays(record, notes=notes)
     if segmentation is None:
-        segmentation = segment(t, v, cur, ocv_V=ocv_V, **{"split_steps": False, **segment_kw})
+        segmentation = segment(t, v, cur, ocv_V=ocv_V, name=name, **{"split_steps": False, **segment_kw})
     seg = segmentation
     on = np.flatnonzero(seg.kind != 0)
     if len(on) < 2:
@@ -227,10 +231,13 @@ def analyze_symmetric(record, *, area_m2: float, ocv_V: float = 0.0, window: int
     kind = seg.kind[on].astype(int)
     j = seg.current_A[on] / area_m2
     ja = np.abs(j)
-    t0 = float(t[np.isfinite(t)][0]) if np.isfinite(t).any() else 0.0
+    fin_t = np.isfinite(t)
+    t0 = float(t[int(np.argmax(fin_t))]) if fin_t.any() else 0.0
+    del fin_t
     t_start = seg.t_start_s[on] - t0
     dur = seg.duration_s[on]
-    cap = np.abs(seg.charge_C[on]) / area_m2
+    q_seg, charge_source = counter_charges(record, seg, charge=charge, notes=notes)
+    cap = np.abs(q_seg[on]) / area_m2
     eta = seg.eta_mean_V[on]
     eta_abs = np.abs(eta)
     res = eta_abs / ja
@@ -406,15 +413,21 @@ def analyze_symmetric(record, *, area_m2: float, ocv_V: float = 0.0, window: int
     # --- totals and figure-ready arrays --------------------------------------------------------------------------
     total_q = float(cap.sum())
     n_cycles = int(cyc[-1])
-    fin = np.isfinite(t) & np.isfinite(v) & np.isfinite(cur)
+    fin = np.isfinite(t)
+    fin &= np.isfinite(v)
+    fin &= np.isfinite(cur)
     if not fin.all():                       # the same rows segment() dropped, so its row indices still apply
         t, v = t[fin], v[fin]
-    if len(t) > 1 and np.any(np.diff(t) < 0):
-        dtt = np.diff(t)                    # stitch clock restarts as segment() does
+    del fin, cur
+    if len(t) > 1 and (t[1:] < t[:-1]).any():
+        dtt = np.diff(_f64(t))              # stitch clock restarts as segment() does
         dtt[dtt < 0] = np.median(dtt[dtt > 0]) if (dtt > 0).any() else 1.0
         t = t[0] + np.concatenate(([0.0], np.cumsum(dtt)))
-    tt, vv = decimate_minmax(t - t0, v, trace_points)
-    zoom = _zoom_windows(t - t0, v, seg, on, stp, steps)
+    x = np.subtract(t, t0, dtype=np.float64)   # one float64 row array: time since the first row
+    del t
+    tt, vv = decimate_minmax(x, v, trace_points)
+    zoom = _zoom_windows(x, v, seg, on, stp, steps)
+    del x
     warnings = notes + list(seg.warnings)
     if len(on) and seg.duration_s[on[-1]] < 0.5 * np.median(dur):
         warnings.append("the last half cycle is shorter than half the typical one (record ends mid half cycle)")
@@ -427,7 +440,7 @@ def analyze_symmetric(record, *, area_m2: float, ocv_V: float = 0.0, window: int
         cumulative_charge_C_per_m2=total_q, li_thickness_equivalent_m=float(li_thickness_m(total_q)),
         shorts=tuple(shorts), drift_sigma_log=sigma, ccd_A_per_m2=ccd, ccd_hard_A_per_m2=ccd_hard,
         ccd_is_lower_bound=bool(lower), ccd_criterion=crit, trace_t_s=tt, trace_V=vv, zoom=tuple(zoom),
-        segmentation=seg, warnings=tuple(warnings))
+        segmentation=seg, warnings=tuple(warnings), charge_source=charge_source)
 
 
 def _zoom_windows(t, v, seg, on, stp, steps, n_cycles=3, max_points=3000):

@@ -22,7 +22,7 @@ def _xlabel(param: str, unit: str) -> str:
     return _LABELS.get(param, f"{param} ({unit})" if unit else param)
 
 
-def _targets(ax, targets, horizontal=True):
+def _targets(ax, targets):
     targets = list(targets or ())
     if targets:   # headroom so the top target's label sits inside the frame, not on the spine
         lo, hi = ax.get_ylim()

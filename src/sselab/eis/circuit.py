@@ -1,26 +1,16 @@
-"""Equivalent circuits: the impedance.py-compatible circuit string, element impedances and analytic Jacobians.
+"""Equivalent circuits: the impedance.py-compatible circuit string, evaluation with analytic Jacobians.
 
 Syntax (as impedance.py): elements joined in series by ``-``; ``p(a,b,...)`` puts series sub-circuits in parallel.
-Element names are a type prefix plus an optional label: ``R0``, ``CPE1``, ``Wo2``, ``L0``, ``G1``.
-
-=========  ===========================================  ===============================
-element    impedance (ω = 2πf, math sign)               parameter names
-=========  ===========================================  ===============================
-R          R                                            ``R1``
-C          1/(jωC)                                      ``C1``
-L          jωL                                          ``L1``
-CPE        1/(Q (jω)^α)                                 ``CPE1_Q``, ``CPE1_alpha``
-W          σ(1−j)/√ω  (semi-infinite Warburg)           ``W1``
-Ws         R tanh(√(jωτ))/√(jωτ)  (finite, short)       ``Ws1_R``, ``Ws1_tau``
-Wo         R coth(√(jωτ))/√(jωτ)  (finite, open)        ``Wo1_R``, ``Wo1_tau``
-G          R/√(1+jωτ)  (Gerischer)                      ``G1_R``, ``G1_tau``
-=========  ===========================================  ===============================
+Element names are a type prefix plus an optional label: ``R0``, ``CPE1``, ``Wo2``, ``L0``, ``G1``, ``TLMQ1``.
+The element types, their impedances, Jacobians, parameter names and units live in the registry
+:mod:`sselab.eis.elements` (its docstring has the table); this module only parses and combines them.
 
 All parameters are in SI (Ω, F, H, F s^(α−1) = S s^α for Q, Ω s^−½ for σ, s for τ).  Every parameter is
-positive except α, which lies in [0, 1].
+positive except the exponents α, which lie in [0, 1].
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Mapping
@@ -28,31 +18,18 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import SselabError
+from .elements import ELEMENTS, ElementType, kinds, registry_version
 
-__all__ = ["Circuit", "CircuitError", "ELEMENTS"]
+__all__ = ["Circuit", "CircuitError", "ELEMENTS", "TimeConstant"]
 
 
 class CircuitError(SselabError, ValueError):
     """A circuit string or a parameter set is malformed."""
 
 
-#: element type -> parameter suffixes ("" means the parameter is named like the element)
-ELEMENTS: dict[str, tuple[str, ...]] = {
-    "R": ("",),
-    "C": ("",),
-    "L": ("",),
-    "CPE": ("Q", "alpha"),
-    "W": ("",),
-    "Ws": ("R", "tau"),
-    "Wo": ("R", "tau"),
-    "G": ("R", "tau"),
-}
-_UNITS = {("R", ""): "Ohm", ("C", ""): "F", ("L", ""): "H", ("CPE", "Q"): "F s^(alpha-1)", ("CPE", "alpha"): "",
-          ("W", ""): "Ohm s^-0.5", ("Ws", "R"): "Ohm", ("Ws", "tau"): "s", ("Wo", "R"): "Ohm", ("Wo", "tau"): "s",
-          ("G", "R"): "Ohm", ("G", "tau"): "s"}
-_PREFIXES = sorted(ELEMENTS, key=len, reverse=True)
-_NAME = re.compile(r"(CPE|Ws|Wo|W|R|C|L|G)([0-9]*(?:_[A-Za-z0-9]+)?|[0-9]+[A-Za-z0-9_]*)$")
-LOG_JW_PHASE = 1j * np.pi / 2
+def _name_re() -> re.Pattern:
+    alts = "|".join(re.escape(k) for k in kinds())
+    return re.compile(rf"({alts})([0-9]*(?:_[A-Za-z0-9]+)?|[0-9]+[A-Za-z0-9_]*)$")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -63,6 +40,10 @@ class Element:
     kind: str
     index: tuple[int, ...]  # positions of this element's parameters in the circuit's parameter vector
 
+    @property
+    def type(self) -> ElementType:
+        return ELEMENTS[self.kind]
+
     def __str__(self) -> str:
         return self.name
 
@@ -70,6 +51,7 @@ class Element:
 @dataclass(frozen=True)
 class Series:
     parts: tuple
+    span: tuple[int, int] = (0, 0)  # parameter indices [a, b) of the sub-tree (contiguous by construction)
 
     def __str__(self) -> str:
         return "-".join(str(p) for p in self.parts)
@@ -78,12 +60,48 @@ class Series:
 @dataclass(frozen=True)
 class Parallel:
     parts: tuple
+    span: tuple[int, int] = (0, 0)
 
     def __str__(self) -> str:
         return "p(" + ",".join(str(p) for p in self.parts) + ")"
 
 
+@dataclass(frozen=True)
+class TimeConstant:
+    """A feature of the circuit with a time constant τ (apex / characteristic frequency 1/(2πτ)).
+
+    Either an arc — a two-branch parallel of a resistor and a capacitive element (``R1‖CPE1``: ``name`` and
+    ``resistor`` are ``"R1"``, ``element`` is ``"CPE1"``) — or a distributed element with its own τ (``Wo1``,
+    ``G1``, ``TLMQ1``: ``name`` = ``element``, ``resistor`` None).  ``index`` are the parameter positions the
+    formula uses: (R, *element parameters) for an arc, the element's parameters otherwise."""
+
+    name: str
+    element: str
+    kind: str
+    resistor: str | None
+    index: tuple[int, ...]
+
+    def log_tau(self, P: np.ndarray):
+        """ln τ and its gradient (list of arrays, one per ``index``) for parameter rows ``P`` (..., n_params)."""
+        P = np.asarray(P, float)
+        cols = [P[..., k] for k in self.index]
+        et = ELEMENTS[self.kind]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.resistor is None:
+                return et.log_tau(cols)
+            return et.rc_log_tau(cols[0], cols[1:])
+
+    def apex_Hz(self, P: np.ndarray):
+        """Apex (arc) or characteristic (distributed element) frequency 1/(2πτ), 0 or inf when τ over/underflows."""
+        lt, _ = self.log_tau(P)
+        with np.errstate(over="ignore"):
+            return np.exp(-np.asarray(lt, float) - math.log(2 * math.pi))
+
+
 class _Parser:
+    _name = None
+    _version = -1
+
     def __init__(self, text: str):
         self.text = text
         self.s = re.sub(r"\s+", "", text)
@@ -91,6 +109,8 @@ class _Parser:
         self.elements: list[Element] = []
         self.names: list[str] = []
         self.kinds: list[tuple[str, str]] = []
+        if _Parser._name is None or _Parser._version != registry_version():
+            _Parser._name, _Parser._version = _name_re(), registry_version()
 
     def error(self, msg: str):
         raise CircuitError(f"circuit {self.text!r}: {msg}")
@@ -104,17 +124,19 @@ class _Parser:
         return node
 
     def series(self):
+        a = len(self.names)
         parts = [self.term()]
         while self.i < len(self.s) and self.s[self.i] == "-":
             self.i += 1
             parts.append(self.term())
-        return parts[0] if len(parts) == 1 else Series(tuple(parts))
+        return parts[0] if len(parts) == 1 else Series(tuple(parts), (a, len(self.names)))
 
     def term(self):
         s = self.s
         if self.i >= len(s):
             self.error("ends where an element was expected")
         if s.startswith("p(", self.i):
+            a = len(self.names)
             self.i += 2
             parts = [self.series()]
             while self.i < len(s) and s[self.i] == ",":
@@ -125,22 +147,26 @@ class _Parser:
             self.i += 1
             if len(parts) < 2:
                 self.error("p(...) needs at least two branches separated by ','")
-            return Parallel(tuple(parts))
+            return Parallel(tuple(parts), (a, len(self.names)))
         m = re.match(r"[A-Za-z][A-Za-z0-9_]*", s[self.i:])
         if not m:
             self.error(f"unexpected {s[self.i]!r} at position {self.i + 1}")
         name = m.group(0)
         self.i += len(name)
-        mm = _NAME.match(name)
+        mm = _Parser._name.match(name)
         if not mm:
-            self.error(f"unknown element {name!r} (known: {', '.join(ELEMENTS)} followed by a label, e.g. R1, CPE2)")
-        kind = mm.group(1)
+            known = ", ".join(dict.fromkeys(et.kind for et in ELEMENTS.values()))
+            self.error(f"unknown element {name!r} (known: {known} followed by a label, e.g. R1, CPE2)")
+        kind = ELEMENTS[mm.group(1)].kind  # aliases (TLM) resolve to the registered kind (TLMQ)
         if any(e.name == name for e in self.elements):
             self.error(f"element {name!r} appears twice")
         idx = []
-        for suffix in ELEMENTS[kind]:
+        et = ELEMENTS[kind]
+        for suffix, pname in zip(et.suffixes, et.param_names(name)):
+            if pname in self.names:
+                self.error(f"parameter name {pname!r} is used twice")
             idx.append(len(self.names))
-            self.names.append(name if not suffix else f"{name}_{suffix}")
+            self.names.append(pname)
             self.kinds.append((kind, suffix))
         el = Element(name, kind, tuple(idx))
         self.elements.append(el)
@@ -148,91 +174,44 @@ class _Parser:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# element impedances with analytic derivatives wrt their own raw parameters
-def _tanh_pos(x):
-    """tanh of complex x with Re(x) ≥ 0, without overflow."""
-    e = np.exp(-2.0 * x)
-    return (1.0 - e) / (1.0 + e)
-
-
-def _element(kind: str, p: list, w: np.ndarray):
-    """Return Z and [dZ/dp_i] for one element; ``p`` entries broadcast against ``w``."""
-    if kind == "R":
-        z = p[0] + 0j * w
-        return z, [np.ones_like(z)]
-    if kind == "C":
-        z = 1.0 / (1j * w * p[0])
-        return z, [-z / p[0]]
-    if kind == "L":
-        z = 1j * w * p[0]
-        return z, [1j * w * np.ones_like(z)]
-    if kind == "CPE":
-        q, a = p
-        lw = np.log(w)
-        # (jω)^-α = ω^-α · e^(-jαπ/2): one real exp instead of a complex one
-        ph = a * (np.pi / 2)
-        z = (np.exp(-a * lw) / q) * (np.cos(ph) - 1j * np.sin(ph))
-        return z, [-z / q, -z * (lw + LOG_JW_PHASE)]
-    if kind == "W":
-        shape = (1 - 1j) / np.sqrt(w)
-        z = p[0] * shape
-        return z, [shape * np.ones_like(z)]
-    if kind in ("Ws", "Wo"):
-        r, tau = p
-        x = np.sqrt(1j * w * tau)
-        t = _tanh_pos(x)
-        if kind == "Ws":
-            f = t / x
-            dfx = ((1.0 - t * t) * x - t) / (x * x)
-        else:
-            c = 1.0 / t
-            f = c / x
-            dfx = (-(c * c - 1.0) * x - c) / (x * x)
-        z = r * f
-        return z, [f, r * dfx * x / (2.0 * tau)]
-    if kind == "G":
-        r, tau = p
-        s = 1.0 + 1j * w * tau
-        z = r / np.sqrt(s)
-        return z, [z / r, -0.5 * z / s * 1j * w]
-    raise CircuitError(f"unknown element type {kind!r}")  # pragma: no cover
-
-
-def _eval(node, P: np.ndarray, w: np.ndarray, npar: int, want_jac: bool):
-    """Impedance of ``node``; P is (B, npar) raw parameters, w is (B, N) or (N,) angular frequency.
-
-    Returns Z (B, N) and, when wanted, a dict {param index: dZ/dp (B, N)} for the parameters in the sub-tree.
-    """
+# evaluation: impedance of the tree and, optionally, dZ/dp written straight into a (B, N, P) array
+def _eval(node, P: np.ndarray, w: np.ndarray, lw: np.ndarray, J: np.ndarray | None):
+    """Impedance of ``node`` (B, N) for raw parameters P (B, n_params) at angular frequencies w, ln w ((N,) or
+    (B, N)).  With ``J`` (B, n_params, N) complex (parameter-major: each row's derivatives are contiguous), also
+    writes dZ_node/dp_k into J[:, k, :] for the parameters of the sub-tree."""
     if isinstance(node, Element):
         cols = [P[:, k:k + 1] for k in node.index]
-        z, d = _element(node.kind, cols, w)
-        shape = (P.shape[0], w.shape[-1])
-        if z.shape != shape:
-            z = np.broadcast_to(z, shape)
-        if not want_jac:
-            return z, None
-        return z, {k: (dk if dk.shape == shape else np.broadcast_to(dk, shape)) for k, dk in zip(node.index, d)}
+        z, d = ELEMENTS[node.kind].impedance(cols, w, lw)  # (may be (B, 1) for a frequency-independent element)
+        if J is not None:
+            for k, dk in zip(node.index, d):
+                J[:, k, :] = dk
+        return z
     if isinstance(node, Series):
-        z_tot = 0
-        jac = {}
-        for part in node.parts:
-            z, j = _eval(part, P, w, npar, want_jac)
-            z_tot = z_tot + z
-            if want_jac:
-                jac.update(j)
-        return z_tot, jac
-    # parallel
-    subs = [_eval(part, P, w, npar, want_jac) for part in node.parts]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = sum(1.0 / z for z, _ in subs)
-        z_tot = 1.0 / y
-        jac = {}
-        if want_jac:
-            for z, j in subs:
-                factor = (z_tot / z) ** 2
-                for k, dk in j.items():
-                    jac[k] = factor * dk
-    return z_tot, jac
+        z_tot = _eval(node.parts[0], P, w, lw, J)
+        for part in node.parts[1:]:
+            z_tot = z_tot + _eval(part, P, w, lw, J)
+        return z_tot
+    # parallel: Z = 1/Σ(1/Z_i); dZ/dp = (Z/Z_i)² dZ_i/dp for p in branch i
+    subs = [_eval(part, P, w, lw, J) for part in node.parts]
+    y = 0
+    for z in subs:
+        y = y + 1.0 / z
+    z_tot = 1.0 / y
+    if J is not None:
+        zb = np.broadcast_to(z_tot, (P.shape[0], w.shape[-1]))
+        for part, z in zip(node.parts, subs):
+            a, b = (part.span if not isinstance(part, Element) else
+                    ((part.index[0], part.index[-1] + 1) if part.index else (0, 0)))
+            if b > a:
+                factor = zb / z
+                factor = factor * factor
+                J[:, a:b, :] *= factor[:, None, :]
+    return z_tot
+
+
+def _quiet_eval(node, P, w, lw, J):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        return _eval(node, P, w, lw, J)
 
 
 class Circuit:
@@ -254,9 +233,11 @@ class Circuit:
         self.elements: tuple[Element, ...] = tuple(parser.elements)
         self.param_names: list[str] = list(parser.names)
         self.param_kinds: list[tuple[str, str]] = list(parser.kinds)
-        self.param_units: dict[str, str] = {n: _UNITS[k] for n, k in zip(self.param_names, self.param_kinds)}
-        #: True for exponent parameters (α, bounded to [0, 1]); all others are strictly positive
-        self.is_fraction = np.array([s == "alpha" for _, s in self.param_kinds])
+        #: registry entry (:class:`sselab.eis.elements.Param`) of every parameter, in ``param_names`` order
+        self.param_specs = [ELEMENTS[k].params[ELEMENTS[k].suffixes.index(suf)] for k, suf in self.param_kinds]
+        self.param_units: dict[str, str] = {n: ps.unit for n, ps in zip(self.param_names, self.param_specs)}
+        #: True for bounded exponent parameters (α, "logit" transform); all others are strictly positive
+        self.is_fraction = np.array([ps.transform == "logit" for ps in self.param_specs], bool)
 
     def __repr__(self) -> str:
         return f"Circuit({self.text!r})"
@@ -310,24 +291,32 @@ class Circuit:
         P = self.as_array(params)
         single = P.ndim == 1
         P2 = np.atleast_2d(P)
-        z, _ = _eval(self.tree, P2, 2 * np.pi * np.atleast_1d(f), self.n_params, False)
-        z = np.array(np.broadcast_to(z, (P2.shape[0], np.atleast_1d(f).shape[-1])))
+        w = 2 * np.pi * np.atleast_1d(f)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lw = np.log(w)
+        z = _quiet_eval(self.tree, P2, w, lw, None)
+        z = np.array(np.broadcast_to(z, (P2.shape[0], w.shape[-1])), dtype=complex)
         if single:
             z = z[0]
             if f.ndim == 0:
                 return z[0]
         return z
 
-    def impedance_and_jacobian(self, omega: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def impedance_and_jacobian(self, omega: np.ndarray, P: np.ndarray, log_omega: np.ndarray | None = None
+                               ) -> tuple[np.ndarray, np.ndarray]:
         """Z (B, N) and dZ/dp (B, N, P) for a batch of parameter rows ``P`` (B, P) at angular frequencies ``omega``
-        ((N,) or (B, N))."""
+        ((N,) or (B, N)); ``log_omega`` = ln ω if already at hand."""
+        z, J = self._z_and_jac(omega, P, log_omega)
+        return z, J.transpose(0, 2, 1)
+
+    def _z_and_jac(self, omega, P, log_omega=None):
+        """Z (B, N) and dZ/dp in parameter-major layout (B, P, N) (what the fit uses)."""
         P = np.atleast_2d(P)
-        z, jac = _eval(self.tree, P, omega, self.n_params, True)
         B, N = P.shape[0], omega.shape[-1]
+        lw = np.log(omega) if log_omega is None else log_omega
+        J = np.zeros((B, self.n_params, N), dtype=complex)
+        z = _quiet_eval(self.tree, P, omega, lw, J)
         z = np.broadcast_to(z, (B, N))
-        J = np.empty((B, N, self.n_params), dtype=complex)
-        for k, dk in jac.items():
-            J[:, :, k] = dk
         return z, J
 
     # -- structure helpers ------------------------------------------------------------------------------------
@@ -336,16 +325,18 @@ class Circuit:
         return self.tree.parts if isinstance(self.tree, Series) else (self.tree,)
 
     def rc_pairs(self) -> list[tuple[str, str]]:
-        """(resistor, capacitive element) names of every two-branch parallel R‖C or R‖CPE in the circuit."""
+        """(resistor, capacitive element) names of every two-branch parallel R‖C or R‖CPE (any capacitive element
+        of the registry) in the circuit."""
         out = []
 
         def walk(node):
             if isinstance(node, Parallel):
                 if len(node.parts) == 2 and all(isinstance(p, Element) for p in node.parts):
-                    kinds = {p.kind: p for p in node.parts}
-                    if "R" in kinds and ("CPE" in kinds or "C" in kinds) and len(kinds) == 2:
-                        cap = kinds.get("CPE") or kinds.get("C")
-                        out.append((kinds["R"].name, cap.name))
+                    a, b = node.parts
+                    for r, cap in ((a, b), (b, a)):
+                        if r.kind == "R" and ELEMENTS[cap.kind].capacitive:
+                            out.append((r.name, cap.name))
+                            break
                 for p in node.parts:
                     walk(p)
             elif isinstance(node, Series):
@@ -353,4 +344,18 @@ class Circuit:
                     walk(p)
 
         walk(self.tree)
+        return out
+
+    def time_constants(self) -> list[TimeConstant]:
+        """Every arc (R‖capacitive element) and every distributed element with its own time constant, in circuit
+        order of their resistor / element."""
+        out = []
+        pairs = dict(self.rc_pairs())
+        for e in self.elements:
+            et = ELEMENTS[e.kind]
+            if e.kind == "R" and e.name in pairs:
+                cap = self.element(pairs[e.name])
+                out.append(TimeConstant(e.name, cap.name, cap.kind, e.name, (e.index[0], *cap.index)))
+            elif et.timescale:
+                out.append(TimeConstant(e.name, e.name, e.kind, None, e.index))
         return out

@@ -91,35 +91,48 @@ def asr(R, R_err, cell, symmetric: bool = True) -> tuple[float, float]:
     return R * k, _err(R_err) * k
 
 
-def brug_capacitance(R, Q, alpha, cov=None) -> tuple[float, float]:
-    """Effective capacitance (F) of R‖CPE and its error from the 3×3 covariance of (R, Q, α) (optional)."""
-    R = _check_R(R)
-    Q, a = float(Q), float(alpha)
-    if Q <= 0 or not 0 < a <= 1:
+def _cpe_or_c(Q, a):
+    from .elements import ELEMENTS
+
+    Q, a = float(Q), float(a)
+    if not (math.isfinite(Q) and Q > 0) or not 0 < a <= 1:
         raise AnalysisError(f"CPE needs Q > 0 and 0 < alpha ≤ 1, got Q={Q}, alpha={a}")
-    lnC = math.log(R * Q) / a - math.log(R)
-    C = math.exp(lnC)
+    return Q, a, ELEMENTS["CPE"]
+
+
+def _propagate(value_log: float, grad, cov) -> tuple[float, float]:
+    """exp(value_log) (0 / inf instead of an overflow) and its error from the gradient of the log and ``cov``."""
+    from .elements import safe_exp
+
+    v = safe_exp(value_log)
     if cov is None:
-        return C, math.nan
-    g = np.array([(1 - a) / (a * R), 1 / (a * Q), -math.log(R * Q) / a ** 2])
-    var = float(g @ np.asarray(cov, float) @ g)
-    return C, C * math.sqrt(var) if var >= 0 and math.isfinite(var) else math.inf
+        return v, math.nan
+    cov = np.asarray(cov, float)
+    g = np.asarray(grad, float)[: cov.shape[0]]
+    with np.errstate(all="ignore"):
+        var = float(g @ cov @ g)
+    if not (math.isfinite(var) and var >= 0 and math.isfinite(v)):
+        return v, math.inf
+    return v, v * math.sqrt(var)
+
+
+def brug_capacitance(R, Q, alpha, cov=None) -> tuple[float, float]:
+    """Effective capacitance (F) of R‖CPE and its error from the 3×3 covariance of (R, Q, α) (optional).
+    The formula lives in the element registry (:mod:`sselab.eis.elements`, ``CPE.rc_log_capacitance``)."""
+    R = _check_R(R)
+    Q, a, et = _cpe_or_c(Q, alpha)
+    lc, grad = et.rc_log_capacitance(np.float64(R), [np.float64(Q), np.float64(a)])
+    return _propagate(float(lc), [float(x) for x in grad], cov)
 
 
 def apex_frequency(R, Q, alpha=1.0, cov=None) -> tuple[float, float]:
-    """Apex frequency (Hz) of R‖CPE (or R‖C with ``Q`` = C, α = 1) and its error."""
+    """Apex frequency (Hz) of R‖CPE (or R‖C with ``Q`` = C, α = 1) and its error; 0 or inf (never an overflow)
+    for an arc far outside any band.  The time constant comes from the element registry (``rc_log_tau``)."""
     R = _check_R(R)
-    Q, a = float(Q), float(alpha)
-    x = math.log(R * Q) / a
-    fa = 1.0 / (2 * math.pi * math.exp(x))
-    if cov is None:
-        return fa, math.nan
-    g = np.array([-1 / (a * R), -1 / (a * Q), math.log(R * Q) / a ** 2])
-    cov = np.asarray(cov, float)
-    if cov.shape == (2, 2):
-        g = g[:2]
-    var = float(g @ cov @ g)
-    return fa, fa * math.sqrt(var) if var >= 0 and math.isfinite(var) else math.inf
+    Q, a, et = _cpe_or_c(Q, alpha)
+    lt, grad = et.rc_log_tau(np.float64(R), [np.float64(Q), np.float64(a)])
+    # f = exp(−ln τ)/(2π): d ln f = −d ln τ
+    return _propagate(-float(lt) - math.log(2 * math.pi), [-float(x) for x in grad], cov)
 
 
 def assign(C_F: float, cell=None) -> tuple[str, float]:
@@ -151,32 +164,41 @@ class ArcInfo(Result):
 
 
 def arcs(result, cell=None) -> list[ArcInfo]:
-    """Effective capacitance, apex frequency and assignment of every R‖CPE / R‖C element of a FitResult."""
+    """Effective capacitance, apex frequency and assignment of every R‖CPE / R‖C arc of a FitResult (formulas from
+    the element registry)."""
     from .circuit import Circuit
+    from .elements import ELEMENTS
 
     c = Circuit(result.circuit)
     names = list(result.param_names)
     cov = np.asarray(result.covariance, float)
     f = np.asarray(result.freq_Hz)
+    P = np.array([result.params[n] for n in names], float)
     out = []
-    for r_name, c_name in c.rc_pairs():
-        R = result.params[r_name]
-        if c.element(c_name).kind == "CPE":
-            qn, an = c_name + "_Q", c_name + "_alpha"
-            idx = [names.index(r_name), names.index(qn), names.index(an)]
-            sub = cov[np.ix_(idx, idx)]
-            Q, a = result.params[qn], result.params[an]
-            Ceff, Cerr = brug_capacitance(R, Q, a, sub)
-            fa, ferr = apex_frequency(R, Q, a, sub)
+    for tc in c.time_constants():
+        if tc.resistor is None:
+            continue
+        et = ELEMENTS[tc.kind]
+        idx = list(tc.index)
+        sub = cov[np.ix_(idx, idx)]
+        R = float(P[idx[0]])
+        cols = [np.float64(P[k]) for k in idx]
+        with np.errstate(all="ignore"):
+            lc, gc = et.rc_log_capacitance(cols[0], cols[1:])
+            lt, gt = et.rc_log_tau(cols[0], cols[1:])
+        Ceff, Cerr = _propagate(float(lc), [float(x) for x in gc], sub)
+        fa, ferr = _propagate(-float(lt) - math.log(2 * math.pi), [-float(x) for x in gt], sub)
+        if math.isfinite(Ceff) and Ceff > 0:
+            cls, cnorm = assign(Ceff, cell)
         else:
-            idx = [names.index(r_name), names.index(c_name)]
-            sub = cov[np.ix_(idx, idx)]
-            Ceff = result.params[c_name]
-            Cerr = math.sqrt(sub[1, 1]) if sub[1, 1] >= 0 else math.inf
-            fa, ferr = apex_frequency(R, Ceff, 1.0, sub)
-        cls, cnorm = assign(Ceff, cell)
-        note = "" if cell is not None else "no cell geometry: L/A = 1 cm⁻¹ assumed for the assignment"
-        out.append(ArcInfo(resistor=r_name, capacitor=c_name, R_ohm=R, R_err_ohm=result.stderr[r_name],
+            cls, cnorm = "undetermined", math.nan
+        notes = []
+        if cell is None:
+            notes.append("no cell geometry: L/A = 1 cm⁻¹ assumed for the assignment")
+        in_window = bool(f.min() <= fa <= f.max())
+        if not in_window:
+            notes.append("apex outside the measured band: C_eff and the assignment are extrapolations")
+        out.append(ArcInfo(resistor=tc.resistor, capacitor=tc.element, R_ohm=R, R_err_ohm=result.stderr[tc.resistor],
                            C_eff_F=Ceff, C_eff_err_F=Cerr, apex_Hz=fa, apex_err_Hz=ferr, C_norm_F_per_cm=cnorm,
-                           assignment=cls, in_window=bool(f.min() <= fa <= f.max()), note=note))
+                           assignment=cls, in_window=in_window, note="; ".join(notes)))
     return out

@@ -1,19 +1,21 @@
 """Complex non-linear least squares fitting of equivalent circuits, one spectrum or a whole series at once.
 
-How it works (and why; see ``docs`` of issue 3 and ``lessons-from-other-tools.md``):
+How it works (and why; see ``lessons-from-other-tools.md``):
 
-* **Parameter scaling.**  The optimiser works on internal variables ``u``: ``p = exp(u)`` for every positive
-  parameter (R, C, Q, L, σ, τ) and ``α = lo + (hi − lo)·sigmoid(u)`` for exponents (default bounds 0–1).  User bounds
-  on positive parameters become a logistic in log space.  Q ≈ 1e-10 next to R ≈ 1e4 is then no problem.
-* **Analytic Jacobian** of every element (:mod:`sselab.eis.circuit`), chained through the transforms.
-* **Levenberg–Marquardt run on all problems at once**: residual vectors and Jacobians of every (spectrum, start)
-  pair are stacked and the damped normal equations solved with one batched ``numpy.linalg.solve`` per iteration.
-  Each problem has its own damping and stops on its own; the iteration count is capped (never hangs).
-* **Data-driven starting values.**  Every top-level series component of the circuit is a unit-size copy of itself
-  placed at a characteristic frequency; an arc ``p(R,CPE)`` at frequency f_c is ``R/(1+(jω/ω_c)^α)``.  For a grid of
-  characteristic frequencies (beyond both ends of the measured band) the amplitudes enter linearly, so every grid
-  combination is solved as a non-negative linear least-squares problem against the data (vectorised).  The best few
-  combinations are the starts of the non-linear fit (multi-start); the best χ² wins.
+* **Parameter scaling.**  The optimiser works on internal variables ``u`` with the transform the element registry
+  (:mod:`sselab.eis.elements`) gives each parameter: ``p = exp(u)`` for every positive parameter (R, C, Q, L, σ, τ)
+  and ``α = lo + (hi − lo)·sigmoid(u)`` for exponents (default bounds 0–1).  User bounds on positive parameters
+  become a logistic in log space.  Q ≈ 1e-10 next to R ≈ 1e4 is then no problem.
+* **Analytic Jacobian** of every element (registry), chained through the transforms.
+* **Levenberg–Marquardt run on all problems at once** (:mod:`sselab.eis._lm`): the Gauss–Newton matrices of every
+  (spectrum, start) pair are stacked and the damped normal equations solved with one batched
+  ``numpy.linalg.solve`` per iteration.  Each problem has its own damping and stops on its own, leaving the
+  working set at once (a few slow spectra cost only their own rows); the iteration count is capped.
+* **Data-driven starting values** (:mod:`sselab.eis._guess`): every top-level series component of the circuit is a
+  unit-size copy of itself placed at a characteristic frequency; for a grid of characteristic frequencies the
+  amplitudes enter linearly, so every grid combination is a non-negative linear least-squares problem (vectorised).
+  The best few combinations are the starts of the non-linear fit (multi-start; after a few scouting iterations the
+  two best distinct ones continue); the best χ² wins.
 * **Circuits without a time-scale component** (``R0-CPE1``, ``R0-W1``, ``L0-R0-C1``, a single ``R``): there is no
   grid, the one amplitude fit is the start (exact for noise-free data of linear-in-amplitude circuits).
 * **Low-frequency inductive loops** (Z″ > 0 at the lowest frequencies, Li|SSE|Li cells): detected by
@@ -25,532 +27,410 @@ How it works (and why; see ``docs`` of issue 3 and ``lessons-from-other-tools.md
   from its neighbours' solutions and walks the series choosing, among solutions statistically as good as the best
   (Δχ² ≤ 1 in units of the reduced χ²), the one closest to the previous spectrum's parameters (prevents bulk /
   grain-boundary swaps at the hot end, where two assignments fit equally well).
+* **Honest ends**: a fit stops when a step gains less than 1e-4 noise units of χ², or on a χ² plateau (flat valley
+  of an unresolved parameter), and the Gauss–Newton model (which overestimates in curved valleys) promises less
+  than 10 noise units from further steps; a larger promise at the end means ``stalled``
+  from further steps.  Otherwise, or at the iteration cap, ``success=False`` with the reason.  Every result carries
+  the model-choice evidence of :mod:`sselab.eis.result` (AIC/BIC, residual runs, parameters at bounds, arcs outside
+  the window); :func:`profile` gives profile-likelihood intervals where the Jacobian error is meaningless.
 
 Weighting: ``"modulus"`` (σ = |Z| for both parts; the default), ``"proportional"`` (σ_re = |Z′|, σ_im = |Z″|,
 floored at 0.1 % of |Z|), ``"unit"`` (σ = 1 Ω), or an array of σ per point.  χ² is the weighted sum of squares
 Σ(ΔZ′/σ_re)² + (ΔZ″/σ_im)²; standard errors come from the Jacobian, scaled by the reduced χ² (the weights are
 relative, not measured noise).
+
+Numerical warnings of numpy never reach the caller: every non-finite intermediate is checked explicitly.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
-import itertools
 import math
-import re
-from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import FitError
-from ..results import Result
+from . import _lm
+from ._guess import guesses_many, has_timescale, initial_guesses
 from .artefacts import LF_LOOP, LF_LOOP_OPTIONS, circuit_has_loop_element, lf_inductive_loop, loop_summary
 from .circuit import Circuit, Element, Parallel
+from .elements import ELEMENTS
+from .result import FitResult, ProfileResult
 
-__all__ = ["FitResult", "fit", "fit_batch", "initial_guesses"]
+__all__ = ["FitResult", "ProfileResult", "fit", "fit_batch", "initial_guesses", "profile"]
 
 _WEIGHTINGS = ("modulus", "proportional", "unit")
-_U_LIM = 230.0  # |log p| cap (1e±100)
-_SIG_LIM = 40.0
 _KEEP = 2  # distinct starts per spectrum that continue after the scouting iterations
 _SCOUT_ITER = 6
-_GUESS_BLOCK = 4_000_000  # complex (spectrum, combination, point, component) entries per block of initial guesses
+_CHUNK_ROWS = 2000  # LM rows per chunk (bounded memory for very large batches)
+_STALL_GAIN = _lm.PLATEAU_MAX_GAIN  # χ² (noise units) the Gauss–Newton model may promise at a successful end
+_STATUS = {_lm.CONVERGED: "converged", _lm.PLATEAU: "plateau", _lm.ITERATION_CAP: "iteration-cap",
+           _lm.FAILED: "failed"}
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# result
-@dataclass(frozen=True, eq=False)
-class FitResult(Result):
-    """One fitted spectrum.  Values in SI (Ω, F, H, s); ``residuals`` are (Z_data − Z_fit)/|Z_data| (complex)."""
-
-    circuit: str
-    param_names: list
-    params: dict
-    stderr: dict
-    correlation: np.ndarray
-    covariance: np.ndarray
-    chi2: float
-    chi2_reduced: float
-    weighting: str
-    success: bool
-    n_iter: int
-    warnings: tuple
-    flags: dict
-    fixed: tuple
-    freq_Hz: np.ndarray
-    Z: np.ndarray
-    Z_fit: np.ndarray
-    residuals: np.ndarray
-    message: str = ""
-    #: frequencies / impedances of a detected low-frequency inductive loop (empty if none) and whether those points
-    #: were left out of the fit (``lf_loop`` option); ``freq_Hz``/``Z`` hold only the fitted points
-    lf_loop_freq_Hz: np.ndarray = field(default_factory=lambda: np.empty(0))
-    lf_loop_Z: np.ndarray = field(default_factory=lambda: np.empty(0, complex))
-    lf_loop_excluded: bool = False
-
-    @property
-    def has_lf_loop(self) -> bool:
-        """True when the spectrum ends in a low-frequency inductive loop (Z'' > 0 at low f)."""
-        return bool(np.size(self.lf_loop_freq_Hz))
-
-    @property
-    def circuit_obj(self) -> Circuit:
-        return Circuit(self.circuit)
-
-    def predict(self, freq_Hz) -> np.ndarray:
-        """Model impedance at any frequencies."""
-        return Circuit(self.circuit).impedance(freq_Hz, self.params)
-
-    def resistance(self, expr: str = "R1") -> tuple[float, float]:
-        """Sum of parameters named in ``expr`` (``"R1+R2"``) and its standard error including covariances."""
-        names = [t.strip() for t in re.split(r"\+", str(expr)) if t.strip()]
-        if not names:
-            raise FitError(f"empty resistance expression {expr!r}")
-        unknown = [n for n in names if n not in self.params]
-        if unknown:
-            raise FitError(f"resistance {expr!r}: circuit {self.circuit} has no parameter {', '.join(unknown)}"
-                           f" (has {', '.join(self.param_names)})")
-        idx = [self.param_names.index(n) for n in names]
-        value = float(sum(self.params[n] for n in names))
-        sub = np.asarray(self.covariance)[np.ix_(idx, idx)]
-        var = float(np.sum(sub))
-        err = math.sqrt(var) if var >= 0 and math.isfinite(var) else math.inf
-        return value, err
-
-    def to_dict(self) -> dict:
-        from ..results import jsonable
-
-        return jsonable({
-            "circuit": self.circuit, "params": self.params, "stderr": self.stderr,
-            "param_names": self.param_names, "correlation": self.correlation, "chi2": self.chi2,
-            "chi2_reduced": self.chi2_reduced, "weighting": self.weighting, "success": self.success,
-            "n_iter": self.n_iter, "warnings": list(self.warnings), "flags": self.flags, "fixed": list(self.fixed),
-            "message": self.message,
-            "lf_loop": {"detected": self.has_lf_loop, "excluded": self.lf_loop_excluded,
-                        "freq_Hz": self.lf_loop_freq_Hz},
-        })
+@contextlib.contextmanager
+def quiet():
+    """No numpy floating-point warnings (every non-finite result is checked explicitly instead).  ``np.errstate``
+    is thread-local, so fits in worker threads do not touch the process-wide warning filters."""
+    with np.errstate(all="ignore"):
+        yield
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# transforms between raw parameters and optimiser variables
-class _Transform:
-    """Per-parameter map u -> p.  Modes: 0 exp(u); 1 logistic in log-space; 2 logistic linear; 3 lo + exp(u)."""
+def _quietly(fn):
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        with quiet():
+            return fn(*a, **k)
 
-    def __init__(self, circuit: Circuit, bounds: Mapping | None):
-        n = circuit.n_params
-        self.mode = np.zeros(n, int)
-        self.lo = np.zeros(n)
-        self.hi = np.ones(n)
-        bounds = dict(bounds or {})
-        unknown = [k for k in bounds if k not in circuit.param_names]
-        if unknown:
-            raise FitError(f"bounds: circuit {circuit.text} has no parameter {', '.join(unknown)}")
-        for k, name in enumerate(circuit.param_names):
-            frac = bool(circuit.is_fraction[k])
-            lo, hi = bounds.get(name, (0.0, 1.0) if frac else (0.0, math.inf))
-            lo = -math.inf if lo is None else float(lo)
-            hi = math.inf if hi is None else float(hi)
-            if not lo < hi:
-                raise FitError(f"bounds for {name}: lower {lo} must be below upper {hi}")
-            if frac:
-                if not (math.isfinite(lo) and math.isfinite(hi)):
-                    raise FitError(f"bounds for {name}: exponent bounds must be finite")
-                self.mode[k], self.lo[k], self.hi[k] = 2, lo, hi
-            elif math.isfinite(hi):
-                lo = max(lo, hi * 1e-15)
-                self.mode[k], self.lo[k], self.hi[k] = 1, math.log(lo), math.log(hi)
-            elif lo > 0:
-                self.mode[k], self.lo[k], self.hi[k] = 3, lo, math.inf
-            else:
-                self.mode[k] = 0
-
-    def to_p(self, u: np.ndarray, cols: np.ndarray):
-        """Raw parameters and dp/du for variables ``u`` (B, F) of parameter columns ``cols``."""
-        mode, lo, hi = self.mode[cols], self.lo[cols], self.hi[cols]
-        p = np.empty_like(u)
-        d = np.empty_like(u)
-        m0 = mode == 0
-        if m0.any():
-            e = np.exp(np.clip(u[:, m0], -_U_LIM, _U_LIM))
-            p[:, m0], d[:, m0] = e, e
-        m3 = mode == 3
-        if m3.any():
-            e = np.exp(np.clip(u[:, m3], -_U_LIM, _U_LIM))
-            p[:, m3], d[:, m3] = lo[m3] + e, e
-        m12 = (mode == 1) | (mode == 2)
-        if m12.any():
-            s = 1.0 / (1.0 + np.exp(-np.clip(u[:, m12], -_SIG_LIM, _SIG_LIM)))
-            span = hi[m12] - lo[m12]
-            v = lo[m12] + span * s
-            dv = span * s * (1 - s)
-            is_log = mode[m12] == 1
-            pv = np.where(is_log, np.exp(v), v)
-            p[:, m12] = pv
-            d[:, m12] = np.where(is_log, pv * dv, dv)
-        return p, d
-
-    def to_u(self, p: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        mode, lo, hi = self.mode[cols], self.lo[cols], self.hi[cols]
-        p = np.asarray(p, float)
-        u = np.empty_like(p)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m0 = mode == 0
-            u[:, m0] = np.log(np.maximum(p[:, m0], 1e-300))
-            m3 = mode == 3
-            u[:, m3] = np.log(np.maximum(p[:, m3] - lo[m3], 1e-300))
-            m12 = (mode == 1) | (mode == 2)
-            v = np.where(mode[m12] == 1, np.log(np.maximum(p[:, m12], 1e-300)), p[:, m12])
-            span = hi[m12] - lo[m12]
-            s = np.clip((v - lo[m12]) / span, 1e-9, 1 - 1e-9)
-            u[:, m12] = np.log(s / (1 - s))
-        return np.clip(u, -_U_LIM, _U_LIM)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# batched Levenberg–Marquardt
-@dataclass
-class _Problem:
-    circuit: Circuit
-    omega: np.ndarray  # (B, N)
-    z: np.ndarray  # (B, N) complex
-    wr: np.ndarray  # (B, N) weights for real part (0 for padding)
-    wi: np.ndarray
-    P: np.ndarray  # (B, P) raw parameters (fixed ones kept)
-    free: np.ndarray  # indices of free parameters
-    tr: _Transform
-    n_data: np.ndarray = field(default=None)  # (B,) number of real data values
-
-
-def _residuals(pb: _Problem, rows: np.ndarray, u: np.ndarray, jac: bool = True):
-    P = pb.P[rows].copy()
-    p, dpdu = pb.tr.to_p(u, pb.free)
-    P[:, pb.free] = p
-    zm, Jc = pb.circuit.impedance_and_jacobian(pb.omega[rows], P)
-    dz = zm - pb.z[rows]
-    wr, wi = pb.wr[rows], pb.wi[rows]
-    B, N = dz.shape
-    r = np.empty((B, 2 * N))
-    np.multiply(dz.real, wr, out=r[:, :N])
-    np.multiply(dz.imag, wi, out=r[:, N:])
-    Jf = Jc[:, :, pb.free] if pb.free.size != Jc.shape[2] else Jc
-    J = np.empty((B, 2 * N, Jf.shape[2]))
-    np.multiply(Jf.real, (wr[:, :, None] * dpdu[:, None, :]), out=J[:, :N])
-    np.multiply(Jf.imag, (wi[:, :, None] * dpdu[:, None, :]), out=J[:, N:])
-    with np.errstate(invalid="ignore", over="ignore"):
-        cost = np.einsum("bn,bn->b", r, r)
-    bad = ~np.isfinite(cost) | ~np.isfinite(J).all(axis=(1, 2))
-    cost[bad] = np.inf
-    return cost, r, J
-
-
-def _lm(pb: _Problem, u0: np.ndarray, max_iter: int = 200, ftol: float = 1e-9, xtol: float = 1e-7):
-    """Levenberg–Marquardt on all rows at once.  Returns u, cost, iterations, converged flags.
-
-    Working arrays hold only the still-active problems (compacted whenever some finish)."""
-    B, F = u0.shape
-    u_out = u0.copy()
-    cost_out = np.full(B, np.inf)
-    it_out = np.zeros(B, int)
-    conv_out = np.zeros(B, bool)
-    ids = np.arange(B)
-    cost, r, J = _residuals(pb, ids, u0)
-    cost_out[:] = cost
-    if F == 0:
-        return u_out, cost_out, it_out, np.isfinite(cost_out)
-    keep = np.isfinite(cost)
-    ids, u, cost, r, J = ids[keep], u0[keep].copy(), cost[keep], r[keep], J[keep]
-    dof = np.maximum(2 * (pb.wr[ids] > 0).sum(axis=1) - F, 1)
-    lam = np.full(ids.size, 1e-2)
-    ref_cost = cost.copy()
-    n_it = np.zeros(ids.size, int)
-    eye = np.eye(F)
-    for it_ in range(max_iter):
-        if ids.size == 0:
-            break
-        Jt = J.transpose(0, 2, 1)
-        A = Jt @ J
-        g = (Jt @ r[:, :, None])[:, :, 0]
-        dA = np.einsum("bpp->bp", A)
-        floor = 1e-12 * dA.max(axis=1, keepdims=True) + 1e-300
-        Ad = A + (lam[:, None] * (dA + floor))[:, :, None] * eye
-        ok = np.isfinite(Ad).all(axis=(1, 2)) & np.isfinite(g).all(axis=1)
-        delta = np.zeros((ids.size, F))
-        if ok.all():
-            try:
-                delta = -np.linalg.solve(Ad, g[:, :, None])[:, :, 0]
-            except np.linalg.LinAlgError:
-                for j in range(ids.size):
-                    delta[j] = -np.linalg.lstsq(Ad[j], g[j], rcond=None)[0]
-        elif ok.any():
-            delta[ok] = -np.linalg.solve(Ad[ok], g[ok][:, :, None])[:, :, 0]
-        # cap each component (not the whole vector: a direction without curvature must not freeze the others)
-        np.clip(delta, -5.0, 5.0, out=delta)
-        u_new = np.clip(u + delta, -_U_LIM, _U_LIM)
-        c_new, r_new, J_new = _residuals(pb, ids, u_new)
-        better = c_new < cost
-        rel = np.where(better, (cost - c_new) / np.maximum(cost, 1e-300), 0.0)
-        u[better], r[better], J[better], cost[better] = u_new[better], r_new[better], J_new[better], c_new[better]
-        lam = np.where(better, np.maximum(lam / 5.0, 1e-10), lam * 4.0)
-        n_it += 1
-        done = better & ((rel < ftol) | (np.abs(delta).max(axis=1) < xtol) | (cost == 0))
-        conv = done | (~better & (lam > 1e10))
-        fail = ~ok | ~np.isfinite(cost)
-        if (it_ + 1) % 5 == 0:
-            # stalled: χ² improved by less than 0.05 (in units of the reduced χ², i.e. of the noise) over 5
-            # iterations: a flat valley of an unresolved parameter; more iterations would not change the fit
-            # (well-determined parameters converge quadratically long before; this ends crawls in flat valleys)
-            stall = (ref_cost - cost) <= 5e-2 * cost / dof
-            conv |= stall & ~fail
-            ref_cost = cost.copy()
-        fin = conv | fail
-        if fin.any():
-            fi = ids[fin]
-            u_out[fi], cost_out[fi], it_out[fi], conv_out[fi] = u[fin], cost[fin], n_it[fin], conv[fin] & ~fail[fin]
-            kp = ~fin
-            ids, u, cost, r, J, lam, ref_cost, n_it, dof = (ids[kp], u[kp], cost[kp], r[kp], J[kp], lam[kp],
-                                                            ref_cost[kp], n_it[kp], dof[kp])
-    if ids.size:
-        u_out[ids], cost_out[ids], it_out[ids] = u, cost, n_it
-    return u_out, cost_out, it_out, conv_out
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# starting values
-def _unit_params(node, fc: float, alpha: float, out: dict) -> None:
-    """Parameters making ``node`` a unit-size (≈1 Ω) sub-circuit with characteristic frequency ``fc``."""
-    wc = 2 * np.pi * fc
-    if isinstance(node, Element):
-        k, n = node.kind, node.name
-        if k == "R":
-            out[n] = 1.0
-        elif k == "C":
-            out[n] = 1.0 / wc
-        elif k == "L":
-            out[n] = 1.0 / wc
-        elif k == "CPE":
-            out[n + "_Q"] = 1.0 / wc ** alpha
-            out[n + "_alpha"] = alpha
-        elif k == "W":
-            out[n] = math.sqrt(wc / 2.0)
-        else:  # Ws, Wo, G
-            out[n + "_R"] = 1.0
-            out[n + "_tau"] = 1.0 / wc
-        return
-    for p in node.parts:
-        _unit_params(p, fc, alpha, out)
-
-
-def _scale_params(circuit: Circuit, params: dict, names: Sequence[str], k: float) -> None:
-    """Multiply the impedance of the sub-circuit holding ``names`` by ``k`` (in place)."""
-    for n in names:
-        kind, suf = circuit.param_kinds[circuit.param_names.index(n)]
-        if suf in ("alpha", "tau"):
-            continue
-        if kind in ("C",) or (kind == "CPE" and suf == "Q"):
-            params[n] = params[n] / k
-        else:
-            params[n] = params[n] * k
-
-
-def _has_timescale(node) -> bool:
-    if isinstance(node, Element):
-        return node.kind in ("Ws", "Wo", "G")
-    return True  # any parallel / nested combination
-
-
-def _spike_alpha(f: np.ndarray, z: np.ndarray) -> float:
-    """Exponent of a low-frequency capacitive spike from the slope of log(−Z″) vs log f (0.85 if unclear)."""
-    o = np.argsort(f)
-    f, z = f[o], z[o]
-    n = min(4, len(f))
-    y = -z.imag[:n]
-    if n < 2 or np.any(y <= 0):
-        return 0.85
-    slope = np.polyfit(np.log(f[:n]), np.log(y), 1)[0]
-    return float(np.clip(-slope, 0.5, 1.0)) if np.isfinite(slope) else 0.85
-
-
-def initial_guesses(circuit, freq_Hz, Z, n_starts: int = 4, grid_per_decade: float = 3.0) -> np.ndarray:
-    """Candidate starting parameter vectors (rows in ``circuit.param_names`` order), best first.
-
-    Each top-level series component is a unit-size copy placed at a characteristic frequency; amplitudes are solved
-    by (vectorised) non-negative least squares against the modulus-weighted data for every grid combination.
-    """
-    circuit = Circuit(circuit) if not isinstance(circuit, Circuit) else circuit
-    return _guesses_many(circuit, np.asarray(freq_Hz, float), np.asarray(Z, complex)[None], n_starts,
-                         grid_per_decade)[0]
-
-
-def _guesses_many(circuit: Circuit, f: np.ndarray, Zs: np.ndarray, n_starts: int = 4,
-                  grid_per_decade: float = 3.0, ordered: bool = True) -> np.ndarray:
-    """:func:`initial_guesses` for S spectra measured at the same frequencies: returns (S, n_starts, P)."""
-    S, N = Zs.shape
-    fmin, fmax = float(f.min()), float(f.max())
-    comps = circuit.top_level()
-    m = len(comps)
-    timed = [i for i, c in enumerate(comps) if _has_timescale(c)]
-    n_t = len(timed)
-    lo, hi = math.log10(fmin) - 1.0, math.log10(fmax) + 1.5
-    per_dec = grid_per_decade if n_t <= 2 else (2.0 if n_t == 3 else 1.0)
-    grid = 10 ** np.arange(hi, lo - 1e-9, -1.0 / per_dec)  # descending
-    # identical timed components written in a row are ordered high -> low frequency
-    sig = [type(comps[i]).__name__ + "".join(sorted(e.kind for e in _elements(comps[i]))) for i in timed]
-    # (no timed component, e.g. R0-CPE1 or R0-W1: one empty combination; the amplitudes alone are the guess)
-    combos = (np.array(list(itertools.product(range(len(grid)), repeat=n_t)), int).reshape(-1, n_t) if n_t
-              else np.zeros((1, 0), int))
-    for a in range(n_t - 1):
-        if sig[a] == sig[a + 1]:  # (not ordered: a pinned parameter makes identical-looking arcs different)
-            combos = combos[combos[:, a] < combos[:, a + 1]] if ordered else combos[combos[:, a] != combos[:, a + 1]]
-    if len(combos) > 3000:
-        combos = combos[np.random.default_rng(0).choice(len(combos), 3000, replace=False)]
-    K = max(len(combos), 1)
-    if len(combos) == 0:
-        combos = np.zeros((1, n_t), int)
-    per = max(1, _GUESS_BLOCK // (K * N * m))
-    if S > per:  # bounded memory: the NNLS stage holds ~6 arrays of S·K·N·m complex entries
-        return np.concatenate([_guesses_many(circuit, f, Zs[i:i + per], n_starts, grid_per_decade, ordered)
-                               for i in range(0, S, per)])
-
-    spike = np.array([_spike_alpha(f, z) for z in Zs])  # (S,)
-    Bt = np.zeros((K, N, m), complex)  # timed columns (shared by all spectra)
-    unit_timed: dict[int, list[dict]] = {}
-    static_units: dict[int, list[dict]] = {}
-    Bs = np.zeros((S, N, m), complex)  # static columns (α of a lone CPE depends on the spectrum)
-    for i, c in enumerate(comps):
-        sub = _sub_circuit(str(c))
-        if i in timed:
-            t = timed.index(i)
-            used = np.unique(combos[:, t])
-            dicts = {}
-            rows = []
-            for gi in used:
-                d = {}
-                _unit_params(c, grid[gi], 0.85, d)
-                dicts[gi] = d
-                rows.append([d[n] for n in sub.param_names])
-            zsub = sub.impedance(f, np.array(rows))
-            pos = np.searchsorted(used, combos[:, t])
-            Bt[:, :, i] = zsub[pos]
-            unit_timed[i] = [dicts[g] for g in combos[:, t]]
-        else:
-            alphas = np.unique(spike)
-            dl = {}
-            rows = []
-            for al in alphas:
-                d = {}
-                _unit_params(c, 1.0, float(al), d)
-                dl[al] = d
-                rows.append([d[n] for n in sub.param_names])
-            zsub = sub.impedance(f, np.array(rows))
-            pos = np.searchsorted(alphas, spike)
-            Bs[:, :, i] = zsub[pos]
-            static_units[i] = [dl[al] for al in spike]
-    is_t = np.zeros(m, bool)
-    is_t[timed] = True
-    B = np.where(is_t[None, None, None, :], Bt[None], Bs[:, None])  # (S, K, N, m)
-    wgt = 1.0 / np.maximum(np.abs(Zs), 1e-300)  # (S, N)
-    M = np.concatenate([B.real * wgt[:, None, :, None], B.imag * wgt[:, None, :, None]], axis=2)
-    y = np.concatenate([Zs.real * wgt, Zs.imag * wgt], axis=1)  # (S, 2N)
-    amp, cost = _nnls_batch(M.reshape(S * K, 2 * N, m), np.repeat(y, K, axis=0))
-    amp = amp.reshape(S, K, m)
-    cost = cost.reshape(S, K)
-    n_take = min(n_starts, K)
-    order = _diverse(np.argsort(cost, axis=1), combos, n_take, min_sep=max(1, int(round(per_dec))))
-    # a component the data do not need still starts visible: ≤ 1 % of |Z| where it is largest
-    with np.errstate(divide="ignore"):
-        floor = 0.01 * np.min(np.abs(Zs)[:, None, :, None] / np.abs(B), axis=2)  # (S, K, m)
-    amp = np.maximum(amp, floor)
-    # unit parameter tables: timed components per combination, static ones per spectrum; scaling powers
-    names = circuit.param_names
-    P = len(names)
-    power = np.array([0 if suf in ("alpha", "tau") else (-1 if kind == "C" or suf == "Q" else 1)
-                      for kind, suf in circuit.param_kinds], float)
-    comp_of = np.empty(P, int)
-    unit_t = np.zeros((K, P))
-    unit_s = np.zeros((S, P))
-    for i in range(m):
-        keys = list((unit_timed[i][0] if is_t[i] else static_units[i][0]).keys())
-        idx = [names.index(k) for k in keys]
-        comp_of[idx] = i
-        if is_t[i]:
-            unit_t[:, idx] = [[d[k] for k in keys] for d in unit_timed[i]]
-        else:
-            unit_s[:, idx] = [[d[k] for k in keys] for d in static_units[i]]
-    timed_param = is_t[comp_of]
-    sidx = np.arange(S)[:, None]
-    a_sel = amp[sidx, order][:, :, comp_of]  # (S, n_take, P)
-    base = np.where(timed_param[None, None, :], unit_t[order], unit_s[:, None, :])
-    return base * a_sel ** power
-
-
-def _diverse(ranked: np.ndarray, combos: np.ndarray, n_take: int, min_sep: int) -> np.ndarray:
-    """Per spectrum, the best combination, then the next best that differ from every one already taken by at least
-    ``min_sep`` grid steps (one decade) in some component; filled up with the best remaining ones."""
-    S = ranked.shape[0]
-    out = np.empty((S, n_take), int)
-    for s in range(S):
-        taken: list[int] = []
-        for kk in ranked[s]:
-            if len(taken) >= n_take:
-                break
-            if all(np.abs(combos[kk] - combos[t]).max(initial=0) >= min_sep for t in taken):
-                taken.append(int(kk))
-        for kk in ranked[s]:
-            if len(taken) >= n_take:
-                break
-            if int(kk) not in taken:
-                taken.append(int(kk))
-        out[s] = taken[:n_take]
-    return out
-
-
-@functools.lru_cache(maxsize=256)
-def _sub_circuit(text: str) -> Circuit:
-    return Circuit(text)
-
-
-def _elements(node):
-    if isinstance(node, Element):
-        return [node]
-    return [e for p in node.parts for e in _elements(p)]
-
-
-def _param_names_of(circuit: Circuit, el: Element) -> list[str]:
-    return [circuit.param_names[k] for k in el.index]
-
-
-def _nnls_batch(M: np.ndarray, y: np.ndarray, n_pass: int = 6):
-    """Approximate non-negative least squares for a stack of small problems M (K, n, m) x = y (K, n)."""
-    K, n, m = M.shape
-    Mt = M.transpose(0, 2, 1)
-    A0 = Mt @ M
-    scale = np.sqrt(np.einsum("kpp->kp", A0))  # column norms: solve with unit-norm columns
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
-    A = A0 / (scale[:, :, None] * scale[:, None, :])
-    b = (Mt @ y[:, :, None])[:, :, 0] / scale
-    ridge = 1e-10 * np.eye(m)
-    keep = np.ones((K, m), bool)
-    x = np.zeros((K, m))
-    for _ in range(n_pass):
-        Am = np.where(keep[:, :, None] & keep[:, None, :], A, 0.0) + ridge
-        Am = Am + np.where(keep, 0.0, 1.0)[:, :, None] * np.eye(m)
-        bm = np.where(keep, b, 0.0)
-        x = np.linalg.solve(Am, bm[:, :, None])[:, :, 0]
-        neg = keep & (x < 0)
-        if not neg.any():
-            break
-        keep &= ~neg
-    x = x / scale
-    x = np.where(keep, np.maximum(x, 0.0), 0.0)
-    res = (M @ x[:, :, None])[:, :, 0] - y
-    cost = np.einsum("kn,kn->k", res, res)
-    cost[~np.isfinite(cost)] = np.inf
-    return x, cost
+    return wrapper
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # public API
-def _weights(weighting, f, z):
+@_quietly
+def fit(freq_Hz, Z, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
+        multistart: bool = True, n_starts: int | None = None, max_iter: int = 300,
+        label: str = "spectrum", lf_loop: str = "auto") -> FitResult:
+    """Fit ``circuit`` to one spectrum (complex ``Z`` with mathematical sign, ``freq_Hz`` > 0).  ``freq_Hz`` may
+    also be a :class:`sselab.io.Measurement` (then ``Z`` is ignored and its first sweep is fitted).
+
+    ``initial``: dict (partial allowed; missing values are guessed from the data) or array; ``fixed``: dict
+    name→value held constant; ``bounds``: dict name→(lo, hi).  Returns a :class:`FitResult`.
+
+    ``lf_loop``: what to do with a low-frequency inductive loop (Z″ > 0 at the lowest frequencies, detected by
+    :func:`sselab.eis.artefacts.lf_inductive_loop`): ``"exclude"`` leaves those points out of the fit,
+    ``"keep"`` fits them, ``"auto"`` (default) excludes them unless the circuit can model a loop (an inductor inside
+    a parallel or nested branch, e.g. ``p(R3,L3)``).  Either way the result carries a warning, the flag
+    ``flags["low-frequency inductive loop"]`` (``"excluded"`` / ``"kept"``) and the loop points
+    (``lf_loop_freq_Hz``, ``lf_loop_Z``, ``lf_loop_excluded``).
+    """
+    if hasattr(freq_Hz, "impedance") and callable(freq_Hz.impedance):
+        label = label if label != "spectrum" else getattr(freq_Hz, "name", label)
+        freq_Hz, Z = freq_Hz.spectra()[0]
+    return fit_batch([(freq_Hz, Z)], circuit, weighting=weighting, initial=initial, fixed=fixed, bounds=bounds,
+                     warm_start=False, multistart=multistart, n_starts=n_starts, max_iter=max_iter,
+                     labels=[label], lf_loop=lf_loop)[0]
+
+
+@_quietly
+def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
+              warm_start: bool = True, progress: bool | Callable[[int, int], None] = False,
+              multistart: bool = True, n_starts: int | None = None, max_iter: int = 300,
+              continuity_tol: float = 1.0, labels: Sequence[str] | None = None,
+              lf_loop: str = "auto") -> list[FitResult]:
+    """Fit the same circuit to many spectra ``[(f, Z), ...]`` (or Measurements) in one vectorised LM run.
+
+    ``warm_start``: treat the list as a series (e.g. temperatures in order): every spectrum is also restarted from
+    its neighbours' solutions, and among solutions statistically as good as the best (χ² within ``continuity_tol``
+    times the reduced χ², i.e. Δχ² ≤ 1 in noise units), the one
+    closest to the previous spectrum's parameters is kept.  ``progress``: ``True`` for a rich bar on stderr, or a
+    callback ``progress(done, total)``.  ``lf_loop``: see :func:`fit`.
+    """
+    circuit = Circuit(circuit) if not isinstance(circuit, Circuit) else circuit
+    spectra = _as_spectra(spectra)
+    if not spectra:
+        raise FitError("fit_batch: no spectra given")
+    S = len(spectra)
+    labels = [str(x) for x in labels] if labels is not None else [f"spectrum {i + 1}" for i in range(S)]
+    if len(labels) != S:
+        raise FitError(f"fit_batch: {len(labels)} labels for {S} spectra")
+    fixed_d = _resolve_fixed(circuit, fixed)
+    init_d = _check_initial(circuit, initial)
+    tr = _lm.Transform(circuit, bounds)
+    names = circuit.param_names
+    free = np.array([k for k, n in enumerate(names) if n not in fixed_d], int)
+    for k, v in fixed_d.items():
+        if v <= 0 and not circuit.is_fraction[names.index(k)]:
+            raise FitError(f"fixed: {k} must be positive, got {v}")
+    if lf_loop not in LF_LOOP_OPTIONS:
+        raise FitError(f"lf_loop {lf_loop!r}: use one of {', '.join(LF_LOOP_OPTIONS)}")
+    if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise FitError(f"max_iter must be a positive integer, got {max_iter!r}")
+    if n_starts is not None and (not isinstance(n_starts, (int, np.integer)) or n_starts < 1):
+        raise FitError(f"n_starts must be a positive integer, got {n_starts!r}")
+    exclude_loop = lf_loop == "exclude" or (lf_loop == "auto" and not circuit_has_loop_element(circuit))
+    cb = _progress_callback(progress, S)
+
+    cleaned, loops = [], []
+    for (f, z), lab in zip(spectra, labels):
+        f, z, dropped, why = _clean(f, z, lab, weighting)
+        lm_ = lf_inductive_loop(f, z)
+        loops.append((f[lm_], z[lm_], bool(exclude_loop and lm_.any()), loop_summary(f, lm_, exclude_loop)
+                      if lm_.any() else None))
+        if exclude_loop and lm_.any():
+            if (~lm_).sum() < 3:
+                raise FitError(f"{lab}: only {int((~lm_).sum())} points left after excluding the {LF_LOOP} "
+                               "(use lf_loop='keep')")
+            f, z = f[~lm_], z[~lm_]
+        cleaned.append((f, z, dropped, why))
+    Nmax = max(c[0].size for c in cleaned)
+    omega = np.empty((S, Nmax))
+    zz = np.zeros((S, Nmax), complex)
+    WR = np.zeros((S, Nmax))
+    WI = np.zeros((S, Nmax))
+    wnames, sigmas = [], []
+    for s, (f, z, _, _) in enumerate(cleaned):
+        n = f.size
+        wr, wi, wname = _weights(weighting, f, z, labels[s])
+        wnames.append(wname)
+        sigmas.append(1.0 / wr + 1j / wi)
+        omega[s, :n] = 2 * np.pi * f
+        omega[s, n:] = 2 * np.pi * f[-1]
+        zz[s, :n] = z
+        zz[s, n:] = z[-1]
+        WR[s, :n], WI[s, :n] = wr, wi
+    data = (omega, np.log(omega), zz, WR, WI)
+
+    # stage 1: multi-start from data-driven guesses, all spectra and starts in one batch
+    n_timed = sum(has_timescale(c) for c in circuit.top_level())
+    if n_starts is None:  # more starts (and scouting) where several arcs can be confused
+        n_starts = 4 if n_timed <= 1 else 8
+    scout = _SCOUT_ITER if n_timed <= 1 else 10
+    skip = _asymmetric_groups(circuit, fixed_d, bounds)
+    # progress in stages: guesses, first LM pass, (warm-start pass); each reports per block/chunk
+    bounds_frac = (0.0, 0.35, 0.7 if warm_start and S > 1 else 1.0, 1.0)
+
+    def stage(k):
+        if cb is None:
+            return None
+        lo, hi = bounds_frac[k], bounds_frac[k + 1]
+        return lambda frac: cb(min(S - 1, int(S * (lo + (hi - lo) * frac))), S)
+
+    auto = _auto_guesses(circuit, cleaned, n_starts if multistart else 1, ordered=not skip, tick=stage(0))
+    starts = [_starts_for(circuit, auto[s], init_d, fixed_d, multistart) for s in range(S)]
+    owner = np.concatenate([np.full(len(st), s) for s, st in enumerate(starts)])
+    P0 = np.concatenate(starts)
+    P_ref = np.concatenate([np.repeat(auto[s][:1], len(st), axis=0) for s, st in enumerate(starts)])
+    best = _run(circuit, data, P0, owner, free, tr, max_iter, P_ref=P_ref, scout_iter=scout, tick=stage(1))
+    b_P, _, b_cost, b_it, b_why = best
+    # best row per spectrum
+    order = np.lexsort((b_cost, owner))
+    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    chosen = {s: (b_cost[j], b_P[j], b_it[j], b_why[j]) for s, j in zip(owner[first], first)}
+
+    if warm_start and S > 1:
+        # stage 2: restart each spectrum from its neighbours' solutions
+        cands = {s: [(b_cost[j], b_P[j], b_it[j], b_why[j]) for j in np.flatnonzero(owner == s)] for s in range(S)}
+        P1, own1 = [], []
+        for s in range(S):
+            for nb in (s - 1, s + 1):
+                if 0 <= nb < S:
+                    row = chosen[nb][1].copy()
+                    for k, v in fixed_d.items():
+                        row[names.index(k)] = v
+                    P1.append(row)
+                    own1.append(s)
+        P1 = np.array(P1)
+        own1 = np.array(own1)
+        ref1 = np.array([auto[s][0] for s in own1])
+        for k, v in fixed_d.items():
+            ref1[:, names.index(k)] = v
+        bP, _, bc, bi, bw = _run(circuit, data, P1, own1, free, tr, max_iter, P_ref=ref1, scout_iter=scout,
+                                  tick=stage(2))
+        for j, s in enumerate(own1):
+            cands[s].append((bc[j], bP[j], bi[j], bw[j]))
+        # walk the series: near-best solutions closest to the previous choice
+        chosen[0] = min(cands[0], key=lambda c: c[0])
+        for s in range(1, S):
+            best_c = min(c[0] for c in cands[s])
+            dof = max(2 * cleaned[s][0].size - free.size, 1)
+            near = [c for c in cands[s] if c[0] <= best_c * (1 + continuity_tol / dof)]
+            prev = _logp(circuit, chosen[s - 1][1])
+            chosen[s] = min(near, key=lambda c: float(np.sum((_logp(circuit, c[1]) - prev)[free] ** 2)))
+    Pf = _order_arcs(circuit, np.array([chosen[s][1] for s in range(S)]), skip, tr, fixed_d)
+    its = np.array([chosen[s][2] for s in range(S)], int)
+    whys = np.array([chosen[s][3] for s in range(S)], int)
+    results = _finish_batch(circuit, cleaned, data, Pf, its, whys, free, tr, fixed_d, wnames, sigmas, labels, loops)
+    if cb:
+        cb(S, S)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# profile likelihood
+@_quietly
+def profile(result: FitResult, name: str, level: float = 0.95, max_steps: int = 60,
+            max_iter: int = 200) -> ProfileResult:
+    """Profile-likelihood interval of ``name`` for a fitted ``result``: the parameter is stepped away from its best
+    value (in its fitting coordinate: ln p, or the logit of an exponent) and every other free parameter refitted at
+    each step, until χ² has risen by the χ²₁ quantile of ``level`` in noise units (the best fit's χ²_red; 3.84 for
+    95 %) or the parameter reaches its bound (1e±100 for an unbounded positive one; that side is then *open*).
+    The crossing is interpolated linearly between the last two steps.
+
+    Use it where the Jacobian error is meaningless: an arc outside the band (R1 of a hot pellet: the lower end is
+    typically open — R1 → 0 fits as well), a parameter at a bound, or strongly non-linear dependence."""
+    from scipy.stats import chi2 as chi2_dist
+
+    if not isinstance(result, FitResult):
+        raise FitError(f"profile: expected a FitResult, got {type(result).__name__}")
+    if name not in result.params:
+        raise FitError(f"profile: circuit {result.circuit} has no parameter {name!r} "
+                       f"(has {', '.join(result.param_names)})")
+    if name in result.fixed:
+        raise FitError(f"profile: {name} was fixed in this fit")
+    if not 0 < level < 1:
+        raise FitError(f"profile: level must lie between 0 and 1, got {level}")
+    if result.sigma.size != result.freq_Hz.size:
+        raise FitError("profile: this result carries no weights (sigma); refit it with this sselab version")
+    circuit = Circuit(result.circuit)
+    names = circuit.param_names
+    k = names.index(name)
+    tr = _lm.Transform(circuit, result.bounds or None)
+    fixed_idx = [names.index(n) for n in result.fixed]
+    free_all = np.array([j for j in range(len(names)) if j not in fixed_idx], int)
+    free = free_all[free_all != k]
+    f = np.asarray(result.freq_Hz, float)
+    w = 2 * np.pi * f
+    sig = np.asarray(result.sigma, complex)
+    pb = _lm.Problem(circuit, w[None], np.log(w)[None], np.asarray(result.Z, complex)[None],
+                     1.0 / sig.real[None], 1.0 / sig.imag[None],
+                     np.array([[result.params[n] for n in names]]), free, tr)
+    noise = max(result.chi2_reduced, 1e-300)
+    chi0 = float(result.chi2)
+    thr = float(chi2_dist.ppf(level, 1))
+    kk = np.array([k])
+    P_best = pb.P.copy()
+    u_best = float(tr.to_u(P_best[:, kk], kk)[0, 0])
+    # first step: half the Jacobian error in the fitting coordinate (0.05 when undetermined), doubled while χ² stays
+    # flat, up to the parameter's bound (1e±100 for an unbounded positive parameter) each way
+    _, d = tr.to_p(np.array([[u_best]]), kk)
+    e = result.stderr[name]
+    su = e / max(abs(float(d[0, 0])), 1e-300) if math.isfinite(e) and e > 0 else math.nan
+    h0 = float(np.clip(su / 2, 1e-7, 0.5)) if math.isfinite(su) else 0.05
+    span = _lm.U_LIM if tr.mode[k] in (0, 3) else 2 * _lm.SIG_LIM
+    lim_lo, lim_hi = (-_lm.SIG_LIM + 1, _lm.SIG_LIM - 1) if tr.mode[k] in (1, 2) else (-_lm.U_LIM + 1,
+                                                                                       _lm.U_LIM - 1)
+    known = {u_best: (chi0, P_best)}
+
+    def point(u, inner):
+        """Δχ² (noise units) with parameter k pinned at u (fitting coordinate), the others refitted from the known
+        point ``inner`` (the neighbour towards the best fit) — and, if χ² rose past the threshold, also from the best
+        fit itself (the lower wins: an inner fit that lost its way must not fake a wall)."""
+        pk = float(tr.to_p(np.array([[u]]), kk)[0][0, 0])
+        best = None
+        for start in ([known[inner][1]] if inner == u_best else [known[inner][1], P_best]):
+            P = start.copy()
+            P[0, k] = pk
+            pb.P = P
+            c, P_new = _refit_one(pb, max_iter)
+            if best is None or c < best[0]:
+                best = (c, P_new)
+            if (c - chi0) / noise < thr:
+                break
+        known[u] = best
+        return (best[0] - chi0) / noise
+
+    ends = {}
+    for direction in (-1, 1):
+        u, h = u_best, h0
+        limit = max(lim_lo, u_best - span) if direction < 0 else min(lim_hi, u_best + span)
+        crossing = None
+        for _ in range(max_steps):
+            u_next = u + direction * h
+            hit = (u_next <= limit) if direction < 0 else (u_next >= limit)
+            if hit:
+                u_next = limit
+            dchi = point(u_next, u)
+            if dchi >= thr:
+                crossing = (u, u_next)
+                break
+            u = u_next
+            if hit:
+                break
+            if dchi < thr / 100:  # flat: stride out (a parameter run off to 0 may need 20+ e-folds)
+                h = min(2 * h, 4.0)
+            elif dchi < thr / 4:
+                h = min(2 * h, 0.5)
+        if crossing is not None:
+            # refine between the bracketing points: interpolation on √Δχ² (about linear in u near the minimum),
+            # bisection whenever that does not halve the bracket (profiles with a wall, e.g. R0 → 0)
+            a, b = crossing
+            for it in range(16):
+                da = math.sqrt(max((known[a][0] - chi0) / noise, 0.0))
+                db = math.sqrt(max((known[b][0] - chi0) / noise, 0.0))
+                t = (math.sqrt(thr) - da) / (db - da) if db != da else 0.5
+                m = a + (min(max(t, 0.05), 0.95) if it % 2 == 0 else 0.5) * (b - a)
+                dm = point(m, a)
+                if abs(dm - thr) < 0.02 * thr or abs(b - a) < 1e-9:
+                    break
+                a, b = (m, b) if dm < thr else (a, m)
+        ends[direction] = crossing is not None
+    uu = np.array(sorted(known))
+    cc = np.array([known[x][0] for x in uu])
+    note = ""
+    cmin = float(np.min(cc))
+    if cmin < chi0 - 0.05 * noise:
+        j = int(np.argmin(cc))
+        pv = float(tr.to_p(uu[j:j + 1, None], kk)[0][0, 0])
+        gap = (chi0 - cmin) / noise
+        note = (f"the profile found a lower χ² at {name} = {pv:.4g}, {gap:.2g} noise units below the fit: "
+                + ("a flat valley (the interval is measured from that minimum)" if gap < 1 else
+                   "the fit was not at the global minimum (the interval is measured from the lower χ²)"))
+    dchi2 = (cc - min(cmin, chi0)) / noise
+    jb = int(np.argmin(dchi2))
+
+    def crossing_value(side):
+        idx = range(jb, -1, -1) if side < 0 else range(jb, len(uu))
+        prev = None
+        for j in idx:
+            if dchi2[j] >= thr and prev is not None:
+                a, b = prev, j
+                sa, sb = math.sqrt(max(dchi2[a], 0.0)), math.sqrt(dchi2[b])
+                t = (math.sqrt(thr) - sa) / (sb - sa) if sb != sa else 1.0
+                return float(tr.to_p(np.array([[uu[a] + t * (uu[b] - uu[a])]]), kk)[0][0, 0]), False
+            prev = j
+        lo_b, hi_b = tr.bounds[name]
+        return (lo_b if side < 0 else hi_b), True
+
+    lower, lower_open = crossing_value(-1)
+    upper, upper_open = crossing_value(1)
+    values = tr.to_p(uu[:, None], kk)[0][:, 0]
+    unit = circuit.param_units[name]
+    return ProfileResult(name=name, unit=unit, value=float(result.params[name]), stderr=float(result.stderr[name]),
+                         level=float(level), threshold=thr, lower=lower, upper=upper, lower_open=lower_open,
+                         upper_open=upper_open, values=values, delta_chi2=dchi2, note=note)
+
+
+def _refit_one(pb: _lm.Problem, max_iter: int):
+    """Refit the free parameters of a one-row problem from its current P; returns (χ², P)."""
+    free = pb.free
+    if free.size == 0:
+        c, _, _ = _lm.evaluate(pb, None, np.zeros((1, 0)))
+        return float(c[0]), pb.P.copy()
+    u0 = pb.tr.to_u(pb.P[:, free], free)
+    logistic = np.isin(pb.tr.mode[free], (1, 2))
+    u0[:, logistic] = np.clip(u0[:, logistic], -8.0, 8.0)
+    u, cost, _, _, _, _ = _lm.lm(pb, u0, max_iter=max_iter)
+    P = pb.P.copy()
+    P[:, free] = pb.tr.to_p(u, free)[0]
+    return float(cost[0]), P
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# input handling
+def _as_spectra(spectra) -> list:
+    """[(f, Z), ...] from a list of pairs, a Measurement (all its sweeps) or a list of Measurements."""
+    if hasattr(spectra, "spectra") and callable(spectra.spectra):
+        return list(spectra.spectra())
+    out = []
+    try:
+        items = list(spectra)
+    except TypeError:
+        raise FitError(f"fit_batch: expected a list of (freq_Hz, Z) pairs, got {type(spectra).__name__}") from None
+    for item in items:
+        if hasattr(item, "spectra") and callable(item.spectra):
+            out.extend(item.spectra())
+        else:
+            try:
+                f, z = item
+            except (TypeError, ValueError):
+                raise FitError("fit_batch: every spectrum must be a (freq_Hz, Z) pair or a Measurement") from None
+            out.append((f, z))
+    return out
+
+
+def _weights(weighting, f, z, label="spectrum"):
     if isinstance(weighting, str):
         wname = weighting.lower()
         if wname not in _WEIGHTINGS:
@@ -564,27 +444,55 @@ def _weights(weighting, f, z):
         return np.ones_like(mod), np.ones_like(mod), wname
     s = np.asarray(weighting)
     if s.shape != z.shape or not np.all(np.isfinite(s)) or np.any(np.abs(s) <= 0):
-        raise FitError("weighting array must hold one positive sigma per data point")
+        raise FitError(f"{label}: weighting array must hold one positive finite sigma per fitted point "
+                       f"({z.size} points)")
     if np.iscomplexobj(s):
+        if np.any(s.real == 0) or np.any(s.imag == 0):
+            raise FitError(f"{label}: complex sigma needs both parts non-zero")
         return 1.0 / np.abs(s.real), 1.0 / np.abs(s.imag), "sigma"
-    return 1.0 / s, 1.0 / s, "sigma"
+    return 1.0 / np.abs(s), 1.0 / np.abs(s), "sigma"
 
 
-def _clean(freq_Hz, Z, label: str = "spectrum"):
-    f = np.asarray(freq_Hz, dtype=float).ravel()
-    z = np.asarray(Z).ravel()
+def _clean(freq_Hz, Z, label: str = "spectrum", weighting="modulus"):
+    """Finite points with f > 0 (and |Z| > 0 for relative weightings).  Returns f, z, number dropped, reason text."""
+    try:
+        f = np.asarray(freq_Hz, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise FitError(f"{label}: frequencies must be numbers") from None
+    try:
+        z = np.asarray(Z).ravel()
+    except (TypeError, ValueError):
+        raise FitError(f"{label}: impedance must be complex numbers") from None
     if not np.iscomplexobj(z):
         raise FitError(f"{label}: Z must be complex (Z' + jZ''); got real values")
     if f.shape != z.shape:
         raise FitError(f"{label}: {f.size} frequencies but {z.size} impedance values")
-    good = np.isfinite(f) & np.isfinite(z) & (f > 0)
+    if f.size == 0:
+        raise FitError(f"{label}: no data points")
+    reasons = []
+    bad_f = ~np.isfinite(f)
+    neg = np.isfinite(f) & (f < 0)
+    zero = f == 0
+    bad_z = np.isfinite(f) & (f > 0) & ~np.isfinite(z)
+    relative = isinstance(weighting, str) and weighting.lower() in ("modulus", "proportional")
+    zero_z = np.isfinite(f) & (f > 0) & np.isfinite(z) & (z == 0) if relative else np.zeros(f.size, bool)
+    good = ~(bad_f | neg | zero | bad_z | zero_z)
+    if neg.all():
+        raise FitError(f"{label}: every frequency is negative ({f.size} points); frequencies must be > 0 "
+                       "(a sign problem in the file or its export)")
+    for mask, what in ((neg, "negative frequency"), (zero, "zero frequency"), (bad_f, "non-finite frequency"),
+                       (bad_z, "non-finite impedance (NaN/inf)"), (zero_z, "|Z| = 0 (relative weighting)")):
+        if mask.any():
+            reasons.append(f"{int(mask.sum())} with {what}")
     dropped = int((~good).sum())
     f, z = f[good], z[good]
     if f.size < 3:
-        raise FitError(f"{label}: only {f.size} usable points (need ≥ 3 with f > 0 and finite Z)")
+        why = "; ".join(reasons) if reasons else "too few points"
+        raise FitError(f"{label}: only {f.size} usable points (need ≥ 3 with f > 0 and finite Z; {why})")
     if np.all(np.abs(z) == 0):
         raise FitError(f"{label}: impedance is zero everywhere")
-    return f, z, dropped
+    text = (f"{dropped} of {dropped + f.size} point(s) ignored: " + ", ".join(reasons)) if dropped else ""
+    return f, z, dropped, text
 
 
 def _resolve_fixed(circuit: Circuit, fixed) -> dict[str, float]:
@@ -596,9 +504,13 @@ def _resolve_fixed(circuit: Circuit, fixed) -> dict[str, float]:
             if k not in circuit.param_names:
                 raise FitError(f"fixed: circuit {circuit.text} has no parameter {k!r} "
                                f"(has {', '.join(circuit.param_names)})")
-            if v is None or not np.isfinite(float(v)):
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise FitError(f"fixed: {k} needs a finite value, got {v!r}") from None
+            if not np.isfinite(v):
                 raise FitError(f"fixed: {k} needs a finite value")
-            out[k] = float(v)
+            out[k] = v
         return out
     raise FitError("fixed must be a mapping name -> value, e.g. {'CPE2_alpha': 1.0}")
 
@@ -610,8 +522,19 @@ def _check_initial(circuit: Circuit, initial) -> dict[str, float]:
         bad = [k for k in initial if k not in circuit.param_names]
         if bad:
             raise FitError(f"initial: circuit {circuit.text} has no parameter {', '.join(bad)}")
-        return {k: float(v) for k, v in initial.items()}
+        out = {}
+        for k, v in initial.items():
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise FitError(f"initial: {k} must be a number, got {v!r}") from None
+            if not math.isfinite(v):
+                raise FitError(f"initial: {k} must be finite, got {v}")
+            out[k] = v
+        return out
     arr = circuit.as_array(initial)
+    if not np.all(np.isfinite(arr)):
+        raise FitError("initial: values must be finite")
     return circuit.as_dict(arr)
 
 
@@ -638,21 +561,147 @@ def _auto_guesses(circuit, cleaned, n_starts, ordered: bool = True, tick=None) -
     """Data-driven starts for every spectrum, vectorised over spectra sharing a frequency vector.
     ``tick(fraction_done)`` is called after each block (progress reporting)."""
     groups: dict = {}
-    for s, (f, z, _) in enumerate(cleaned):
-        groups.setdefault((f.size, f.tobytes()), []).append(s)
+    for s, c in enumerate(cleaned):
+        groups.setdefault((c[0].size, c[0].tobytes()), []).append(s)
     out: list = [None] * len(cleaned)
+    done = 0
+    total = len(cleaned)
     for members in groups.values():
         f = cleaned[members[0]][0]
-        for chunk in range(0, len(members), 64):
-            mem = members[chunk:chunk + 64]
-            g = _guesses_many(circuit, f, np.array([cleaned[s][1] for s in mem]), n_starts, ordered=ordered)
-            for j, s in enumerate(mem):
-                out[s] = g[j]
-            if tick is not None:
-                tick(sum(o is not None for o in out) / len(cleaned))
+        base = done
+        g = guesses_many(circuit, f, np.array([cleaned[s][1] for s in members]), n_starts, ordered=ordered,
+                         tick=None if tick is None else (lambda n, b=base: tick((b + n) / total)))
+        for j, s in enumerate(members):
+            out[s] = g[j]
+        done += len(members)
     return out
 
 
+def _progress_callback(progress, total):
+    if callable(progress):
+        return progress
+    if progress:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        state = {"bar": None}
+
+        def cb(done, tot):
+            if state["bar"] is None:
+                state["bar"] = Progress(transient=True, console=Console(stderr=True))
+                state["bar"].start()
+                state["task"] = state["bar"].add_task("fitting spectra", total=tot)
+            state["bar"].update(state["task"], completed=done)
+            if done >= tot:
+                state["bar"].stop()
+
+        return cb
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the multi-start LM runs
+def _logp(circuit: Circuit, P: np.ndarray) -> np.ndarray:
+    return np.where(circuit.is_fraction, P * 10.0, np.log(np.maximum(P, 1e-300)))
+
+
+def _run(circuit, data, P0, owner, free, tr, max_iter, P_ref: np.ndarray | None = None,
+         chunk_rows: int = _CHUNK_ROWS, scout_iter: int | None = None, tick=None):
+    """:func:`_run_rows` in chunks of whole spectra (bounded memory for very large batches).
+    ``tick(fraction_done)`` is called after each chunk (progress reporting)."""
+    if len(owner) <= chunk_rows:
+        out = _run_rows(circuit, data, P0, owner, free, tr, max_iter, P_ref=P_ref, scout_iter=scout_iter)
+        if tick is not None:
+            tick(1.0)
+        return out
+    out = [np.empty_like(P0), np.empty((len(owner), free.size)), np.empty(len(owner)),
+           np.empty(len(owner), int), np.empty(len(owner), int)]
+    spectra = np.unique(owner)
+    per = max(1, chunk_rows // max(1, int(np.ceil(len(owner) / len(spectra)))))
+    for i in range(0, len(spectra), per):
+        rows = np.flatnonzero(np.isin(owner, spectra[i:i + per]))
+        res = _run_rows(circuit, data, P0[rows], owner[rows], free, tr, max_iter,
+                        P_ref=None if P_ref is None else P_ref[rows], scout_iter=scout_iter)
+        for o, r in zip(out, res):
+            o[rows] = r
+        if tick is not None:
+            tick(min(1.0, (i + per) / len(spectra)))
+    return tuple(out)
+
+
+def _problem(circuit, data, owner, P0, free, tr) -> _lm.Problem:
+    omega, lw, zz, WR, WI = data
+    return _lm.Problem(circuit, omega[owner], lw[owner], zz[owner], WR[owner], WI[owner], P0.copy(), free, tr)
+
+
+def _run_rows(circuit, data, P0, owner, free, tr, max_iter, keep: int | None = None,
+              scout_iter: int | None = None, P_ref: np.ndarray | None = None):
+    """LM from every start row (owner = spectrum index per row).  After ``scout_iter`` iterations only the ``keep``
+    best starts of each spectrum continue.  ``P_ref`` (per row; default the starts): data-driven values that
+    parameters collapsed onto a flat boundary are reset to in the rescue step.
+    Returns P, u, χ², iterations, stop reason per row (rows not continued have χ² = inf)."""
+    keep = _KEEP if keep is None else keep
+    scout_iter = _SCOUT_ITER if scout_iter is None else scout_iter
+    pb = _problem(circuit, data, owner, P0, free, tr)
+    u0 = tr.to_u(P0[:, free], free)
+    # starts outside user bounds would sit on a saturated logistic (no gradient): pull them inside
+    logistic = np.isin(tr.mode[free], (1, 2))
+    u0[:, logistic] = np.clip(u0[:, logistic], -8.0, 8.0)
+    u, cost, it, why, A, _ = _lm.lm(pb, u0, max_iter=min(scout_iter, max_iter))
+    # keep the best few starts per spectrum (plus any already converged) for the full run
+    # (starts that have already run into the same basin as a better one are dropped: they would only repeat it)
+    sel = np.zeros(len(owner), bool)
+    order = np.lexsort((cost, owner))
+    bounds_ = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1], True])
+    for a, b in zip(bounds_[:-1], bounds_[1:]):
+        taken: list[int] = []
+        for j in order[a:b]:
+            if len(taken) >= keep or not np.isfinite(cost[j]):
+                break
+            if all(np.abs(u[j] - u[t]).max(initial=0.0) > 0.1 for t in taken):
+                taken.append(j)
+        sel[taken] = True
+    go = sel & (why == _lm.ITERATION_CAP)
+    if go.any() and max_iter > scout_iter:
+        idx = np.flatnonzero(go)
+        u2, c2, it2, w2, A2, _ = _lm.lm(pb.take(idx), u[idx], max_iter=max_iter - scout_iter)
+        u[idx], cost[idx], it[idx], why[idx], A[idx] = u2, c2, it[idx] + it2, w2, A2
+    cost = np.where(sel, cost, np.inf)
+    if max_iter > scout_iter and free.size:
+        u_ref = u0 if P_ref is None else tr.to_u(P_ref[:, free], free)
+        _rescue(pb, owner, u_ref, u, cost, it, why, A, max_iter)
+    P = P0.copy()
+    p, _ = tr.to_p(u, free)
+    P[:, free] = p
+    return P, u, cost, it, why
+
+
+def _rescue(pb: _lm.Problem, owner, u_ref, u, cost, it, why, A, max_iter) -> None:
+    """Refinement of poor fits: a log-parameter that ran off to a flat boundary (R0 → 0, Q → ∞ ...) has no
+    gradient left to come back.  Restart the best fit of each spectrum with such parameters reset to their
+    data-driven reference values; keep the result where χ² improves (in place)."""
+    order = np.lexsort((cost, owner))
+    best = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    best = best[np.isfinite(cost[best])]
+    if best.size == 0:
+        return
+    coln = np.sqrt(np.maximum(np.einsum("bpp->bp", A[best]), 0.0))
+    moved = np.abs(u[best] - u_ref[best]) > math.log(100.0)
+    flat = (coln < 1e-3 * coln.max(axis=1, keepdims=True)) & moved
+    need = flat.any(axis=1)
+    if not need.any():
+        return
+    rows = best[need]
+    ur = u[rows].copy()
+    ur[flat[need]] = u_ref[rows][flat[need]]
+    u2, c2, it2, w2, A2, _ = _lm.lm(pb.take(rows), ur, max_iter=max_iter)
+    better = c2 < cost[rows] * (1 - 1e-6)
+    r = rows[better]
+    u[r], cost[r], it[r], why[r], A[r] = u2[better], c2[better], it[r] + it2[better], w2[better], A2[better]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# arcs
 def _arc_groups(circuit: Circuit) -> list[list[tuple]]:
     """Runs of identical consecutive top-level R‖CPE (or R‖C) arcs: [[(R element, capacitive element), ...], ...]."""
     pairs = {r: c for r, c in circuit.rc_pairs()}
@@ -695,412 +744,211 @@ def _asymmetric_groups(circuit: Circuit, fixed: Mapping, bounds: Mapping | None)
     return out
 
 
-def _order_arcs(circuit: Circuit, P: np.ndarray, skip: set | frozenset = frozenset()) -> np.ndarray:
-    """Sort runs of identical top-level R‖CPE (or R‖C) arcs by apex frequency, high first (groups in ``skip``, the
-    ones the user pinned asymmetrically, keep the optimiser's order)."""
-    groups = _arc_groups(circuit)
-    P = P.copy()
-    for gi, g in enumerate(groups):
+def _order_arcs(circuit: Circuit, P: np.ndarray, skip: set | frozenset = frozenset(), tr=None,
+                fixed: Mapping | None = None) -> np.ndarray:
+    """Sort runs of identical top-level R‖CPE (or R‖C) arcs by apex frequency, high first.  Vectorised over the
+    rows of ``P``.  In groups in ``skip`` (arcs the user pinned asymmetrically) a row is reordered only where the
+    sorted assignment keeps every fixed value in place and every parameter inside its bounds (``tr.bounds``)."""
+    P = np.array(P, float)
+    B = P.shape[0]
+    rows = np.arange(B)[:, None]
+    names = circuit.param_names
+    fixed = fixed or {}
+    for gi, g in enumerate(_arc_groups(circuit)):
+        idx = np.array([[*r_el.index, *cap.index] for r_el, cap in g])  # (n_arcs, 1 + cap params)
+        et = ELEMENTS[g[0][1].kind]
+        vals = P[:, idx]  # (B, n_arcs, n)
+        ltau, _ = et.rc_log_tau(vals[:, :, 0], [vals[:, :, j] for j in range(1, idx.shape[1])])
+        ltau = np.where(np.isfinite(ltau), ltau, np.inf)
+        order = np.argsort(ltau, axis=1, kind="stable")  # shortest τ (highest apex) first
+        new = vals[rows, order].reshape(B, -1)
+        ok = np.ones(B, bool)
         if gi in skip:
-            continue
-        for row in P:
-            taus = []
-            blocks = []
-            for r_el, cap in g:
-                idx = list(r_el.index) + list(cap.index)
-                vals = row[idx].copy()
-                if cap.kind == "CPE":
-                    tau = (vals[0] * vals[1]) ** (1.0 / max(vals[2], 1e-3))
+            if tr is None:
+                continue
+            for col, k in enumerate(idx.ravel()):
+                nm = names[k]
+                if nm in fixed:
+                    ok &= new[:, col] == P[:, k]
                 else:
-                    tau = vals[0] * vals[1]
-                taus.append(tau)
-                blocks.append((idx, vals))
-            order = np.argsort(taus, kind="stable")
-            new_vals = [blocks[o][1] for o in order]
-            for (idx, _), v in zip(blocks, new_vals):
-                row[idx] = v
+                    lo, hi = tr.bounds[nm]
+                    ok &= (new[:, col] >= lo) & (new[:, col] <= hi)
+        P[np.ix_(np.flatnonzero(ok), idx.ravel())] = new[ok]
     return P
 
 
-def _finish(circuit: Circuit, f, z, wname, P_best, u_best, J, zfit, cost, n_iter, conv, free, tr, fixed,
-            dropped: int, label: str, loop=None) -> FitResult:
+# ---------------------------------------------------------------------------------------------------------------
+# results
+def _finish_batch(circuit: Circuit, cleaned, data, Pf, its, whys, free, tr, fixed, wnames, sigmas, labels,
+                  loops) -> list[FitResult]:
+    """Covariances, evidence, flags and warnings for every spectrum at once; then one FitResult each."""
+    S = Pf.shape[0]
     names = circuit.param_names
     n = circuit.n_params
-    warnings_: list[str] = []
-    flags: dict[str, str] = {}
-    if dropped:
-        warnings_.append(f"{dropped} point(s) with non-finite values or f ≤ 0 were ignored")
-    loop_f, loop_z, loop_excl, loop_msg = loop if loop is not None else (np.empty(0), np.empty(0, complex), False,
-                                                                         None)
-    if loop_msg:
-        warnings_.append(loop_msg)
-        flags[LF_LOOP] = "excluded" if loop_excl else "kept"
-    n_data = 2 * f.size
-    dof = max(n_data - free.size, 1)
-    chi2 = float(cost)
-    chi2_red = chi2 / dof
-    cov = np.full((n, n), 0.0)
-    if free.size:
-        A = J.T @ J
-        with np.errstate(all="ignore"):
-            try:
-                # scale columns for a well-conditioned inverse
-                s = np.sqrt(np.maximum(np.diag(A), 1e-300))
-                As = A / np.outer(s, s)
-                w_eig, V = np.linalg.eigh(As)
-                tiny = w_eig < 1e-13 * max(w_eig.max(), 1e-300)
-                if tiny.any():
-                    # parameters in the null space are undetermined
-                    null = np.abs(V[:, tiny]).max(axis=1) > 1e-3
-                    cov_s = (V[:, ~tiny] * (1.0 / w_eig[~tiny])) @ V[:, ~tiny].T
-                    cov_u = cov_s / np.outer(s, s) * chi2_red
-                    cov_u[null, :] = np.inf
-                    cov_u[:, null] = np.inf
-                else:
-                    cov_s = (V / w_eig) @ V.T
-                    cov_u = cov_s / np.outer(s, s) * chi2_red
-            except np.linalg.LinAlgError:
-                cov_u = np.full((free.size, free.size), np.inf)
-        _, dpdu = tr.to_p(u_best[None], free)
-        D = dpdu[0]
-        with np.errstate(invalid="ignore"):
-            cov_p = cov_u * np.outer(D, D)
-        cov_p = np.where(np.isnan(cov_p), np.inf, cov_p)
-        cov[np.ix_(free, free)] = cov_p
-    err = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.inf))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = cov / np.outer(err, err)
-    corr = np.where(np.isfinite(corr), corr, 0.0)
-    np.fill_diagonal(corr, 1.0)
-    fixed_names = tuple(k for k in names if k in fixed)
-    for k in fixed_names:
-        corr[names.index(k), :] = 0
-        corr[:, names.index(k)] = 0
-        corr[names.index(k), names.index(k)] = 1.0
-    params = circuit.as_dict(P_best)
-    stderr = {nm: float(e) for nm, e in zip(names, err)}
-    for k in free:
-        nm = names[k]
-        if not math.isfinite(stderr[nm]):
-            flags.setdefault(nm, "undetermined")
-            warnings_.append(f"{nm} is not determined by the data (singular Jacobian)")
-    # arcs outside the measured window
-    fmin, fmax = float(f.min()), float(f.max())
-    for r_name, c_name in circuit.rc_pairs():
-        R = params[r_name]
-        if circuit.element(c_name).kind == "CPE":
-            Q, a = params[c_name + "_Q"], params[c_name + "_alpha"]
-            tau = (R * Q) ** (1.0 / max(a, 1e-3))
-        else:
-            tau = R * params[c_name]
-        fa = 1.0 / (2 * np.pi * tau) if tau > 0 else math.inf
-        if not (fmin <= fa <= fmax):
-            side = "above" if fa > fmax else "below"
-            flags[r_name] = "outside-window"
-            warnings_.append(f"{r_name}: arc outside the measured window (apex {fa:.3g} Hz {side} the data, "
-                             f"{fmin:.3g}–{fmax:.3g} Hz); {r_name} is not resolved")
-        elif math.isfinite(stderr[r_name]) and stderr[r_name] > 0.5 * abs(R) and r_name not in fixed:
-            flags.setdefault(r_name, "poorly-determined")
-            warnings_.append(f"{r_name} is poorly determined (±{100 * stderr[r_name] / abs(R):.0f} %)")
-    success = bool(conv) and math.isfinite(chi2) and np.all(np.isfinite(P_best))
-    msg = "converged" if conv else "stopped at the iteration cap"
-    if not conv:
-        warnings_.append("fit stopped at the iteration cap before converging")
-    if not np.all(np.isfinite(P_best)) or not math.isfinite(chi2):
-        raise FitError(f"{label}: fit produced non-finite parameters")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        resid = (z - zfit) / np.abs(z)
-    return FitResult(circuit=circuit.text, param_names=list(names), params=params, stderr=stderr,
-                     correlation=corr, covariance=cov, chi2=chi2, chi2_reduced=float(chi2_red),
-                     weighting=wname, success=success, n_iter=int(n_iter), warnings=tuple(warnings_),
-                     flags=flags, fixed=fixed_names, freq_Hz=f, Z=z, Z_fit=zfit, residuals=resid, message=msg,
-                     lf_loop_freq_Hz=np.asarray(loop_f, float), lf_loop_Z=np.asarray(loop_z, complex),
-                     lf_loop_excluded=bool(loop_excl))
-
-
-def fit(freq_Hz, Z, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
-        multistart: bool = True, n_starts: int | None = None, max_iter: int = 300,
-        label: str = "spectrum", lf_loop: str = "auto") -> FitResult:
-    """Fit ``circuit`` to one spectrum (complex ``Z`` with mathematical sign, ``freq_Hz`` > 0).  ``freq_Hz`` may
-    also be a :class:`sselab.io.Measurement` (then ``Z`` is ignored and its first sweep is fitted).
-
-    ``initial``: dict (partial allowed; missing values are guessed from the data) or array; ``fixed``: dict
-    name→value held constant; ``bounds``: dict name→(lo, hi).  Returns a :class:`FitResult`.
-
-    ``lf_loop``: what to do with a low-frequency inductive loop (Z″ > 0 at the lowest frequencies, detected by
-    :func:`sselab.eis.artefacts.lf_inductive_loop`): ``"exclude"`` leaves those points out of the fit,
-    ``"keep"`` fits them, ``"auto"`` (default) excludes them unless the circuit can model a loop (an inductor inside
-    a parallel or nested branch, e.g. ``p(R3,L3)``).  Either way the result carries a warning, the flag
-    ``flags["low-frequency inductive loop"]`` (``"excluded"`` / ``"kept"``) and the loop points
-    (``lf_loop_freq_Hz``, ``lf_loop_Z``, ``lf_loop_excluded``).
-    """
-    if hasattr(freq_Hz, "impedance") and callable(freq_Hz.impedance):
-        label = label if label != "spectrum" else getattr(freq_Hz, "name", label)
-        freq_Hz, Z = freq_Hz.spectra()[0]
-    return fit_batch([(freq_Hz, Z)], circuit, weighting=weighting, initial=initial, fixed=fixed, bounds=bounds,
-                     warm_start=False, multistart=multistart, n_starts=n_starts, max_iter=max_iter,
-                     labels=[label], lf_loop=lf_loop)[0]
-
-
-def fit_batch(spectra, circuit, weighting="modulus", initial=None, fixed=None, bounds=None, *,
-              warm_start: bool = True, progress: bool | Callable[[int, int], None] = False,
-              multistart: bool = True, n_starts: int | None = None, max_iter: int = 300,
-              continuity_tol: float = 1.0, labels: Sequence[str] | None = None,
-              lf_loop: str = "auto") -> list[FitResult]:
-    """Fit the same circuit to many spectra ``[(f, Z), ...]`` (or Measurements) in one vectorised LM run.
-
-    ``warm_start``: treat the list as a series (e.g. temperatures in order): every spectrum is also restarted from
-    its neighbours' solutions, and among solutions statistically as good as the best (χ² within ``continuity_tol``
-    times the reduced χ², i.e. Δχ² ≤ 1 in noise units), the one
-    closest to the previous spectrum's parameters is kept.  ``progress``: ``True`` for a rich bar on stderr, or a
-    callback ``progress(done, total)``.  ``lf_loop``: see :func:`fit`.
-    """
-    circuit = Circuit(circuit) if not isinstance(circuit, Circuit) else circuit
-    spectra = _as_spectra(spectra)
-    if not spectra:
-        raise FitError("fit_batch: no spectra given")
-    S = len(spectra)
-    labels = list(labels) if labels is not None else [f"spectrum {i + 1}" for i in range(S)]
-    fixed_d = _resolve_fixed(circuit, fixed)
-    init_d = _check_initial(circuit, initial)
-    tr = _Transform(circuit, bounds)
-    names = circuit.param_names
-    free = np.array([k for k, n in enumerate(names) if n not in fixed_d], int)
-    for k, v in fixed_d.items():
-        if v <= 0 and not circuit.is_fraction[names.index(k)]:
-            raise FitError(f"fixed: {k} must be positive, got {v}")
-
-    if lf_loop not in LF_LOOP_OPTIONS:
-        raise FitError(f"lf_loop {lf_loop!r}: use one of {', '.join(LF_LOOP_OPTIONS)}")
-    exclude_loop = lf_loop == "exclude" or (lf_loop == "auto" and not circuit_has_loop_element(circuit))
-    cb = _progress_callback(progress, S)
-    cleaned = []
-    loops = []
-    for (f, z), lab in zip(spectra, labels):
-        f, z, dropped = _clean(f, z, lab)
-        lm = lf_inductive_loop(f, z)
-        loops.append((f[lm], z[lm], bool(exclude_loop and lm.any()), loop_summary(f, lm, exclude_loop)
-                      if lm.any() else None))
-        if exclude_loop and lm.any():
-            if (~lm).sum() < 3:
-                raise FitError(f"{lab}: only {int((~lm).sum())} points left after excluding the {LF_LOOP} "
-                               "(use lf_loop='keep')")
-            f, z = f[~lm], z[~lm]
-        cleaned.append((f, z, dropped))
-    Nmax = max(c[0].size for c in cleaned)
-    omega = np.empty((S, Nmax))
-    zz = np.zeros((S, Nmax), complex)
-    WR = np.zeros((S, Nmax))
-    WI = np.zeros((S, Nmax))
-    wnames = []
-    for s, (f, z, _) in enumerate(cleaned):
-        n = f.size
-        wr, wi, wname = _weights(weighting, f, z)
-        wnames.append(wname)
-        omega[s, :n] = 2 * np.pi * f
-        omega[s, n:] = 2 * np.pi * f[-1]
-        zz[s, :n] = z
-        zz[s, n:] = z[-1]
-        WR[s, :n], WI[s, :n] = wr, wi
-
-    # stage 1: multi-start from data-driven guesses, all spectra and starts in one batch
-    n_timed = sum(_has_timescale(c) for c in circuit.top_level())
-    if n_starts is None:  # more starts (and scouting) where several arcs can be confused
-        n_starts = 4 if n_timed <= 1 else 8
-    scout = _SCOUT_ITER if n_timed <= 1 else 10
-    skip = _asymmetric_groups(circuit, fixed_d, bounds)
-    # progress in stages: guesses, first LM pass, (warm-start pass); each reports per block/chunk
-    bounds_frac = (0.0, 0.4, 0.7 if warm_start and S > 1 else 1.0, 1.0)
-
-    def stage(k):
-        if cb is None:
-            return None
-        lo, hi = bounds_frac[k], bounds_frac[k + 1]
-        return lambda frac: cb(min(S - 1, int(S * (lo + (hi - lo) * frac))), S)
-
-    auto = _auto_guesses(circuit, cleaned, n_starts if multistart else 1, ordered=not skip, tick=stage(0))
-    starts = [_starts_for(circuit, auto[s], init_d, fixed_d, multistart) for s in range(S)]
-    owner = np.concatenate([np.full(len(st), s) for s, st in enumerate(starts)])
-    P0 = np.concatenate(starts)
-    P_ref = np.concatenate([np.repeat(auto[s][:1], len(st), axis=0) for s, st in enumerate(starts)])
-    best_P, best_u, best_cost, best_it, best_conv = _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter,
-                                                         P_ref=P_ref, scout_iter=scout, tick=stage(1))
-    cands = {s: [(best_cost[j], best_P[j], best_u[j], best_it[j], best_conv[j])
-                 for j in np.flatnonzero(owner == s)] for s in range(S)}
-
-    chosen = {s: min(cands[s], key=lambda c: c[0]) for s in range(S)}
-    if warm_start and S > 1:
-        # stage 2: restart each spectrum from its neighbours' solutions
-        P1, own1 = [], []
-        for s in range(S):
-            for nb in (s - 1, s + 1):
-                if 0 <= nb < S:
-                    row = chosen[nb][1].copy()
-                    for k, v in fixed_d.items():
-                        row[names.index(k)] = v
-                    P1.append(row)
-                    own1.append(s)
-        P1 = np.array(P1)
-        own1 = np.array(own1)
-        ref1 = np.array([auto[s][0] for s in own1])
-        for k, v in fixed_d.items():
-            ref1[:, names.index(k)] = v
-        bP, bu, bc, bi, bv = _run(circuit, omega, zz, WR, WI, P1, own1, free, tr, max_iter, P_ref=ref1,
-                                  scout_iter=scout, tick=stage(2))
-        for j, s in enumerate(own1):
-            cands[s].append((bc[j], bP[j], bu[j], bi[j], bv[j]))
-        # walk the series: near-best solutions closest to the previous choice
-        chosen[0] = min(cands[0], key=lambda c: c[0])
-        for s in range(1, S):
-            best = min(c[0] for c in cands[s])
-            dof = max(2 * cleaned[s][0].size - free.size, 1)
-            near = [c for c in cands[s] if c[0] <= best * (1 + continuity_tol / dof)]
-            prev = _logp(circuit, chosen[s - 1][1])
-            chosen[s] = min(near, key=lambda c: float(np.sum((_logp(circuit, c[1]) - prev)[free] ** 2)))
-    Pf = np.array([_order_arcs(circuit, chosen[s][1][None], skip)[0] for s in range(S)])
+    F = free.size
     uf = tr.to_u(Pf[:, free], free)
-    pbf = _Problem(circuit, omega, zz, WR, WI, Pf, free, tr)
-    costf, _, Jf = _residuals(pbf, np.arange(S), uf)
-    results = []
-    for s, (f, z, dropped) in enumerate(cleaned):
-        _, _, _, it, conv = chosen[s]
-        n = f.size
-        zf = circuit.impedance(f, Pf[s])
-        Js = np.concatenate([Jf[s, :n], Jf[s, Nmax:Nmax + n]], axis=0)
-        results.append(_finish(circuit, f, z, wnames[s], Pf[s], uf[s], Js, zf, costf[s], it, conv, free, tr,
-                               fixed_d, dropped, labels[s], loop=loops[s]))
-    if cb:
-        cb(S, S)
-    return results
-
-
-def _as_spectra(spectra) -> list:
-    """[(f, Z), ...] from a list of pairs, a Measurement (all its sweeps) or a list of Measurements."""
-    if hasattr(spectra, "spectra") and callable(spectra.spectra):
-        return list(spectra.spectra())
+    pb = _problem(circuit, data, np.arange(S), Pf, free, tr)
+    cost = np.empty(S)
+    A = np.empty((S, F, F))
+    g = np.empty((S, F))
+    zfit = np.empty(data[2].shape, complex)
+    step = max(1, _CHUNK_ROWS)
+    for a in range(0, S, step):
+        r = np.arange(a, min(S, a + step))
+        cost[r], A[r], g[r] = _lm.evaluate(pb, r, uf[r])
+        zfit[r] = _model(circuit, pb.omega[r], pb.log_omega[r], Pf[r])
+    npts = np.array([c[0].size for c in cleaned])
+    dof = np.maximum(2 * npts - F, 1)
+    finite = np.isfinite(cost) & np.all(np.isfinite(Pf), axis=1)
+    if not finite.all():
+        s = int(np.flatnonzero(~finite)[0])
+        raise FitError(f"{labels[s]}: fit produced non-finite parameters")
+    chi2_red = cost / dof
+    # parameters at bounds: finite bounds (transform) and log-parameters the model no longer feels
+    side = np.zeros((S, F), int)
+    if F:
+        side = tr.at_bound(uf, free)
+        sens = np.einsum("bpp->bp", A) / np.maximum(chi2_red, 1e-300)[:, None]  # Δχ² (noise units) per e-fold
+        loose = (sens < _lm.LOOSE) & np.isin(tr.mode[free], (0, 3))[None, :] & (side == 0)
+        if loose.any():
+            side = np.where(loose, _runoff_side(pb, uf, loose, chi2_red), side)
+    # status: an end is a success only where the Gauss-Newton model expects < _STALL_GAIN noise units more, over
+    # the parameters not at a bound (a saturated bound or a parameter run off to 0 / ∞ cannot move further)
+    dec = _lm.decrement(A, g, active=side == 0) / np.maximum(chi2_red, 1e-300)
+    # (at the precision floor — exact or synthetic data matched to 1e-8 rms of the weighted data — the noise unit
+    # means nothing and a promise is not a stall)
+    at_floor = cost <= _lm.FLOOR * pb.scale2
+    stalled = np.isin(whys, (_lm.CONVERGED, _lm.PLATEAU)) & (dec > _STALL_GAIN) & ~at_floor
+    # covariance in u (scaled for a well-conditioned inverse), then in p
+    cov_full = np.zeros((S, n, n))
+    if F:
+        dA = np.einsum("bpp->bp", A)
+        sc = np.sqrt(np.maximum(dA, 1e-300))
+        As = A / (sc[:, :, None] * sc[:, None, :])
+        try:
+            w_eig, V = np.linalg.eigh(As)
+            ok_eig = np.ones(S, bool)
+        except np.linalg.LinAlgError:
+            w_eig, V = np.ones((S, F)), np.repeat(np.eye(F)[None], S, axis=0)
+            ok_eig = np.zeros(S, bool)
+        tiny = w_eig < 1e-13 * np.maximum(w_eig.max(axis=1, keepdims=True), 1e-300)
+        inv_w = np.where(tiny, 0.0, 1.0 / np.where(tiny, 1.0, w_eig))
+        cov_s = (V * inv_w[:, None, :]) @ V.transpose(0, 2, 1)
+        null = (np.abs(V) * tiny[:, None, :]).max(axis=2) > 1e-3  # parameters in the null space: undetermined
+        null |= ~ok_eig[:, None]
+        cov_u = cov_s / (sc[:, :, None] * sc[:, None, :]) * chi2_red[:, None, None]
+        cov_u = np.where(null[:, :, None] | null[:, None, :], np.inf, cov_u)
+        _, D = tr.to_p(uf, free)
+        cov_p = cov_u * (D[:, :, None] * D[:, None, :])
+        cov_p = np.where(np.isnan(cov_p), np.inf, cov_p)
+        cov_full[:, free[:, None], free[None, :]] = cov_p
+    diag = np.einsum("bpp->bp", cov_full)
+    err = np.sqrt(np.where(diag >= 0, diag, np.inf))
+    corr = cov_full / (err[:, :, None] * err[:, None, :])
+    corr = np.where(np.isfinite(corr), corr, 0.0)
+    fixed_idx = [names.index(k) for k in names if k in fixed]
+    for k in fixed_idx:
+        corr[:, k, :] = 0.0
+        corr[:, :, k] = 0.0
+    corr[:, np.arange(n), np.arange(n)] = 1.0
+    # arcs outside the window
+    fmin = np.array([c[0].min() for c in cleaned])
+    fmax = np.array([c[0].max() for c in cleaned])
+    arcs = [tc for tc in circuit.time_constants() if tc.resistor is not None]
+    apex = {tc.name: tc.apex_Hz(Pf) for tc in arcs}
+    fixed_names = tuple(k for k in names if k in fixed)
     out = []
-    for item in spectra:
-        if hasattr(item, "spectra") and callable(item.spectra):
-            out.extend(item.spectra())
+    for s in range(S):
+        f, z, dropped, why_dropped = cleaned[s]
+        warns: list[str] = []
+        flags: dict[str, str] = {}
+        if dropped:
+            warns.append(why_dropped)
+        loop_f, loop_z, loop_excl, loop_msg = loops[s]
+        if loop_msg:
+            warns.append(loop_msg)
+            flags[LF_LOOP] = "excluded" if loop_excl else "kept"
+        params = dict(zip(names, Pf[s].tolist()))
+        stderr = dict(zip(names, err[s].tolist()))
+        for k in free:
+            nm = names[k]
+            if not math.isfinite(stderr[nm]):
+                flags.setdefault(nm, "undetermined")
+                warns.append(f"{nm} is not determined by the data (singular Jacobian)")
+        outside = []
+        for tc in arcs:
+            r_name = tc.resistor
+            fa = float(apex[tc.name][s])
+            R = params[r_name]
+            if not (fmin[s] <= fa <= fmax[s]):
+                where = "above" if fa > fmax[s] else "below"
+                flags[r_name] = "outside-window"
+                outside.append(r_name)
+                warns.append(f"{r_name}: arc outside the measured window (apex {fa:.3g} Hz {where} the data, "
+                             f"{fmin[s]:.3g}–{fmax[s]:.3g} Hz); {r_name} is not resolved")
+            elif math.isfinite(stderr[r_name]) and stderr[r_name] > 0.5 * abs(R) and r_name not in fixed:
+                flags.setdefault(r_name, "poorly-determined")
+                warns.append(f"{r_name} is poorly determined (±{100 * stderr[r_name] / abs(R):.0f} %)")
+        at_b = {}
+        for j, k in enumerate(free):
+            if side[s, j]:
+                nm = names[k]
+                which = "lower" if side[s, j] < 0 else "upper"
+                at_b[nm] = which
+                lo, hi = tr.bounds[nm]
+                bval = lo if which == "lower" else hi
+                if tr.mode[k] in (1, 2):  # a finite bound
+                    warns.append(f"{nm} at its {which} bound ({bval:g}); standard error meaningless (use profile)")
+                else:
+                    warns.append(f"{nm} → {'0' if which == 'lower' else '∞'}: not needed by the data; standard "
+                                 "error meaningless")
+        w_ = whys[s]
+        if w_ == _lm.ITERATION_CAP:
+            status, msg = "iteration-cap", "stopped at the iteration cap before converging"
+            warns.append("fit stopped at the iteration cap before converging")
+        elif w_ == _lm.FAILED:
+            status, msg = "failed", "the optimiser met non-finite values"
+            warns.append("fit failed: the optimiser met non-finite values")
+        elif stalled[s]:
+            status = "stalled"
+            msg = f"stalled: χ² could still fall by ≈{dec[s]:.2g} noise units but no step improved it"
+            warns.append(f"fit stalled before the minimum (χ² could still fall by ≈{dec[s]:.2g} noise units)")
+        elif w_ == _lm.PLATEAU:
+            status, msg = "plateau", "converged (χ² plateau: a flat direction, see undetermined parameters)"
         else:
-            out.append(tuple(item))
+            status, msg = "converged", "converged"
+        success = status in ("converged", "plateau")
+        nn = f.size
+        sig = sigmas[s]
+        zf = zfit[s, :nn].copy()
+        resid = (z - zf) / np.abs(z)
+        out.append(FitResult(
+            circuit=circuit.text, param_names=list(names), params=params, stderr=stderr, correlation=corr[s],
+            covariance=cov_full[s], chi2=float(cost[s]), chi2_reduced=float(chi2_red[s]), weighting=wnames[s],
+            success=success, n_iter=int(its[s]), warnings=tuple(warns), flags=flags, fixed=fixed_names,
+            freq_Hz=f, Z=z, Z_fit=zf, residuals=resid, message=msg,
+            lf_loop_freq_Hz=np.asarray(loop_f, float), lf_loop_Z=np.asarray(loop_z, complex),
+            lf_loop_excluded=bool(loop_excl), label=labels[s], status=status, params_at_bounds=at_b,
+            outside_window=tuple(outside), bounds=dict(tr.bounds), sigma=sig, n_dropped=int(dropped)))
     return out
 
 
-def _logp(circuit: Circuit, P: np.ndarray) -> np.ndarray:
-    return np.where(circuit.is_fraction, P * 10.0, np.log(np.maximum(P, 1e-300)))
+def _model(circuit: Circuit, omega, lw, P) -> np.ndarray:
+    from .circuit import _quiet_eval
+
+    z = _quiet_eval(circuit.tree, P, omega, lw, None)
+    return np.broadcast_to(z, omega.shape)
 
 
-def _run(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref: np.ndarray | None = None,
-         chunk_rows: int = 4000, scout_iter: int | None = None, tick=None):
-    """:func:`_run_rows` in chunks of whole spectra (bounded memory for very large batches).
-    ``tick(fraction_done)`` is called after each chunk (progress reporting)."""
-    if len(owner) <= chunk_rows:
-        return _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, P_ref=P_ref,
-                         scout_iter=scout_iter)
-    out = [np.empty_like(P0), np.empty((len(owner), free.size)), np.empty(len(owner)),
-           np.empty(len(owner), int), np.empty(len(owner), bool)]
-    spectra = np.unique(owner)
-    per = max(1, chunk_rows // max(1, int(np.ceil(len(owner) / len(spectra)))))
-    for i in range(0, len(spectra), per):
-        rows = np.flatnonzero(np.isin(owner, spectra[i:i + per]))
-        res = _run_rows(circuit, omega, zz, WR, WI, P0[rows], owner[rows], free, tr, max_iter,
-                        P_ref=None if P_ref is None else P_ref[rows], scout_iter=scout_iter)
-        for o, r in zip(out, res):
-            o[rows] = r
-        if tick is not None:
-            tick(min(1.0, (i + per) / len(spectra)))
-    return tuple(out)
-
-
-def _run_rows(circuit, omega, zz, WR, WI, P0, owner, free, tr, max_iter, keep: int | None = None,
-              scout_iter: int | None = None, P_ref: np.ndarray | None = None):
-    """LM from every start row (owner = spectrum index per row).  After ``scout_iter`` iterations only the ``keep``
-    best starts of each spectrum continue.  ``P_ref`` (per row; default the starts): data-driven values that
-    parameters collapsed onto a flat boundary are reset to in the rescue step."""
-    keep = _KEEP if keep is None else keep
-    scout_iter = _SCOUT_ITER if scout_iter is None else scout_iter
-    pb = _Problem(circuit, omega[owner], zz[owner], WR[owner], WI[owner], P0.copy(), free, tr)
-    u0 = tr.to_u(P0[:, free], free)
-    # starts outside user bounds would sit on a saturated logistic (no gradient): pull them inside
-    logistic = np.isin(tr.mode[free], (1, 2))
-    u0[:, logistic] = np.clip(u0[:, logistic], -8.0, 8.0)
-    u, cost, it, conv = _lm(pb, u0, max_iter=min(scout_iter, max_iter))
-    # keep the best few starts per spectrum (plus any already converged) for the full run
-    # (starts that have already run into the same basin as a better one are dropped: they would only repeat it)
-    sel = np.zeros(len(owner), bool)
-    order = np.lexsort((cost, owner))
-    bounds_ = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1], True])
-    for a, b in zip(bounds_[:-1], bounds_[1:]):
-        taken: list[int] = []
-        for j in order[a:b]:
-            if len(taken) >= keep or not np.isfinite(cost[j]):
-                break
-            if all(np.abs(u[j] - u[t]).max(initial=0.0) > 0.1 for t in taken):
-                taken.append(j)
-        sel[taken] = True
-    go = sel & ~conv
-    if go.any() and max_iter > scout_iter:
-        idx = np.flatnonzero(go)
-        pb2 = _Problem(circuit, pb.omega[idx], pb.z[idx], pb.wr[idx], pb.wi[idx], pb.P[idx], free, tr)
-        u2, c2, it2, conv2 = _lm(pb2, u[idx], max_iter=max_iter - scout_iter)
-        u[idx], cost[idx], it[idx], conv[idx] = u2, c2, it[idx] + it2, conv2
-    cost = np.where(sel, cost, np.inf)
-    if max_iter > scout_iter and free.size:
-        u_ref = u0 if P_ref is None else tr.to_u(P_ref[:, free], free)
-        _rescue(pb, owner, u_ref, u, cost, it, conv, max_iter)
-    P = P0.copy()
-    p, _ = tr.to_p(u, free)
-    P[:, free] = p
-    return P, u, cost, it, conv
-
-
-def _rescue(pb: _Problem, owner, u_ref, u, cost, it, conv, max_iter) -> None:
-    """Refinement of poor fits: a log-parameter that ran off to a flat boundary (R0 → 0, Q → ∞ ...) has no
-    gradient left to come back.  Restart the best fit of each spectrum with such parameters reset to their
-    data-driven reference values; keep the result where χ² improves (in place)."""
-    best = []
-    for s_ in np.unique(owner):
-        rows = np.flatnonzero(owner == s_)
-        best.append(rows[np.argmin(cost[rows])])
-    best = np.array(best)
-    best = best[np.isfinite(cost[best])]
-    if best.size == 0:
-        return
-    _, _, J = _residuals(pb, best, u[best])
-    coln = np.sqrt(np.einsum("bnp,bnp->bp", J, J))
-    moved = np.abs(u[best] - u_ref[best]) > math.log(100.0)
-    flat = (coln < 1e-3 * coln.max(axis=1, keepdims=True)) & moved
-    need = flat.any(axis=1)
-    if not need.any():
-        return
-    rows = best[need]
-    ur = u[rows].copy()
-    ur[flat[need]] = u_ref[rows][flat[need]]
-    pb2 = _Problem(pb.circuit, pb.omega[rows], pb.z[rows], pb.wr[rows], pb.wi[rows], pb.P[rows], pb.free, pb.tr)
-    u2, c2, it2, conv2 = _lm(pb2, ur, max_iter=max_iter)
-    better = c2 < cost[rows] * (1 - 1e-6)
-    r = rows[better]
-    u[r], cost[r], it[r], conv[r] = u2[better], c2[better], it[r] + it2[better], conv2[better]
-
-
-def _progress_callback(progress, total):
-    if callable(progress):
-        return progress
-    if progress:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        state = {"bar": None}
-
-        def cb(done, tot):
-            if state["bar"] is None:
-                state["bar"] = Progress(transient=True, console=Console(stderr=True))
-                state["bar"].start()
-                state["task"] = state["bar"].add_task("fitting spectra", total=tot)
-            state["bar"].update(state["task"], completed=done)
-            if done >= tot:
-                state["bar"].stop()
-
-        return cb
-    return None
+def _runoff_side(pb: _lm.Problem, uf: np.ndarray, loose: np.ndarray, chi2_red: np.ndarray) -> np.ndarray:
+    """For log-parameters with (almost) no effect on χ²: −1 when the parameter is heading to 0 (its effect grows
+    when it grows, e.g. a series R0 → 0), +1 when heading to ∞ (e.g. the Q of a series CPE: a short)."""
+    side = np.zeros(loose.shape, int)
+    for j in np.flatnonzero(loose.any(axis=0)):
+        rows = np.flatnonzero(loose[:, j])
+        u1 = uf[rows].copy()
+        u1[:, j] += 1.0
+        _, A1, _ = _lm.evaluate(pb, rows, u1)
+        _, A0, _ = _lm.evaluate(pb, rows, uf[rows])
+        side[rows, j] = np.where(A1[:, j, j] >= A0[:, j, j], -1, 1)
+    return side

@@ -1,4 +1,5 @@
-"""Figures of impedance data and fits: Nyquist (equal axes, −Z″ up, decade markers), Bode, residuals.
+"""Figures of impedance data and fits: Nyquist (equal axes, −Z″ up, decade markers), Bode, residuals, and the
+profile-likelihood curve of one parameter (:func:`profile`).
 
 Every function takes a :class:`~sselab.eis.fitting.FitResult` or :class:`~sselab.eis.kk.KKResult` (anything with
 ``freq_Hz``, ``Z`` and ``Z_fit``) — or ``(freq_Hz, Z)`` for raw data — and returns a matplotlib Figure.
@@ -11,7 +12,7 @@ import numpy as np
 
 from ..plotting import new_figure, style, tidy_log_axis
 
-__all__ = ["nyquist", "bode", "residuals", "fit_overview"]
+__all__ = ["nyquist", "bode", "residuals", "fit_overview", "profile"]
 
 
 def _unpack(obj):
@@ -189,5 +190,37 @@ def fit_overview(obj, title: str | None = None):
         a.legend(loc="best", ncol=2)
         if title:
             fig.suptitle(title, y=0.98)
-        fig.subplots_adjust(wspace=0.35, hspace=0.35, top=0.92)  # (tight_layout costs seconds with log-axis tick labels)
+        # (tight_layout costs seconds with log-axis tick labels)
+        fig.subplots_adjust(wspace=0.35, hspace=0.35, top=0.92)
+    return fig
+
+
+def profile(pr, title: str | None = None):
+    """Profile likelihood of one parameter (a :class:`~sselab.eis.result.ProfileResult`): Δχ² in noise units against
+    the parameter (log axis for positive parameters), the threshold of the interval's level, the interval, and the
+    best fit with its Jacobian ±1.96σ for comparison."""
+    from .result import pretty_unit
+
+    v = np.asarray(pr.values, float)
+    d = np.asarray(pr.delta_chi2, float)
+    with style():
+        fig, ax = new_figure(3.5, 2.6)
+        ax.plot(v, d, "o-", ms=3, lw=1.0, label="profile")
+        ax.axhline(pr.threshold, color="0.5", lw=0.8, ls="--", label=f"{100 * pr.level:g} % threshold")
+        for edge, is_open in ((pr.lower, pr.lower_open), (pr.upper, pr.upper_open)):
+            if not is_open and math.isfinite(edge):
+                ax.axvline(edge, color="C3", lw=0.8)
+        if math.isfinite(pr.stderr):
+            lo, hi = pr.value - 1.96 * pr.stderr, pr.value + 1.96 * pr.stderr
+            ax.errorbar([pr.value], [0.0], xerr=[[pr.value - max(lo, v.min())], [hi - pr.value]], fmt="s",
+                        color="k", ms=3, capsize=2, label="fit ± 1.96σ (Jacobian)")
+        if np.all(v > 0) and v.max() / v.min() > 3:
+            ax.set_xscale("log")
+        ax.set_ylim(0, max(2.5 * pr.threshold, 1.0))
+        unit = pretty_unit(pr.unit)
+        ax.set_xlabel(f"{pr.name}" + (f" ({unit})" if unit else ""))
+        ax.set_ylabel("Δχ² (noise units)")
+        ax.legend(loc="upper center", fontsize=6.5)
+        if title:
+            ax.set_title(title)
     return fig

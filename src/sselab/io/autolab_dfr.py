@@ -8,14 +8,15 @@ The second value of a block is stored as −Z'': checked against the same spectr
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, ReaderError
-from ._common import read_text
-from .base import Measurement
+from ._common import last_token_state, read_text
+from .base import Measurement, ReadWarning
 
 _BLOCK = 9
 
@@ -32,39 +33,86 @@ def looks_like(head: bytes) -> bool:
     return True
 
 
+_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}\s+\d{1,2}:\d{2}(:\d{2})?")
+#: numbers between the last point block and the first date of the trailer, in every known file
+_TRAILER_NUMBERS = 3
+
+
+def _float(tok: str) -> float | None:
+    try:
+        return float(tok)
+    except ValueError:
+        return None
+
+
 def read_dfr(path, **_) -> Measurement:
     path = Path(path)
-    lines = [ln.strip() for ln in read_text(path).split("\n")]
-    lines = [ln for ln in lines if ln]
-    if len(lines) < 3 or not lines[0].upper().startswith("VERSION"):
+    text = read_text(path)
+    items = [(i + 1, ln.strip()) for i, ln in enumerate(text.split("\n")) if ln.strip()]
+    if len(items) < 3 or not items[0][1].upper().startswith("VERSION"):
         raise ReaderError(path, "not an Autolab .dfr file (no VERSION line)")
+    count_line, count_tok = items[1]
     try:
-        n = int(lines[1])
+        n = int(count_tok)
     except ValueError:
-        raise ReaderError(path, f".dfr point count {lines[1]!r} is not an integer") from None
+        raise ReaderError(path, f".dfr point count {count_tok[:40]!r} is not an integer", line=count_line) from None
     if n <= 0:
         raise EmptyFileError(path, f".dfr announces {n} points")
-    body = lines[3:]
-    warn: list[str] = []
-    have = len(body) // _BLOCK
-    if have < n:
-        if have == 0:
-            raise EmptyFileError(path, f".dfr announces {n} points but holds none (truncated?)")
-        warn.append(f".dfr announces {n} points, only {have} complete ones present (truncated file): kept those")
-        n = have
-    try:
-        values = np.array([float(x) for x in body[: n * _BLOCK]], dtype=float).reshape(n, _BLOCK)
-    except ValueError as exc:
-        raise ReaderError(path, f".dfr data block is not numeric ({exc})") from None
-    data = pd.DataFrame({"freq_Hz": values[:, 0], "z_real_ohm": values[:, 1], "z_imag_ohm": -values[:, 2]})
-    ok = np.isfinite(data.to_numpy()).all(axis=1) & (data["freq_Hz"].to_numpy() > 0)
-    if not ok.all():
-        warn.append(f"{int((~ok).sum())} point(s) with a non-positive or non-finite frequency/impedance dropped")
-        data = data.loc[ok].reset_index(drop=True)
-    if len(data) == 0:
-        raise EmptyFileError(path, "no valid impedance points")
-    trailer = body[n * _BLOCK:]
+    body = items[3:]
+    # the numeric run: point blocks (+ the trailer's first numbers) up to the first non-number (the trailer's dates)
+    values: list[float] = []
+    for _line, tok in body:
+        v = _float(tok)
+        if v is None:
+            break
+        values.append(v)
+    k = len(values)
+    stop = body[k] if k < len(body) else None
+    warn: list = []
+    if stop is not None and _DATE.fullmatch(stop[1]):
+        # complete file: the layout fixes the number of values exactly
+        if k != _BLOCK * n + _TRAILER_NUMBERS:
+            if k > _TRAILER_NUMBERS and (k - _TRAILER_NUMBERS) % _BLOCK == 0:
+                m = (k - _TRAILER_NUMBERS) // _BLOCK
+                warn.append(ReadWarning(f".dfr announces {n} points but holds {m} complete point blocks: all {m} read",
+                                        line=count_line))
+                n = m
+            else:
+                raise ReaderError(path, f"{k} values before the .dfr trailer where {n} points need "
+                                        f"{_BLOCK * n + _TRAILER_NUMBERS}: a line is missing or extra, the points "
+                                        "cannot be told apart", line=stop[0])
+    elif stop is not None:
+        raise ReaderError(path, f"{stop[1][:40]!r} is not a number (inside the .dfr data block)", line=stop[0])
+    else:
+        # no trailer: a file cut short (or a layout we have not seen)
+        have = k // _BLOCK
+        if have < n:
+            if have == 0:
+                raise EmptyFileError(path, f".dfr announces {n} points but holds none (truncated?)")
+            last_ok = have * _BLOCK
+            if last_ok == k and not text.endswith("\n"):
+                # the file ends exactly at a block end: its last value may be cut inside
+                hist = [body[j][1] for j in range(last_ok - 1 - _BLOCK, -1, -_BLOCK)][:50][::-1]
+                if last_token_state(hist, body[last_ok - 1][1]) != "complete":
+                    have -= 1
+            if have == 0:
+                raise EmptyFileError(path, f".dfr announces {n} points but holds no complete one (truncated?)")
+            warn.append(ReadWarning(f".dfr announces {n} points, only {have} complete ones present (truncated "
+                                    "file): kept those", line=body[have * _BLOCK - 1][0] if have else count_line))
+            n = have
+    vals = np.array(values[: n * _BLOCK], dtype=float).reshape(n, _BLOCK)
+    lines = np.array([body[j * _BLOCK][0] for j in range(n)], dtype=np.int64)
+    f = vals[:, 0]
+    fin = np.isfinite(f)
+    if fin.sum() > 2:
+        d = np.diff(f[fin])
+        if not ((d < 0).all() or (d > 0).all()):
+            j = int(np.flatnonzero(~((d < 0) if np.median(d) < 0 else (d > 0)))[0]) + 1
+            warn.append(ReadWarning("frequencies are not one monotonic sweep (a damaged point block?): check the "
+                                    "spectrum", line=int(lines[fin][j])))
+    data = pd.DataFrame({"freq_Hz": vals[:, 0], "z_real_ohm": vals[:, 1], "z_imag_ohm": -vals[:, 2]})
+    trailer = [tok for _l, tok in body[n * _BLOCK:]]
     return Measurement(data=data, source=path, format="autolab-dfr", technique="EIS", instrument="Autolab FRA",
                        warnings=warn,
-                       extra={"technique_raw": "FRA", "dfr_version": lines[0][len("VERSION"):].strip() or None,
-                              "dfr_trailer": trailer[:20], "imag_stored_as": "-Z''"})
+                       extra={"technique_raw": "FRA", "dfr_version": items[0][1][len("VERSION"):].strip() or None,
+                              "dfr_trailer": trailer[:20], "imag_stored_as": "-Z''", "_row_lines": lines})

@@ -118,13 +118,66 @@ def clean_names(names: list[str]) -> list[str]:
     return out
 
 
-def canonical_frame(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Canonical SI columns first, then the remaining original columns unchanged.  Returns (frame, notes)."""
+_IMAG = ("-Im(Z)/Ohm", "Im(Z)/Ohm")
+_DQ = ("dq/mA.h", "dQ/mA.h", "dQ/C", "dq/C")
+
+
+def _first_source(canon: str, cols) -> str | None:
+    for src in _SOURCES.get(canon, ()):
+        if src in cols and unit_factor(src.split("/", 1)[1].strip("<> ") if "/" in src else "") is not None:
+            return src
+    return None
+
+
+def sources_for(want, cols) -> set[str]:
+    """The file columns :func:`canonical_frame` needs to make the canonical columns ``want`` (for ``usecols``)."""
+    cols = set(cols)
+    need: set[str] = set()
+    for canon in set(want) | ({"time_s"} if "current_A" in want else set()):
+        src = _first_source(canon, cols)
+        if src:
+            need.add(src)
+    if {"z_real_ohm", "z_imag_ohm"} & set(want):
+        need |= {c for c in ("Re(Z)/Ohm", *_IMAG, "|Z|/Ohm", "Phase(Z)/deg", "freq/Hz") if c in cols}
+    if "current_A" in want and _first_source("current_A", cols) is None:
+        need |= {c for c in _DQ if c in cols}
+    if "cycle" in want:
+        need |= {c for c in ("cycle number", "half cycle") if c in cols}
+    if "step" in want and "Ns" in cols:
+        need.add("Ns")
+    if "temperature_K" in want and "Temperature/°C" in cols:
+        need.add("Temperature/°C")
+    return need
+
+
+def canonical_frame(raw, want=None, keep_float32: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """Canonical SI columns first, then (when ``want`` is None) the remaining original columns unchanged.
+
+    ``raw`` is a DataFrame or a mapping name -> array (the .mpr reader's columns, never copied into a frame);
+    ``want`` restricts the result to those canonical columns; ``keep_float32`` keeps columns the instrument stored
+    as float32 in float32 (no invented precision, half the memory).  Returns (frame, notes)."""
     notes: list[str] = []
-    out: dict[str, pd.Series | np.ndarray] = {}
+    out: dict[str, np.ndarray] = {}
     used: set[str] = set()
-    cols = list(raw.columns)
+    is_frame = isinstance(raw, pd.DataFrame)
+    cols = list(raw.columns) if is_frame else list(raw)
+    want_set = None if want is None else set(want)
+
+    def wanted(*names) -> bool:
+        return want_set is None or bool(want_set & set(names))
+
+    def get(src: str) -> np.ndarray:
+        v = raw[src].to_numpy() if is_frame else np.asarray(raw[src])
+        if v.dtype == np.float32 and keep_float32:
+            return v
+        return v.astype(np.float64, copy=False) if v.dtype != np.float64 else v
+
+    def series(src: str) -> pd.Series:
+        return raw[src] if is_frame else pd.Series(np.asarray(raw[src]), name=src)
+
     for canon, sources in _SOURCES.items():
+        if not wanted(canon) and not (canon == "time_s" and wanted("current_A")):
+            continue
         for src in sources:
             if src in cols:
                 unit = src.split("/", 1)[1].strip("<> ") if "/" in src else ""
@@ -132,32 +185,33 @@ def canonical_frame(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 if f is None:
                     notes.append(f"unknown unit in column {src!r}: not converted")
                     continue
-                v = raw[src].to_numpy(dtype=float)
+                v = get(src)
                 out[canon] = v * f if f != 1.0 else v
                 used.add(src)
                 break
-    # imaginary part: EC-Lab stores -Im(Z)
-    if "-Im(Z)/Ohm" in cols:
-        out["z_imag_ohm"] = -raw["-Im(Z)/Ohm"].to_numpy(dtype=float)
-        used.add("-Im(Z)/Ohm")
-    elif "Im(Z)/Ohm" in cols:
-        out["z_imag_ohm"] = raw["Im(Z)/Ohm"].to_numpy(dtype=float)
-        used.add("Im(Z)/Ohm")
-    if "z_imag_ohm" in out and "z_real_ohm" not in out:
-        del out["z_imag_ohm"]
-    # .mpr files of MB/GCPL-type techniques store |Z| and phase only
-    if "z_real_ohm" not in out and "|Z|/Ohm" in cols and "Phase(Z)/deg" in cols and "freq_Hz" in out:
-        zm = raw["|Z|/Ohm"].to_numpy(dtype=float)
-        ph = np.deg2rad(raw["Phase(Z)/deg"].to_numpy(dtype=float))
-        out["z_real_ohm"] = zm * np.cos(ph)
-        out["z_imag_ohm"] = zm * np.sin(ph)
-        notes.append("Z', Z'' computed from |Z| and Phase(Z)")
+    if wanted("z_real_ohm", "z_imag_ohm"):
+        # imaginary part: EC-Lab stores -Im(Z)
+        if "-Im(Z)/Ohm" in cols:
+            out["z_imag_ohm"] = -get("-Im(Z)/Ohm")
+            used.add("-Im(Z)/Ohm")
+        elif "Im(Z)/Ohm" in cols:
+            out["z_imag_ohm"] = get("Im(Z)/Ohm")
+            used.add("Im(Z)/Ohm")
+        if "z_imag_ohm" in out and "z_real_ohm" not in out:
+            del out["z_imag_ohm"]
+        # .mpr files of MB/GCPL-type techniques store |Z| and phase only
+        if "z_real_ohm" not in out and "|Z|/Ohm" in cols and "Phase(Z)/deg" in cols and "freq/Hz" in cols:
+            zm = get("|Z|/Ohm")
+            ph = np.deg2rad(get("Phase(Z)/deg"))
+            out["z_real_ohm"] = zm * np.cos(ph)
+            out["z_imag_ohm"] = zm * np.sin(ph)
+            notes.append("Z', Z'' computed from |Z| and Phase(Z)")
     # GCPL-type .mpr files store no current, only the charge increment dq per point
-    if "current_A" not in out and "time_s" in out:
-        dq_col = next((c for c in ("dq/mA.h", "dQ/mA.h", "dQ/C", "dq/C") if c in cols), None)
+    if wanted("current_A") and "current_A" not in out and "time_s" in out:
+        dq_col = next((c for c in _DQ if c in cols), None)
         if dq_col is not None:
             fac = 3.6 if dq_col.endswith("mA.h") else 1.0
-            dq = raw[dq_col].to_numpy(dtype=float) * fac
+            dq = get(dq_col).astype(np.float64) * fac
             t = out["time_s"]
             dt = np.diff(t, prepend=np.nan)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -165,24 +219,35 @@ def canonical_frame(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             cur[0] = 0.0 if dq[0] == 0 else np.nan
             out["current_A"] = cur
             notes.append(f"current_A derived from {dq_col} and the time steps (the file stores no current)")
-    if "cycle number" in cols:
-        out["cycle"] = to_int_column(raw["cycle number"]).to_numpy()
-        used.add("cycle number")
-    elif "half cycle" in cols:
-        # EC-Lab's exported "cycle number" is half cycle // 2 (checked on every real .mpt holding both)
-        out["cycle"] = (to_int_column(raw["half cycle"]) // 2).to_numpy()
-        notes.append("cycle derived from the half-cycle counter (half cycle // 2), as EC-Lab does on export")
-    if "Ns" in cols:
-        out["step"] = to_int_column(raw["Ns"]).to_numpy()
+    if want_set is not None and "time_s" in out and "time_s" not in want_set:
+        del out["time_s"]
+    if wanted("cycle"):
+        if "cycle number" in cols:
+            out["cycle"] = to_int_column(series("cycle number"), notes, "cycle number").array
+            used.add("cycle number")
+        elif "half cycle" in cols:
+            # EC-Lab's exported "cycle number" is half cycle // 2 (checked on every real .mpt holding both)
+            out["cycle"] = (to_int_column(series("half cycle"), notes, "half cycle") // 2).array
+            notes.append("cycle derived from the half-cycle counter (half cycle // 2), as EC-Lab does on export")
+    else:
+        used.update(c for c in ("cycle number",) if c in cols)
+    if wanted("step") and "Ns" in cols:
+        out["step"] = to_int_column(series("Ns"), notes, "Ns").array
         used.add("Ns")
-    if "Temperature/°C" in cols:
-        out["temperature_K"] = raw["Temperature/°C"].to_numpy(dtype=float) + 273.15
+    if wanted("temperature_K") and "Temperature/°C" in cols:
+        out["temperature_K"] = get("Temperature/°C") + 273.15
         used.add("Temperature/°C")
-    frame = pd.DataFrame(out, index=raw.index)
-    rest = [c for c in cols if c not in used and not str(c).startswith("_pad")]
-    if rest:
-        frame = pd.concat([frame, raw[rest]], axis=1)
-    frame = frame.reset_index(drop=True)
+    index = raw.index if is_frame else None
+    # copy=False: one block per column, no consolidation (copying a 2.7 M-row table into 2-D blocks cost a second)
+    frame = pd.DataFrame(out, index=index, copy=False)
+    if want_set is None:
+        rest = [c for c in cols if c not in used and not str(c).startswith("_pad")]
+        if rest:
+            extra = raw[rest] if is_frame else pd.DataFrame({c: np.asarray(raw[c]) for c in rest}, index=index,
+                                                            copy=False)
+            frame = pd.concat([frame, extra], axis=1)
+    if is_frame:
+        frame = frame.reset_index(drop=True)
     return frame, notes
 
 

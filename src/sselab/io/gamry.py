@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingColumnsError
-from ._common import UNCHECKED_LAST_ROW, has_decimal_comma, last_row_state, read_text, reader_error
-from .base import Measurement
+from ._common import (UNCHECKED_LAST_ROW, has_decimal_comma, is_number, last_row_state, read_text, reader_error,
+                      row_warning)
+from .base import Measurement, ReadWarning
 
 TECHNIQUES = {
     "EISPOT": "EIS", "EISGALV": "EIS", "EISMON": "EIS", "GALVEIS": "EIS", "POTEIS": "EIS",
@@ -47,6 +48,23 @@ def _num(tok: str, decimal: str) -> float:
     return float(tok)
 
 
+def _numeric_line(toks) -> bool:
+    """A data row (a point number first, numbers in most fields; Gamry's overload flags are dots and letters)."""
+    toks = [t.strip() for t in (toks or []) if t.strip()]
+    if not toks or not (is_number(toks[0], ".") or is_number(toks[0], ",")):
+        return False
+    return sum(is_number(t, ".") or is_number(t, ",") for t in toks) >= 0.6 * len(toks)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for nm in names:
+        seen[nm] = seen.get(nm, 0) + 1
+        out.append(nm if seen[nm] == 1 else f"{nm}#{seen[nm]}")
+    return out
+
+
 def read_dta(path, **_) -> Measurement:
     path = Path(path)
     text = read_text(path)
@@ -58,6 +76,7 @@ def read_dta(path, **_) -> Measurement:
     tables: list[tuple[str, int | None, list[str], list[str], list[list[str]]]] = []
     i = 0
     n = len(lines)
+    outside: list[int] = []
     while i < n:
         ln = lines[i]
         if not ln.strip():
@@ -70,51 +89,111 @@ def read_dta(path, **_) -> Measurement:
                 declared = None
                 if len(parts) > 2 and parts[2].strip().isdigit():
                     declared = int(parts[2].strip())
-                cols = lines[i + 1].split("\t")[1:] if i + 1 < n else []
-                units = lines[i + 2].split("\t")[1:] if i + 2 < n else []
-                rows = []
+                cols: list[str] | None = lines[i + 1].split("\t")[1:] if i + 1 < n else []
+                units: list[str] | None = lines[i + 2].split("\t")[1:] if i + 2 < n else []
                 j = i + 3
-                while j < n and lines[j][:1] in ("\t", " ") and lines[j].strip():
-                    rows.append(lines[j].split())
-                    j += 1
+                if _numeric_line(units):
+                    # one of the two header lines is missing: the "unit" line is the first data row
+                    j = i + 2
+                    if cols and cols[0].strip() == "#":
+                        warn.append(ReadWarning(f"{name}: the column-name line is missing (a unit line follows the "
+                                                "TABLE line)", line=i + 2))
+                        units, cols = cols, None
+                    else:
+                        warn.append(ReadWarning(f"{name}: the unit line is missing (data follow the column names)",
+                                                line=i + 2))
+                        units = None
+                rows = []
+                rlines = []
+                stray: list[int] = []
+                while j < n:
+                    if lines[j][:1] in ("\t", " ") and lines[j].strip():
+                        rows.append(lines[j].split())
+                        rlines.append(j + 1)
+                        j += 1
+                        continue
+                    # not a row: the end of the table, unless rows of the same shape resume within a few lines
+                    # (a damaged or inserted line must not cut the table short silently)
+                    k = j
+                    while k < n and k - j < 4 and not (lines[k][:1] in ("\t", " ") and lines[k].strip()):
+                        k += 1
+                    width = len(cols) if cols else (len(units) if units else (len(rows[-1]) if rows else 0))
+                    if (width and k < n and k - j < 4 and len(lines[k].split()) == width
+                            and (is_number(lines[k].split()[0], ".") or is_number(lines[k].split()[0], ","))):
+                        stray += [x + 1 for x in range(j, k) if lines[x].strip()]
+                        j = k
+                        continue
+                    break
+                if stray:
+                    warn.append(row_warning(f"{name}: {len(stray)} line(s) inside the table that are not data rows "
+                                            "skipped", stray))
                 at_end = not any(x.strip() for x in lines[j:])
-                state = last_row_state(rows, text.endswith("\n"), len(cols)) if at_end and rows else "complete"
+                width = len(cols) if cols else (len(units) if units else None)
+                state = last_row_state(rows, text.endswith("\n"), width) if at_end and rows else "complete"
                 if state == "partial":
-                    rows = rows[:-1]
-                    warn.append(f"{name}: file ends inside the last data line (truncated?): that row dropped")
+                    warn.append(ReadWarning(f"{name}: file ends inside the last data line (truncated): that row "
+                                            "dropped", line=rlines[-1]))
+                    rows, rlines = rows[:-1], rlines[:-1]
                 elif state == "unknown":
-                    warn.append(UNCHECKED_LAST_ROW)
-                tables.append((name, declared, [c.strip() for c in cols], [u.strip() for u in units], rows))
+                    warn.append(ReadWarning(UNCHECKED_LAST_ROW, line=rlines[-1]))
+                tables.append((name, declared, [c.strip() for c in cols] if cols is not None else None,
+                               [u.strip() for u in units] if units is not None else None, rows, rlines, i + 1))
                 i = j
                 continue
             header[parts[0].strip()] = [p.strip() for p in parts[1:]]
+        elif tables and _numeric_line(ln.split()) and len(ln.split()) >= 2:
+            outside.append(i + 1)  # a data-like row that belongs to no table: say so, never drop it silently
         i += 1
+    if outside:
+        warn.append(row_warning(f"{len(outside)} data-like line(s) outside any table ignored", outside))
     tag = header.get("TAG", [""])[0].upper()
     if not tables:
         raise EmptyFileError(path, f"Gamry {tag or 'file'} holds no data table (incomplete header or aborted before data)")
     # decimal separator from the tables
-    sample = [t for _, _, _, _, rows in tables for r in rows[:20] for t in r]
+    sample = [t for _, _, _, _, rows, _, _ in tables for r in rows[:20] for t in r]
     decimal = "," if has_decimal_comma(sample) else "."
     if decimal == ",":
         warn.append("decimal comma detected and converted")
     frames = []
     main_names = ("ZCURVE",) if tag.startswith("EIS") or "ZCURVE" in [t[0] for t in tables] else ()
     extra: dict = {"tag": tag, "decimal": decimal}
-    for name, declared, cols, units, rows in tables:
+    row_lines: list[int] = []
+    known_cols: dict[int, list[str]] = {}
+    for _name, _d, cols, units, _rows, _rl, _at in tables:
+        if cols is not None:
+            known_cols.setdefault(len(cols), cols)
+    for name, declared, cols, units, rows, rlines, at in tables:
+        if cols is None:
+            ncol = len(units or [])
+            cols = known_cols.get(ncol)
+            if cols is None:
+                raise reader_error(path, f"line {at}: {name} has no column-name line and no other table of "
+                                         f"{ncol} columns to take the names from")
+            warn.append(ReadWarning(f"{name}: column names taken from another table of the file with the same "
+                                    f"{ncol} columns", line=at))
+        cols = _unique(cols)
         ncol = len(cols)
         good = []
-        dropped = 0
-        for r in rows:
+        glines = []
+        dropped = []
+        for r, ln in zip(rows, rlines):
             if len(r) != ncol:
-                dropped += 1
+                dropped.append(ln)
                 continue
             try:
                 good.append([_num(t, decimal) if not re.fullmatch(r"[.a-zA-Z]+", t) else np.nan for t in r])
+                glines.append(ln)
             except ValueError:
-                dropped += 1
+                dropped.append(ln)
         if dropped:
-            warn.append(f"{name}: {dropped} malformed row(s) skipped")
+            warn.append(row_warning(f"{name}: {len(dropped)} malformed row(s) skipped", dropped))
         df = pd.DataFrame(good, columns=cols) if good else pd.DataFrame(columns=cols)
+        if "Pt" in df.columns and len(df) > 2:
+            pt = df["Pt"].to_numpy(float)
+            jump = np.flatnonzero(np.diff(pt) != 1)
+            if len(jump) and np.all(np.isfinite(pt)):
+                warn.append(row_warning(f"{name}: point numbers (Pt) do not count up by one at {len(jump)} place(s) "
+                                        "(a row missing or added?)", [glines[k + 1] for k in jump]))
         if declared is not None and len(rows) < declared:
             warn.append(f"{name}: {len(rows)} of {declared} announced points (aborted/truncated run)")
         if name == "OCVCURVE":
@@ -123,10 +202,11 @@ def read_dta(path, **_) -> Measurement:
         if main_names and name not in main_names:
             extra[name.lower()] = df
             continue
-        m = re.fullmatch(r"CURVE(\d+)", name)
+        m = re.fullmatch(r"CURVE(\d{1,9})", name)
         if m:
             df["cycle"] = int(m.group(1))
         frames.append((name, df, units))
+        row_lines += glines
     if not frames:
         raise EmptyFileError(path, "no main data table (only pre-measurement tables)")
     raw = pd.concat([f for _, f, _ in frames], ignore_index=True)
@@ -181,5 +261,6 @@ def read_dta(path, **_) -> Measurement:
             extra["area_cm2"] = _num(header["AREA"][1], decimal)
         except (ValueError, IndexError):
             pass
+    extra["_row_lines"] = np.asarray(row_lines, dtype=np.int64)
     return Measurement(data=data, source=path, format="gamry-dta", technique=technique, instrument=instrument,
                        software_version=version, start_time=start, warnings=warn, extra=extra)

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError
-from ._common import UNCHECKED_LAST_ROW, decode, imag_sign_looks_flipped, last_row_state, reader_error
-from .base import Measurement
+from ._common import UNCHECKED_LAST_ROW, decode, imag_sign_looks_flipped, last_row_state, read_bytes, reader_error
+from .base import Measurement, ReadWarning
 
 _TECH = {"impedance": "EIS", "cyclicvoltammetry": "CV", "linearsweep": "LSV", "chronoamperometry": "CA",
          "chronopotentiometry": "CP", "opencircuit": "OCV", "ocp": "OCV"}
@@ -26,7 +26,7 @@ def looks_like(head: bytes) -> bool:
 
 def read_idf(path, **_) -> Measurement:
     path = Path(path)
-    raw = path.read_bytes()
+    raw = read_bytes(path)
     if not raw.strip():
         raise EmptyFileError(path, "file is empty")
     text = decode(raw).replace("\r\n", "\n").replace("\r", "\n")
@@ -42,33 +42,56 @@ def read_idf(path, **_) -> Measurement:
         i = next(k for k, ln in enumerate(lines) if ln.strip() == "primary_data")
     except StopIteration:
         raise reader_error(path, "Ivium .idf without a 'primary_data' block") from None
-    warn: list[str] = []
+    warn: list = []
     try:
         ncol = int(lines[i + 1].split()[0])
         npts = int(lines[i + 2].split()[0])
     except (IndexError, ValueError):
         raise reader_error(path, "malformed 'primary_data' block (column/point counts missing)") from None
-    rows = []
-    for ln in lines[i + 3:i + 3 + npts]:
+    if not 0 < ncol <= 64 or npts < 0:
+        raise reader_error(path, f"implausible 'primary_data' counts ({ncol} columns, {npts} points)")
+
+    def parse(ln: str):
         toks = ln.split()
         if len(toks) != ncol:
-            break
+            return None
         try:
-            rows.append([float(t) for t in toks])
+            return [float(t) for t in toks]
         except ValueError:
+            return None
+
+    rows = []
+    j = i + 3
+    while j < len(lines) and len(rows) < npts:
+        r = parse(lines[j])
+        if r is None:
             break
+        rows.append(r)
+        j += 1
+    # a point count smaller than the table: read every row that follows in the same shape, and say so
+    more = 0
+    while j < len(lines) and (r := parse(lines[j])) is not None:
+        rows.append(r)
+        j += 1
+        more += 1
+    if more:
+        warn.append(ReadWarning(f"primary_data announces {npts} points but {npts + more} rows follow: all read",
+                                line=i + 3))
     body = [ln.split() for ln in lines[i + 3:i + 3 + len(rows)]]
     if rows and not any(x.strip() for x in lines[i + 3 + len(rows):]):
         state = last_row_state(body, text.endswith("\n"), ncol)
         if state == "partial":
             rows = rows[:-1]
-            warn.append("file ends inside the last data line (truncated?): that row dropped")
+            warn.append(ReadWarning("file ends inside the last data line (truncated): that row dropped",
+                                    line=i + 3 + len(rows) + 1))
         elif state == "unknown":
-            warn.append(UNCHECKED_LAST_ROW)
+            warn.append(ReadWarning(UNCHECKED_LAST_ROW, line=i + 3 + len(rows)))
     if not rows:
         raise EmptyFileError(path, "primary_data holds no rows")
     if len(rows) < npts:
-        warn.append(f"primary_data: {len(rows)} of {npts} announced points read (truncated file?)")
+        warn.append(ReadWarning(f"primary_data: {len(rows)} of {npts} announced points read (truncated or damaged "
+                                "file?)", line=i + 3 + len(rows) + 1))
+    row_lines = np.arange(len(rows)) + i + 4
     arr = np.array(rows)
     method = meta.get("Method", "")
     technique = _TECH.get(re.sub(r"[^a-z]", "", method.lower()), "unknown")
@@ -98,4 +121,5 @@ def read_idf(path, **_) -> Measurement:
                 pass
     return Measurement(data=data, source=path, format="ivium-idf", technique=technique, instrument="Ivium",
                        software_version=meta.get("software") or None, start_time=start, warnings=warn,
-                       extra={"technique_raw": f"{method} / {meta.get('Technique', '')}".strip(" /")})
+                       extra={"technique_raw": f"{method} / {meta.get('Technique', '')}".strip(" /"),
+                              "_row_lines": row_lines})

@@ -7,7 +7,7 @@ column) are flagged with a warning when the current is never negative.
 """
 from __future__ import annotations
 
-import io
+import csv
 import re
 from pathlib import Path
 
@@ -15,11 +15,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingColumnsError
-from ._common import UNCHECKED_LAST_ROW, decode, has_decimal_comma, last_row_state, read_text, unit_factor
-from .base import Measurement
+from ._common import (UNCHECKED_LAST_ROW, decode, has_decimal_comma, last_row_state, read_text, reader_error,
+                      row_warning, to_int_column, unit_factor)
+from .base import Measurement, ReadWarning
 from .text import _kind, _unit
 
 _DELIMS = (",", "\t", ";")
+_MAX_HEADER_CHARS = 20000
+_MAX_FIELDS = 1000
 _TIME_RE = re.compile(r"^\s*(?:(\d+)\s*d(?:ays?)?,?\s*)?(\d+):(\d{2}):(\d{2}(?:\.\d*)?)\s*$")
 
 
@@ -28,8 +31,10 @@ def _header(lines: list[str]):
     for i, ln in enumerate(lines[:120]):
         if "{" in ln or '":' in ln:
             continue  # embedded JSON (e.g. a Novonix protocol), not a column header
+        if len(ln) > _MAX_HEADER_CHARS:
+            continue  # no real header is this long (a line of a million commas must not cost seconds)
         for d in _DELIMS:
-            if d not in ln:
+            if d not in ln or ln.count(d) > _MAX_FIELDS:
                 continue
             names = [t.strip().strip('"').strip("\ufeff").lstrip("~").strip() for t in ln.split(d)]
             kinds: dict[str, int] = {}
@@ -73,27 +78,62 @@ def read_labelled(path, **_) -> Measurement:
     if found is None:
         raise MissingColumnsError(path, "no header row naming time, voltage and current columns")
     i, delim, names, kinds = found
-    warn: list[str] = []
-    body = "\n".join(lines[i + 1:])
-    if not body.strip():
-        raise EmptyFileError(path, "header row only, no data rows")
+    warn: list = []
     # unique names (some exports repeat a column name)
     seen: dict[str, int] = {}
     uniq = []
     for n in names:
         seen[n] = seen.get(n, 0) + 1
         uniq.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
-    df = pd.read_csv(io.StringIO(body), sep=delim, header=None, names=uniq, index_col=False, engine="python",
-                     on_bad_lines="skip", skip_blank_lines=True, dtype=str)
-    if not text.endswith("\n") and len(df) > 1:
-        key = [uniq[kinds[k]] for k in ("time", "potential", "current")]
-        tail = df[key].iloc[-51:].fillna("").astype(str).values.tolist()
-        state = last_row_state(tail, False)
+    ncol = len(names)
+    n_named = ncol
+    while n_named > 1 and not names[n_named - 1]:
+        n_named -= 1  # trailing empty names (a header ending with its delimiter): those fields may be absent
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    odd: list[int] = []
+    reader = csv.reader(lines[i + 1:], delimiter=delim)
+    raw_rows: list[tuple[int, list[str]]] = []
+    try:
+        for r in reader:
+            if not r or not any(x.strip() for x in r):
+                continue
+            raw_rows.append((i + 1 + reader.line_num, r))
+    except csv.Error as exc:
+        raise reader_error(path, f"line {i + 1 + reader.line_num}: {exc}") from None
+    if not raw_rows:
+        raise EmptyFileError(path, "header row only, no data rows")
+    # a file cut inside its last line: the last row is short or its last field cut
+    if not text.endswith("\n") and len(raw_rows) > 1:
+        last_ln, last = raw_rows[-1]
+        prev = [r for _ln, r in raw_rows[-51:-1]]
+        state = last_row_state(prev + [last], False, n_named)
         if state == "partial":
-            df = df.iloc[:-1]
-            warn.append("file ends inside the last data line (truncated?): that row dropped")
+            raw_rows.pop()
+            warn.append(ReadWarning("file ends inside the last data line (truncated): that row dropped", line=last_ln))
         elif state == "unknown":
-            warn.append(UNCHECKED_LAST_ROW)
+            warn.append(ReadWarning(UNCHECKED_LAST_ROW, line=last_ln))
+    for ln, r in raw_rows:
+        if len(r) == ncol:
+            pass
+        elif len(r) > ncol and not any(x.strip() for x in r[ncol:]):
+            r = r[:ncol]  # trailing delimiters
+        elif n_named <= len(r) < ncol:
+            r = r + [""] * (ncol - len(r))
+        else:
+            odd.append(ln)  # never shift: a missing or extra field moves every value after it
+            continue
+        rows.append(r)
+        row_lines.append(ln)
+    if odd and not rows:
+        raise reader_error(path, f"none of the {len(odd)} rows after the header row (line {i + 1}, {ncol} fields) "
+                                 "has its number of fields: not a table under that header")
+    if odd:
+        warn.append(row_warning(f"{len(odd)} row(s) whose number of fields differs from the header's {ncol} skipped "
+                                "(a missing or extra field would shift the columns)", odd))
+    df = pd.DataFrame(rows, columns=uniq, dtype=object) if rows else pd.DataFrame(columns=uniq)
+    df = df.replace("", np.nan)
+    row_lines = np.asarray(row_lines, dtype=np.int64)
     if len(df) == 0:
         raise EmptyFileError(path, "no data rows")
     out: dict[str, np.ndarray] = {}
@@ -123,16 +163,15 @@ def read_labelled(path, **_) -> Measurement:
     k, fac = num("current")
     out["current_A"] = pd.to_numeric(df[uniq[k]], errors="coerce").to_numpy(float) * fac
     used = {kinds["time"], kinds["potential"], kinds["current"]}
-    for kind, canon in (("cycle", "cycle"),):
-        if kind in kinds:
-            c = pd.to_numeric(df[uniq[kinds[kind]]], errors="coerce")
-            out[canon] = c.round().astype("Int64").to_numpy() if c.isna().any() else c.round().astype(np.int64).to_numpy()
-            used.add(kinds[kind])
+    if "cycle" in kinds:
+        c = to_int_column(df[uniq[kinds["cycle"]]].reset_index(drop=True), warn, names[kinds["cycle"]])
+        out["cycle"] = c.array
+        used.add(kinds["cycle"])
     step_col = next((j for j, n in enumerate(names) if re.fullmatch(r"(step[\s_]*(index|number|no\.?)?)(\s*/\s*1)?", n.strip(), re.I)), None)
     if step_col is not None:
         st = pd.to_numeric(df[uniq[step_col]], errors="coerce")
         if st.notna().all():
-            out["step"] = st.round().astype(np.int64).to_numpy()
+            out["step"] = to_int_column(df[uniq[step_col]].reset_index(drop=True), warn, names[step_col]).array
             used.add(step_col)
     if "temperature" in kinds:
         k = kinds["temperature"]
@@ -143,9 +182,11 @@ def read_labelled(path, **_) -> Measurement:
     bad = ~(np.isfinite(data["time_s"].to_numpy()) & np.isfinite(data["potential_V"].to_numpy())
             & np.isfinite(data["current_A"].to_numpy()))
     if bad.any():
-        warn.append(f"{int(bad.sum())} row(s) without numeric time/voltage/current dropped")
+        warn.append(row_warning(f"{int(bad.sum())} row(s) without a finite time, voltage and current (empty, text, "
+                                "nan or inf) dropped", row_lines[bad]))
     rest = df[[uniq[j] for j in range(len(uniq)) if j not in used]].reset_index(drop=True)
     data = pd.concat([data, rest], axis=1).loc[~bad].reset_index(drop=True)
+    row_lines = row_lines[~bad]
     if len(data) == 0:
         raise EmptyFileError(path, "no rows with numeric time, voltage and current")
     tt = data["time_s"].to_numpy(float)
@@ -164,4 +205,5 @@ def read_labelled(path, **_) -> Measurement:
             flavour = name
             break
     return Measurement(data=data, source=path, format="cycler-csv", technique="CYCLING", warnings=warn,
-                       extra={"flavour": flavour, "columns_in_file": names, "delimiter": delim, "header_line": i})
+                       extra={"flavour": flavour, "columns_in_file": names, "delimiter": delim, "header_line": i,
+                              "_row_lines": row_lines})

@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingColumnsError
-from ._common import UNCHECKED_LAST_ROW, decode, imag_sign_looks_flipped, is_number, last_row_state, read_text, unit_factor
-from .base import Measurement
+from ._common import (UNCHECKED_LAST_ROW, decode, imag_sign_looks_flipped, is_number, last_row_state, read_text,
+                      row_warning, to_int_column, unit_factor)
+from .base import Measurement, ReadWarning
 from .temperature import temperature_from_name
 
 _DELIMS = ("\t", ";", ",", None)  # None = runs of whitespace
+_GAP = 5  # damaged lines between two runs of numeric rows that still make them one table
 
 
 def _split(line: str, delim: str | None) -> list[str]:
@@ -140,44 +142,65 @@ def read_text_table(path, **_) -> Measurement:
     if lay is None:
         raise EmptyFileError(path, "no numeric data table found")
     delim, decimal, width = lay
-    # longest run of numeric rows of that width (blank lines allowed inside)
-    runs: list[tuple[int, int]] = []
-    start = None
-    last = None
+    # runs of numeric rows of that width (blank lines allowed inside); runs split by at most _GAP damaged lines
+    # are one table, the damaged lines reported — a missing field must not hide the rows before it
+    good = []
     for i, ln in enumerate(lines):
         if not ln.strip():
             continue
         toks = _split(ln, delim)
-        ok = len(toks) == width and _numeric_row(toks, decimal)
+        good.append((i, len(toks) == width and _numeric_row(toks, decimal)))
+    blocks: list[list[int]] = []  # [first, last, damaged lines...]
+    cur: list | None = None
+    gap: list[int] = []
+    for i, ok in good:
         if ok:
-            if start is None:
-                start = i
-            last = i
-        elif start is not None:
-            runs.append((start, last))
-            start = None
-    if start is not None:
-        runs.append((start, last))
-    if not runs:
+            if cur is not None and len(gap) <= _GAP:
+                cur[1] = i
+                cur.extend(gap)
+            else:
+                if cur is not None:
+                    blocks.append(cur)
+                cur = [i, i]
+            gap = []
+        elif cur is not None:
+            gap.append(i)
+    if cur is not None:
+        blocks.append(cur)
+    if not blocks:
         raise EmptyFileError(path, "no numeric data rows")
-    a, b = max(runs, key=lambda r: sum(1 for ln in lines[r[0]:r[1] + 1] if ln.strip()))
-    trailing_bad = sum(1 for ln in lines[b + 1:] if ln.strip())
+    main = max(blocks, key=lambda bl: bl[1] - bl[0] - len(bl) + 2)
+    a, b, damaged = main[0], main[1], main[2:]
+    if damaged:
+        warn.append(row_warning(f"{len(damaged)} line(s) inside the data table that are not {width} numbers "
+                                "skipped", [k + 1 for k in damaged]))
+    others = [k for bl in blocks if bl is not main for k in range(bl[0], bl[1] + 1)
+              if lines[k].strip() and k not in bl[2:]]
+    if others:
+        warn.append(row_warning(f"{len(others)} numeric line(s) outside the main data table ignored",
+                                [k + 1 for k in others]))
+    trailing_bad = [k for k in range(b + 1, len(lines)) if lines[k].strip()]
     if trailing_bad:
-        warn.append(f"{trailing_bad} non-numeric line(s) after the data table ignored")
-    rows = [_split(ln, delim) for ln in lines[a:b + 1] if ln.strip()]
-    at_end = not any(ln.strip() for ln in lines[b + 1:])
+        warn.append(row_warning(f"{len(trailing_bad)} non-numeric line(s) after the data table ignored",
+                                [k + 1 for k in trailing_bad]))
+    dmg = set(damaged)
+    row_idx = [k for k in range(a, b + 1) if lines[k].strip() and k not in dmg]
+    rows = [_split(lines[k], delim) for k in row_idx]
+    at_end = not trailing_bad
     state = last_row_state(rows, text.endswith("\n"), width if len(rows) == 1 else None) if at_end else "complete"
     if state == "partial":
-        rows = rows[:-1]
-        warn.append("file ends inside the last data line (truncated?): that row dropped")
+        warn.append(ReadWarning("file ends inside the last data line (truncated): that row dropped",
+                                line=row_idx[-1] + 1))
+        rows, row_idx = rows[:-1], row_idx[:-1]
         if not rows:
             raise EmptyFileError(path, "no complete data row (file truncated)")
     elif state == "unknown":
-        warn.append(UNCHECKED_LAST_ROW)
+        warn.append(ReadWarning(UNCHECKED_LAST_ROW, line=row_idx[-1] + 1))
     if decimal == ",":
         rows = [[t.replace(",", ".") for t in r] for r in rows]
         warn.append("decimal comma detected and converted")
     arr = np.array(rows, dtype=float)
+    row_lines = np.asarray(row_idx, dtype=np.int64) + 1
     # header: the nearest non-blank line above the block with the same number of fields
     names = None
     header_idx = None
@@ -237,7 +260,7 @@ def read_text_table(path, **_) -> Measurement:
     if "cycle" in kinds:
         k = kinds["cycle"][0]
         used.add(k)
-        out["cycle"] = np.round(arr[:, k]).astype(np.int64)
+        out["cycle"] = to_int_column(pd.Series(arr[:, k]), warn, names[k]).array
     if "temperature" in kinds:
         k, _neg, unit = kinds["temperature"]
         used.add(k)
@@ -278,13 +301,6 @@ def read_text_table(path, **_) -> Measurement:
     rest = {names[k]: arr[:, k] for k in range(width) if k not in used}
     if rest:
         data = pd.concat([data, pd.DataFrame(rest)], axis=1)
-    if technique == "EIS":
-        keep = data["freq_Hz"].to_numpy(float) > 0
-        if not keep.all():
-            warn.append(f"{int((~keep).sum())} non-impedance row(s) (frequency <= 0) dropped")
-            data = data.loc[keep].reset_index(drop=True)
-        if len(data) == 0:
-            raise EmptyFileError(path, "no impedance rows (all frequencies are 0)")
     # flavour and title
     head = "\n".join(title_lines[:15])
     flavour = "text"
@@ -299,7 +315,8 @@ def read_text_table(path, **_) -> Measurement:
         flavour = "parstat-txt"
     meas = Measurement(data=data, source=path, format="text", technique=technique, instrument=instrument,
                        warnings=warn, extra={"flavour": flavour, "columns_in_file": names, "delimiter": delim or "whitespace",
-                                             "decimal": decimal, "title": title_lines[0] if title_lines else None})
+                                             "decimal": decimal, "title": title_lines[0] if title_lines else None,
+                                             "_row_lines": row_lines})
     # a temperature in the title line (WinDETA "s04147-120deg")
     if title_lines:
         first_field = re.split(r",\s*", title_lines[0])[0]

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import EmptyFileError
-from ._common import imag_sign_looks_flipped, read_text, reader_error
-from .base import Measurement
+from ..errors import EmptyFileError, ReaderError
+from ._common import imag_sign_looks_flipped, read_text, row_warning
+from .base import Measurement, ReadWarning
 
 _COLS = {
     "Elapsed Time(s)": "time_s", "E(V)": "potential_V", "I(A)": "current_A", "Frequency(Hz)": "freq_Hz",
@@ -33,23 +33,74 @@ def _technique(name: str) -> str:
     return "unknown"
 
 
+_NUMERIC_ROW = re.compile(r"[\d.eE+\-, \t]+")
+_OPEN = re.compile(r"<Segment(\d{1,9})>")
+
+
+def _segments(text: str):
+    """``[(number, block, first line of the block)]`` and the (number, line) of an unclosed segment, if any.
+
+    One linear scan (a regex with a back-reference over the whole text is quadratic on damaged files)."""
+    out = []
+    pos = 0
+    line = 1
+    while True:
+        m = _OPEN.search(text, pos)
+        if m is None:
+            return out, None
+        line += text.count("\n", pos, m.end())
+        close = f"</Segment{m.group(1)}>"
+        end = text.find(close, m.end())
+        if end < 0:
+            return out, (m.group(1), line)
+        out.append((m.group(1), text[m.end():end], line))
+        line += text.count("\n", m.end(), end + len(close))
+        pos = end + len(close)
+
+
+def _action_names(lines: list[str]) -> list[str]:
+    names, inside = [], False
+    for ln in lines:
+        s = ln.strip()
+        if re.fullmatch(r"<Action\d+>", s):
+            inside = True
+        elif inside and s.startswith("Name="):
+            names.append(s[5:])
+            inside = False
+        elif s.startswith("</Action"):
+            inside = False
+    return names
+
+
+def _software(lines: list[str]) -> str | None:
+    try:
+        k = next(i for i, ln in enumerate(lines) if ln.strip() == "<Application>")
+    except StopIteration:
+        return None
+    for i in range(k + 1, min(len(lines) - 1, k + 200)):
+        if lines[i].startswith("Name=") and lines[i + 1].startswith("Version="):
+            return f"{lines[i][5:].strip()} {lines[i + 1][8:].strip()}"
+    return None
+
+
 def read_par(path, **_) -> Measurement:
     path = Path(path)
     text = read_text(path)
-    warn: list[str] = []
-    names = re.findall(r"<Action\d+>.*?\nName=([^\n]*)", text, re.S)
-    names = [n for n in names if n.strip() and n.strip() != "Common"]
-    software = None
-    m = re.search(r"<Application>.*?Name=([^\n]*)\nVersion=([^\n]*)", text, re.S)
-    if m:
-        software = f"{m.group(1).strip()} {m.group(2).strip()}"
-    segs = re.findall(r"<Segment(\d+)>\s*\n(.*?)</Segment\1>", text, re.S)
+    lines_all = text.split("\n")
+    warn: list = []
+    names = [n for n in _action_names(lines_all) if n.strip() and n.strip() != "Common"]
+    software = _software(lines_all)
+    segs, unclosed = _segments(text)
     if not segs:
-        if "<Segment" in text:
-            raise reader_error(path, "VersaStudio segment not closed (truncated file)")
+        if unclosed is not None:
+            raise ReaderError(path, f"VersaStudio segment {unclosed[0]} not closed (truncated file)", line=unclosed[1])
         raise EmptyFileError(path, "no <Segment> data block")
+    if unclosed is not None:
+        warn.append(ReadWarning(f"segment {unclosed[0]} is not closed (truncated file?): its rows are not read",
+                                line=unclosed[1]))
     frames = []
-    for num, block in segs:
+    row_lines: list[int] = []
+    for num, block, first in segs:
         lines = block.split("\n")
         try:
             d = next(ln for ln in lines if ln.startswith("Definition="))
@@ -57,42 +108,43 @@ def read_par(path, **_) -> Measurement:
             continue
         cols = [c.strip() for c in d.split("=", 1)[1].split(",")]
         rows = []
-        bad = 0
-        data_lines = [ln for ln in lines if ln.strip() and "=" not in ln]
+        bad = []
+        data_lines = [(first + k, ln) for k, ln in enumerate(lines) if ln.strip() and "=" not in ln]
         if data_lines:
-            width = len(data_lines[0].split(","))
+            widths = [ln.count(",") + 1 for _n, ln in data_lines if _NUMERIC_ROW.fullmatch(ln.strip())]
+            width = max(set(widths), key=widths.count) if widths else len(cols)
             if width < len(cols):  # the Definition line ends with extra items (e.g. a trailing ", 0")
                 cols = cols[:width]
-        for ln in data_lines:
+        seg_lines = []
+        for ln_no, ln in data_lines:
             toks = ln.split(",")
             if len(toks) != len(cols):
-                bad += 1
+                bad.append(ln_no)
                 continue
             try:
                 rows.append([float(t) for t in toks])
+                seg_lines.append(ln_no)
             except ValueError:
-                bad += 1
+                bad.append(ln_no)
         if bad:
-            warn.append(f"segment {num}: {bad} malformed row(s) skipped")
+            warn.append(row_warning(f"segment {num}: {len(bad)} malformed row(s) skipped", bad))
         if rows:
             df = pd.DataFrame(np.array(rows), columns=cols)
             df["step"] = int(num)
             frames.append(df)
+            row_lines += seg_lines
     if not frames:
         raise EmptyFileError(path, "segments hold no data rows")
     raw = pd.concat(frames, ignore_index=True)
     out = {canon: raw[src].to_numpy(float) for src, canon in _COLS.items() if src in raw.columns}
     out["step"] = raw["step"].to_numpy(np.int64)
     data = pd.concat([pd.DataFrame(out), raw[[c for c in raw.columns if c not in _COLS and c != "step"]]], axis=1)
+    lines_arr = np.asarray(row_lines, dtype=np.int64)
     technique = _technique(names[0]) if names else ("EIS" if "freq_Hz" in data and (data["freq_Hz"] > 0).any() else "unknown")
     if technique == "EIS" and "z_imag_ohm" in data:
-        keep = data["freq_Hz"].to_numpy(float) > 0
-        if not keep.all():
-            warn.append(f"{int((~keep).sum())} non-impedance row(s) (frequency 0) dropped")
-            data = data.loc[keep].reset_index(drop=True)
         if imag_sign_looks_flipped(data["z_imag_ohm"].to_numpy(), data["freq_Hz"].to_numpy()):
             data["z_imag_ohm"] = -data["z_imag_ohm"]
             warn.append("Z Imag was mostly positive (stored as -Z''): negated to the mathematical sign")
     return Measurement(data=data, source=path, format="versastudio-par", technique=technique,
                        instrument="Princeton Applied Research", software_version=software, warnings=warn,
-                       extra={"technique_raw": names[0] if names else None})
+                       extra={"technique_raw": names[0] if names else None, "_row_lines": lines_arr})

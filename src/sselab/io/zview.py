@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError
-from ._common import UNCHECKED_LAST_ROW, has_decimal_comma, imag_sign_looks_flipped, is_number, last_row_state, read_text, reader_error
-from .base import Measurement
+from ._common import (UNCHECKED_LAST_ROW, has_decimal_comma, imag_sign_looks_flipped, is_number, last_row_state,
+                      read_text, reader_error, row_warning)
+from .base import Measurement, ReadWarning
 
 _MAGIC = (b"ZPLOT2 ASCII", b"ZPLOTW DATA FILE", b"Z60W DATA FILE", b"\"ZPLOTW DATA FILE", b"\"Z60W DATA FILE")
 _DEFAULT = ["Freq(Hz)", "Ampl", "Bias", "Time(Sec)", "Z'(a)", "Z''(b)", "GD", "Err", "Range"]
@@ -42,6 +43,8 @@ def read_z(path, **_) -> Measurement:
     start_idx = None
     meta: dict[str, str] = {}
     for i, ln in enumerate(lines):
+        if start_idx is not None:
+            break  # the data block has begun: a header repeated inside it is damage, not a new start
         s = ln.strip().strip('"')
         if colnames is None and re.search(r"Freq", s) and "Z'" in s:
             colnames = re.split(r"\t|\s{2,}|\s(?=[A-Z|])", s.strip())
@@ -55,31 +58,38 @@ def read_z(path, **_) -> Measurement:
             meta.setdefault(m.group(1).strip(), m.group(2).strip())
     if start_idx is None:
         raise reader_error(path, "ZView .z file without a column line or 'End Comments' marker")
-    body = [ln for ln in lines[start_idx:] if ln.strip()]
-    if not body:
+    nxt = next((k for k in range(start_idx, min(len(lines), start_idx + 3)) if lines[k].strip()), None)
+    if colnames is None and nxt is not None and "Freq" in lines[nxt] and "Z'" in lines[nxt]:
+        colnames = [c.strip() for c in re.split(r"\t|\s{2,}|\s(?=[A-Z|])", lines[nxt].strip().strip('"')) if c.strip()]
+        start_idx = nxt + 1
+    body_idx = [k for k in range(start_idx, len(lines)) if lines[k].strip()]
+    if not body_idx:
         raise EmptyFileError(path, "no data rows after the header")
-    toks0 = _split(body[0])
-    decimal = "," if ("\t" in body[0] and has_decimal_comma(toks0)) else "."
-    toks_all = [_split(ln) for ln in body]
+    toks0 = _split(lines[body_idx[0]])
+    decimal = "," if ("\t" in lines[body_idx[0]] and has_decimal_comma(toks0)) else "."
+    toks_all = [_split(lines[k]) for k in body_idx]
     if decimal == ",":
         toks_all = [[t.replace(",", ".") for t in toks] for toks in toks_all]
-    state = last_row_state(toks_all, text.endswith("\n"), len(colnames) if colnames else None)
+    state = last_row_state(toks_all, text.endswith("\n"), len(colnames) if colnames and len(toks_all) == 1 else None)
     if state == "partial":
-        toks_all = toks_all[:-1]
-        warn.append("file ends inside the last data line (truncated?): that row dropped")
+        warn.append(ReadWarning("file ends inside the last data line (truncated): that row dropped",
+                                line=body_idx[-1] + 1))
+        toks_all, body_idx = toks_all[:-1], body_idx[:-1]
     elif state == "unknown":
-        warn.append(UNCHECKED_LAST_ROW)
+        warn.append(ReadWarning(UNCHECKED_LAST_ROW, line=body_idx[-1] + 1))
     counts = [len(t) for t in toks_all if t]
     width = max(set(counts), key=counts.count) if counts else 0
     rows = []
-    bad = 0
-    for toks in toks_all:
+    row_lines = []
+    bad = []
+    for k, toks in zip(body_idx, toks_all):
         if not toks or len(toks) != width or not all(is_number(t) for t in toks):
-            bad += 1
+            bad.append(k + 1)
             continue
         rows.append([float(t) for t in toks])
+        row_lines.append(k + 1)
     if bad:
-        warn.append(f"{bad} malformed row(s) skipped")
+        warn.append(row_warning(f"{len(bad)} malformed row(s) skipped", bad))
     if not rows:
         raise EmptyFileError(path, "no numeric data rows")
     names = colnames if colnames and len(colnames) == width else _DEFAULT[:width]
@@ -126,4 +136,5 @@ def read_z(path, **_) -> Measurement:
                 start = None
     return Measurement(data=data, source=path, format="zview-z", technique="EIS", instrument="Solartron/ZPlot",
                        software_version=version, start_time=start, warnings=warn,
-                       extra={"technique_raw": meta.get("Experiment Type")})
+                       extra={"technique_raw": meta.get("Experiment Type"),
+                              "_row_lines": np.asarray(row_lines, dtype=np.int64)})

@@ -18,7 +18,8 @@ __all__ = ["FigureOut", "Flag", "RecipeError", "RecipeResult", "RecipeSpec", "Re
            "register", "specs"]
 
 #: modules defining the built-in recipes (imported on first use of the registry)
-_BUILTIN: tuple[str, ...] = ()
+_BUILTIN: tuple[str, ...] = ("eis", "arrhenius", "transport", "voltammetry", "cycling", "xrd", "nmr", "operando", "drt",
+                             "compare", "nmr_lines")
 
 
 def _load_builtin() -> None:

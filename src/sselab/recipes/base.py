@@ -34,7 +34,7 @@ from ..errors import SselabError
 from ..results import Result, jsonable
 
 __all__ = ["Value", "Flag", "RecipeTable", "RecipeResult", "RecipeSpec", "FigureOut", "register", "get", "names", "specs",
-           "SEVERITIES", "RecipeError"]
+           "SEVERITIES", "SCOPES", "RecipeError"]
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -80,7 +80,10 @@ class Value(Result):
     where that is the field's convention — spelt so :func:`sselab.units.convert` understands it: ``"S/m"``,
     ``"ohm m2"``, ``"A/m2"``, ``"eV"``, ``"s"``, ``"K"``, ``""`` for dimensionless).  ``display_unit`` is the unit a
     researcher reads it in (``"mS/cm"``, ``"ohm cm2"``); ``bound`` is ``">="`` or ``"<="`` when the number is only a
-    bound; ``ci95`` a 95 % interval in ``unit``; ``where`` the spectrum, file or cycle it refers to.
+    bound; ``ci95`` a 95 % interval in ``unit``; ``where`` the spectrum, file or cycle it refers to;
+    ``resolution`` (in the display unit) the finest digit worth printing when the standard error is smaller still
+    (an activation energy: 0.01 eV — the σ vs σT convention alone moves it by ≈ k_B·T): ``text(resolved=True)``
+    (the report) then shows the value to that digit and its error to one significant figure (``0.44 ± 0.0003 eV``).
     """
 
     key: str
@@ -93,6 +96,7 @@ class Value(Result):
     ci95: tuple[float, float] | None = None
     where: str | None = None
     note: str | None = None
+    resolution: float | None = None
 
     def __post_init__(self):
         if self.bound not in (None, ">=", "<="):
@@ -111,8 +115,11 @@ class Value(Result):
         ed = abs(float(units.convert(v + e, self.unit, self.display_unit)) - vd) if e is not None else None
         return vd, ed, self.display_unit
 
-    def text(self, with_unit: bool = True) -> str:
-        """``'0.766 ± 0.004 mS/cm'``: rounded to its error (sselab.fmt), ``≥``/``≤`` for bounds, ``—`` if missing."""
+    def text(self, with_unit: bool = True, resolved: bool = False) -> str:
+        """``'0.766 ± 0.004 mS/cm'``: rounded to its error (sselab.fmt), ``≥``/``≤`` for bounds, ``—`` if missing.
+        ``resolved``: a value with a ``resolution`` finer than its error is shown to that digit (the report's
+        tables: ``0.44 ± 0.0003 eV``); by default every value is rounded to its error (the CLI prints the 95 %
+        interval to the value's decimals)."""
         from ..fmt import fmt_num, fmt_pm
 
         v, e, u = self.shown()
@@ -122,6 +129,9 @@ class Value(Result):
             s = "yes" if v else "no"
         elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
             s = str(int(v))
+        elif resolved and e is not None and self.resolution and 0 < e < self.resolution:
+            dec = max(0, -int(math.floor(math.log10(self.resolution) + 1e-9)))
+            s = f"{float(v):.{dec}f} ± {_one_digit(e)}"
         else:
             s = fmt_pm(v, e) if e is not None else fmt_num(v, 4)
         if self.bound == ">=":
@@ -133,7 +143,7 @@ class Value(Result):
 
 def _pretty_unit(u: str) -> str:
     return (u.replace("ohm", "Ω").replace("cm2", "cm²").replace("m2", "m²").replace("uA", "µA")
-            .replace("deg", "°"))
+            .replace("um", "µm").replace("deg", "°"))
 
 
 @dataclass(frozen=True)
@@ -250,17 +260,19 @@ class RecipeResult(Result):
 
     # -- people ------------------------------------------------------------------------------------------------
     def report(self) -> str:
-        """A readable multi-line summary: the values with units and ±, then the flags."""
+        """A readable multi-line summary: the head line, the flags (errors, warnings, notes — they say how the
+        numbers must be read), then the values with units and ±."""
         head = f"{self.recipe} — {self.subject}"
         if self.inputs:
             head += f" ({len(self.inputs)} file{'s' if len(self.inputs) != 1 else ''})"
         lines = [head]
+        # the flags say how the numbers must be read: they come first (errors, warnings, then notes)
+        order = {"error": 0, "warning": 1, "info": 2}
+        lines += [f"  {f.severity}: {f}" for f in sorted(self.flags, key=lambda f: order[f.severity])]
         width = max((len(v.label or v.key) for v in self.values), default=0)
         for v in self.values:
             lines.append(f"  {(v.label or v.key).ljust(width)}  {v.text()}"
                          + (f"  [{v.where}]" if v.where else ""))
-        for f in self.flags:
-            lines.append(f"  {f.severity}: {f}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -288,7 +300,19 @@ class RecipeSpec:
     """A registered recipe: its function, what it accepts, and the function drawing its figures.
 
     ``run(measurements, cell=None, **options) -> RecipeResult``; ``plot(result) -> list[FigureOut]``; ``techniques``: Measurement techniques it accepts; ``cell_kinds``: CellSpec kinds it
-    applies to (empty: any).
+    applies to (empty: any; ``"unknown"``: a file with no cell).
+
+    Routing (:mod:`sselab.recipes.routing`) uses ``scope``: ``"file"`` (one run per file), ``"cell"`` (one run over
+    all files of a cell) or ``"material"`` (one run over all files of the cells sharing a material), and
+    ``accepts(measurements, cell) -> bool`` (None: always) to decide whether a file or group is for this recipe.
+    ``plot_many(results)`` draws one set of figures for many results of this recipe (e.g. every spectrum of a cell
+    in one overview); ``title`` heads the report section; ``cli`` names the command that runs the recipe.
+
+    ``scope="figure"``: one run over the files (of any cells) that a manifest tags with the same figure panel
+    (file entries' ``figures``, e.g. the 30 °C spectra of three preparations tagged ``1e``), with ``cells`` (one per
+    file) and ``paper_figure`` (the tag) as options.  ``uses``: recipes whose per-file or per-material results over
+    the same files this recipe can take instead of analysing the files again (its ``run`` takes ``results=``);
+    routing runs those first and passes their results, so both sections show the same numbers.
     """
 
     name: str
@@ -297,20 +321,39 @@ class RecipeSpec:
     techniques: tuple[str, ...] = ()
     cell_kinds: tuple[str, ...] = ()
     plot: Callable[[RecipeResult], list] | None = None
+    scope: str = "file"
+    accepts: Callable[..., bool] | None = None
+    plot_many: Callable[[list], list] | None = None
+    title: str = ""
+    cli: str = ""
+    uses: tuple[str, ...] = ()
 
+    def applies_to(self, technique: str, kind: str | None) -> bool:
+        """True when a file of ``technique`` in a cell of ``kind`` (None: no cell) is for this recipe."""
+        if self.techniques and technique not in self.techniques:
+            return False
+        return not self.cell_kinds or (kind or "unknown") in self.cell_kinds
+
+
+SCOPES = ("file", "cell", "material", "figure")
 
 _REGISTRY: dict[str, RecipeSpec] = {}
 
 
 def register(name: str, *, summary: str = "", techniques: Iterable[str] = (), cell_kinds: Iterable[str] = (),
-             plot: Callable | None = None):
-    """Decorator registering a recipe function under ``name`` (e.g. ``"eis.blocking"``)."""
+             plot: Callable | None = None, scope: str = "file", accepts: Callable | None = None,
+             plot_many: Callable | None = None, title: str = "", cli: str = "", uses: Iterable[str] = ()):
+    """Decorator registering a recipe function under ``name`` (e.g. ``"eis.blocking"``); see :class:`RecipeSpec`
+    for the routing keywords."""
+    if scope not in SCOPES:
+        raise ValueError(f"recipe {name!r}: scope {scope!r} not in {SCOPES}")
 
     def deco(fn):
         if name in _REGISTRY and _REGISTRY[name].run is not fn:
             raise ValueError(f"recipe {name!r} registered twice")
         _REGISTRY[name] = RecipeSpec(name, fn, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                                     tuple(techniques), tuple(cell_kinds), plot)
+                                     tuple(techniques), tuple(cell_kinds), plot, scope, accepts, plot_many,
+                                     title or name, cli, tuple(uses))
         fn.recipe_name = name
         return fn
 
@@ -340,3 +383,9 @@ def names() -> list[str]:
 def specs() -> list[RecipeSpec]:
     _load_all()
     return [_REGISTRY[n] for n in sorted(_REGISTRY)]
+
+
+def _one_digit(e: float) -> str:
+    """An error to one significant figure in fixed notation (``0.00026`` → ``0.0003``)."""
+    dec = max(0, -int(math.floor(math.log10(abs(e)))))
+    return f"{round(e, dec):.{dec}f}"

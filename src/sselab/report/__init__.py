@@ -4,8 +4,9 @@
 >>> rep = build_report("data/", "report/", manifest="data/cells.yaml")      # doctest: +SKIP
 
 Outputs in ``report/``: ``report.html`` (figures embedded, works offline), ``results.json``, ``summary.csv`` and
-``figures/*.png|svg``.  Each section calls one analysis module and is skipped with a note when that module is
-not importable; a file that fails is listed with its one-line error.
+``figures/*.png|svg``.  Files are routed to the recipes (:mod:`sselab.recipes.routing`), each recipe's result is
+rendered generically (:mod:`.sections`); a file that cannot be read, or whose analysis fails, is listed with its
+one-line error.
 """
 from __future__ import annotations
 

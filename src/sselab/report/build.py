@@ -1,4 +1,10 @@
-"""Build a report from a folder of instrument files: read, route, analyse, render, write atomically."""
+"""Build a report from a folder of instrument files: read, route, run the recipes, render, write atomically.
+
+The analysis is entirely the recipes' (:mod:`sselab.recipes`): :func:`sselab.recipes.routing.plan` decides which
+recipe analyses which file(s), each job runs the same recipe the CLI and the API call, and
+:mod:`sselab.report.sections` renders the results generically.  A file that cannot be read, or whose analysis
+fails, is shown with its one-line error; the rest of the report is complete.
+"""
 from __future__ import annotations
 
 import csv
@@ -6,26 +12,24 @@ import io
 import json
 import math
 import os
+import re
 import time
-import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import SselabError
 from ..results import jsonable
+from ..recipes.routing import MANIFEST_NAMES, SKIP_SUFFIXES, collect_files, one_line
 from .model import FileRecord, Number, Section, Table
 from .plots import FigureStore
-from .sections import SECTION_BUILDERS, Context, fmt_pm, one_line
+from .sections import HEADLINE, Context, materials_sections, recipe_sections
 
 __all__ = ["build_report", "Report", "TOLERANCES", "compare_truth", "collect_files", "SKIP_SUFFIXES"]
 
-#: never read as measurements
-SKIP_SUFFIXES = {".yaml", ".yml", ".json", ".md", ".html", ".htm", ".png", ".svg", ".pdf", ".jpg", ".jpeg", ".gif",
-                 ".py", ".log", ".zip", ".gz", ".css", ".js", ".ipynb", ".toml", ".cfg", ".ini"}
-MANIFEST_NAMES = ("cells.yaml", "cells.yml", "manifest.yaml", "manifest.yml")
 TRUTH_NAMES = ("truth.json",)
-
+#: forked processes for the analyses (the figures are written by two more, report.plots.FigureStore)
+ANALYSIS_WORKERS = min(2, os.cpu_count() or 1)
 #: agreement tolerances for recovered vs simulated values: (kind, tolerance); kind "abs", "rel" or "exact"
 TOLERANCES = {
     "Ea_eV": ("abs", 0.02), "sigma_30C_mS_per_cm": ("rel", 0.10), "tau_s": ("rel", 0.05),
@@ -35,6 +39,8 @@ TOLERANCES = {
     "short_cycle": ("abs", 1.0), "short_kind": ("exact", 0), "short_current_density_uA_per_cm2": ("rel", 0.02),
     "first_discharge_mAh_per_g": ("rel", 0.02), "last_discharge_mAh_per_g": ("rel", 0.02),
     "first_ce": ("abs", 0.01), "ce": ("abs", 0.01), "asr_interface_ohm_cm2": ("rel", 0.10),
+    "lattice_a_angstrom": ("abs", 0.001), "cycles_above_threshold": ("abs", 1.0), "R_cell_drop_first_to_min":
+        ("rel", 0.05), "R_cell_drop_before_min": ("rel", 0.05), "ccd_uA_per_cm2": ("rel", 0.001),
 }
 
 
@@ -47,12 +53,16 @@ class Report:
     sections: list[Section]
     summary_tables: list[Table] = field(default_factory=list)
     truth_rows: list[dict] = field(default_factory=list)
+    paper_rows: list[dict] = field(default_factory=list)
+    paper_figures: list[dict] = field(default_factory=list)
+    paper_citation: str = ""
     manifest_path: Path | None = None
     truth_path: Path | None = None
     seconds: float = 0.0
     out_dir: Path | None = None
     cells: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    analysis_errors: list[str] = field(default_factory=list)
 
     @property
     def numbers(self) -> list[Number]:
@@ -73,163 +83,118 @@ class Report:
                        "cell": getattr(r.cell, "name", None), "temperature_K": r.temperature_K,
                        "status": "ok" if r.ok else "error", "error": r.error, "warnings": r.warnings,
                        "used_in": r.used_in} for r in self.records],
+            "analysis_errors": self.analysis_errors,
             "summary": [n.__dict__ for n in self.numbers],
             "truth_comparison": self.truth_rows,
-            "sections": [{"id": s.id, "title": s.title, "kind": s.kind, "subject": s.subject, "status": s.status,
-                          "notes": s.notes, "files": s.files, "figures": [list(f.files) for f in s.figures],
-                          "numbers": [n.__dict__ for n in s.numbers], "result": _result_dict(s.result)}
+            "paper_comparison": self.paper_rows,
+            "paper_figures": self.paper_figures,
+            "sections": [{"id": s.id, "title": s.title, "kind": s.kind, "recipe": s.recipe, "subject": s.subject,
+                          "status": s.status, "notes": s.notes, "files": s.files,
+                          "figures": [list(f.files) for f in s.figures],
+                          "figure_labels": [f.paper_figure for f in s.figures],
+                          "numbers": [n.__dict__ for n in s.numbers],
+                          "results": [r.to_dict() for r in s.results], "data": jsonable(s.data)}
                          for s in self.sections],
             "notes": self.notes,
         })
-
-
-def _result_dict(obj):
-    if obj is None:
-        return None
-    try:
-        return jsonable(obj)
-    except Exception as exc:  # never let one odd result object break results.json
-        return {"unserialisable": one_line(exc)}
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# collecting and reading
-# ---------------------------------------------------------------------------------------------------------------
-
-def collect_files(data_dir: Path, manifest=None, exclude: list[Path] = ()) -> list[Path]:
-    """Every candidate measurement file under ``data_dir`` (recursively) plus the manifest's files.
-
-    Hidden files and folders, non-data suffixes (:data:`SKIP_SUFFIXES`) and earlier sselab report folders (holding
-    ``report.html`` and ``results.json``) are left out."""
-    data_dir = Path(data_dir)
-    ex = [Path(e).resolve() for e in exclude]
-    found: dict[Path, None] = {}
-    if data_dir.is_file():
-        found[data_dir.resolve()] = None
-    else:
-        for root, dirs, files in os.walk(data_dir):
-            rp = Path(root).resolve()
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                             and not any(_inside(rp / d, e) for e in ex)
-                             and not ((rp / d / "report.html").exists() and (rp / d / "results.json").exists()))
-            for name in sorted(files, key=_natural):
-                p = rp / name
-                if name.startswith(".") or p.suffix.lower() in SKIP_SUFFIXES:
-                    continue
-                found[p] = None
-    if manifest is not None:
-        for c in manifest.cells:
-            for fe in c.files:
-                found.setdefault(Path(fe.path).resolve(), None)
-    return list(found)
-
-
-def _natural(name: str):
-    """Sort key putting ``x_30C`` before ``x_100C``."""
-    import re
-
-    return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", name)]
-
-
-def _inside(p: Path, parent: Path) -> bool:
-    try:
-        p.resolve().relative_to(parent)
-        return True
-    except ValueError:
-        return False
-
-
-def _read_one(path: Path, base: Path, manifest) -> FileRecord:
-    from ..io import read
-
-    try:
-        rel = path.relative_to(base.resolve()).as_posix()
-    except ValueError:
-        rel = str(path)
-    rec = FileRecord(path=path, rel=rel)
-    hit = manifest.cell_for(path) if manifest is not None else None
-    if hit is not None:
-        rec.cell = hit[0]
-    try:
-        if not path.exists():
-            raise SselabError(f"{path.name}: listed in the manifest but not found ({path})")
-        m = read(path)
-        if len(m) == 0:
-            raise SselabError(f"{path.name}: no data rows")
-        rec.measurement = m
-        rec.format = m.format
-        tech = m.technique or "unknown"
-        if tech == "unknown" and m.is_eis:
-            tech = "EIS"
-        rec.technique = tech
-        rec.warnings = list(m.warnings)
-        t_manifest = manifest.temperature_of(path) if manifest is not None else None
-        rec.temperature_K = t_manifest if t_manifest is not None else m.temperature_K
-    except Exception as exc:
-        rec.error = one_line(exc)
-        if not rec.error.startswith(path.name) and str(path) not in rec.error:
-            rec.error = f"{path.name}: {rec.error}"
-    return rec
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # summary tables and truth
 # ---------------------------------------------------------------------------------------------------------------
 
-def _summary_tables(sections: list[Section], results: dict) -> list[Table]:
+def _summary_tables(sections: list[Section], data: dict) -> list[Table]:
     tables = []
-    arr = [s for s in sections if s.kind == "arrhenius" and s.subject != "all"]
+    arr = [s for s in sections if s.recipe == "eis.arrhenius" and s.results]
     if arr:
         rows = []
-        cells_of = results.get("material_cells") or {}
+        cells_of = data.get("material_cells") or {}
         ranks = {n.subject: n.value for sec in sections if sec.kind == "materials" for n in sec.numbers
                  if n.quantity == "kb_rank"}
         for s in arr:
-            num = {n.quantity: n for n in s.numbers}
-            fit = s.result
-            trange = (f"{fit.T_K.min() - 273.15:.0f}–{fit.T_K.max() - 273.15:.0f}" if fit is not None and
-                      hasattr(fit, "T_K") else "—")
-            s30 = num.get("sigma_30C_mS_per_cm")
-            ea = num.get("Ea_eV")
-            rows.append([s.subject, ", ".join(cells_of.get(s.subject, [])) or "—",
-                         trange, fmt_pm(s30.value, s30.stderr, 3) if s30 else "—",
-                         fmt_pm(ea.value, ea.stderr, 3) if ea else "—", str(getattr(fit, "n_points", "—")),
-                         str(ranks.get(s.subject, "—"))])
+            r = s.results[0]
+            lo, hi = r.get("T_min_K"), r.get("T_max_K")
+            trange = f"{lo - 273.15:.0f}–{hi - 273.15:.0f}" if lo is not None and hi is not None else "—"
+            rows.append([s.subject, ", ".join(cells_of.get(s.subject, [])) or "—", trange,
+                         r["sigma_30C_S_per_m"].text(with_unit=False) if "sigma_30C_S_per_m" in r else "—",
+                         r["Ea_eV"].text(with_unit=False, resolved=True) if "Ea_eV" in r
+                         else "— (" + r.flags[0].message + ")",
+                         str(r.get("n_points", "—")), str(ranks.get(s.subject, "not ranked"))])
         tables.append(Table("Table 1. Ionic conductivity of the preparations (EIS, blocking electrodes)",
                             ["material", "cells", "T range (°C)", "σ(30 °C) (mS/cm)", "Ea (eV)", "n",
                              "rank in knowledge base (25 °C)"], rows))
-    other = [s for s in sections if (s.kind in ("dcpol", "cv", "cycling") or
-                                     (s.kind == "eis" and any(n.quantity.startswith("asr") for n in s.numbers)))
-             and s.numbers]
-    if other:
-        rows = []
-        for s in other:
-            parts = [f"{n.label} = {fmt_pm(n.value, n.stderr, 3) if not isinstance(n.value, str) else n.value}"
-                     f"{(' ' + n.unit) if n.unit and not isinstance(n.value, str) else ''}" for n in s.numbers]
-            test = {"dcpol": "DC polarisation", "cv": "cyclic voltammetry", "eis": "impedance (Li|Li)"}.get(
-                s.kind, s.title.split(" — ")[0])
-            rows.append([s.subject, test, "; ".join(parts)])
+    rows = []
+    for s in sections:
+        if s.recipe in ("eis.blocking", "eis.arrhenius", "") or not s.results:
+            continue
+        for r in s.results:
+            keys = HEADLINE.get(s.recipe) or [v.key for v in r.values[:4]]
+            parts = [f"{r[k].label} = {r[k].text(resolved=True)}" for k in keys if k in r]
+            rows.append([s.subject, s.title.split(" — ")[0], "; ".join(parts)])
+    if rows:
         tables.append(Table("Table 2. Electrochemical tests", ["cell", "test", "results"], rows))
-    if results.get("cell_projection_table") is not None:
-        tables.append(results["cell_projection_table"])
+    if data.get("cell_projection_table") is not None:
+        tables.append(data["cell_projection_table"])
     return tables
 
 
+def paper_figure_index(sections: list[Section], records=()) -> list[dict]:
+    """One entry per figure that reproduces a paper figure (``figure``, ``panels``, ``section``, ``title``,
+    ``files``), in the paper's order, then one per panel the manifest tags that no figure shows (``missing``)."""
+    from .sections import _panel_key, panels
+
+    out = []
+    shown = set()
+    for s in sections:
+        for f in s.figures:
+            if f.paper_figure:
+                ps = sorted(panels(f.paper_figure), key=_panel_key)
+                shown |= set(ps)
+                out.append({"figure": f.paper_figure, "panels": ps, "section": s.id, "section_title": s.title,
+                            "title": f.title, "files": list(f.files), "name": f.name})
+    out.sort(key=lambda e: _panel_key(e["panels"][0]) if e["panels"] else (9, 999, ""))
+    tagged = {t for r in records for t in getattr(r, "figures", ())}
+    for t in sorted(tagged - shown, key=_panel_key):
+        out.append({"figure": None, "panels": [t], "missing": True,
+                    "note": "tagged in the manifest, but no figure of the report shows it"})
+    return out
+
+
+def _at_temperature(numbers, subject, q):
+    """``sigma_30C_mS_per_cm`` of a cell: its ``sigma_mS_per_cm`` number measured at 30 °C (if there is one)."""
+    m = re.match(r"^(.*?)_(-?\d+(?:\.\d+)?)C_(.*)$", q)
+    if not m:
+        return None
+    base, T_C = f"{m.group(1)}_{m.group(3)}", float(m.group(2))
+    hits = [n for n in numbers if n.subject == subject and n.quantity == base and n.T_K is not None
+            and abs(n.T_K - 273.15 - T_C) < 0.5]
+    return hits[0] if hits else None
+
+
 def compare_truth(numbers: list[Number], truth: dict) -> list[dict]:
-    """Rows ``subject, quantity, recovered, stderr, true, deviation, agrees`` for every truth value."""
+    """Rows ``subject, quantity, recovered, stderr, true, deviation, agrees`` for every truth value.  The
+    tolerance is :data:`TOLERANCES`' unless the truth file gives one for that value (``tolerances: {subject:
+    {quantity: {rel|abs: x, why: …}}}``, e.g. a bias the simulation puts in the data on purpose); ``why`` is then
+    the row's ``note``."""
     rows = []
+    own = truth.get("tolerances") or {}
     index = {(n.subject, n.quantity): n for n in numbers}
     for group in ("materials", "cells"):
         for subject, vals in (truth.get(group) or {}).items():
             for q, true in vals.items():
                 if true is None:
                     continue
-                n = index.get((subject, q))
+                n = index.get((subject, q)) or _at_temperature(numbers, subject, q)
                 row = {"subject": subject, "quantity": q, "label": n.label if n else q,
                        "recovered": n.value if n else None, "stderr": n.stderr if n else None,
                        "unit": n.unit if n else "", "true": true, "deviation": None, "agrees": None}
                 if n is not None and n.value is not None:
                     kind, tol = TOLERANCES.get(q, ("rel", 0.05))
+                    t_own = (own.get(subject) or {}).get(q)
+                    if isinstance(t_own, dict) and ("rel" in t_own or "abs" in t_own):
+                        kind = "rel" if "rel" in t_own else "abs"
+                        tol = float(t_own[kind])
+                        row["note"] = str(t_own.get("why") or "")
                     if isinstance(true, str) or isinstance(n.value, str) or kind == "exact":
                         row["agrees"] = str(n.value) == str(true)
                     else:
@@ -261,10 +226,12 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
     ``manifest``: path to a cells YAML (default: ``cells.yaml``/``manifest.yaml`` inside ``data_dir`` when present).
     ``truth``: path to a ``truth.json`` (default: ``truth.json`` inside ``data_dir`` when present) — recovered values
     are then shown beside the values used to simulate them.  ``progress(iterable, total, description)`` wraps the
-    per-file loop (a rich bar in the CLI).  ``figures=False`` skips drawing (numbers only, much faster).  The output directory is built next to ``out_dir`` and moved into place
-    at the end, so an interrupted run leaves no half-written report.  One bad file never aborts the run.
+    loops (a rich bar in the CLI).  ``figures=False`` skips drawing (numbers only, much faster).  The output
+    directory is built next to ``out_dir`` and moved into place at the end, so an interrupted run leaves no
+    half-written report.  One bad file never aborts the run.
     """
     from ..cell import load_manifest
+    from ..recipes import routing
 
     t0 = time.perf_counter()
     data_dir = Path(data_dir)
@@ -289,31 +256,34 @@ def build_report(data_dir, out_dir, *, manifest=None, truth=None, title: str | N
 
     # the output folder is checked before any work: new, empty or an earlier sselab report, outside the inputs
     with write_tree(out_dir, inputs=[data_dir, mpath, tpath], kind="report") as tmp:
-        paths = collect_files(data_dir, man, exclude=[out_dir, tmp])
-        records = [_read_one(p, base, man) for p in progress(paths, total=len(paths), description="reading")]
-        ctx = Context(records=records, figures=FigureStore(tmp / "figures", enabled=figures), manifest=man)
-        sections: list[Section] = []
-        for builder in progress(SECTION_BUILDERS, total=len(SECTION_BUILDERS), description="analysing"):
-            try:
-                with _quiet():
-                    sections.extend(builder(ctx))
-            except Exception as exc:  # a builder bug must not lose the rest of the report
-                sec = Section(f"error-{builder.__name__}", builder.__name__.replace("_", " "), "error",
-                              status="error")
-                sec.note(f"{builder.__name__} failed: {one_line(exc)}")
-                ctx.log.append(traceback.format_exc())
-                sections.append(sec)
-        ctx.figures.flush(progress if progress is not _identity_progress else None)
+        records = routing.load(data_dir, man, exclude=[out_dir, tmp], progress=progress)
+        jobs, unrouted = routing.plan(records, man)
         for r in records:
-            if r.ok and not r.used_in and r.technique not in ("EIS", "PEIS", "GEIS", "CA", "CV", "LSV", "GCPL",
-                                                                "CP", "CYCLING", "MB"):
-                r.warnings.append(f"technique {r.technique}: no analysis in the report")
+            if r.rel in unrouted:
+                r.warnings.append(unrouted[r.rel])
+        with _quiet():
+            results = routing.run_all(jobs, progress=progress, workers=ANALYSIS_WORKERS)
+            ctx = Context(items=records, results=results, figures=FigureStore(tmp / "figures", enabled=figures),
+                          manifest=man)
+            sections = recipe_sections(ctx)
+            sections += materials_sections(ctx)
+            from .cell_projection import cell_projection_sections
+
+            sections += cell_projection_sections(ctx)
+        ctx.figures.flush(progress if progress is not _identity_progress else None)
         rep = Report(title=title or f"sselab report — {data_dir.name}", input_dir=data_dir.resolve(),
                      generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), records=records,
                      sections=sections, manifest_path=mpath, truth_path=tpath, notes=notes,
-                     cells=list(man.cells) if man is not None else [])
-        rep.summary_tables = _summary_tables(sections, ctx.results)
+                     cells=list(man.cells) if man is not None else [],
+                     analysis_errors=[jr.error for jr in results if jr.error])
+        rep.summary_tables = _summary_tables(sections, ctx.data)
+        rep.paper_figures = paper_figure_index(sections, records) if figures else []
         if truth_doc is not None:
+            from .paper import paper_comparison
+
+            rep.paper_rows = paper_comparison(results, truth_doc)
+            if rep.paper_rows:
+                rep.paper_citation = str(truth_doc.get("paper") or "")
             rep.truth_rows = compare_truth(rep.numbers, truth_doc)
             for row in rep.truth_rows:
                 for s in sections:

@@ -72,19 +72,18 @@ class Projection:
 
 def _sigma_rel_se(fit, T_K: float) -> float | None:
     """Relative standard error of σ(T) from the fit's 95 % band (half-width of ln σ over the t quantile)."""
-    try:
-        val, lo, hi = fit.sigma_at(T_K)
-        q = getattr(fit, "t_quantile", None) or 1.96
-        r = (math.log(hi) - math.log(lo)) / 2 / q
-        return r if math.isfinite(r) and r > 0 else None
-    except Exception:
+    val, lo, hi = fit.sigma_at(T_K)
+    if not (lo > 0 and hi > 0):          # a fit without uncertainty (two points) has NaN bounds
         return None
+    q = getattr(fit, "t_quantile", None) or 1.96
+    r = (math.log(hi) - math.log(lo)) / 2 / q
+    return r if math.isfinite(r) and r > 0 else None
 
 
 def material_density(ctx, material: str, design) -> tuple[float, str]:
     """Pellet density of the material's cells in the manifest, else the design module's density table."""
     cells = [c for c in getattr(ctx.manifest, "cells", ()) or () if (c.material or c.name) == material]
-    used = set((ctx.results.get("material_cells") or {}).get(material, ()))
+    used = set((ctx.data.get("material_cells") or {}).get(material, ()))
     rho, names = [], []
     for c in cells:
         try:
@@ -100,7 +99,7 @@ def material_density(ctx, material: str, design) -> tuple[float, str]:
         try:
             v, src = design.density_source(name)
             return float(v), f"{name}: {src}"
-        except Exception:
+        except SselabError:
             continue
     raise SselabError(f"{material}: no density (give pellet_mass, thickness and diameter in the manifest, or a "
                       f"formula the knowledge base knows); energy density left out")
@@ -130,7 +129,7 @@ def project_material(design, material: str, fit, density_kg_per_m3: float, densi
     t350, note = None, ""
     try:
         t350 = float(design.solve_for(stack4, "sse_thickness", f"{TARGET_WH_PER_KG:g} Wh/kg").value)
-    except Exception as exc:  # out of reach in the bracket: say why
+    except SselabError as exc:  # out of reach in the bracket: say why
         note = str(exc).splitlines()[0]
     curve = design.sweep(stack4, "sse_thickness", CURVE_M)
     c_curve = 3600.0 * VOLTAGE_BUDGET_V * sig / (rates[0].areal_capacity_C_per_m2 * CURVE_M)
@@ -194,28 +193,22 @@ def _um(x):
 
 
 def cell_projection_sections(ctx) -> list[Section]:
-    from .sections import _add, _import, one_line
+    import importlib
 
-    fits = ctx.results.get("arrhenius_fits") or {}
+    from ..recipes.routing import one_line
+
+    design = importlib.import_module("sselab.design")     # a broken design module fails the report, loudly
+
+    fits = {mat: res.details["fit"] for mat, res in (ctx.data.get("arrhenius") or {}).items()
+            if res.get("rankable")}
     if not fits:
         return []
-    sec = Section("design-cell-projection", "Cell-level projection — Fig. 17 cell", "design",
-                  subject="all")
-    design, note = _import("sselab.design")
-    if design is None:
-        sec.status = "skipped"
-        sec.note(note)
-        return [sec]
-    try:
-        ref_stack = fig17_cell(design, "separator", 20e-6, 1000.0)
-        al, cu = ref_stack.positive_collector.thickness_m * 1e6, ref_stack.negative_collector.thickness_m * 1e6
-        npr = ref_stack.anode.np_ratio
-        cell_txt = (f"Al {al:.3g} µm | NMC811 composite (90 wt %, 10 wt % Li3InCl6; 200 mAh/g, 3.75 V; "
-                    f"{AREAL_CAPACITY_MAH_CM2:g} mAh/cm²) | separator | Li (N/P {npr:g}) | Cu {cu:.3g} µm")
-    except Exception as exc:
-        sec.status = "error"
-        sec.note(f"sselab.design.fig17_stack failed: {one_line(exc)}")
-        return [sec]
+    sec = Section("design-cell-projection", "Cell-level projection — Fig. 17 cell", "design", subject="all")
+    ref_stack = fig17_cell(design, "separator", 20e-6, 1000.0)
+    al, cu = ref_stack.positive_collector.thickness_m * 1e6, ref_stack.negative_collector.thickness_m * 1e6
+    npr = ref_stack.anode.np_ratio
+    cell_txt = (f"Al {al:.3g} µm | NMC811 composite (90 wt %, 10 wt % Li3InCl6; 200 mAh/g, 3.75 V; "
+                f"{AREAL_CAPACITY_MAH_CM2:g} mAh/cm²) | separator | Li (N/P {npr:g}) | Cu {cu:.3g} µm")
     sec.intro = (
         f"Each material as the separator of the nitride-SSE review's Fig. 17 cell: {cell_txt}, collectors "
         f"counted, no laminate (sselab.design.fig17_stack, reading documented in sselab/design/FIG17.md), with "
@@ -228,7 +221,7 @@ def cell_projection_sections(ctx) -> list[Section]:
         try:
             rho, src = material_density(ctx, mat, design)
             projs.append(project_material(design, mat, fit, rho, src))
-        except Exception as exc:
+        except SselabError as exc:       # no density for this material, or its projection is out of reach
             sec.note(f"{mat}: {one_line(exc)}")
     if not projs:
         sec.status = "error"
@@ -280,19 +273,17 @@ def cell_projection_sections(ctx) -> list[Section]:
         ["material", "ρ (g/cm³)", *[f"Wh/kg at {t * 1e6:.0f} µm" for t in THICKNESSES_M], "t for 4C (µm)",
          "Wh/kg at t(4C)", "Wh/L at t(4C)", "t for 350 Wh/kg (µm)"], rows_cell,
         note="Wh/L in the charged state (plated Li counted in the thickness); collectors single-sided"))
-    ref = None
-    try:
-        ref = _reference_curve(design)
-    except Exception as exc:
-        sec.note(f"review reference curve left out: {one_line(exc)}")
-    _add(sec, ctx.figures.add(plot_cell_projection(projs, ref), "cell-projection",
+    ref = _reference_curve(design)
+    f = ctx.figures.add(plot_cell_projection(projs, ref), "cell-projection",
                               "Cell-level projection",
                               f"(a) specific energy of the review's Fig. 17 cell against separator thickness "
                               f"(dotted: the review's Li3InCl6 + β-Li3N bilayer, total thickness), dashed: "
                               f"{TARGET_WH_PER_KG:g} Wh/kg; (b) highest C-rate with an ohmic drop ≤ "
                               f"{VOLTAGE_BUDGET_V * 1e3:.0f} mV at 25 °C, dashed: 4C.  Circles: the thickness "
-                              f"allowing a 15-minute charge."))
-    sec.result = {"assumptions": {"T_K": T_REF_K, "areal_capacity_mAh_cm2": AREAL_CAPACITY_MAH_CM2,
+                              f"allowing a 15-minute charge.")
+    if f is not None:
+        sec.figures.append(f)
+    sec.data = {"assumptions": {"T_K": T_REF_K, "areal_capacity_mAh_cm2": AREAL_CAPACITY_MAH_CM2,
                                   "voltage_budget_V": VOLTAGE_BUDGET_V, "target_c_rate": TARGET_C_RATE,
                                   "np_ratio": npr, "foils_um": {"Al": al, "Cu": cu},
                                   "cell": "review Fig. 17 (sselab.design.fig17_stack), material as the only "
@@ -306,7 +297,7 @@ def cell_projection_sections(ctx) -> list[Section]:
                       "wh_per_kg_at_t_4C": p.wh_per_kg_at_t_4C, "wh_per_L_at_t_4C": p.wh_per_L_at_t_4C,
                       "t_350Whkg_m": p.t_350_m, "rate_capability": p.rate, "design_at_t_4C": p.design_at_t_4C}
                       for p in projs}}
-    ctx.results["cell_projection_table"] = Table(
+    ctx.data["cell_projection_table"] = Table(
         f"Table 3. Cell-level projection (25 °C; review Fig. 17 cell, {AREAL_CAPACITY_MAH_CM2:g} mAh/cm², "
         f"IR drop ≤ {VOLTAGE_BUDGET_V * 1e3:.0f} mV)",
         ["material", f"ASR {tl} µm (Ω cm²)", f"max C-rate {tl} µm", "t for 4C (µm)", "Wh/kg, Wh/L at t(4C)",

@@ -14,9 +14,9 @@ GROUPS = (
     ("dcpol", "Electronic conductivity: DC polarisation"),
     ("cv", "Electrochemical stability: cyclic voltammetry"),
     ("cycling", "Galvanostatic cycling"),
+    ("structure", "Structure: X-ray diffraction and NMR"),
     ("materials", "Knowledge base and scorecard"),
     ("design", "Cell-level projection"),
-    ("error", "Report errors"),
 )
 
 CSS = """
@@ -36,7 +36,7 @@ nav a { color:var(--fg); text-decoration:none; display:block; padding:2px 0; }
 nav a:hover { color:var(--accent); }
 nav .grp { margin-top:12px; font-weight:600; color:var(--muted); text-transform:uppercase; font-size:11px;
            letter-spacing:.04em; }
-nav .st-skipped, nav .st-error { color:var(--bad); }
+nav .st-error { color:var(--bad); }
 main { flex:1; min-width:0; padding:18px 36px 60px 12px; max-width:1180px; }
 section.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:16px 20px;
                margin:0 0 18px; }
@@ -58,6 +58,9 @@ figure img { display:block; width:100%; height:auto; border:1px solid var(--line
              background:#fff; }
 figcaption { color:var(--muted); font-size:12px; margin-top:4px; }
 figcaption a { color:var(--accent); }
+figcaption .pf { display:inline-block; background:#1f2a44; color:#fff; border-radius:3px; padding:0 5px;
+                 margin-right:5px; font-weight:600; font-size:11px; }
+td.miss { color:var(--warn); }
 .figs { display:flex; flex-wrap:wrap; gap:14px; }
 .figs figure { flex:0 1 auto; }
 .badge { display:inline-block; padding:1px 7px; border-radius:10px; font-size:11px; font-weight:600; }
@@ -97,7 +100,7 @@ def _td(c) -> str:
 
 
 def table_html(t: Table, scroll: bool = False) -> str:
-    head = "".join(f"<th>{esc(c)}</th>" for c in t.columns)
+    head = "".join(f"<th>{esc(c).replace('_', '_<wbr>')}</th>" for c in t.columns)   # long unit-named columns wrap
     body = "".join("<tr>" + "".join(_td(c) for c in row) + "</tr>" for row in t.rows)
     title = esc(t.title) + (f' <span class="rows">({len(t.rows)} rows, scroll)</span>' if scroll else "")
     out = f"<h4>{title}</h4>" if t.title else ""
@@ -125,8 +128,7 @@ def _size(f: Figure) -> tuple[int, int] | None:
 
 
 def section_html(s: Section) -> str:
-    badge = {"ok": "", "skipped": ' <span class="badge b-skip">skipped</span>',
-             "error": ' <span class="badge b-bad">error</span>'}.get(s.status, "")
+    badge = {"ok": "", "error": ' <span class="badge b-bad">error</span>'}.get(s.status, "")
     parts = [f'<section class="card" id="{esc(s.id)}" data-kind="{esc(s.kind)}" data-status="{esc(s.status)}">',
              f"<h3>{esc(s.title)}{badge}</h3>"]
     if s.intro:
@@ -135,24 +137,69 @@ def section_html(s: Section) -> str:
         shown = ", ".join(f"<code>{esc(f)}</code>" for f in s.files[:6])
         more = f" and {len(s.files) - 6} more" if len(s.files) > 6 else ""
         parts.append(f'<p class="intro">Files: {shown}{more}</p>')
+    if s.notes:     # the flags: caveats that change how the numbers below must be read come first
+        parts.append('<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in s.notes) + "</ul>")
     if s.figures:
         parts.append('<div class="figs">')
         for f in s.figures:
             links = " · ".join(f'<a href="{esc(p)}">{esc(p.rsplit(".", 1)[-1].upper())}</a>' for p in f.files)
-            cap = esc(f.title) + (f" — {esc(f.caption)}" if f.caption else "")
+            pf = f'<span class="pf">{esc(f.paper_figure)}</span>' if getattr(f, "paper_figure", None) else ""
+            cap = pf + esc(f.title) + (f" — {esc(f.caption)}" if f.caption else "")
             size = _size(f)
             fstyle = f' style="width:{size[0]}px"' if size else ""
             isize = f' width="{size[0]}" height="{size[1]}"' if size else ""
-            parts.append(f'<figure data-name="{esc(f.name)}"{fstyle}><img alt="{esc(f.title)}"{isize} '
+            parts.append(f'<figure data-name="{esc(f.name)}"{fstyle}><a id="fig-{esc(f.name)}"></a>'
+                         f'<img alt="{esc(f.title)}"{isize} '
                          f'src="{f.data_uri()}">'
                          f"<figcaption>{cap} ({links})</figcaption></figure>")
         parts.append("</div>")
     for t in s.tables:
         parts.append(table_html(t, scroll=len(t.rows) > SCROLL_ROWS))
-    if s.notes:
-        parts.append('<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in s.notes) + "</ul>")
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def paper_figures_html(entries: list[dict]) -> str:
+    """The paper's figures the report reproduces, each linked to its figure (and the tagged panels it lacks)."""
+    rows = []
+    for e in entries:
+        if e.get("missing"):
+            rows.append(f'<tr><td class="miss">{esc(", ".join(e["panels"]))}</td><td class="miss" colspan="3">'
+                        f'{esc(e["note"])}</td></tr>')
+            continue
+        files = " · ".join(f'<a href="{esc(p)}">{esc(p.rsplit("/", 1)[-1])}</a>' for p in e["files"])
+        rows.append(f'<tr><td><a href="#fig-{esc(e["name"])}"><b>{esc(e["figure"])}</b></a></td>'
+                    f'<td>{esc(e["title"])}</td><td><a href="#{esc(e["section"])}">{esc(e["section_title"])}</a></td>'
+                    f"<td>{files}</td></tr>")
+    n = sum(1 for e in entries if not e.get("missing"))
+    return (f'<section class="card" id="paper-figures" data-kind="paper-figures"><h3>Figures of the paper '
+            f'<span class="badge b-ok">{n}</span></h3><p class="intro">Each figure below reproduces a figure of the '
+            f"paper: the recipe names the kind of figure it draws, the manifest's <code>figures</code> tags say which "
+            f"panel a file is.</p><table><thead><tr><th>paper</th><th>figure</th><th>section</th><th>files</th></tr>"
+            f"</thead><tbody>{''.join(rows)}</tbody></table></section>")
+
+
+def paper_html(rows: list[dict], citation: str = "") -> str:
+    """The comparison with the paper: its stated value, sselab's, whether they agree, and why not."""
+    body = []
+    for r in rows:
+        ok = r.get("agrees")
+        badge = ('<span class="badge b-ok">agrees</span>' if ok else '<span class="badge b-bad">differs</span>'
+                 if ok is False else '<span class="badge b-skip">—</span>')
+        body.append(f"<tr><td>{esc(r.get('quantity'))}</td><td class=num>{esc(r.get('paper_text', ''))}</td>"
+                    f"<td class=num>{esc(r.get('sselab_text', '—'))}</td><td>{esc(r.get('unit_text', r.get('unit', '')))}</td>"
+                    f"<td>{badge}</td><td>{esc(r.get('basis', ''))}</td><td>{esc(r.get('note', ''))}</td></tr>")
+    n_ok = sum(1 for r in rows if r.get("agrees"))
+    n_diff = sum(1 for r in rows if r.get("agrees") is False)
+    head = ("<tr><th>quantity</th><th>paper</th><th>sselab</th><th>unit</th><th></th><th>basis</th>"
+            "<th>note</th></tr>")
+    return (f'<section class="card" id="paper" data-kind="paper"><h3>Comparison with the paper '
+            f'<span class="badge b-ok">{n_ok} agree</span> '
+            f'<span class="badge {"b-bad" if n_diff else "b-ok"}">{n_diff} differ</span></h3>'
+            f'<p class="intro">{esc(citation)} — every quantity the paper states, sselab\'s value from this data set '
+            f"beside it (in the paper's unit). Agreement: the stated relation (≈, =, &gt;, ≥) and tolerance; a row "
+            f"that differs says why in its note.</p>"
+            f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table></section>")
 
 
 def truth_html(rows: list[dict]) -> str:
@@ -170,7 +217,8 @@ def truth_html(rows: list[dict]) -> str:
         body.append(f"<tr><td>{esc(r['subject'])}</td><td>{esc(r.get('label') or r['quantity'])}</td>"
                     f"<td class=num>{esc(rec_s)}</td><td class=num>{esc(_num(r['true']))}</td>"
                     f"<td>{esc(r.get('unit', ''))}</td><td class=num>{esc(dev_s)}</td>"
-                    f"<td>{esc(r.get('tolerance', ''))}</td><td>{badge}</td></tr>")
+                    f"<td>{esc(r.get('tolerance', ''))}{(' — ' + esc(r['note'])) if r.get('note') else ''}</td>"
+                    f"<td>{badge}</td></tr>")
     n_ok = sum(1 for r in rows if r.get("agrees"))
     head = ("<tr><th>subject</th><th>quantity</th><th>recovered</th><th>simulated</th><th>unit</th>"
             "<th>deviation</th><th>tolerance</th><th></th></tr>")
@@ -226,12 +274,25 @@ def render(rep) -> str:
 
     failed = rep.failed_files
     nav = ['<div class="grp">Overview</div><a href="#summary">Summary</a>']
+    if getattr(rep, "paper_figures", None):
+        nav.append('<a href="#paper-figures">Figures of the paper</a>')
+    if getattr(rep, "paper_rows", None):
+        nav.append('<a href="#paper">Comparison with the paper</a>')
     if rep.truth_rows:
         nav.append('<a href="#truth">Recovered vs simulated</a>')
     if failed:
         nav.append(f'<a href="#files" class="st-error">Failed files ({len(failed)})</a>')
     body = []
-    for kind, gtitle in GROUPS:
+    groups = list(GROUPS)
+    known = {k for k, _ in groups}
+    for sec in rep.sections:           # recipes registered elsewhere (DRT, XRD, NMR …) get their own group
+        if sec.kind not in known:
+            from ..recipes import get
+
+            title = get(sec.recipe).title if sec.recipe else sec.kind
+            groups.insert(len(groups) - 2, (sec.kind, title))
+            known.add(sec.kind)
+    for kind, gtitle in groups:
         secs = [s for s in rep.sections if s.kind == kind]
         if not secs:
             continue
@@ -248,6 +309,11 @@ def render(rep) -> str:
         items = "".join(f"<li><code>{esc(r.rel)}</code>: {esc(r.error)}</li>" for r in failed)
         alert = (f'<div class="alert" id="failed"><b>{len(failed)} file(s) could not be read</b> and are left out '
                  f"of the analysis:<ul>{items}</ul></div>")
+    errors = getattr(rep, "analysis_errors", None) or []
+    if errors:
+        items = "".join(f"<li>{esc(e)}</li>" for e in errors)
+        alert += (f'<div class="alert" id="analysis-errors"><b>{len(errors)} analysis(es) failed</b> (the sections '
+                  f"say which):<ul>{items}</ul></div>")
     summary = "".join(table_html(t) for t in rep.summary_tables) or '<p class="intro">No quantitative results.</p>'
     n_fig = sum(len(s.figures) for s in rep.sections)
     notes = "".join(f"<li>{esc(n)}</li>" for n in rep.notes)
@@ -270,6 +336,8 @@ def render(rep) -> str:
 {alert}
 <section class="card" id="summary" data-kind="summary"><h3>Summary</h3>{summary}
 {'<ul class="notes">' + notes + '</ul>' if notes else ''}</section>
+{paper_figures_html(rep.paper_figures) if getattr(rep, "paper_figures", None) else ''}
+{paper_html(rep.paper_rows, getattr(rep, "paper_citation", "")) if getattr(rep, "paper_rows", None) else ''}
 {truth_html(rep.truth_rows) if rep.truth_rows else ''}
 {''.join(body)}
 <h2 id="grp-files">Inputs</h2>

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 def slug(text: str) -> str:
@@ -12,24 +11,8 @@ def slug(text: str) -> str:
     return s or "x"
 
 
-@dataclass
-class FileRecord:
-    """One input file: what was read (or the one-line error), and the cell it belongs to."""
-
-    path: Path
-    rel: str
-    technique: str = "unknown"
-    format: str | None = None
-    measurement: object | None = None
-    cell: object | None = None          # sselab.cell.CellSpec
-    temperature_K: float | None = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    used_in: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+#: one input file (read or failed) — the routing layer's item
+from ..recipes.routing import Item as FileRecord  # noqa: E402,F401
 
 
 @dataclass
@@ -39,6 +22,7 @@ class Figure:
     svg: bytes
     caption: str = ""
     files: tuple[str, ...] = ()
+    paper_figure: str | None = None      # the paper's figure this one reproduces ("Fig. 1e"), when it does
 
     def data_uri(self) -> str:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg).decode("ascii")
@@ -64,6 +48,8 @@ class Number:
     stderr: float | None = None
     unit: str = ""
     truth: float | str | None = None
+    T_K: float | None = None    # temperature of the result the number came from (when it has one)
+    bound: str | None = None    # ">=" / "<=" when the number is only a bound
 
 
 @dataclass
@@ -72,14 +58,16 @@ class Section:
     title: str
     kind: str
     subject: str = ""
-    status: str = "ok"       # ok | skipped | error
+    status: str = "ok"       # ok | error
     intro: str = ""
     figures: list[Figure] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     numbers: list[Number] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
-    result: object | None = None   # the analysis result object(s), for results.json
+    recipe: str = ""               # the recipe whose results the section shows ("" for material-level sections)
+    results: list = field(default_factory=list)   # RecipeResult(s), in results.json
+    data: object | None = None     # what a material-level section computed, in results.json
 
     def note(self, text: str) -> None:
         if text and text not in self.notes:

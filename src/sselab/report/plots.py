@@ -1,10 +1,8 @@
-"""Figures the report draws itself (impedance overview), and the figure store that writes PNG + SVG."""
+"""The figure store that writes the report's figures (PNG + SVG, in parallel where it pays)."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import numpy as np
 
 from .model import Figure, slug
 
@@ -59,7 +57,7 @@ class FigureStore:
                     for _ in (progress(it, total=n, description="figures") if progress else it):
                         pass
                 done = True
-            except Exception:  # no fork (or a worker died): write them here
+            except (OSError, ValueError, ImportError):  # no fork on this platform: write them here
                 done = False
         if not done:
             idx = range(n)
@@ -79,10 +77,45 @@ def _save_star(args) -> None:
     _save_index(*args)
 
 
+#: artists with more points than these are drawn as pixels inside the SVG (a contour of 24 × 2500 points is 13 MB
+#: as vector paths, 0.2 MB as an embedded image; the PNG is the same either way)
+RASTER_MESH = 1
+RASTER_POINTS = 6000
+RASTER_MARKERS = 1500
+
+
+def rasterize_heavy(fig) -> int:
+    """Mark the heavy artists of ``fig`` (meshes, images, long lines, dense scatters) as rasterised for vector
+    output; returns how many."""
+    from matplotlib.collections import PathCollection, PolyCollection, QuadMesh
+    from matplotlib.image import AxesImage
+    from matplotlib.lines import Line2D
+
+    n = 0
+    for ax in fig.get_axes():
+        for a in ax.get_children():
+            heavy = False
+            if isinstance(a, (QuadMesh, AxesImage)):
+                heavy = True
+            elif isinstance(a, Line2D):
+                heavy = len(a.get_xdata(orig=False)) > RASTER_POINTS
+            elif isinstance(a, PathCollection):
+                heavy = len(a.get_offsets()) > RASTER_MARKERS
+            elif isinstance(a, PolyCollection):
+                heavy = len(a.get_paths()) > RASTER_MARKERS
+            elif type(a).__name__ in ("ContourSet", "QuadContourSet"):
+                heavy = True
+            if heavy and not a.get_rasterized():
+                a.set_rasterized(True)
+                n += 1
+    return n
+
+
 def _save_index(i: int, directory: str, png_dpi: int) -> None:
     from ..plotting import style, tight_box
 
     fig, name = _PENDING[i]
+    rasterize_heavy(fig)
     with style():
         box = tight_box(fig, png_dpi)  # one layout pass for both formats
         for ext, dpi in (("svg", None), ("png", png_dpi)):
@@ -91,94 +124,3 @@ def _save_index(i: int, directory: str, png_dpi: int) -> None:
             kw = {"dpi": dpi} if dpi else {}
             fig.savefig(tmp, format=ext, bbox_inches=box, **kw)
             os.replace(tmp, target)
-
-
-def plot_eis_overview(spectra, fits, temps_K, labels=None, title: str | None = None):
-    """(a) Nyquist plot (−Z″ vs Z′, equal axes) of the coldest spectrum with its fit; (b) |Z| vs f for every
-    temperature with fits.  ``spectra``: list of (f, Z); ``fits``: FitResult or None per spectrum."""
-    import matplotlib as mpl
-
-    from ..plotting import new_figure, style, tidy_log_axis
-
-    fig, axes = new_figure(7.0, 3.0, ncols=2)
-    with style():
-        ax0, ax1 = axes
-        order = np.argsort([t if t is not None else np.inf for t in temps_K])
-        i0 = int(order[0])
-        f0, z0 = spectra[i0]
-        scale, unit = _ohm_scale(np.nanmax(np.abs(z0)))
-        ax0.plot(z0.real * scale, -z0.imag * scale, "o", ms=2.5, mfc="none", color="0.25", label="data")
-        fit0 = fits[i0]
-        if fit0 is not None:
-            ff = np.logspace(np.log10(f0.max()), np.log10(f0.min()), 300)
-            zf = fit0.predict(ff)
-            ax0.plot(zf.real * scale, -zf.imag * scale, "-", color="C3", label="fit")
-        t0 = temps_K[i0]
-        ax0.set_title(f"{t0 - 273.15:.0f} °C" if t0 is not None else "coldest spectrum")
-        # blocking cell (capacitive spike at low f): a box a little larger than the arc; otherwise everything
-        lowf = np.argsort(f0)[: max(2, len(f0) // 10)]
-        spike = float(np.nanmedian(-z0.imag[lowf])) > 0.5 * float(np.nanmax(z0.real))
-        if spike:
-            r_arc = float(np.nanmax(z0.real[np.argsort(f0)[::-1][: max(3, len(z0) * 2 // 3)]]))
-            lim = 1.35 * r_arc * scale
-        else:
-            lim = 1.05 * float(np.nanmax(np.abs(z0))) * scale
-        ax0.set_xlim(0, lim)
-        ax0.set_ylim(0, lim)
-        ax0.set_box_aspect(1)
-        ax0.set_aspect("equal", adjustable="box")
-        ax0.set_xlabel(f"Z′ ({unit})")
-        ax0.set_ylabel(f"−Z″ ({unit})")
-        ax0.legend(loc="upper left")
-        zscale, zunit = _ohm_scale(max(float(np.nanmax(np.abs(z))) for _, z in spectra))
-        plasma = mpl.colormaps["plasma"]     # cold → hot; (coolwarm's pale grey middle vanished on white)
-
-        def cmap(u):
-            return plasma(0.85 * float(u))
-
-        finite = [t for t in temps_K if t is not None]
-        tmin, tmax = (min(finite), max(finite)) if finite else (0, 1)
-        for k, ((f, z), fit, T) in enumerate(zip(spectra, fits, temps_K)):
-            if len(spectra) == 1:
-                c = "0.2"
-            else:
-                c = cmap((T - tmin) / (tmax - tmin) if (T is not None and tmax > tmin) else k / (len(spectra) - 1))
-            lab = f"{T - 273.15:.0f} °C" if T is not None else (labels[k] if labels else None)
-            ax1.loglog(f, np.abs(z) * zscale, "o", ms=1.8, color=c, label=lab)
-            if fit is not None:  # the fit's own frequencies: points of an inductive loop may be left out of it
-                ff = getattr(fit, "freq_Hz", None)
-                ff = f if ff is None or len(ff) != len(fit.Z_fit) else ff
-                ax1.loglog(ff, np.abs(fit.Z_fit) * zscale, "-", lw=0.8, color=c)
-        ax1.set_xlabel("frequency (Hz)")
-        ax1.set_ylabel(f"|Z| ({zunit})")
-        ax1.set_box_aspect(1)            # same height as the (square, equal-axes) Nyquist panel
-        tidy_log_axis(ax1.yaxis)
-        if len(spectra) <= 10:           # |Z| falls with f: the low-f, low-|Z| corner is empty
-            ax1.legend(ncol=1, fontsize=6, loc="lower left", handletextpad=0.2, labelspacing=0.25)
-        if title:
-            fig.suptitle(title, fontsize=9)
-        fig.subplots_adjust(wspace=0.4)
-    return fig
-
-
-def plot_arrhenius_fallback(T_K, sigma_S_per_m, label: str):
-    """log σ (S/cm) vs 1000/T when :mod:`sselab.transport.arrhenius` is not available."""
-    from ..plotting import new_figure, style
-
-    fig, ax = new_figure(3.5, 2.8)
-    with style():
-        T = np.asarray(T_K, float)
-        s = np.asarray(sigma_S_per_m, float) / 100
-        ax.semilogy(1000 / T, s, "o", label=label)
-        ax.set_xlabel("1000/T (K$^{-1}$)")
-        ax.set_ylabel("σ (S cm$^{-1}$)")
-        ax.legend()
-    return fig
-
-
-def _ohm_scale(vmax: float):
-    if vmax >= 2e6:
-        return 1e-6, "MΩ"
-    if vmax >= 2e3:
-        return 1e-3, "kΩ"
-    return 1.0, "Ω"
