@@ -81,6 +81,31 @@ def hash_file(path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def hash_folder(path) -> str:
+    """The content hash of a folder (an instrument's experiment folder): SHA-256 over every file's relative path and
+    content hash, in sorted order (hidden files too: they belong to the experiment)."""
+    root = Path(path)
+    h = hashlib.sha256(b"sselab-folder-1\n")
+    for p in sorted(q for q in root.rglob("*") if q.is_file()):
+        h.update(p.relative_to(root).as_posix().encode("utf-8") + b"\0" + hash_file(p).encode("ascii") + b"\n")
+    return h.hexdigest()
+
+
+def _stamp(p: str):
+    """``(size, mtime_ns)`` of a file, or of a folder's files (total size, latest mtime): the cache check."""
+    st = os.stat(p)
+    if not os.path.isdir(p):
+        return st.st_size, st.st_mtime_ns
+    size, mt, n = 0, st.st_mtime_ns, 0
+    for q in Path(p).rglob("*"):
+        qs = q.stat()
+        n += 1
+        mt = max(mt, qs.st_mtime_ns)
+        if q.is_file():
+            size += qs.st_size
+    return size + n, mt
+
+
 def _rel(path: str, base: Path) -> str:
     try:
         return Path(path).relative_to(base).as_posix()
@@ -96,23 +121,22 @@ def _hash_inputs(paths: Iterable[str], base: Path, cache: dict, rehash: bool, th
     todo = []
     for p in paths:
         try:
-            st = os.stat(p)
+            if not (os.path.isfile(p) or os.path.isdir(p)):
+                raise FileNotFoundError(p)
+            size, mtime = _stamp(p)
         except OSError:
             out[p] = (None, None, None)
             continue
-        if not os.path.isfile(p):
-            out[p] = (None, None, None)
-            continue
         c = cache.get(_rel(p, base))
-        if not rehash and c and c[0] == st.st_size and c[1] == st.st_mtime_ns:
-            out[p] = (st.st_size, st.st_mtime_ns, c[2])
+        if not rehash and c and c[0] == size and c[1] == mtime:
+            out[p] = (size, mtime, c[2])
         else:
-            todo.append((p, st.st_size, st.st_mtime_ns))
+            todo.append((p, size, mtime))
 
     def one(item):
         p, size, mt = item
         try:
-            return p, (size, mt, hash_file(p))
+            return p, (size, mt, hash_folder(p) if os.path.isdir(p) else hash_file(p))
         except OSError:
             return p, (None, None, None)
 
@@ -461,6 +485,13 @@ def batch(folder, store, *, manifest=None, jobs: int | None = None, scheduler=No
     return run
 
 
+def _with_figures(doc: str, figures: str) -> str:
+    """A result's JSON with its figure data (stored apart, in the ``figures`` table) put back."""
+    d = json.loads(doc)
+    d["figures"] = json.loads(figures)
+    return json.dumps(d, allow_nan=False)
+
+
 def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref: str, jobs, scheduler, progress,
              figures, commit_every_s, mpath, cache, run: BatchRun, on_unit) -> None:
     from . import __version__
@@ -496,7 +527,9 @@ def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref:
                 out[u] = []
                 continue
             rows = sorted(zip(t.column("result").to_pylist(), t.column("json").to_pylist()))
-            out[u] = [doc for _, doc in rows]
+            f = w.unit_rows("figures", [u]) if figures else None
+            figs = dict(zip(f.column("result").to_pylist(), f.column("json").to_pylist())) if f is not None else {}
+            out[u] = [doc if k not in figs else _with_figures(doc, figs[k]) for k, doc in rows]
         return out
 
     def finish(j: Job, out: UnitOutput) -> None:

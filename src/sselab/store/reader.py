@@ -47,7 +47,8 @@ class Store:
         from . import schema
 
         state = read_state(self.path)
-        names = set(state.tables()) | set(schema.CORE) | set(schema.SUMMARY_TABLES.values()) | set(schema.KNOWN_TABLES)
+        names = (set(state.tables()) | set(schema.CORE) | set(schema.SUMMARY_TABLES.values())
+                 | set(schema.RECIPE_TABLES.values()) | set(schema.KNOWN_TABLES))
         for name in self._empty:
             try:
                 self.con.unregister(f"__empty_{name}")

@@ -17,19 +17,25 @@ Core tables (fixed columns, :data:`CORE`):
   text or non-finite values), unit, stderr, bound, ci95, label, display unit, where, note;
 * ``flags``   — one row per :class:`~sselab.recipes.Flag`.
 
-Summary tables (:data:`SUMMARY_TABLES`): one *wide* row per result of a recipe family — ``eis``, ``arrhenius``,
-``dcpol``, ``cv``, ``cycling`` — with a column per value key (``Ea_eV``), ``<key>_stderr`` where any value has an
-error and ``<key>_bound`` where any is a bound, so ``SELECT subject, Ea_eV FROM arrhenius`` works.
+Summary tables: one *wide* row per result in the summary table of its recipe (:func:`summary_table_for`:
+:data:`RECIPE_TABLES` for the built-in recipes — ``eis`` (``eis.blocking``, ``eis.symmetric``), ``eis_series``,
+``eis_overlay``, ``drt``, ``arrhenius`` (``eis.arrhenius``), ``arrhenius_compare``, ``dcpol``, ``dcpol_pair``,
+``cv``, ``cycling`` (``cycling.symmetric``, ``cycling.full``), ``xrd``, ``operando``, ``nmr_lines`` —, else the
+family part of the name, :data:`SUMMARY_TABLES`, else the recipe name with ``_`` for ``.``) with a column per value
+key (``Ea_eV``), ``<key>_stderr`` where any value has an error and ``<key>_bound`` where any is a bound, so
+``SELECT subject, Ea_eV FROM arrhenius`` works.
 
-Recipe tables: each :class:`~sselab.recipes.RecipeTable` goes to the store table of the same name (its columns,
-named with their units, plus the identity columns and ``row``), so all ``fits`` tables of all units form one
-``fits`` table.  :data:`TABLE_ALIASES` renames; a name taken by a core or summary table gets the suffix ``_rows``.
-Well-known recipe tables and the columns front-ends may rely on (:data:`KNOWN_TABLES`):
+Recipe tables: each :class:`~sselab.recipes.RecipeTable` goes to the store table named by its recipe's summary table
+and its own name (``cv`` + ``cycles`` → ``cv_cycles``, ``arrhenius`` + ``points`` → ``arrhenius_points``, ``drt`` +
+``peaks`` → ``drt_peaks``; a name that already starts with the summary table's, or a well-known one, is kept), its
+columns named with their units, plus the identity columns and ``row``.  :data:`TABLE_ALIASES` renames; a name taken
+by a core or summary table gets the suffix ``_rows``.  Well-known recipe tables (:data:`KNOWN_TABLES`):
 
-* ``fits``      — one row per spectrum and circuit parameter: ``spectrum``, ``file``, ``T_K``, ``circuit``, ``param``,
-  ``value``, ``stderr``, ``unit``, ``fixed``, ``chi2_reduced``, ``success``, ``warnings``;
-* ``drt_peaks`` — one row per spectrum and DRT peak (``spectrum``, ``file``, ``T_K``, ``peak``, ``tau_s``, ``f_Hz``,
-  ``R_ohm``, ``C_F`` …).
+* ``fits``      — the fitted circuit parameters of the single-spectrum impedance recipes (``eis.blocking``,
+  ``eis.symmetric``: their ``parameters`` tables): one row per spectrum and parameter, ``parameter``, ``value``,
+  ``stderr``, ``unit``, ``note`` (the spectrum is the row's ``subject``, its file in ``results.inputs``);
+* ``drt_peaks`` — one row per spectrum and DRT peak (``eis.drt``: ``label``, ``T_K``, ``peak``, ``tau_s``, ``R_ohm``,
+  ``C_F`` …).
 
 Column types: identity and :data:`TYPED_COLUMNS` have fixed types; other columns are typed from their values
 (integers → BIGINT, numbers → DOUBLE, booleans → BOOLEAN, text → VARCHAR, lists/mappings → JSON text); a column
@@ -86,6 +92,14 @@ CORE: dict[str, tuple[tuple[str, str], ...]] = {
     "flags": IDENTITY + (("code", "string"), ("severity", "string"), ("message", "string"), ("where", "string")),
 }
 
+#: built-in recipe → its summary table (the rest: :data:`SUMMARY_TABLES`, else the recipe name)
+RECIPE_TABLES: dict[str, str] = {
+    "eis.blocking": "eis", "eis.symmetric": "eis", "eis.series": "eis_series", "eis.overlay": "eis_overlay",
+    "eis.drt": "drt", "eis.arrhenius": "arrhenius", "eis.arrhenius.compare": "arrhenius_compare",
+    "dcpol": "dcpol", "dcpol.pair": "dcpol_pair", "cv": "cv", "cycling.symmetric": "cycling",
+    "cycling.full": "cycling", "xrd.pattern": "xrd", "operando": "operando", "nmr.lines": "nmr_lines",
+}
+
 #: recipe family (a part of the recipe name, matched from the right) → summary table
 SUMMARY_TABLES: dict[str, str] = {
     "eis": "eis", "impedance": "eis",
@@ -96,17 +110,15 @@ SUMMARY_TABLES: dict[str, str] = {
     "fullcell": "cycling", "full_cell": "cycling",
 }
 
-#: recipe-table name → store-table name (for tables whose recipe name differs from the store's)
-TABLE_ALIASES: dict[str, str] = {"fit": "fits", "eis_fits": "fits", "drt": "drt_peaks"}
+#: store-table name of a recipe table: by (summary table, table name), then by table name
+TABLE_ALIASES: dict = {("eis", "parameters"): "fits", "fit": "fits", "eis_fits": "fits"}
 
 #: well-known recipe tables: columns front-ends may rely on (more may be present)
 KNOWN_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "fits": (("row", "int64"), ("spectrum", "int64"), ("file", "string"), ("T_K", "float64"), ("circuit", "string"),
-             ("param", "string"), ("value", "float64"), ("stderr", "float64"), ("unit", "string"),
-             ("fixed", "bool"), ("chi2_reduced", "float64"), ("success", "bool"), ("warnings", "string")),
-    "drt_peaks": (("row", "int64"), ("spectrum", "int64"), ("file", "string"), ("T_K", "float64"),
-                  ("peak", "int64"), ("tau_s", "float64"), ("f_Hz", "float64"), ("R_ohm", "float64"),
-                  ("C_F", "float64")),
+    "fits": (("row", "int64"), ("parameter", "string"), ("value", "float64"), ("stderr", "float64"),
+             ("unit", "string"), ("note", "string")),
+    "drt_peaks": (("row", "int64"), ("label", "string"), ("T_K", "float64"), ("peak", "int64"), ("tau_s", "float64"),
+                  ("R_ohm", "float64"), ("C_F", "float64")),
 }
 
 #: columns with a fixed type wherever they appear in a recipe table
@@ -116,7 +128,7 @@ TYPED_COLUMNS: dict[str, str] = {
     "material": "string", "cell": "string", "T_K": "float64", "value": "float64", "stderr": "float64",
 }
 
-_RESERVED = set(CORE) | set(SUMMARY_TABLES.values())
+_RESERVED = set(CORE) | set(SUMMARY_TABLES.values()) | set(RECIPE_TABLES.values())
 _IDENT = re.compile(r"[^A-Za-z0-9_]+")
 
 
@@ -125,21 +137,31 @@ def _ident(name: str) -> str:
     return "t_" + s if s[0].isdigit() else s
 
 
-def summary_table_for(recipe: str) -> str | None:
-    """The summary table of a recipe (``"transport.arrhenius"`` → ``"arrhenius"``), or None."""
+def summary_table_for(recipe: str) -> str:
+    """The summary table of a recipe: :data:`RECIPE_TABLES` (``"eis.arrhenius"`` → ``"arrhenius"``), else its family
+    (``"transport.dcpol"`` → ``"dcpol"``), else its name (``"gitt.fit"`` → ``"gitt_fit"``)."""
+    if recipe in RECIPE_TABLES:
+        return RECIPE_TABLES[recipe]
     if recipe in SUMMARY_TABLES:
         return SUMMARY_TABLES[recipe]
     for part in reversed(str(recipe).split(".")):
         if part in SUMMARY_TABLES:
             return SUMMARY_TABLES[part]
-    return None
+    return _ident(str(recipe).replace(".", "_")).lower()
 
 
-def recipe_table_name(table_name: str) -> str:
-    """The store table a RecipeTable called ``table_name`` goes to."""
-    name = TABLE_ALIASES.get(table_name, table_name)
+def recipe_table_name(table_name: str, recipe: str | None = None) -> str:
+    """The store table a RecipeTable called ``table_name`` of ``recipe`` goes to (see the module docstring)."""
+    prefix = summary_table_for(recipe) if recipe else None
+    name = TABLE_ALIASES.get((prefix, table_name)) or TABLE_ALIASES.get(table_name)
+    if name is None:
+        name = _ident(table_name)
+        if prefix and name not in KNOWN_TABLES and not name.lower().startswith(prefix + "_") \
+                and name.lower() != prefix:
+            name = f"{prefix}_{name}"
     name = _ident(name)
-    return name + "_rows" if name.lower() in _RESERVED else name
+    reserved = _RESERVED | ({prefix} if prefix else set())
+    return name + "_rows" if name.lower() in reserved else name
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -204,7 +226,7 @@ def result_rows(unit_id: str, index: int, res, *, figures: bool = True) -> dict[
         out["flags"] = [{**ident, "code": f.code, "severity": f.severity, "message": f.message, "where": f.where}
                         for f in res.flags]
     summ = summary_table_for(res.recipe)
-    if summ is not None:
+    if summ:
         row: dict[str, Any] = {**ident, "inputs": json.dumps([str(p) for p in res.inputs])}
         for v in res.values:
             key = _ident(v.key)
@@ -218,7 +240,7 @@ def result_rows(unit_id: str, index: int, res, *, figures: bool = True) -> dict[
                 row[key + "_bound"] = v.bound
         out.setdefault(summ, []).append(row)
     for t in res.tables:
-        name = recipe_table_name(t.name)
+        name = recipe_table_name(t.name, res.recipe)
         cols = [_ident(c) for c in t.columns]
         rows = out.setdefault(name, [])
         start = len(rows)

@@ -1,13 +1,18 @@
 """Units of work and the function that executes one (in this process, a pool worker or a Dask worker).
 
 A :class:`Job` names what to analyse: its input files, the parameters that decide the answer (cell, options) and
-the units whose results it consumes (``after``).  A *router* — by default :mod:`sselab.store.jobs` — provides
+the units whose results it consumes (``after``).  A *router* — by default :mod:`sselab.store.jobs` (the recipes' routing, :mod:`sselab.recipes.routing`) — provides
 
 * ``units_of_work(folder, manifest) -> list[Job]`` and
 * ``run(job, measurements, upstream) -> list[RecipeResult]`` (``measurements``: path → Measurement of the inputs
   that could be read; ``upstream``: unit id → that unit's RecipeResults),
 * optionally ``file_info(job, path) -> dict`` (``cell``, ``temperature_K`` for the ``files`` table) and
   ``ROUTER_VERSION`` (part of every key).
+
+A router with ``READS_INPUTS = True`` reads its inputs itself in ``run`` (``measurements`` is then an empty dict it
+may fill, for the rows-read figure) and gives the ``files`` rows itself: ``job.params["files_rows"]`` (rows without
+the content columns, which :func:`execute_unit` fills from the hashes).  A ``run`` that raises an exception with a
+``trace`` attribute keeps that traceback (a failure the router caught and reported in one line).
 
 :func:`execute_unit` reads the inputs, calls ``run`` and turns the results into Arrow tables for the store.
 """
@@ -29,11 +34,12 @@ __all__ = ["Job", "UnitOutput", "execute_unit", "resolve_router", "router_ref", 
 class Job:
     """One unit of work.
 
-    ``id``: stable across runs (``"cell:HP-1"``, ``"file:eis/x.mpt"``, ``"arrhenius:Li2NH"``) — the store keys
-    rows and incremental bookkeeping on it.  ``kind``: a label (stored in ``units.kind``).  ``inputs``: absolute
-    paths of the files read (their content hashes are part of the key).  ``params``: JSON-able parameters that
-    decide the answer (cell geometry, recipe options with defaults filled in) — part of the key.  ``after``: ids
-    of units whose results this one consumes (their keys are part of this key).
+    ``id``: stable across runs (``"eis.blocking:x.mpt"``, ``"file:eis/x.mpt"``, ``"eis.arrhenius:Li2NH"``) — the
+    store keys rows and incremental bookkeeping on it.  ``kind``: a label (stored in ``units.kind``).  ``inputs``:
+    absolute paths of the files (or folders) read (their content hashes are part of the key).  ``params``: JSON-able
+    parameters that decide the answer (cell geometry, recipe options) — part of the key.  ``after``: ids of units
+    whose results this one consumes (their keys are part of this key).  ``context``: what the worker needs to run
+    the unit that is not part of its answer's identity (e.g. the manifest cells, where files are) — not in the key.
     """
 
     id: str
@@ -41,6 +47,7 @@ class Job:
     inputs: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     after: tuple[str, ...] = ()
+    context: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -145,6 +152,16 @@ def _file_row(job: Job, path: str, source, hashes: Mapping, router) -> tuple[dic
     return row, m
 
 
+def _given_file_row(job: Job, row: Mapping, source, hashes: Mapping) -> dict:
+    """A ``files`` row the router made while planning, with the content columns (hash, size, mtime) of its file."""
+    path = row.get("input")
+    h = hashes.get(path) or (None, None, None)
+    out = {k: v for k, v in row.items() if k != "input"}
+    out.update(unit_id=job.id, sha256=h[2], size_bytes=h[0], mtime=(h[1] / 1e9) if h[1] is not None else None)
+    out.setdefault("path", _rel(path, source) if path else None)
+    return out
+
+
 class _quiet:
     """numpy RuntimeWarnings of odd data are not the user's business (problems become flags); every other
     Python warning raised while a unit runs is kept and reported with the unit."""
@@ -177,12 +194,16 @@ def execute_unit(job: Job, router: str, source: str | None, hashes: Mapping, ups
     t0, c0 = time.perf_counter(), time.process_time()
     r = resolve_router(router)
     rows: dict[str, list] = {"files": []}
-    measurements = {}
-    for path in job.inputs:
-        frow, m = _file_row(job, path, source, hashes, r)
-        rows["files"].append(frow)
-        if m is not None:
-            measurements[path] = m
+    measurements: dict = {}
+    own = bool(getattr(r, "READS_INPUTS", False))
+    if own:             # the router reads its inputs in run; the files rows come with the job
+        rows["files"] = [_given_file_row(job, row, source, hashes) for row in job.params.get("files_rows", ())]
+    else:
+        for path in job.inputs:
+            frow, m = _file_row(job, path, source, hashes, r)
+            rows["files"].append(frow)
+            if m is not None:
+                measurements[path] = m
     status, error, tb, results, caught = "ok", None, None, [], []
     try:
         up = {u: [RecipeResult.from_json(j) for j in docs] for u, docs in upstream.items()}
@@ -192,11 +213,14 @@ def execute_unit(job: Job, router: str, source: str | None, hashes: Mapping, ups
         if not results:
             status = "empty"
             bad = [row["error"] for row in rows["files"] if row["status"] == "error"]
-            if bad and len(bad) == len(job.inputs):     # nothing could be read: the unit failed
+            if bad and len(bad) == len(rows["files"]):     # nothing could be read: the unit failed
                 status, error = "error", bad[0] if len(bad) == 1 else f"{bad[0]} (and {len(bad) - 1} more files)"
+            elif own and rows["files"] and job.params.get("analysed"):
+                status = "ok"           # a file unit: its file is read and analysed by the recipe units
     except Exception as exc:  # the unit failed: one line for people, the traceback for bugs
         status, error = "error", one_line(exc)
-        if not isinstance(exc, SselabError):
+        tb = getattr(exc, "trace", None)
+        if tb is None and not isinstance(exc, SselabError):
             tb = traceback.format_exc()
         results = []
     for k, res in enumerate(results):
