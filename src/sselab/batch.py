@@ -24,15 +24,15 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .errors import MissingDependencyError, SselabError
+from .recipes.routing import MANIFEST_NAMES
 from .store.layout import StoreError, StoreWriter
 from .store.work import Job, UnitOutput, execute_unit, one_line, resolve_router, router_ref
 
-__all__ = ["batch", "BatchRun", "unit_keys", "hash_file"]
+__all__ = ["batch", "BatchRun", "unit_keys", "hash_file", "hash_folder"]
 
-MANIFEST_NAMES = ("cells.yaml", "cells.yml", "manifest.yaml", "manifest.yml")
 #: imported once by the pool's fork server, so that every worker starts with them loaded
-_PRELOAD = ("numpy", "scipy.optimize", "pandas", "pyarrow", "sselab.store.work", "sselab.store.schema", "sselab.io",
-            "sselab.eis", "sselab.recipes")
+_PRELOAD = ("numpy", "scipy.optimize", "pandas", "pyarrow", "sselab.store.work", "sselab.store.schema",
+            "sselab.store.jobs", "sselab.io", "sselab.eis", "sselab.recipes", "sselab.recipes.routing")
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                 "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 

@@ -14,11 +14,12 @@ from store_helpers import cli  # noqa: E402
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
-    """The small demo data set (sselab.simulate.generate_demo) and a store made from it by `sselab batch -j 2`."""
+    """The small demo data set (sselab.simulate.generate_demo, the default seed: `sselab demo --small`) and a store
+    made from it by `sselab batch -j 2`."""
     from sselab.simulate import generate_demo
 
     root = tmp_path_factory.mktemp("store-demo")
-    ds = generate_demo(root / "data", small=True, seed=11)
+    ds = generate_demo(root / "data", small=True)
     store = root / "results.store"
     res = cli("batch", ds.root, "--store", store, "--jobs", 2, "--json")
     return SimpleNamespace(data=ds.root, truth=json.loads(ds.truth.read_text()), store=store,

@@ -1,4 +1,5 @@
-"""A small router with two test recipes, for testing the store and batch machinery independently of the real
+"""A small router with two test analyses (plain functions, not registered: the recipes' routing must not see
+them), for testing the store and batch machinery independently of the real
 recipes: one unit per impedance file (blocking-cell fit with ``sselab.eis.fit_batch``) and one Arrhenius unit over
 all of them (``sselab.transport.arrhenius.fit_arrhenius``), fed by the file units' results (``after``).
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sselab.cell import CellSpec
-from sselab.recipes import RecipeResult, RecipeTable, Value, register
+from sselab.recipes import RecipeResult, RecipeTable, Value
 from sselab.store.work import Job
 
 ROUTER_VERSION = "test-1"
@@ -26,7 +27,6 @@ SIGMA30_S_PER_M = 1e-4
 EA_EV = 0.45
 
 
-@register("test.store.eis_blocking", techniques=("EIS",), cell_kinds=("blocking",))
 def eis_blocking(measurements, cell=None, *, circuit: str = CIRCUIT) -> RecipeResult:
     """Test recipe: one-arc blocking fit of every spectrum; σ = L/(A·R1)."""
     from sselab.eis import fit_batch
@@ -61,7 +61,6 @@ def eis_blocking(measurements, cell=None, *, circuit: str = CIRCUIT) -> RecipeRe
         {"freq_Hz": [list(map(float, f)) for f, _ in spectra]})
 
 
-@register("test.store.arrhenius")
 def arrhenius(points, cell=None) -> RecipeResult:
     """Test recipe: σT Arrhenius fit to ``[(T_K, σ, σ_err, file), ...]``."""
     from sselab.transport.arrhenius import fit_arrhenius
@@ -94,8 +93,6 @@ def units_of_work(folder, manifest) -> list[Job]:
 
 
 def run(job: Job, measurements: dict, upstream: dict) -> list:
-    from sselab import recipes
-
     if job.kind == "arrhenius":
         pts = []
         for uid in job.after:
@@ -104,14 +101,14 @@ def run(job: Job, measurements: dict, upstream: dict) -> list:
                 c = {n: i for i, n in enumerate(t.columns)}
                 pts += [(r[c["T_K"]], r[c["sigma_S_per_m"]], r[c["sigma_stderr_S_per_m"]], r[c["file"]])
                         for r in t.rows]
-        return [recipes.get("test.store.arrhenius").run(pts)] if len({p[0] for p in pts}) >= 2 else []
+        return [arrhenius(pts)] if len({p[0] for p in pts}) >= 2 else []
     delay = float(os.environ.get("SSELAB_TEST_UNIT_SLEEP", "0") or 0)
     if delay:
         time.sleep(delay)
     ms = [measurements[p] for p in job.inputs if p in measurements]
     if not ms:
         return []
-    return [recipes.get("test.store.eis_blocking").run(ms, cell(), circuit=job.params["circuit"])]
+    return [eis_blocking(ms, cell(), circuit=job.params["circuit"])]
 
 
 def file_info(job: Job, path: str) -> dict:

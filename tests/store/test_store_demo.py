@@ -1,17 +1,17 @@
-"""`sselab batch` on the demo folder, then `sselab query`: the store holds the numbers the analysis API (the HTML
-report's analysis, sselab.eis.fit_batch, sselab.transport.arrhenius.fit_arrhenius) gives on the same files, and the
-values the data were simulated with; a second run analyses nothing."""
+"""`sselab batch` on the demo folder, then `sselab query`: one file gives one answer — every result in the store is
+identical (not approximately: the same JSON) to the HTML report's on the same folder, because both run the recipes'
+routing (sselab.recipes.routing); the Arrhenius fits also recover the values the demo was simulated with; a second
+run analyses nothing."""
 from __future__ import annotations
 
 import hashlib
 import json
 
-import numpy as np
 import pytest
 
 from store_helpers import cli
 
-MATERIALS = {"Li2NH cold pressed": "CP-Au", "Li2NH milled + cold pressed": "MCP-Au", "Li2NH hot pressed": "HP-Au"}
+MATERIALS = ("Li2NH cold pressed", "Li2NH hot pressed", "Li2NH milled + cold pressed")
 
 
 def q(store, sql):
@@ -20,134 +20,137 @@ def q(store, sql):
 
 @pytest.fixture(scope="module")
 def report(demo, tmp_path_factory):
-    """The HTML report's analysis of the same folder (numbers only)."""
+    """The HTML report's results.json for the same folder (numbers only, no figures drawn)."""
     from sselab.report.build import build_report
 
-    return build_report(demo.data, tmp_path_factory.mktemp("rep") / "report", figures=False).to_dict()
+    out = tmp_path_factory.mktemp("rep") / "report"
+    build_report(demo.data, out, figures=False)
+    return json.loads((out / "results.json").read_text(encoding="utf-8"))
 
 
-def test_first_run_analyses_every_unit(demo):
+def _report_results(report) -> dict:
+    out = {}
+    for s in report["sections"]:
+        for r in s["results"]:
+            key = (r["recipe"], r["subject"], tuple(r["inputs"]))
+            assert out.get(key, r) == r
+            out[key] = r
+    return out
+
+
+def _store_results(store) -> dict:
+    out = {}
+    for row in q(store, "SELECT json FROM results"):
+        r = json.loads(row["json"])
+        key = (r["recipe"], r["subject"], tuple(r["inputs"]))
+        assert key not in out, key
+        out[key] = r
+    return out
+
+
+def test_first_run_one_unit_per_file_and_per_routing_job(demo, report):
     first = demo.first
-    assert first["units"] == 12 and first["analysed"] == 12 and not first["failed"]
+    jobs = len(_report_results(report)) + len(report["analysis_errors"])
+    assert first["units"] == len(report["files"]) + jobs and first["analysed"] == first["units"]
+    assert not first["failed"] and not report["analysis_errors"]
     assert first["workers"] == 2 and first["backend"] == "process pool"
-    assert first["tables"]["files"] == 21 and first["tables"]["units"] == 12
+    assert first["tables"]["files"] == len(report["files"]) and first["tables"]["results"] == jobs
+
+
+def test_every_result_is_the_reports(demo, report):
+    """The acceptance of "one file, one answer": the same recipes on the same files with the same cells and options
+    give byte-identical results (values, errors, flags, tables, options) — also those that use other results (the
+    overlays get the per-file fits, the materials comparison the Arrhenius fits, read back from the store)."""
+    rep, sto = _report_results(report), _store_results(demo.store)
+    assert set(sto) == set(rep)
+    recipes = {k[0] for k in rep}
+    assert {"eis.blocking", "eis.symmetric", "eis.arrhenius", "eis.arrhenius.compare", "eis.overlay", "eis.series",
+            "eis.drt", "dcpol", "dcpol.pair", "cv", "cycling.symmetric", "cycling.full", "xrd.pattern",
+            "operando"} <= recipes
+    for key in rep:
+        a, b = rep[key], sto[key]
+        for part in ("values", "flags", "tables", "options", "sselab_version"):
+            assert a[part] == b[part], (key, part)
+    # and the same rows in the values table
+    rows = q(demo.store, "SELECT r.recipe, r.subject, r.inputs, v.key, v.value, v.stderr FROM \"values\" v "
+                         "JOIN results r USING (unit_id, result)")
+    vals = {(r["recipe"], r["subject"], tuple(r["inputs"]), r["key"]): r for r in rows}
+    assert len(vals) == len(rows)
+    n = 0
+    for (recipe, subject, inputs), r in rep.items():
+        for v in r["values"]:
+            s = vals[(recipe, subject, inputs, v["key"])]
+            if isinstance(v["value"], (int, float)) and not isinstance(v["value"], bool):
+                assert s["value"] == v["value"] and s["stderr"] == v["stderr"], (recipe, subject, v["key"])
+            n += 1
+    assert n == len(vals) > 400
 
 
 def test_count_of_fits_is_the_reports(demo, report):
-    """One row per spectrum and circuit parameter: the report fitted the same spectra with the same circuits."""
-    n = sum(len(sp["fit"]["param_names"]) for s in report["sections"] if s["kind"] == "eis"
-            for sp in s["result"]["spectra"])
+    """`fits`: one row per fitted circuit parameter of every single-spectrum impedance result."""
+    n = sum(len(t["rows"]) for r in _report_results(report).values() if r["recipe"] in ("eis.blocking", "eis.symmetric")
+            for t in r["tables"] if t["name"] == "parameters")
     assert q(demo.store, "SELECT count(*) AS n FROM fits") == [{"n": n}]
-    assert n == 116     # 17 spectra: 15 blocking (two resolved two-arc fits of 9, 13 one-arc of 6) + 2 Li|Li of 10
+    # 22 single spectra, each with its chosen circuit's parameters (R0, R1, CPE1_Q, CPE1_alpha, …)
+    assert q(demo.store, "SELECT count(DISTINCT unit_id) AS n FROM fits") == [{"n": 22}] and n > 22 * 5
 
 
-def test_arrhenius_query_matches_the_report_and_the_truth(demo, report):
+def test_arrhenius_query_is_the_reports_and_recovers_the_simulation(demo, report):
     rows = q(demo.store, "SELECT subject, Ea_eV, Ea_eV_stderr, sigma_30C_S_per_m, n_points FROM arrhenius "
                          "ORDER BY subject")
-    assert [r["subject"] for r in rows] == sorted(MATERIALS)
-    nums = {(n["subject"], n["quantity"]): n for n in report["summary"]}
+    assert [r["subject"] for r in rows] == list(MATERIALS)
+    rep = {k[1]: r for k, r in _report_results(report).items() if k[0] == "eis.arrhenius"}
     for r in rows:
-        mat = r["subject"]
-        assert r["Ea_eV"] == pytest.approx(nums[(mat, "Ea_eV")]["value"], rel=1e-12)
-        assert r["Ea_eV_stderr"] == pytest.approx(nums[(mat, "Ea_eV")]["stderr"], rel=1e-9)
-        # the report shows mS/cm, the store keeps S/m
-        assert r["sigma_30C_S_per_m"] * 10 == pytest.approx(nums[(mat, "sigma_30C_mS_per_cm")]["value"], rel=1e-12)
+        vals = {v["key"]: v for v in rep[r["subject"]]["values"]}
+        assert r["Ea_eV"] == vals["Ea_eV"]["value"] and r["Ea_eV_stderr"] == vals["Ea_eV"]["stderr"]
+        assert r["sigma_30C_S_per_m"] == vals["sigma_30C_S_per_m"]["value"]
         assert r["n_points"] == 5
-        # and the values the demo was simulated with (Lowen et al. 2025, Fig. 1f)
-        truth = demo.truth["materials"][mat]
+        # the values the demo was simulated with (Lowen et al. 2025, Fig. 1f)
+        truth = demo.truth["materials"][r["subject"]]
         assert r["Ea_eV"] == pytest.approx(truth["Ea_eV"], abs=0.01)
         assert r["sigma_30C_S_per_m"] * 10 == pytest.approx(truth["sigma_30C_mS_per_cm"], rel=0.03)
+    pts = q(demo.store, "SELECT count(*) AS n FROM arrhenius_points WHERE subject = 'Li2NH hot pressed'")
+    assert pts == [{"n": 5}]
 
 
-def test_other_numbers_match_the_report(demo, report):
-    """Every number of the report's eis, dcpol, cv and cycling sections is in the values table (SI there)."""
-    from sselab import units
-
-    nums = {(n["subject"], n["quantity"]): n for n in report["summary"] if n["section"] in
-            ("eis", "dcpol", "cv", "cycling")}
-    vals = {(r["subject"], r["key"]): r for r in q(demo.store, "SELECT subject, key, value, value_text, unit, stderr "
-                                                                "FROM \"values\"")}
-    rename = {"sigma_30C_mS_per_cm": ("sigma_30C_S_per_m", "mS/cm"), "asr_interface_ohm_cm2":
-              ("asr_interface_ohm_m2", "ohm cm2"), "sigma_e_nS_per_cm": ("sigma_e_S_per_m", "nS/cm"),
-              "short_current_density_uA_per_cm2": ("short_current_density_A_per_m2", "uA/cm2"),
-              "ccd_uA_per_cm2": ("ccd_A_per_m2", "uA/cm2"),
-              "first_discharge_mAh_per_g": ("first_discharge_C_per_kg", "mAh/g"),
-              "last_discharge_mAh_per_g": ("last_discharge_C_per_kg", "mAh/g")}
-    checked = 0
-    for (subject, quantity), n in nums.items():
-        key, shown = rename.get(quantity, (quantity, None))
-        v = vals[(subject, key)]
-        if isinstance(n["value"], str):
-            assert (v["value_text"] or "") == n["value"], (subject, quantity)
-        else:
-            got = v["value"] if shown is None else float(units.convert(v["value"], v["unit"], shown))
-            assert got == pytest.approx(n["value"], rel=1e-9), (subject, quantity)
-        checked += 1
-    assert checked == len(nums) >= 25
-
-
-def test_fits_equal_a_direct_fit_batch(demo):
-    """The one-arc fits stored for CP-Au are what sselab.eis.fit_batch gives on the same spectra."""
-    from sselab.eis import fit_batch
-    from sselab.io import read
-    from sselab.report.sections import BLOCKING_BOUNDS, BLOCKING_CIRCUIT
-
-    files = sorted((demo.data / "eis").glob("CP_*.mpt"), key=lambda p: int(p.stem.rsplit("_", 1)[1][:-1]))
-    spectra = [read(p).spectra()[0] for p in files]
-    direct = fit_batch(spectra, BLOCKING_CIRCUIT, bounds=BLOCKING_BOUNDS, labels=[p.name for p in files])
-    rows = q(demo.store, "SELECT spectrum, param, value, circuit FROM fits WHERE subject = 'CP-Au' "
-                         "ORDER BY spectrum, param")
-    compared = 0
+def test_files_table_is_the_reports_file_list(demo, report):
+    rows = q(demo.store, "SELECT path, sha256, size_bytes, format, technique, cell, temperature_K, status, error, "
+                         "warnings FROM files ORDER BY path")
+    rep = {f["file"]: f for f in report["files"]}
+    assert [r["path"] for r in rows] == sorted(rep)
     for r in rows:
-        if r["circuit"] != BLOCKING_CIRCUIT:
-            continue            # a spectrum where the two-arc circuit fitted better (the report's choice)
-        assert r["value"] == pytest.approx(direct[r["spectrum"]].params[r["param"]], rel=1e-9)
-        compared += 1
-    assert compared >= 3 * 6
-
-
-def test_arrhenius_equals_fit_arrhenius_on_the_stored_points(demo):
-    from sselab.transport.arrhenius import fit_arrhenius
-
-    pts = q(demo.store, "SELECT T_K, sigma_S_per_m, sigma_stderr_S_per_m FROM arrhenius_points "
-                        "WHERE subject = 'Li2NH hot pressed' ORDER BY T_K")
-    fit = fit_arrhenius(np.array([p["T_K"] for p in pts]), np.array([p["sigma_S_per_m"] for p in pts]),
-                        np.array([p["sigma_stderr_S_per_m"] for p in pts]), convention="sigmaT")
-    (row,) = q(demo.store, "SELECT Ea_eV, sigma_25C_S_per_m FROM arrhenius WHERE subject = 'Li2NH hot pressed'")
-    assert row["Ea_eV"] == pytest.approx(fit.Ea_eV, rel=1e-12)
-    assert row["sigma_25C_S_per_m"] == pytest.approx(fit.sigma_25C_S_per_m, rel=1e-12)
-
-
-def test_files_table(demo):
-    rows = q(demo.store, "SELECT path, sha256, size_bytes, technique, status, cell, temperature_K FROM files "
-                         "ORDER BY path")
-    assert len(rows) == 21 and all(r["status"] == "ok" for r in rows)
-    for r in rows:
+        f = rep[r["path"]]
+        for col, key in (("format", "format"), ("technique", "technique"), ("cell", "cell"),
+                         ("temperature_K", "temperature_K"), ("status", "status"), ("error", "error"),
+                         ("warnings", "warnings")):
+            assert r[col] == f[key], (r["path"], col)
         p = demo.data / r["path"]
-        assert r["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest() and r["size_bytes"] == p.stat().st_size
+        if p.is_file():
+            assert r["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest() and r["size_bytes"] == p.stat().st_size
+        else:                                   # an operando series (…/operando.yaml#xrd) or an instrument folder
+            assert r["sha256"] and len(r["sha256"]) == 64
     by = {r["path"]: r for r in rows}
     assert by["eis/MCP_Au-Li2NH-Au_70C.mpt"]["temperature_K"] == pytest.approx(343.15)
     assert by["eis/MCP_Au-Li2NH-Au_70C.mpt"]["cell"] == "MCP-Au"
-    assert by["cv/Li-Li2NH-steel_CV_1mVs_40C.mpt"]["technique"] == "CV"
 
 
 def test_results_read_back_as_recipe_results(demo):
     from sselab import store
 
     with store.open(demo.store) as st:
-        res = st.results(recipe="transport.arrhenius")
-        assert sorted(r.subject for r in res) == sorted(MATERIALS)
-        vals = st.sql("SELECT subject, value FROM \"values\" WHERE key = 'Ea_eV'")
+        res = st.results(recipe="eis.arrhenius")
+        assert sorted(r.subject for r in res) == list(MATERIALS)
+        vals = st.sql("SELECT subject, value FROM \"values\" WHERE recipe = 'eis.arrhenius' AND key = 'Ea_eV'")
         for r in res:
             assert r["Ea_eV"].value == vals.set_index("subject").loc[r.subject, "value"]
-            assert r.figures["T_line_K"] and r.table("arrhenius_points").rows
-        assert len(st.results()) == 12
+            assert r.figures and r.table("points").rows
+        assert len(st.results()) == demo.first["tables"]["results"]
 
 
 def test_second_run_analyses_nothing(demo):
     before = demo.store.joinpath("store.json").read_text()
     again = json.loads(cli("batch", demo.data, "--store", demo.store, "--json").stdout)
-    assert again["analysed"] == 0 and again["skipped"] == 12 and again["adopted"] == 0
+    assert again["analysed"] == 0 and again["skipped"] == demo.first["units"] and again["adopted"] == 0
     assert again["tables"] == demo.first["tables"]
     assert json.loads(demo.store.joinpath("store.json").read_text())["units"] == json.loads(before)["units"]
 

@@ -28,10 +28,12 @@ def batch(
 ):
     """Analyse every unit of work under DIRECTORY into a results store of Parquet tables.
 
-    Units: one per manifest cell (all its files), one per file outside the manifest, one Arrhenius fit per
-    material.  Unchanged units (same content hashes, sselab version and options) are skipped; a killed run
-    resumes where it stopped.  Tables: units, files, results, values, flags, fits, eis, arrhenius, dcpol, cv,
-    cycling and per-point tables; query them with `sselab query STORE "SELECT …"`."""
+    The analysis is the report's (`sselab report`): one unit per job of the recipes' routing (a recipe over its
+    files: per impedance file, per cell, per material, per figure panel of the manifest) and one per input file.
+    Unchanged units (same content hashes, recipe, cell, options and sselab version) are skipped; a killed run
+    resumes where it stopped.  Tables: units, files, results, values, flags, figures, a summary per recipe (eis,
+    arrhenius, drt, dcpol, cv, cycling …) and the recipes' tables (fits, arrhenius_points, drt_peaks …); query them
+    with `sselab query STORE "SELECT …"`."""
     with user_errors():
         from ..batch import batch as run_batch
 

@@ -7,12 +7,12 @@
     with store.open("results.store") as st:
         st.sql("SELECT subject, Ea_eV, Ea_eV_stderr FROM arrhenius")     # pandas DataFrame
         st.con                                                           # the DuckDB connection (views)
-        st.results(recipe="transport.arrhenius")                         # RecipeResults back
+        st.results(recipe="eis.arrhenius")                               # RecipeResults back
 
 Modules: :mod:`.schema` (tables and how a RecipeResult maps to them), :mod:`.layout` (files on disk, atomic
 commits, compaction), :mod:`.reader` (DuckDB views), :mod:`sselab.batch` (incremental runs: local pool or Dask),
-:mod:`.work` (units of work and the worker function), :mod:`.jobs` (the routing: which analysis runs on which
-files).  Needs the extra ``sselab[store]`` (duckdb, pyarrow); Dask clusters ``sselab[dask]``.
+:mod:`.work` (units of work and the worker function), :mod:`.jobs` (the recipes' routing — the report's — as
+units of work).  Needs the extra ``sselab[store]`` (duckdb, pyarrow); Dask clusters ``sselab[dask]``.
 """
 from __future__ import annotations
 

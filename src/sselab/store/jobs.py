@@ -121,11 +121,12 @@ def _inputs(it) -> list[str]:
     return out
 
 
-def _file_row(it) -> dict:
-    """The ``files`` row of an item (without the content columns, filled in from the hashes)."""
+def _file_row(it, base: str) -> dict:
+    """The ``files`` row of an item (without the content columns, filled in from the hashes of ``input``: relative
+    to the folder when inside it)."""
     m = it.measurement
     start = getattr(m, "start_time", None) if m is not None else None
-    return {"input": str(it.path), "path": it.rel, "format": it.format, "technique": it.technique,
+    return {"input": canonical(it.path, base), "path": it.rel, "format": it.format, "technique": it.technique,
             "instrument": getattr(m, "instrument", None) if m is not None else None,
             "software_version": getattr(m, "software_version", None) if m is not None else None,
             "start_time": start.isoformat() if isinstance(start, (datetime, date)) else start,
@@ -181,12 +182,11 @@ def units_of_work(folder, manifest) -> list[Job]:
             it.warnings.append(notes[it.rel])
     used = {id(it) for j in jobs for it in j.items}
     units: list[Job] = []
+    sb = str(base)
     for it in items:
         units.append(Job(f"file:{it.rel}", "file", tuple(_inputs(it)),
-                         {"file": it.rel, "files_rows": [_file_row(it)],
-                          "analysed": id(it) in used}))
+                         {"file": it.rel, "files_rows": [_file_row(it, sb)], "analysed": id(it) in used}))
     ids = _unit_ids(jobs)
-    sb = str(base)
     for k, j in enumerate(jobs):
         idx = routing.uses_of(jobs, k)
         inputs = tuple(dict.fromkeys(p for it in j.items for p in _inputs(it)))

@@ -155,6 +155,8 @@ def _file_row(job: Job, path: str, source, hashes: Mapping, router) -> tuple[dic
 def _given_file_row(job: Job, row: Mapping, source, hashes: Mapping) -> dict:
     """A ``files`` row the router made while planning, with the content columns (hash, size, mtime) of its file."""
     path = row.get("input")
+    if path and source and not os.path.isabs(path):
+        path = os.path.join(source, path)
     h = hashes.get(path) or (None, None, None)
     out = {k: v for k, v in row.items() if k != "input"}
     out.update(unit_id=job.id, sha256=h[2], size_bytes=h[0], mtime=(h[1] / 1e9) if h[1] is not None else None)
