@@ -442,7 +442,9 @@ def batch(folder, store, *, manifest=None, jobs: int | None = None, scheduler=No
                              f"another --store for {source}")
         man = load_manifest(mpath, check_files=False) if mpath is not None else None
         R = resolve_router(ref)
-        ordered = _order(list(R.units_of_work(folder, man)))
+        ordered, plan_key = _cached_plan(w, R, ref, folder, man, source, st.hashes, rehash)
+        if ordered is None:
+            ordered = _order(list(R.units_of_work(folder, man)))
         run.units = len(ordered)
         if not ordered:
             run.warnings.append(f"{folder}: no measurement files found, nothing to analyse")
@@ -469,6 +471,8 @@ def batch(folder, store, *, manifest=None, jobs: int | None = None, scheduler=No
         run.removed = sorted(w.remove)
         if run.adopted or run.removed or cache != st.hashes or not (w.path / "store.json").exists():
             w.commit(source=source, manifest=mpath.resolve() if mpath else None, hashes=cache)
+        if plan_key is not None and (w.read_plan() or {}).get("key") != plan_key:
+            w.write_plan({"key": plan_key, "units": [j.to_doc() for j in ordered]})
         try:
             if to_run:
                 _execute(w, to_run, keys, hashes, source, ref, jobs, scheduler, progress, figures, commit_every_s,
@@ -490,6 +494,35 @@ def _with_figures(doc: str, figures: str) -> str:
     d = json.loads(doc)
     d["figures"] = json.loads(figures)
     return json.dumps(d, allow_nan=False)
+
+
+def _cached_plan(w: StoreWriter, R, ref: str, folder: Path, man, source: Path, cache: dict, rehash: bool):
+    """``(units, key)``: the units of the store's last plan when nothing that decided it changed (the files routing
+    reads — by size and modification time, as the hash cache —, the manifest, the settings, the recipes, sselab),
+    else ``(None, key)``; ``(None, None)`` for a router that keeps no plan (no ``plan_inputs``)."""
+    from . import __version__
+    from .store.schema import STORE_FORMAT
+
+    inputs = getattr(R, "plan_inputs", None)
+    if inputs is None:
+        return None, None
+    spec = inputs(folder, man)
+    stamps = []
+    for p in spec["paths"]:
+        try:
+            stamps.append([_rel(p, source), *_stamp(p)])
+        except OSError:
+            stamps.append([_rel(p, source), None, None])
+    doc = {"store_format": STORE_FORMAT, "sselab": __version__, "router": ref, "version": spec.get("version"),
+           "stamps": stamps}
+    key = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    old = w.read_plan()
+    if rehash or old is None or old.get("key") != key:
+        return None, key
+    try:
+        return _order([Job.from_doc(d) for d in old["units"]]), key
+    except (KeyError, TypeError, ValueError, SselabError):   # an unreadable cache is made again
+        return None, key
 
 
 def _execute(w: StoreWriter, to_run: list[Job], keys, hashes, source: Path, ref: str, jobs, scheduler, progress,

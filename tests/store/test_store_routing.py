@@ -118,3 +118,23 @@ def test_moved_folder_keeps_its_keys(pellets, tmp_path):
     moved = tmp_path / "moved"
     pellets.rename(moved)
     assert keys(moved) == before and len(before) == 28
+
+
+def test_rerun_reuses_the_plan_without_reading_the_files(pellets, tmp_path, monkeypatch):
+    """An unchanged folder is not read again (the last plan is kept in the store with what decided it); a changed
+    file, a new file or a changed manifest makes it plan again."""
+    from sselab.recipes import routing
+
+    st = tmp_path / "st"
+    first = batch(pellets, st, jobs=1)
+    calls = []
+    real = routing.load
+    monkeypatch.setattr(routing, "load", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = batch(pellets, st, jobs=1)
+    assert calls == [] and again.analysed == [] and len(again.skipped) == first.units
+    man = pellets / "cells.yaml"
+    man.write_text(man.read_text().replace("thickness: 1.0 mm", "thickness: 1.1 mm", 1))   # pellet-A thicker
+    r = batch(pellets, st, jobs=1)
+    assert calls == [1]
+    assert "eis.arrhenius:SSE A" in r.analysed and "eis.arrhenius:SSE B" not in r.analysed
+    assert not any(u.startswith("file:") for u in r.analysed)       # the files did not change

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import SselabError
 from .work import Job
 
-__all__ = ["ROUTER_VERSION", "READS_INPUTS", "UnitFailed", "units_of_work", "run", "canonical"]
+__all__ = ["ROUTER_VERSION", "READS_INPUTS", "UnitFailed", "units_of_work", "plan_inputs", "run", "canonical"]
 
 #: part of every unit's key: bump it when the mapping from routing jobs to units changes its answers
 ROUTER_VERSION = "recipes-routing-1"
@@ -153,20 +153,36 @@ def _unit_ids(jobs) -> list[str]:
 
 
 def _context(job, base: Path, manifest) -> dict:
-    """What a worker needs to read the job's items as routing does: where they are, the manifest cells they belong
-    to (a manifest with those cells only: ``read_item`` and ``plan`` give the same items and job), and their own
-    options when there is no manifest (the folder's settings file)."""
+    """What a worker needs to read the job's items as routing does (JSON): where they are, the manifest (read again
+    by the worker, as the driver read it), or their own options when there is no manifest (the folder's settings
+    file)."""
     items = [{"path": str(it.path), "rel": it.rel, "operando": _is_operando(it)} for it in job.items]
     ctx: dict = {"base": str(base), "items": items}
     if manifest is not None:
-        paths = {it.path.resolve() for it in job.items}
-        mine = {id(it.cell) for it in job.items if it.cell is not None}
-        ctx["manifest"] = dataclasses.replace(
-            manifest, cells=tuple(c for c in manifest.cells if id(c) in mine),
-            settings={p: o for p, o in (manifest.settings or {}).items() if p in paths})
+        ctx["manifest"] = str(Path(manifest.source).resolve())
     else:
         ctx["settings"] = {str(it.path.resolve()): it.options for it in job.items if it.options}
     return ctx
+
+
+def plan_inputs(folder, manifest) -> dict:
+    """What decides the plan besides the code (for ``sselab batch`` to reuse its last plan when none of it changed):
+    every file routing would read (``routing.collect_files``, the operando manifests and what they name), the
+    manifest and the settings file, and the registered recipes."""
+    from ..cell import settings_path
+    from ..recipes import routing
+    from ..recipes.base import specs
+
+    folder = Path(folder)
+    paths = [str(p) for p in routing.collect_files(folder, manifest)]
+    for m in routing.operando_manifests(folder) if folder.is_dir() else []:
+        paths += [str(m)] + sorted(str(p) for p in routing._operando_paths(m))
+    if manifest is not None and manifest.source is not None:
+        paths.append(str(Path(manifest.source).resolve()))
+    side = settings_path(manifest.source if manifest is not None and manifest.source is not None
+                         else (folder if folder.is_dir() else folder.parent))
+    paths.append(str(side.resolve()))
+    return {"paths": list(dict.fromkeys(paths)), "version": [ROUTER_VERSION, sorted(sp.name for sp in specs())]}
 
 
 def units_of_work(folder, manifest) -> list[Job]:
@@ -204,11 +220,35 @@ def units_of_work(folder, manifest) -> list[Job]:
 # running one unit (in a worker)
 # ---------------------------------------------------------------------------------------------------------------
 
-def _read(ctx: dict) -> list:
+_MANIFESTS: dict = {}
+
+
+def _manifest(path: str | None):
+    """The manifest at ``path`` (read once per process and state of the file), as ``sselab batch`` reads it."""
+    if path is None:
+        return None
+    from ..cell import load_manifest, settings_path
+
+    def stamp(p):
+        try:
+            st = os.stat(p)
+            return st.st_size, st.st_mtime_ns
+        except OSError:
+            return None
+
+    key = (path, stamp(path), stamp(settings_path(path)))
+    man = _MANIFESTS.get(key)
+    if man is None:
+        _MANIFESTS.clear()
+        man = _MANIFESTS[key] = load_manifest(path, check_files=False)
+    return man
+
+
+def _read(ctx: dict):
     from ..recipes import routing
 
     base = Path(ctx["base"])
-    man = ctx.get("manifest")
+    man = _manifest(ctx.get("manifest"))
     settings = {Path(p): o for p, o in (ctx.get("settings") or {}).items()} or None
     items = []
     for spec in ctx["items"]:
@@ -223,7 +263,7 @@ def _read(ctx: dict) -> list:
         if not it.ok:
             raise UnitFailed(it.error)
         items.append(it)
-    return items
+    return items, man
 
 
 def run(job: Job, measurements: dict, upstream: dict) -> list:
@@ -233,11 +273,10 @@ def run(job: Job, measurements: dict, upstream: dict) -> list:
     from ..recipes import routing
 
     p = job.params
-    items = _read(job.context)
+    items, man = _read(job.context)
     for it in items:
         if it.measurement is not None:
             measurements[str(it.path)] = it.measurement
-    man = job.context.get("manifest")
     jobs, _ = routing.plan(items, man)
     sb = job.context["base"]
     match = [j for j in jobs if j.recipe == p["recipe"] and j.subject == p["subject"] and j.files == p["files"]]

@@ -5,6 +5,8 @@
     STORE/
       .sselab-output.json              marker: an sselab output of kind "store" (sselab.outputs)
       store.json                       the committed state (replaced atomically; the only thing readers trust)
+      plan.json                        the last run's units of work and what decided them (a cache, replaced
+                                       atomically; ignored when it does not match)
       data/<table>/<segment>.parquet   compacted segments: many units' rows of one table
       parts/<unit-hash>-<key>/         one finished unit of work: <table>.parquet … + unit.json (written last)
 
@@ -35,6 +37,7 @@ __all__ = ["StoreError", "StoreState", "StoreWriter", "Part", "require_pyarrow",
            "read_state", "unit_dir_name"]
 
 MANIFEST = "store.json"
+PLAN = "plan.json"
 DATA = "data"
 PARTS = "parts"
 KIND = "store"
@@ -217,7 +220,7 @@ class StoreWriter:
                 if kind != KIND:
                     raise OutputError(f"{self.path} is an sselab {kind or 'output'} folder, not a results store; "
                                       f"choose another --store")
-                if not (target / MANIFEST).exists() and any(p.name not in (MARKER, DATA, PARTS)
+                if not (target / MANIFEST).exists() and any(p.name not in (MARKER, DATA, PARTS, PLAN)
                                                             for p in target.iterdir()):
                     raise OutputError(f"{self.path}: a store folder without {MANIFEST} but with other files; "
                                       f"left untouched — choose another --store")
@@ -228,7 +231,7 @@ class StoreWriter:
         self._lock.__enter__()
         try:
             if not (target / MARKER).is_file():
-                _write_marker(target, KIND, [MANIFEST])
+                _write_marker(target, KIND, [MANIFEST, PLAN])
             with _os_errors(self.path):
                 (target / DATA).mkdir(exist_ok=True)
                 (target / PARTS).mkdir(exist_ok=True)
@@ -504,6 +507,18 @@ class StoreWriter:
         self.state = new
         self._delete(garbage)
         return True
+
+    # -- the plan cache -----------------------------------------------------------------------------------------
+    def read_plan(self) -> dict | None:
+        """The cached plan (``{"key": …, "units": [...]}``), or None (none, or unreadable: then it is made again)."""
+        try:
+            doc = json.loads((self.path / PLAN).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return doc if isinstance(doc, dict) and "key" in doc and isinstance(doc.get("units"), list) else None
+
+    def write_plan(self, doc: dict) -> None:
+        _atomic_json(self.path / PLAN, doc)
 
     # -- reading back (for dependent units) ---------------------------------------------------------------------
     def unit_rows(self, table: str, unit_ids: Iterable[str]):

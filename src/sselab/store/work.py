@@ -1,7 +1,8 @@
 """Units of work and the function that executes one (in this process, a pool worker or a Dask worker).
 
 A :class:`Job` names what to analyse: its input files, the parameters that decide the answer (cell, options) and
-the units whose results it consumes (``after``).  A *router* — by default :mod:`sselab.store.jobs` (the recipes' routing, :mod:`sselab.recipes.routing`) — provides
+the units whose results it consumes (``after``).  A *router* — by default :mod:`sselab.store.jobs` (the recipes'
+routing, :mod:`sselab.recipes.routing`, as the report runs it) — provides
 
 * ``units_of_work(folder, manifest) -> list[Job]`` and
 * ``run(job, measurements, upstream) -> list[RecipeResult]`` (``measurements``: path → Measurement of the inputs
@@ -48,6 +49,16 @@ class Job:
     params: Mapping[str, Any] = field(default_factory=dict)
     after: tuple[str, ...] = ()
     context: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_doc(self) -> dict:
+        """JSON (a router that reuses its plan keeps its units this way)."""
+        return {"id": self.id, "kind": self.kind, "inputs": list(self.inputs), "params": dict(self.params),
+                "after": list(self.after), "context": dict(self.context)}
+
+    @classmethod
+    def from_doc(cls, d: Mapping) -> "Job":
+        return cls(d["id"], d.get("kind", "unit"), tuple(d.get("inputs", ())), dict(d.get("params", {})),
+                   tuple(d.get("after", ())), dict(d.get("context", {})))
 
 
 @dataclass
