@@ -1,21 +1,26 @@
-"""Scale test of the results store: a large simulated EIS archive and a large cycling archive through `sselab batch`,
-on the local process pool and on a 2-worker Dask LocalCluster (loopback only), with bounded memory.
+"""Scale test of the results store: a simulated EIS archive and a cycling archive through `sselab batch` (the
+recipes' routing — the HTML report's analysis), on the local process pool and on a 2-worker Dask LocalCluster
+(loopback only), timed beside `sselab report --no-figures` over the same folder (the same analysis, no store).
 
 Data (sselab.simulate forward models, written as canonical CSV, many spectra per file):
 
 * EIS: ``--spectra`` blocking-cell spectra (Au|SSE|Au, bulk + grain-boundary arcs + electrode spike, 13 MHz–5 Hz,
   7 points/decade, 0.4 % noise), ``--spectra-per-file`` per file (one pellet per file, on a 30–120 °C temperature
-  ramp), ten pellets per material, each material with its own Ea and σ(30 °C) → one Arrhenius unit per material;
+  ramp), ten pellets per material, each material with its own Ea and σ(30 °C), a ``cells.yaml`` naming pellets and
+  materials → routing: one ``eis.arrhenius`` job per material (every spectrum fitted, model chosen per spectrum)
+  and one ``eis.drt`` job per file (the DRT of every spectrum);
 * cycling: ``--rows`` rows of Li|SSE|Li stripping/plating ladders, ``--rows-per-file`` per record (5 current steps,
-  per-file seeds, a hard short in every third record).
+  per-file seeds, a hard short in every third record) → one ``cycling.symmetric`` job per record.
 
 Each store is built by `sselab batch` in a subprocess under ``/usr/bin/time -v`` (driver peak memory, wall and CPU
 time); every unit records its worker's CPU seconds and peak memory in the ``units`` table.  Throughput per core =
 items / Σ CPU seconds of the units (independent of other jobs sharing the machine); wall-clock throughput is shown
 beside it with ``uptime``.  The two backends' tables are compared by an order-independent fingerprint (row count and
-Σ hash(row) of every table, timing columns left out).
+Σ hash(row) of every table, timing columns left out), and the stored results with the report's ``results.json``
+(every result's values, flags, tables and options, exactly).
 
-    .venv/bin/python benchmarks/bench_store_scale.py                                     # 10⁴ spectra, 10⁷ rows
+    .venv/bin/python benchmarks/bench_store_scale.py          # 10⁴ spectra, 10⁷ cycling rows (≈ 20 min on 2 cores)
+    .venv/bin/python benchmarks/bench_store_scale.py --spectra 2000 --rows 2e6            # a quick one (≈ 3 min)
     .venv/bin/python benchmarks/bench_store_scale.py --spectra 100000 --rows 100000000   # the full scale test
 """
 from __future__ import annotations
@@ -43,9 +48,6 @@ def material(m: int) -> tuple[str, float, float]:
     """Name, σ(30 °C) in mS/cm and Ea in eV of simulated material ``m`` (log-uniform 0.02–2 mS/cm, 0.38–0.55 eV)."""
     r = np.random.default_rng(90_000 + m)
     return f"SSE-{m:04d}", float(10 ** r.uniform(np.log10(0.02), np.log10(2.0))), float(r.uniform(0.38, 0.55))
-
-
-MiB = 2 ** 20
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -161,26 +163,59 @@ def _time_v(stderr: str) -> dict:
             "user_s": grab("User time (seconds)"), "sys_s": grab("System time (seconds)")}
 
 
+def _timed(cmd: list[str]) -> tuple[subprocess.CompletedProcess, dict, float]:
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
+    return p, _time_v(p.stderr), time.perf_counter() - t0
+
+
 def batch_run(data: Path, store: Path, backend: str, jobs: int, scheduler: str | None) -> dict:
     if store.exists():
         shutil.rmtree(store)     # a store this benchmark made earlier
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "sselab.cli", "batch", str(data), "--store", str(store),
-           "--json"]
+    cmd = [sys.executable, "-m", "sselab.cli", "batch", str(data), "--store", str(store), "--json"]
     cmd += ["--scheduler", scheduler] if scheduler else ["--jobs", str(jobs)]
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
+    p, tv, wall = _timed(cmd)
     if p.returncode != 0:
         raise SystemExit(f"sselab batch failed ({backend}):\n{p.stderr[-3000:]}")
     out = json.loads(p.stdout)
-    tv = _time_v(p.stderr)
-    # the incremental re-run: every unit skipped
+    # the incremental re-run: every unit skipped (the folder is planned again: every file read once)
     t1 = time.perf_counter()
     p2 = subprocess.run([sys.executable, "-m", "sselab.cli", "batch", str(data), "--store", str(store), "--json",
                          "--jobs", "1"], capture_output=True, text=True)
     rerun = json.loads(p2.stdout)
     return {"backend": backend, "summary": out, "time_v": tv, "wall_s": wall, "rerun_s": time.perf_counter() - t1,
             "rerun_analysed": rerun["analysed"], "store_bytes": _du(store)}
+
+
+def report_run(data: Path, out: Path) -> dict:
+    """The same analysis without a store: `sselab report --no-figures` (routing.run_all on its 2 forked workers)."""
+    if out.exists():
+        shutil.rmtree(out)      # a report this benchmark made earlier
+    p, tv, wall = _timed([sys.executable, "-m", "sselab.cli", "report", str(data), "--out", str(out), "--no-figures",
+                          "--json"])
+    if p.returncode != 0:
+        raise SystemExit(f"sselab report failed:\n{p.stderr[-3000:]}")
+    return {"time_v": tv, "wall_s": wall, "results": str(out / "results.json")}
+
+
+def same_as_report(store: Path, results_json: str) -> tuple[int, int]:
+    """(results equal to the report's, results in the report): values, flags, tables and options compared exactly."""
+    from sselab import store as S
+
+    rep = json.loads(Path(results_json).read_text())
+    want = {}
+    for sec in rep["sections"]:
+        for r in sec["results"]:
+            want[(r["recipe"], r["subject"], tuple(r["inputs"]))] = r
+    same = 0
+    with S.open(store) as st:
+        _, rows = st.rows("SELECT json FROM results")
+    for (doc,) in rows:
+        r = json.loads(doc)
+        w = want.get((r["recipe"], r["subject"], tuple(r["inputs"])))
+        if w is not None and all(w[k] == r[k] for k in ("values", "flags", "tables", "options")):
+            same += 1
+    return same, len(want)
 
 
 def store_stats(store: Path, kind: str) -> dict:
@@ -198,19 +233,19 @@ def store_stats(store: Path, kind: str) -> dict:
         q = {}
         t0 = time.perf_counter()
         if kind == "eis":
-            _, ((nfits,),) = st.rows("SELECT count(*) FROM fits")
-            q["count(*) FROM fits"] = time.perf_counter() - t0
+            _, ((n_spectra,),) = st.rows("SELECT count(*) FROM arrhenius_points")
+            q["count(*) FROM arrhenius_points"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             _, arr = st.rows("SELECT subject, Ea_eV, sigma_30C_S_per_m, n_points FROM arrhenius ORDER BY subject")
             q["arrhenius table"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            st.rows("SELECT param, avg(value), count(*) FROM fits GROUP BY param")
-            q["avg(value) GROUP BY param over fits"] = time.perf_counter() - t0
+            _, ((npeaks,),) = st.rows("SELECT count(*) FROM drt_peaks")
+            st.rows("SELECT track, count(*), median(tau_s) FROM drt_peaks GROUP BY track")
+            q["median τ per DRT track over drt_peaks"] = time.perf_counter() - t0
             truth = {name: material(int(name.split("-")[1]))[1:] for name, *_ in arr}     # (mS/cm, eV)
             dea = max(abs(ea - truth[s][1]) for s, ea, _, _ in arr)
             ds = max(abs(s30 * 10 / truth[s][0] - 1) for s, _, s30, _ in arr)
-            _, ((n_spectra,),) = st.rows("SELECT count(*) FROM eis_spectra")
-            extra = {"fits_rows": nfits, "spectra": n_spectra, "max_dEa_eV": dea, "max_rel_dsigma30": ds,
+            extra = {"drt_peaks": npeaks, "spectra": n_spectra, "max_dEa_eV": dea, "max_rel_dsigma30": ds,
                      "materials": len(arr)}
         else:
             _, ((ncyc, nshort),) = st.rows("SELECT count(*), count(*) FILTER (short_kind = 'hard') FROM cycling")
@@ -220,7 +255,7 @@ def store_stats(store: Path, kind: str) -> dict:
             "rows_read": rows_read, "fingerprint": fp, "queries_s": q, **extra}
 
 
-def run_part(kind: str, data: Path, work: Path, jobs: int, backends: list[str], items: int) -> list[dict]:
+def run_part(kind: str, data: Path, work: Path, jobs: int, backends: list[str], items: int) -> dict:
     out = []
     for backend in backends:
         store = work / f"{kind}-{backend}.store"
@@ -247,7 +282,11 @@ def run_part(kind: str, data: Path, work: Path, jobs: int, backends: list[str], 
         print(f"  {kind:8s} {backend:5s}: {r['wall_s']:.1f} s wall, {r['stats']['cpu_s']:.1f} CPU-s in units, "
               f"driver peak {r['time_v']['max_rss_kb'] / 1024:.0f} MiB, worker peak "
               f"{(r['stats']['worker_peak_rss'] or 0) / MiB:.0f} MiB", flush=True)
-    return out
+    rep = report_run(data, work / f"{kind}-report")
+    rep["same"] = [same_as_report(work / f"{kind}-{r['backend']}.store", rep["results"]) for r in out]
+    print(f"  {kind:8s} report: {rep['wall_s']:.1f} s wall, peak {rep['time_v']['max_rss_kb'] / 1024:.0f} MiB; "
+          f"stored results equal to the report's: {rep['same']}", flush=True)
+    return {"batch": out, "report": rep}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -273,56 +312,75 @@ def render(args, gens, results, up0, up1, argv=None) -> str:
              f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared with other jobs), Python "
              f"{platform.python_version()}, sselab {sselab.__version__}, duckdb {duckdb.__version__}, pyarrow "
              f"{pyarrow.__version__}.  `uptime` before: `{up0}`; after: `{up1}`.", "",
-             "Analysis: the default routing of `sselab batch` (`sselab.store.jobs`: the HTML report's choices — per "
-             "pellet a one-arc and a two-arc `fit_batch` of all its spectra, σ per spectrum; per material an "
-             "Arrhenius fit; per Li|Li record the stripping/plating analysis).  Units: one per file (a pellet or a "
-             "cycling record) + one per material.", "",
-             "| archive | data (generated) | backend | units | wall | Σ CPU in units | per core | wall throughput | "
-             "driver CPU (store) | driver peak RSS | worker peak RSS | store | re-run (all skipped) | "
-             "identical tables |",
+             "Analysis: the recipes' routing, as `sselab report` runs it (EIS: per material `eis.arrhenius` — every "
+             "spectrum fitted with its model chosen by BIC — and per file `eis.drt`, the DRT of every spectrum; "
+             "cycling: per record `cycling.symmetric`).  Units: one per routing job + one per file.  Baseline "
+             "in the same run: `sselab report DIR --no-figures` on the same folder (the same analysis on its 2 "
+             "forked workers, no store).", "",
+             "| archive | data (generated) | run | units | wall | Σ CPU in units | per core | wall throughput | "
+             "driver CPU | driver peak RSS | worker peak RSS | store | re-run (all skipped) | identical |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for kind, rs in results.items():
+    for kind, part in results.items():
         g = gens[kind]
         unit = "spectra" if kind == "eis" else "rows"
+        rs, rep = part["batch"], part["report"]
         fps = [r["stats"]["fingerprint"] for r in rs]
         same = all(f == fps[0] for f in fps)
-        for r in rs:
+        data = (f"{g['items']:,} {unit} in {g['files']:,} files, {g['bytes'] / 1e9:.2f} GB "
+                f"({g['seconds']:.0f} s)")
+        for r, (eq, n_rep) in zip(rs, rep["same"]):
             st = r["stats"]
             items = st["spectra"] if kind == "eis" else st["rows_read"]
             per_core = items / st["cpu_s"] if st["cpu_s"] else float("nan")
             wpk = max(x for x in (st["worker_peak_rss"], r["worker_rss_cluster"]) if x is not None)
             lines.append(
-                f"| {kind} | {g['items']:,} {unit} in {g['files']:,} files, {g['bytes'] / 1e9:.2f} GB "
-                f"({g['seconds']:.0f} s) | {r['backend']} ({r['summary']['workers']} workers) | {st['units']:,} "
-                f"({st['failed']} failed) | {r['wall_s']:.0f} s | {st['cpu_s']:.0f} s | "
+                f"| {kind} | {data} | `sselab batch` {r['backend']} ({r['summary']['workers']} workers) | "
+                f"{st['units']:,} ({st['failed']} failed) | {r['wall_s']:.0f} s | {st['cpu_s']:.0f} s | "
                 f"{per_core:,.0f} {unit}/CPU-s | {items / r['wall_s']:,.0f} {unit}/s | "
                 f"{r['time_v']['user_s'] + r['time_v']['sys_s']:.1f} s | "
                 f"{r['time_v']['max_rss_kb'] / 1024:.0f} MiB | {wpk / MiB:.0f} MiB | "
                 f"{r['store_bytes'] / 1e6:.0f} MB | {r['rerun_s']:.1f} s ({r['rerun_analysed']} analysed) | "
-                f"{'yes' if same else 'NO'} |")
+                f"{'yes' if same else 'NO'} (pool = dask); {eq}/{n_rep} results = report |")
+        items = rs[0]["stats"]["spectra"] if kind == "eis" else rs[0]["stats"]["rows_read"]
+        tv = rep["time_v"]
+        lines.append(
+            f"| {kind} | same folder | `sselab report --no-figures` (2 workers) | — | {rep['wall_s']:.0f} s | — | — | "
+            f"{items / rep['wall_s']:,.0f} {unit}/s | {tv['user_s'] + tv['sys_s']:.1f} s (all processes) | "
+            f"{tv['max_rss_kb'] / 1024:.0f} MiB | — | — | — | — |")
     lines.append("")
-    for kind, rs in results.items():
+    for kind, part in results.items():
+        rs, rep = part["batch"], part["report"]
         st = rs[0]["stats"]
+        ratio = ", ".join(f"{r['backend']} {r['wall_s'] / rep['wall_s']:.2f}×" for r in rs)
         if kind == "eis":
-            lines.append(f"EIS: {st['spectra']:,} spectra, {st['fits_rows']:,} rows in `fits`; {st['materials']} "
-                         f"Arrhenius fits recover the simulated Ea within {st['max_dEa_eV']:.4f} eV and σ(30 °C) "
-                         f"within {st['max_rel_dsigma30'] * 100:.2f} %.")
+            lines.append(f"EIS: {st['spectra']:,} spectra in the Arrhenius fits, {st['drt_peaks']:,} DRT peaks; "
+                         f"{st['materials']} Arrhenius fits recover the simulated Ea within {st['max_dEa_eV']:.4f} eV "
+                         f"and σ(30 °C) within {st['max_rel_dsigma30'] * 100:.2f} %.")
         else:
             lines.append(f"Cycling: {st['rows_read']:,} rows in {st['records']:,} records, {st['hard_shorts']} hard "
                          f"shorts found (one simulated in every third record).")
+        lines.append(f"Wall time of `sselab batch` / `sselab report --no-figures` on the same folder: {ratio} (a "
+                     f"first run reads every file twice: once in the driver to plan — routing needs the "
+                     f"measurements —, once in the worker that analyses it; the report reads once).")
         qs = ", ".join(f"`{k}` {v * 1e3:.0f} ms" for k, v in st["queries_s"].items())
         lines.append(f"Queries on the {kind} store (DuckDB over the Parquet files, first run): {qs}.")
         lines.append("")
     lines.append("*Per core* = items / Σ CPU seconds the workers spent in the units (reading, analysis, building the "
                  "rows; a Dask worker's CPU also counts its own threads: communication, heartbeats, profiling).  "
-                 "*Driver CPU* = `sselab batch` itself (`/usr/bin/time -v` user + system: start-up, hashing, writing "
-                 "the parts, commits, compaction), the store's own cost.")
+                 "*Driver CPU* = `sselab batch` itself (`/usr/bin/time -v` user + system: start-up, planning — every "
+                 "file read once, as the report does —, hashing, writing the parts, commits, compaction); for the "
+                 "report, all its processes.  *Re-run*: a second `sselab batch --jobs 1` on the unchanged folder "
+                 "(the plan kept in the store is reused — no file is read again — and every unit is skipped).  "
+                 "*Identical*: the pool's and the cluster's tables equal "
+                 "(fingerprint), and each store's results equal to the report's `results.json` (values, errors, "
+                 "flags, tables, options; exact).")
     lines.append("")
-    lines.append("Peak memory: *driver* = `sselab batch` itself (`/usr/bin/time -v`, Maximum resident set size); "
-                 "*worker* = the largest peak any worker process reached (recorded per unit in `units."
-                 "peak_rss_bytes`; for the LocalCluster also asked of the workers).  Both depend on the largest unit "
-                 "(one file), not on the size of the archive: units are streamed through the workers and written as "
-                 "part files, and compaction streams them in row groups of 65 536 rows.")
+    lines.append("Peak memory: *driver* = `sselab batch` itself (`/usr/bin/time -v`, Maximum resident set size): the "
+                 "planning holds the folder's measurements (as the report's reading does), then drops them; units "
+                 "are streamed through the workers and written as part files, and compaction streams them in row "
+                 "groups.  *Worker* = the largest peak any worker process reached (recorded per unit in `units."
+                 "peak_rss_bytes`; for the LocalCluster also asked of the workers): that of the largest job (one "
+                 "material's spectra, one record).")
     return "\n".join(lines) + "\n"
 
 

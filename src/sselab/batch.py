@@ -472,7 +472,11 @@ def batch(folder, store, *, manifest=None, jobs: int | None = None, scheduler=No
         if run.adopted or run.removed or cache != st.hashes or not (w.path / "store.json").exists():
             w.commit(source=source, manifest=mpath.resolve() if mpath else None, hashes=cache)
         if plan_key is not None and (w.read_plan() or {}).get("key") != plan_key:
-            w.write_plan({"key": plan_key, "units": [j.to_doc() for j in ordered]})
+            try:
+                w.write_plan({"key": plan_key, "units": [j.to_doc() for j in ordered]})
+            except (TypeError, ValueError) as exc:      # options that are not JSON: planned again next time
+                run.warnings.append(f"the plan is not kept for the next run ({one_line(exc)}): it will read every "
+                                    f"file again")
         try:
             if to_run:
                 _execute(w, to_run, keys, hashes, source, ref, jobs, scheduler, progress, figures, commit_every_s,
