@@ -68,18 +68,40 @@ def make_synthetic(src: Path, dst: Path, size_mb: float) -> int:
 _DATA_HEADER = {2: 405, 3: 406}  # bytes before the records in the data module, by module version
 
 
-def make_synthetic_mpr(src: Path, dst: Path, rows: int) -> int:
-    """``src`` with the records of its data module repeated to ``rows`` points (point count and module length
-    patched; every other module unchanged).  Module layout from galvani's public ``read_VMP_modules``."""
+def _mpr_data_module(path: Path) -> tuple[bytes, dict]:
+    """The bytes of a ``.mpr`` and its data module's header entry (galvani's public ``read_VMP_modules``)."""
     from galvani.BioLogic import read_VMP_modules
 
-    raw = src.read_bytes()
-    with open(src, "rb") as fh:
+    raw = path.read_bytes()
+    with open(path, "rb") as fh:
         fh.seek(len(b"BIO-LOGIC MODULAR FILE\x1a".ljust(48)) + 4)
         mods = list(read_VMP_modules(fh, read_module_data=False))
-    data = next(m for m in mods if m["shortname"] == b"VMP data  ")
+    return raw, next(m for m in mods if m["shortname"] == b"VMP data  ")
+
+
+def _write_records(raw: bytes, data: dict, dst: Path, n: int, records: bytes) -> None:
+    """``raw`` written to ``dst`` with its data module holding ``n`` points ``records`` (point count and module
+    length patched; every other module unchanged)."""
     v2 = "max length" in data
     hdr_len = 6 + (59 if v2 else 51)  # "MODULE" + header (the v2 header has 'max length' and one more u4)
+    start, length = int(data["offset"]), int(data["length"])
+    skip = _DATA_HEADER[int(data["version"])]
+    body = raw[start:start + length]
+    new_body = n.to_bytes(4, "little") + body[4:skip] + records
+    hdr = bytearray(raw[start - hdr_len:start])
+    at = 6 + (39 if v2 else 35)
+    hdr[at:at + 4] = len(new_body).to_bytes(4, "little")
+    with open(dst, "wb") as fh:
+        fh.write(raw[:start - hdr_len])
+        fh.write(bytes(hdr))
+        fh.write(new_body)
+        fh.write(raw[start + length:])
+
+
+def make_synthetic_mpr(src: Path, dst: Path, rows: int) -> int:
+    """``src`` with the records of its data module repeated to ``rows`` points (point count and module length
+    patched; every other module unchanged)."""
+    raw, data = _mpr_data_module(src)
     start, length = int(data["offset"]), int(data["length"])
     skip = _DATA_HEADER[int(data["version"])]
     body = raw[start:start + length]
@@ -88,16 +110,7 @@ def make_synthetic_mpr(src: Path, dst: Path, rows: int) -> int:
     assert rec * n == length - skip, "record size does not divide the data block"
     records = body[skip:]
     reps, extra = divmod(rows, n)
-    new_records = records * reps + records[: extra * rec]
-    new_body = rows.to_bytes(4, "little") + body[4:skip] + new_records
-    hdr = bytearray(raw[start - hdr_len:start])
-    at = 6 + (39 if v2 else 35)
-    hdr[at:at + 4] = len(new_body).to_bytes(4, "little")
-    with open(dst, "wb") as fh:
-        fh.write(raw[:start - hdr_len])
-        fh.write(bytes(hdr))
-        fh.write(new_body)
-        fh.write(raw[start + length:])
+    _write_records(raw, data, dst, rows, records * reps + records[: extra * rec])
     return rows
 
 
@@ -105,9 +118,8 @@ def write_ladder_mpr(template: Path, dst: Path, t, v, i_A) -> int:
     """A real CA ``.mpr`` (``template``) whose data module holds the given time / potential / current rows (other
     fields zero; stored in the template's own record layout: time float64, Ewe and I float32)."""
     import numpy as np
-    from galvani.BioLogic import MPRfile, read_VMP_modules
+    from galvani.BioLogic import MPRfile
 
-    raw = template.read_bytes()
     dtype = MPRfile(str(template)).data.dtype
     rec = np.zeros(len(t), dtype=dtype)
     rec["time/s"] = t
@@ -115,24 +127,8 @@ def write_ladder_mpr(template: Path, dst: Path, t, v, i_A) -> int:
     rec["I/mA"] = np.asarray(i_A) * 1e3
     if "Ns" in dtype.names:
         rec["Ns"] = 0
-    with open(template, "rb") as fh:
-        fh.seek(len(b"BIO-LOGIC MODULAR FILE\x1a".ljust(48)) + 4)
-        mods = list(read_VMP_modules(fh, read_module_data=False))
-    data = next(m for m in mods if m["shortname"] == b"VMP data  ")
-    v2 = "max length" in data
-    hdr_len = 6 + (59 if v2 else 51)
-    start, length = int(data["offset"]), int(data["length"])
-    skip = _DATA_HEADER[int(data["version"])]
-    body = raw[start:start + length]
-    new_body = len(t).to_bytes(4, "little") + body[4:skip] + rec.tobytes()
-    hdr = bytearray(raw[start - hdr_len:start])
-    at = 6 + (39 if v2 else 35)
-    hdr[at:at + 4] = len(new_body).to_bytes(4, "little")
-    with open(dst, "wb") as fh:
-        fh.write(raw[:start - hdr_len])
-        fh.write(bytes(hdr))
-        fh.write(new_body)
-        fh.write(raw[start + length:])
+    raw, data = _mpr_data_module(template)
+    _write_records(raw, data, dst, len(t), rec.tobytes())
     return len(t)
 
 

@@ -1,31 +1,17 @@
 """Issue 13, "done when": `sselab eis fit` with ``R0-p(R1,CPE1)-CPE2`` and with ``R0-p(R1,CPE1)-p(R2,CPE2)`` on every
 impedance file under ../shared/data exits 0 or 2 (one line), never a traceback; so does the circuit chosen from the
 data, on every eighth file (the whole set takes half a minute more)."""
-import warnings
-
 from typer.testing import CliRunner
 
-from conftest import shared_path
+from conftest import readable_files
 from sselab.cli import app
-from sselab.errors import SselabError
-from sselab.io import read
 
 CIRCUITS = ("R0-p(R1,CPE1)-CPE2", "R0-p(R1,CPE1)-p(R2,CPE2)", None)
 
 
 def _eis_files():
-    root = shared_path("data", "instruments")     # (cyclers/ and structure/ hold no impedance)
-    out = []
-    for p in sorted(q for q in root.rglob("*") if q.is_file()):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m = read(p)
-        except SselabError:
-            continue
-        if m.technique == "EIS" or m.is_eis:
-            out.append(p)
-    return out
+    # cyclers/ and structure/ hold no impedance
+    return [p for p, m in readable_files("data", "instruments") if m.technique == "EIS" or m.is_eis]
 
 
 def test_eis_fit_on_every_real_file_exits_0_or_2():

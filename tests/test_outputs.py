@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import write_blocking_spectra
 from sselab.cli import app
 from sselab.outputs import MARKER, OutputDir, OutputError, check_output_dir, output_lock, write_tree
-from sselab.simulate import ArrheniusLaw, eis_blocking
 
 
 def _snapshot(root: Path) -> dict:
@@ -27,9 +27,7 @@ def _snapshot(root: Path) -> dict:
 @pytest.fixture
 def data(tmp_path):
     d = tmp_path / "measurements"
-    law = ArrheniusLaw(0.01, 0.45)
-    for tc in (30, 60):
-        eis_blocking(tc + 273.15, bulk=law.scaled(1.5), gb=law.scaled(3.0), rng=tc).write(d / f"p_{tc}C.mpt")
+    write_blocking_spectra(d, (30, 60))
     (d / "notes.txt").write_text("my lab notes, not data\n")
     return d
 

@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import units
-from .errors import ManifestError, UnitError
+from .errors import ManifestError, UnitError, check_keys
 
 BLOCKING = {"au", "gold", "steel", "ss", "stainless", "stainless steel", "pt", "platinum", "ti", "ni", "cu", "c",
             "carbon", "ag", "silver", "mo"}
@@ -339,10 +339,7 @@ def _check_shape(merged: dict, where: str) -> None:
             continue
         if not isinstance(item, dict):
             raise ManifestError(f"{at}: must be a path or a mapping with 'path' or 'glob', got {_type_name(item)}")
-        unknown = set(item) - _FILE_KEYS
-        if unknown:
-            raise ManifestError(f"{at}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
-                                f"(allowed: {', '.join(sorted(_FILE_KEYS))})")
+        check_keys(item, _FILE_KEYS, at, ManifestError)
         if ("path" in item) == ("glob" in item):
             raise ManifestError(f"{at}: needs exactly one of 'path' or 'glob'")
         key = "path" if "path" in item else "glob"
@@ -392,10 +389,7 @@ def _cell_from_mapping(raw: dict, defaults: dict, base: Path, where: str) -> Cel
     if not isinstance(raw, dict):
         raise ManifestError(f"{where}: each cell must be a mapping with at least 'name', got {_type_name(raw)}")
     merged = {**defaults, **raw}
-    unknown = set(map(str, merged)) - _KNOWN_CELL_KEYS
-    if unknown:
-        raise ManifestError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
-                            f"(allowed: {', '.join(sorted(_KNOWN_CELL_KEYS))})")
+    check_keys(merged, _KNOWN_CELL_KEYS, where, ManifestError)
     name = raw.get("name")
     if name is None or (isinstance(name, str) and not name.strip()):
         raise ManifestError(f"{where}: cell has no 'name'")

@@ -51,3 +51,10 @@ class AnalysisError(SselabError, ValueError):
 
 class FitError(AnalysisError):
     """A fit could not be performed."""
+
+
+def check_keys(mapping, allowed, where: str, error: type[SselabError] = SselabError, what: str = "key(s)") -> None:
+    """Refuse a mapping with a key outside ``allowed``: ``error("WHERE: unknown key(s) a, b (allowed: …)")``."""
+    unknown = set(map(str, mapping)) - set(allowed)
+    if unknown:
+        raise error(f"{where}: unknown {what} {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(allowed))})")

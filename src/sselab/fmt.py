@@ -14,12 +14,13 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["fmt_num", "fmt_pm", "fmt_range", "round_error", "round_text", "fmt_sig"]
+__all__ = ["fmt_num", "fmt_pm", "fmt_range", "round_error", "round_text", "fmt_sig", "finite"]
 
 _SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _finite(v) -> float | None:
+def finite(v) -> float | None:
+    """``float(v)`` when a finite number, else None (None, text, bools, NaN and ±inf are not numbers to print)."""
     if v is None or isinstance(v, (str, bool)):
         return None
     try:
@@ -73,10 +74,10 @@ def fmt_pm(v, e, digits: int = 4) -> str:
     """``value ± error`` rounded to the error (see module docstring); without a usable error, :func:`fmt_num`."""
     if isinstance(v, str):
         return v
-    x = _finite(v)
+    x = finite(v)
     if x is None:
         return fmt_num(v, digits)
-    err = _finite(e)
+    err = finite(e)
     if err is None or err <= 0:
         return fmt_num(x, digits)
     big = max(abs(x), err)
@@ -91,10 +92,10 @@ def fmt_pm(v, e, digits: int = 4) -> str:
 
 def fmt_range(lo, hi, err=None, digits: int = 3) -> str:
     """``lo – hi``, at the decimal place :func:`fmt_pm` would use for ``err`` (else ``digits`` significant)."""
-    a, b = _finite(lo), _finite(hi)
+    a, b = finite(lo), finite(hi)
     if a is None or b is None:
         return "—"
-    e = _finite(err)
+    e = finite(err)
     if e is not None and e > 0:
         big = max(abs(a), abs(b), e)
         p = math.floor(math.log10(big))

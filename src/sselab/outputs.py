@@ -32,7 +32,7 @@ from typing import Iterable, Iterator
 from .errors import SselabError
 
 __all__ = ["MARKER", "OutputError", "OutputDir", "check_output_dir", "prepare_output_dir", "write_tree",
-           "output_lock", "is_sselab_output"]
+           "output_lock", "is_sselab_output", "atomic_write_bytes"]
 
 #: the marker file every folder sselab writes carries
 MARKER = ".sselab-output.json"
@@ -70,10 +70,11 @@ def is_sselab_output(folder) -> bool:
 
 def _write_marker(folder: Path, kind: str, files: Iterable[str] = ()) -> None:
     doc = {"tool": "sselab", "version": _version(), "kind": kind, "files": sorted(set(files))}
-    _atomic_write_bytes(folder / MARKER, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
+    atomic_write_bytes(folder / MARKER, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
 
 
-def _atomic_write_bytes(target: Path, data: bytes) -> None:
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically (a hidden temporary file beside it, fsync, rename)."""
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     try:
         with open(tmp, "xb") as fh:
@@ -308,7 +309,7 @@ class OutputDir:
 
     def write_text(self, name: str, text: str) -> Path:
         target = self.claim(name)
-        _atomic_write_bytes(target, text.encode("utf-8"))
+        atomic_write_bytes(target, text.encode("utf-8"))
         return target
 
     def __fspath__(self) -> str:

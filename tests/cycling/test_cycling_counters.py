@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from conftest import shared_path
+from halfcycles import btsda_half_cycles, sselab_half_cycles
 from sselab import recipes
 from sselab.cell import CellSpec
 from sselab.cycling import analyze_full_cell, analyze_symmetric
@@ -30,17 +31,6 @@ JDB = ("data", "instruments", "be-smith+navani", "Example_data", "jdb11-1_c3_gcp
 COUNTERS, INTEGRATED = "instrument counters", "integrated current"
 
 
-def _half_cycles(res) -> np.ndarray:
-    """|charge| of every half cycle of a FullCellResult, in the order they ran."""
-    seq = []
-    for k in range(res.n_cycles):
-        a, b = ((res.charge_capacity_C[k], res.discharge_capacity_C[k]) if res.first_direction == "charge"
-                else (res.discharge_capacity_C[k], res.charge_capacity_C[k]))
-        seq += [a, b]
-    seq = np.asarray(seq)
-    return seq[np.isfinite(seq)]
-
-
 def _resolution_C(ref: pd.DataFrame) -> float:
     """The export's rounding step of *Capacity* in C: the coarsest 10^-k mAs that every value is a multiple of (the
     exports write 0, 1 or more decimals depending on the file; float32 storage adds ~1e-7 relative)."""
@@ -52,20 +42,6 @@ def _resolution_C(ref: pd.DataFrame) -> float:
     return 1e-10
 
 
-def _btsda(ref: pd.DataFrame) -> pd.DataFrame:
-    """Half cycles of a BTSDA export: consecutive charge (or discharge) steps, their final |Capacity| summed (C),
-    and how many steps each holds (each carries the export's rounding)."""
-    steps = ref.groupby("Step Count", sort=True, observed=True).agg(
-        typ=("Step Type", "first"), q=("Capacity(mAs)", lambda s: abs(float(s.iloc[-1]))))
-    typ = steps["typ"].astype(str)
-    d = np.where(typ.str.contains("DChg"), -1, np.where(typ.str.contains("Chg"), 1, 0))
-    steps = steps.assign(dir=d).loc[d != 0]
-    dd = steps["dir"].to_numpy()
-    hid = np.concatenate(([0], np.cumsum(dd[1:] != dd[:-1])))
-    return (steps.groupby(hid).agg(dir=("dir", "first"), q=("q", "sum"), n=("q", "size"))
-            .assign(q=lambda x: x["q"] * 1e-3))
-
-
 @pytest.mark.parametrize("stem, n_half", [
     ("nw4-120-1-6-53.ndax", 320), ("TESTCELL0001-B2-2025-M50T_NewareNDA_Investigation.ndax", 14),
     ("TestFile.nda.zip", 4), ("46_1_5_60_bts16.ndax", 2), ("TESTCELL0001-Test_Data_Collection_Ndc17.ndax", 2),
@@ -74,16 +50,16 @@ def test_neware_half_cycles_equal_btsda_capacities(stem, n_half):
     """Every half cycle's charge equals the vendor export's step capacities within the export's rounding: half its
     last digit per step (0.5, 0.05 … mAs, depending on the file), and float32 storage of the step counters on both
     sides (a few ulps: 2.5e-7 relative, at least 0.1 µC per step)."""
-    pytest.importorskip("fastnda")
-    pytest.importorskip("pyarrow")
+    import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
+    import pyarrow  # noqa: F401 — the test extra (pip install -e '.[test]')
     m = read(shared_path(*NEWARE, stem))
     res = analyze_full_cell(m, active_mass_kg=1e-6)
     assert res.charge_source == COUNTERS
     ref = pd.read_parquet(shared_path(*NEWARE, stem.split(".")[0] + ".parquet"))
-    want, half_digit = _btsda(ref), 0.5 * _resolution_C(ref)
+    want, half_digit = btsda_half_cycles(ref), 0.5 * _resolution_C(ref)
     offset = 1 if any("partial half cycle" in w for w in res.warnings) else 0
     want = want.iloc[offset:offset + n_half]
-    got = _half_cycles(res)
+    got = sselab_half_cycles(res)
     assert len(got) == len(want) == n_half
     first = 1 if res.first_direction == "charge" else -1
     assert np.all(want["dir"].to_numpy() == np.resize([first, -first], n_half))
@@ -96,15 +72,15 @@ def test_neware_half_cycles_equal_btsda_capacities(stem, n_half):
 def test_neware_cv_tails_are_what_integration_gets_wrong():
     """nw4's CV charges end on a logged row that the current-based segmentation counts as rest: integrating the
     sampled current misses up to 40 % of those short charges, the counters miss nothing."""
-    pytest.importorskip("fastnda")
-    pytest.importorskip("pyarrow")
+    import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
+    import pyarrow  # noqa: F401 — the test extra (pip install -e '.[test]')
     m = read(shared_path(*NEWARE, "nw4-120-1-6-53.ndax"))
-    q = _btsda(pd.read_parquet(shared_path(*NEWARE, "nw4-120-1-6-53.parquet")))["q"].to_numpy()
+    q = btsda_half_cycles(pd.read_parquet(shared_path(*NEWARE, "nw4-120-1-6-53.parquet")))["q"].to_numpy()
     integ = analyze_full_cell(m, active_mass_kg=1e-6, charge="integrated")
     cnt = analyze_full_cell(m, active_mass_kg=1e-6)
     assert integ.charge_source == INTEGRATED
-    assert np.max(np.abs(_half_cycles(integ) - q[:320]) / q[:320]) > 0.1
-    assert np.max(np.abs(_half_cycles(cnt) - q[:320]) / q[:320]) < 1e-4
+    assert np.max(np.abs(sselab_half_cycles(integ) - q[:320]) / q[:320]) > 0.1
+    assert np.max(np.abs(sselab_half_cycles(cnt) - q[:320]) / q[:320]) < 1e-4
 
 
 @pytest.fixture(scope="module")
@@ -162,11 +138,11 @@ def test_eclab_gcpl_is_integrated_and_matches_eclabs_own_half_cycle_charge():
     ends = np.flatnonzero(np.diff(step) != 0)
     ends = np.append(ends, len(step) - 1)
     want = qcd[ends][1:1 + 12]
-    np.testing.assert_allclose(_half_cycles(res), want, rtol=1e-4)
+    np.testing.assert_allclose(sselab_half_cycles(res), want, rtol=1e-4)
     # asked to, the analysis takes EC-Lab's own (Q-Qo) counter instead: the same numbers
     cnt = analyze_full_cell(m, active_mass_kg=1e-6, charge="counters")
     assert cnt.charge_source == COUNTERS
-    np.testing.assert_allclose(_half_cycles(cnt), want, rtol=1e-4)
+    np.testing.assert_allclose(sselab_half_cycles(cnt), want, rtol=1e-4)
 
 
 def test_charge_option_errors_and_a_counter_with_a_gap(arbin):

@@ -4,14 +4,13 @@ Truth for the real pellet: the source project's published fit of EISFitpython ``
 R1 = 4.471e4 Ω with n1 = 0.850, R2 = 4.712e4 Ω with n2 = 0.819 — data/INDEX.md); the DRT finds the two arcs and
 its refined peaks match it."""
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import shared_path
+from conftest import readable_files, shared_path
 from sselab import recipes
 from sselab.cell import CellSpec
 from sselab.cli import app
@@ -77,6 +76,28 @@ def test_series_values_tables_and_figures():
     assert names[-2:] == ["drt_map", "drt_arrhenius"] and len(names) == 7
 
 
+def test_per_file_results_of_a_cell_draw_one_overlay():
+    """The report's section for the per-file DRTs of one cell: one overlay coloured by temperature (not a figure per
+    spectrum); each curve is its spectrum's γ normalised to 1, its peaks where the spectrum's refined peaks are."""
+    import matplotlib.pyplot as plt
+
+    spec = recipes.get("eis.drt")
+    cell = CellSpec.from_strings(thickness="1mm", diameter="10mm")
+    results = [spec.run([_measurement(10 + _zarc(1e5, tau, 0.9), T=T)], cell, band=False)
+               for T, tau in ((303.15, 1e-4), (323.15, 3e-5), (343.15, 1e-5))]
+    (fo,) = spec.plot_many(results)
+    assert fo.name == "drt_overlay"
+    ax, cbar = fo.figure.axes
+    assert cbar.get_ylabel() == "T (°C)"
+    curves = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 1]
+    assert len(curves) == 3 and all(np.nanmax(ln.get_ydata()) == pytest.approx(1.0) for ln in curves)
+    for ln, tau in zip(curves, (1e-4, 3e-5, 1e-5)):       # coldest first: the peak at each spectrum's τ
+        x, y = np.asarray(ln.get_xdata()), np.asarray(ln.get_ydata())
+        assert x[np.argmax(y)] == pytest.approx(tau, rel=0.25)
+    plt.close(fo.figure)
+    assert [f.name for f in spec.plot_many(results[:1])] == [f.name for f in spec.plot(results[0])]
+
+
 def test_bad_input_is_a_one_line_recipe_error():
     spec = recipes.get("eis.drt")
     with pytest.raises(SselabError, match="unknown option"):
@@ -101,18 +122,7 @@ def test_real_pellet_matches_the_published_fit():
 # ---------------------------------------------------------------------------------------------------------------
 # every EIS file under ../shared/data
 def _eis_files():
-    root = shared_path("data", "instruments")
-    out = []
-    for p in sorted(q for q in root.rglob("*") if q.is_file()):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m = read(p)
-        except SselabError:
-            continue
-        if m.is_eis:
-            out.append((p, m))
-    return out
+    return [(p, m) for p, m in readable_files("data", "instruments") if m.is_eis]
 
 
 def test_every_real_eis_file_runs_or_fails_in_one_line():

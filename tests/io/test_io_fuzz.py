@@ -20,9 +20,8 @@ import fuzzlib
 from sselab.errors import SselabError
 from sselab.io import read
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is in the 'test' extra")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # the test extra
+from hypothesis import strategies as st
 
 FORMATS = ("biologic-mpt", "biologic-mpr", "zview-z", "gamry-dta", "ivium-idf", "versastudio-par", "text",
            "cycler-csv", "palmsens-pssession", "autolab-dfr")

@@ -111,7 +111,7 @@ def _pairs():
 
 @pytest.mark.parametrize("stem", _pairs())
 def test_mpr_and_mpt_of_the_same_run_give_the_same_numbers(stem):
-    pytest.importorskip("galvani")
+    import galvani  # noqa: F401 — the test extra (pip install -e '.[test]')
     mpr = shared_path("data", "instruments", *(stem + ".mpr").split("/"))
     mpt = mpr.with_suffix(".mpt")
     try:

@@ -111,7 +111,7 @@ def test_empty_garbage_and_unknown_files(tmp_path):
 
 
 def test_bad_mpr_is_a_reader_error(tmp_path):
-    pytest.importorskip("galvani")
+    import galvani  # noqa: F401 — the test extra (pip install -e '.[test]')
     p = _write(tmp_path, "bad.mpr", b"BIO-LOGIC MODULAR FILE\x1a" + b" " * 40 + b"MODULE" + b"\x00" * 20)
     with pytest.raises(ReaderError) as exc:
         read(p)

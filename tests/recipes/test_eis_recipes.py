@@ -157,6 +157,27 @@ def test_arcs_inside_the_band_leave_the_leads_out(tmp_path):
     assert "series-resistance-apart" in _codes(res)
 
 
+def test_bulk_arc_above_the_band_keeps_the_intercept_in_the_electrolyte(tmp_path):
+    """Li|Li after cycling (imide paper Fig. 3f, 2 days): a conductive pellet whose bulk arc (apex ~40 MHz) lies
+    above the 10 MHz band, a grain-boundary arc (C·L/A ~ 1e-10 F/cm) and the interface arc inside it.  The
+    intercept R0 then holds the bulk resistance: electrolyte = R0 + R_gb, not R_gb alone (4.5× too high a σ)."""
+    L, R_b, R_gb, R_int = 1.1e-3, 300.0, 84.0, 67.0
+    f = np.logspace(7, -1, 70)
+    c = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)")
+    # the bulk arc (apex far above 10 MHz) is a plain resistance in the band: R0 = 2 Ω leads + R_b; grain boundary
+    # C = 5e-10 F (C·L/A = 7e-11 F/cm, apex 3.8 MHz); interface C ~ 1e-6 F (apex ~2 kHz)
+    pars = dict(R0=2.0 + R_b, R1=R_gb, CPE1_Q=5e-10, CPE1_alpha=1.0, R2=R_int, CPE2_Q=1e-6, CPE2_alpha=0.9)
+    z = c.impedance(f, pars)
+    p = tmp_path / "lili_2d_40C.csv"
+    np.savetxt(p, np.column_stack([f, z.real, z.imag]), delimiter=",", header="freq_Hz,z_real_ohm,z_imag_ohm",
+               comments="")
+    res = recipes.get("eis.symmetric").run([read(p)], _cell(1.1, "Li|Li"))
+    assert res.get("R_electrolyte_ohm") == pytest.approx(2.0 + R_b + R_gb, rel=0.03)
+    assert res.get("sigma_S_per_m") == pytest.approx(L / ((2.0 + R_b + R_gb) * A), rel=0.03)
+    assert res.get("asr_interface_ohm_m2") == pytest.approx(R_int * A / 2, rel=0.10)
+    assert "bulk-in-intercept" in _codes(res) and "series-resistance-apart" not in _codes(res)
+
+
 def test_evidence_helper_closed_forms():
     # alternating signs: the most runs possible (z > 0); two blocks: the fewest (z ≪ 0)
     assert runs_z([1, -1] * 10) > 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import write_blocking_spectra
 from sselab import recipes
 from sselab.recipes import FigureOut, Flag, RecipeResult, Value, base, routing
 from sselab.simulate import ArrheniusLaw, dc_polarization, eis_blocking
@@ -13,9 +14,7 @@ from sselab.simulate import ArrheniusLaw, dc_polarization, eis_blocking
 @pytest.fixture
 def folder(tmp_path):
     d = tmp_path / "data"
-    law = ArrheniusLaw(0.01, 0.45)
-    for tc in (30, 50, 70):
-        eis_blocking(tc + 273.15, bulk=law.scaled(1.5), gb=law.scaled(3.0), rng=tc).write(d / f"p_{tc}C.mpt")
+    write_blocking_spectra(d, (30, 50, 70))
     dc_polarization(duration_s=3600, rng=1).write(d / "dc_40C.mpt")
     (d / "cells.yaml").write_text(
         "cells:\n  - name: P\n    material: test SSE\n    thickness: 1 mm\n    diameter: 10 mm\n"

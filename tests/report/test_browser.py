@@ -17,9 +17,10 @@ def page_report(small_demo):
     import sys
     from pathlib import Path
 
-    pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: pip install -e '.[test]'")
+    import playwright.sync_api  # noqa: F401  (the test extra)
+
     if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
     ds, doc, out = small_demo
     probe = Path(__file__).with_name("_browser_probe.py")
     r = subprocess.run([sys.executable, str(probe), (out / "report.html").as_uri(), CHROMIUM], capture_output=True,

@@ -80,13 +80,11 @@ def test_projection_section_and_a_broken_design_module_fails_loudly(tmp_path, mo
     failure of the report (never a silently "skipped" section)."""
     import sys
 
+    from conftest import write_blocking_spectra
     from sselab.report import build_report
-    from sselab.simulate import ArrheniusLaw, eis_blocking
 
     d = tmp_path / "data"
-    law = ArrheniusLaw(0.01, 0.45)
-    for tc in (30, 45, 60):      # three temperatures: an Ea from two is not used for ranking or projection
-        eis_blocking(tc + 273.15, bulk=law.scaled(1.5), gb=law.scaled(3.0), rng=tc).write(d / f"p_{tc}C.mpt")
+    write_blocking_spectra(d, (30, 45, 60))   # three temperatures: an Ea from two is not used for ranking or projection
     (d / "cells.yaml").write_text(
         "cells:\n  - name: P\n    material: test SSE\n    thickness: 1 mm\n    diameter: 10 mm\n"
         "    electrodes: Au|Au\n    pellet_mass: 150 mg\n    files: [p_30C.mpt, p_45C.mpt, p_60C.mpt]\n",

@@ -6,15 +6,14 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from sselab.simulate import ArrheniusLaw, dc_polarization, eis_blocking
+from conftest import write_blocking_spectra
+from sselab.simulate import dc_polarization
 
 
 @pytest.fixture
 def folder(tmp_path):
     d = tmp_path / "data"
-    law = ArrheniusLaw(0.01, 0.45)
-    for tc in (30, 60):
-        eis_blocking(tc + 273.15, bulk=law.scaled(1.5), gb=law.scaled(3.0), rng=tc).write(d / f"p_{tc}C.mpt")
+    write_blocking_spectra(d, (30, 60))
     dc_polarization(duration_s=3600, rng=1).write(d / "dc_40C.mpt")
     (d / "broken.mpt").write_bytes(b"EC-Lab ASCII FILE\r\nNb header lines : 90\r\n\x00\x01garbage\r\n")
     (d / "empty.csv").write_text("")

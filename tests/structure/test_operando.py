@@ -12,7 +12,6 @@ from sselab.io.base import Measurement
 from sselab.io.structure_series import Series, read_operando_manifest, read_series, read_series_spec, time_from_name
 from sselab.structure.operando import align, ec_trace, growth_statement, lattice_statement
 
-pytest.importorskip("nmrglue", reason="the nmr extra (nmrglue) is in the test extra")
 
 
 def test_datalab_operando_log_gives_mid_acquisition_times():

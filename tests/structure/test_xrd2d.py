@@ -7,8 +7,8 @@ import pytest
 from conftest import shared_path
 from sselab.io import read
 
-pytest.importorskip("pyFAI", reason="the xrd2d extra (pyFAI, fabio) is in the test extra")
-pytest.importorskip("fabio", reason="the xrd2d extra (pyFAI, fabio) is in the test extra")
+import pyFAI  # noqa: F401 — the test extra (pip install -e '.[test]')
+import fabio  # noqa: F401 — the test extra (pip install -e '.[test]')
 
 D = ("data", "structure", "xrd", "Dioptas+Dioptas", "dioptas", "tests", "data")
 

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..cell import SETTINGS_KEY, settings_path
 from ..errors import SselabError
-from ..outputs import OutputError
+from ..outputs import OutputError, atomic_write_bytes
 from ..results import jsonable
 
 __all__ = ["SettingsFile", "HEADER"]
@@ -118,15 +117,7 @@ def _plain(opts: dict) -> dict:
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        atomic_write_bytes(target, data)
     except OSError as exc:
         raise OutputError(f"{target}: settings not written ({exc.strerror or exc})") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()

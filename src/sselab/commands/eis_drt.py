@@ -7,7 +7,8 @@ from typing import List
 import typer
 
 from ..fmt import fmt_pm
-from ._common import (JSON_OPTION, OUT_OPTION, err_console, fmt, out_dir, print_json, print_notes, progress,
+from ._common import (JSON_OPTION, MANIFEST_OPTION, OUT_OPTION, err_console, fmt, load_manifest_option, out_dir,
+                      print_json, print_notes, progress,
                       show, table, user_errors)
 
 
@@ -73,6 +74,21 @@ def _inductance(text: str):
     raise UnitError(f"--inductance {text!r}: expected auto, yes or no")
 
 
+def _manifest_cell(files, man, cli):
+    """The one manifest cell of the series (its geometry; the command line fills what it lacks)."""
+    from ..errors import UnitError
+    from ..recipes.routing import cell_for
+
+    cells = {}
+    for p in files:
+        c, _ = cell_for(Path(p).resolve(), man, cli)
+        cells.setdefault(c.name, c)
+    if len(cells) > 1:
+        raise UnitError(f"the files belong to {len(cells)} cells of the manifest ({', '.join(sorted(cells))}): "
+                        "a DRT series is one cell — run it per cell")
+    return next(iter(cells.values()))
+
+
 def drt_cmd(
     files: List[Path] = typer.Argument(..., help="Impedance files (any format sselab.io.read understands); several "
                                                   "files or a multi-spectrum file form a series."),
@@ -94,13 +110,14 @@ def drt_cmd(
                                                                 "highest f), yes or no."),
     ppd: float = typer.Option(10.0, "--points-per-decade", help="τ-grid density (basis functions per decade)."),
     band: bool = typer.Option(True, "--band/--no-band", help="Bootstrap 95 % band of γ and peak-R errors."),
+    manifest: Path = MANIFEST_OPTION,
     json_out: bool = JSON_OPTION,
     out: Path = OUT_OPTION,
 ):
     """Distribution of relaxation times: γ(τ) with band, peaks (τ, R, C = τ/R, bulk / grain boundary / electrode),
     the DRT-reconstructed spectrum; for a series the DRT map, tracked processes and Ea per process."""
     with user_errors():
-        out = out_dir(out, files)
+        out = out_dir(out, list(files) + ([manifest] if manifest is not None else []))
         from .. import recipes, units
         from ..cell import CellSpec
         from ..eis.drt.core import LF_LOOP_OPTIONS, TAIL_OPTIONS
@@ -116,6 +133,8 @@ def drt_cmd(
         if temperature:
             opts["temperature_K"] = units.parse(temperature, "temperature", default_unit="C")
         cell = CellSpec.from_strings("cell", thickness=thickness, diameter=diameter, area=area)
+        if manifest is not None:
+            cell = _manifest_cell(files, load_manifest_option(manifest), cell)
         measurements = [read(p) for p in progress(files, total=len(files), description="reading")]
         spec = recipes.get("eis.drt")
         with _bar() as tick:

@@ -114,7 +114,7 @@ def xrd(
 
         _phase_list(phases)                     # unknown phase names fail before any file is read
         spec = get("xrd.pattern")
-        docs, written, warnings = [], [], []
+        docs, written, warnings, tables = [], [], [], []
         for f in files:
             if poni is not None:
                 from ..io.xrd2d import integrate_image
@@ -144,15 +144,15 @@ def xrd(
                     written.append(str(out.write_text(f"{tag}.json", res.to_json())))
                 docs.append(_pattern_json(res, f if len(rows) == 1 else f"{f}[{r}]", m.warnings))
                 warnings += [f"{Path(f).name}: {w}" for w in m.warnings]
-                if not json_out:
-                    show(_values_table(res))
-                    for line in _flags_lines(res):
-                        warnings.append(f"{Path(f).name}: {line}")
+                warnings += [f"{Path(f).name}: {line}" for line in _flags_lines(res)]
+                tables.append(_values_table(res))
         if json_out:
             print_json(docs[0] if len(docs) == 1 else {"patterns": docs})
             print_notes([], written)
             return
-        print_notes(warnings, written)
+        print_notes(warnings)              # caveats first: they change how the numbers must be read
+        show(*tables)
+        print_notes([], written)
 
 
 def _signed_time(text) -> float:
@@ -206,9 +206,10 @@ def nmr(
                         "result": res.to_dict()})
             print_notes([], written)
             return
+        print_notes(_flags_lines(res) + s.warnings[:3])
         show(_values_table(res))
         _statements(res)
-        print_notes(_flags_lines(res) + s.warnings[:3], written)
+        print_notes([], written)
 
 
 def _read_series(inputs, log, start_time, period):
@@ -275,7 +276,7 @@ def operando(
         ec = read(electrochem) if electrochem is not None else None
         lam = parse_wavelength(wavelength)[0] if wavelength else None
         spec = get("operando")
-        docs, written, notes = [], [], []
+        docs, written, notes, shown = [], [], [], []
         for s in series_list:
             res = spec.run([ec] if ec is not None else [], series=s, ec_offset_s=ec_off, ec_start=ec_start,
                            wavelength_m=lam, phases=phases, regions=regions)
@@ -288,15 +289,17 @@ def operando(
             docs.append({"kind": s.kind, "members": len(s), "time_source": s.time_source,
                          "statements": res.figures.get("statements", []), "flags": [f.to_dict() for f in res.flags],
                          "result": res.to_dict()})
-            if not json_out:
-                show(_values_table(res))
-                _statements(res)
-                notes += _flags_lines(res)
+            notes += _flags_lines(res)
+            shown.append(res)
         if json_out:
             print_json(docs[0] if len(docs) == 1 else {"series": docs})
             print_notes([], written)
             return
-        print_notes(notes, written)
+        print_notes(notes)                 # caveats first, then the numbers
+        for res in shown:
+            show(_values_table(res))
+            _statements(res)
+        print_notes([], written)
 
 
 def register(app: typer.Typer) -> None:

@@ -31,7 +31,7 @@ from ..units import FARADAY
 from .segment import FROM_INTEGRATION, Segmentation, _f64, as_arrays, counter_charges, decimate_minmax, segment
 
 __all__ = ["LadderStep", "ShortEvent", "SymmetricResult", "analyze_symmetric", "li_thickness_m",
-           "LI_DENSITY_KG_PER_M3", "LI_MOLAR_MASS_KG_PER_MOL"]
+           "LI_DENSITY_KG_PER_M3", "LI_MOLAR_MASS_KG_PER_MOL", "step_windows"]
 
 LI_DENSITY_KG_PER_M3 = 534.0          # 0.534 g/cm³
 LI_MOLAR_MASS_KG_PER_MOL = 6.941e-3   # 6.941 g/mol
@@ -448,9 +448,17 @@ def _zoom_windows(t, v, seg, on, stp, steps, n_cycles=3, max_points=3000):
     if len(t) != seg.n_rows or not steps:
         return []
     picks = sorted({min(1, len(steps) - 1), max(len(steps) - 2, 0)})
+    return step_windows(t, v, seg, on, stp, steps, picks, n_cycles, max_points)
+
+
+def step_windows(t, v, seg, on, stp, steps, picks, n_cycles, max_points):
+    """``[(label, t_s, V), …]``: raw data of ``n_cycles`` cycles from the middle of each picked ladder step, thinned
+    to about ``max_points`` points (min/max kept); ``on`` = the current-carrying segments, ``stp`` their step."""
     out = []
     for s in picks:
         ii = np.flatnonzero(stp == s)
+        if not ii.size:
+            continue
         mid = ii[len(ii) // 2]
         a = on[mid]
         b = on[min(mid + 2 * n_cycles - 1, len(on) - 1)]

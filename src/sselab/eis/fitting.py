@@ -495,6 +495,17 @@ def _clean(freq_Hz, Z, label: str = "spectrum", weighting="modulus"):
     return f, z, dropped, text
 
 
+def _finite_value(what: str, name: str, v) -> float:
+    """A user's value for parameter ``name`` as a finite float (one-line FitError otherwise)."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise FitError(f"{what}: {name} needs a finite number, got {v!r}") from None
+    if not math.isfinite(x):
+        raise FitError(f"{what}: {name} needs a finite number, got {v!r}")
+    return x
+
+
 def _resolve_fixed(circuit: Circuit, fixed) -> dict[str, float]:
     if fixed is None:
         return {}
@@ -504,13 +515,7 @@ def _resolve_fixed(circuit: Circuit, fixed) -> dict[str, float]:
             if k not in circuit.param_names:
                 raise FitError(f"fixed: circuit {circuit.text} has no parameter {k!r} "
                                f"(has {', '.join(circuit.param_names)})")
-            try:
-                v = float(v)
-            except (TypeError, ValueError):
-                raise FitError(f"fixed: {k} needs a finite value, got {v!r}") from None
-            if not np.isfinite(v):
-                raise FitError(f"fixed: {k} needs a finite value")
-            out[k] = v
+            out[k] = _finite_value("fixed", k, v)
         return out
     raise FitError("fixed must be a mapping name -> value, e.g. {'CPE2_alpha': 1.0}")
 
@@ -522,16 +527,7 @@ def _check_initial(circuit: Circuit, initial) -> dict[str, float]:
         bad = [k for k in initial if k not in circuit.param_names]
         if bad:
             raise FitError(f"initial: circuit {circuit.text} has no parameter {', '.join(bad)}")
-        out = {}
-        for k, v in initial.items():
-            try:
-                v = float(v)
-            except (TypeError, ValueError):
-                raise FitError(f"initial: {k} must be a number, got {v!r}") from None
-            if not math.isfinite(v):
-                raise FitError(f"initial: {k} must be finite, got {v}")
-            out[k] = v
-        return out
+        return {k: _finite_value("initial", k, v) for k, v in initial.items()}
     arr = circuit.as_array(initial)
     if not np.all(np.isfinite(arr)):
         raise FitError("initial: values must be finite")

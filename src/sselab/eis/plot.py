@@ -28,7 +28,8 @@ def _unpack(obj):
     return f, z, zf, model
 
 
-def _scale(z) -> tuple[float, str]:
+def ohm_scale(z) -> tuple[float, str]:
+    """The display unit of impedances ``z``: ``(divisor, "kΩ")`` with the largest |z| at least 3 units."""
     m = float(np.nanmax(np.abs(z))) if len(z) else 1.0
     for k, unit in ((1e9, "GΩ"), (1e6, "MΩ"), (1e3, "kΩ"), (1.0, "Ω"), (1e-3, "mΩ")):
         if m >= 3 * k:
@@ -36,7 +37,7 @@ def _scale(z) -> tuple[float, str]:
     return 1e-3, "mΩ"
 
 
-def _equal_square(ax, xs, ys) -> float:
+def equal_square(ax, xs, ys) -> float:
     """Square axes with equal scales (one unit on Z′ is as long as on −Z″), starting at 0 (or below it when
     data go negative) instead of matplotlib's symmetric "datalim" padding that invents negative Z′.
     Returns the common span (data units)."""
@@ -77,7 +78,7 @@ def _decades(ax, f, z, k, span) -> None:
 def nyquist(obj, title: str | None = None, decade_markers: bool = True):
     """Nyquist plot: Z′ right, −Z″ up, equal axes; data points, fit line (dense), labelled frequency decades."""
     f, z, zf, model = _unpack(obj)
-    k, unit = _scale(z)
+    k, unit = ohm_scale(z)
     with style():
         fig, ax = new_figure(3.5, 3.2)
         ax.plot(z.real / k, -z.imag / k, "o", ms=3, mfc="none", label="data")
@@ -93,7 +94,7 @@ def nyquist(obj, title: str | None = None, decade_markers: bool = True):
         zall = z
         if getattr(obj, "lf_loop_excluded", False) and getattr(obj, "lf_loop_Z", None) is not None:
             zall = np.concatenate([z, np.asarray(obj.lf_loop_Z, complex).ravel()])   # keep the loop in view
-        span = _equal_square(ax, zall.real / k, -zall.imag / k)
+        span = equal_square(ax, zall.real / k, -zall.imag / k)
         if decade_markers:
             _decades(ax, f, z, k, span)
         ax.set_xlabel(f"Z′ ({unit})")
@@ -154,7 +155,7 @@ def residuals(obj, title: str | None = None):
 def fit_overview(obj, title: str | None = None):
     """Nyquist, Bode |Z|, phase and residuals of one fit on a single 7 × 5 in figure."""
     f, z, zf, model = _unpack(obj)
-    k, unit = _scale(z)
+    k, unit = ohm_scale(z)
     fd = np.logspace(math.log10(f.min()), math.log10(f.max()), 400)
     zd = model(fd) if model is not None else None
     with style():
@@ -163,7 +164,7 @@ def fit_overview(obj, title: str | None = None):
         a.plot(z.real / k, -z.imag / k, "o", ms=3, mfc="none", label="data")
         if zd is not None:
             a.plot(zd.real / k, -zd.imag / k, "-", label="fit")
-        _equal_square(a, z.real / k, -z.imag / k)
+        equal_square(a, z.real / k, -z.imag / k)
         a.set_xlabel(f"Z′ ({unit})")
         a.set_ylabel(f"−Z″ ({unit})")
         a.legend(loc="upper left")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import EmptyFileError, ReaderError
+from ..errors import EmptyFileError, MissingDependencyError, ReaderError
 from .base import CANONICAL_COLUMNS, KEY_COLUMNS_EIS, KEY_COLUMNS_TIME, Measurement, ReadWarning
 
 #: multiplicative factors of the units instruments write, to SI
@@ -59,6 +59,19 @@ DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3
 _LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar("sselab_max_file_bytes", default=None)
 
 
+def optional_import(module: str, name: str | None, path, needs: str):
+    """``module`` (or its attribute ``name``) from an optional extra; missing → one-line
+    :class:`MissingDependencyError` ``"PATH: <needs>"`` (``needs`` says what and the pip command)."""
+    try:
+        mod = __import__(module, fromlist=[name] if name else [])
+    except ImportError:
+        mod = None
+    if mod is None or (name and not hasattr(mod, name)):    # as ``from module import name`` would fail
+        where = f"{path}: " if path is not None else ""
+        raise MissingDependencyError(f"{where}{needs}")
+    return getattr(mod, name) if name else mod
+
+
 def max_file_bytes(override: int | None = None) -> int:
     if override is not None:
         return int(override)
@@ -91,6 +104,27 @@ def _human(n: float) -> str:
     return f"{n:.1f} TB"
 
 
+def _access_error(path, exc: OSError, doing: str) -> ReaderError:
+    """The one-line :class:`ReaderError` for an ``OSError`` met while trying to ``doing`` (access, open) ``path``."""
+    if isinstance(exc, FileNotFoundError):
+        return ReaderError(path, "no such file")
+    if isinstance(exc, NotADirectoryError):
+        return ReaderError(path, "no such file (a parent is not a folder)")
+    if isinstance(exc, IsADirectoryError):
+        return ReaderError(path, "is a directory, not a file")
+    if isinstance(exc, PermissionError):
+        return ReaderError(path, "permission denied")
+    return ReaderError(path, f"cannot {doing} the file ({exc.strerror or type(exc).__name__})")
+
+
+def _refuse_irregular(path, mode: int) -> None:
+    """Refuse (one-line :class:`ReaderError`) anything but a regular file: folders, FIFOs, sockets, devices."""
+    if stat.S_ISDIR(mode):
+        raise ReaderError(path, "is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise ReaderError(path, f"is {_kind_of(mode)}, not a regular file: refused")
+
+
 def check_regular(path, max_bytes: int | None = None) -> int:
     """Size of ``path`` after making sure it is a regular file within the size limit — without opening it.
 
@@ -98,18 +132,9 @@ def check_regular(path, max_bytes: int | None = None) -> int:
     :func:`max_file_bytes`.  Raises a one-line :class:`ReaderError`."""
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        raise ReaderError(path, "no such file") from None
-    except NotADirectoryError:
-        raise ReaderError(path, "no such file (a parent is not a folder)") from None
-    except PermissionError:
-        raise ReaderError(path, "permission denied") from None
     except OSError as exc:
-        raise ReaderError(path, f"cannot access the file ({exc.strerror or type(exc).__name__})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ReaderError(path, "is a directory, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        raise ReaderError(path, f"is {_kind_of(st.st_mode)}, not a regular file: refused")
+        raise _access_error(path, exc, "access") from None
+    _refuse_irregular(path, st.st_mode)
     limit = max_file_bytes(max_bytes)
     if st.st_size > limit:
         raise ReaderError(path, f"file is {_human(st.st_size)}, above sselab's {_human(limit)} limit for one file "
@@ -121,20 +146,12 @@ def _open_regular(path):
     """A binary handle on a regular file (opened non-blocking, so a FIFO swapped in after a check cannot hang us)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        raise ReaderError(path, "no such file") from None
-    except IsADirectoryError:
-        raise ReaderError(path, "is a directory, not a file") from None
-    except PermissionError:
-        raise ReaderError(path, "permission denied") from None
     except OSError as exc:
-        raise ReaderError(path, f"cannot open the file ({exc.strerror or type(exc).__name__})") from None
+        raise _access_error(path, exc, "open") from None
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise ReaderError(path, "is a directory, not a file")
-        raise ReaderError(path, f"is {_kind_of(st.st_mode)}, not a regular file: refused")
+        _refuse_irregular(path, st.st_mode)
     return os.fdopen(fd, "rb"), st.st_size
 
 

@@ -41,6 +41,16 @@ def cumulative_from_counter(group: np.ndarray, counter: np.ndarray) -> np.ndarra
     return counter + np.repeat(offset, np.diff(np.append(starts, n)))
 
 
+def counter_increments(q: np.ndarray) -> np.ndarray:
+    """Per-row increments of a capacity counter that restarts (at a new cycle or step) — a drop means a restart
+    from 0; the first row's increment is 0 (the charge since the first record starts there)."""
+    qq = np.nan_to_num(np.asarray(q, dtype=float))
+    d = np.diff(qq, prepend=qq[:1])
+    reset = d < 0
+    d[reset] = qq[reset]
+    return d
+
+
 def check_plausible(path, data: pd.DataFrame, warn: list[str], *, what: str = "data records") -> pd.DataFrame:
     """Drop rows whose potential/current are not finite or beyond any cycler's range; fail when many are.
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyFileError, MissingDependencyError, ReaderError
-from ._cycler import check_plausible, pick_channel
+from ._cycler import check_plausible, counter_increments, pick_channel
 from .base import Measurement
 
 #: OLE automation dates (Access ``DateTime``) count days from this instant
@@ -158,15 +158,6 @@ def _ole_to_datetime(x) -> datetime | None:
     return _OLE_EPOCH + timedelta(days=v)
 
 
-def _counter_increments(q: np.ndarray) -> np.ndarray:
-    """Per-row increments of a counter that restarts (at a new cycle) — a drop means a restart from 0."""
-    qq = np.nan_to_num(np.asarray(q, dtype=float))
-    d = np.diff(qq, prepend=qq[:1])  # charge_C starts at 0 at the first record
-    reset = d < 0
-    d[reset] = qq[reset]
-    return d
-
-
 def read_res(path, channel=None, **_) -> Measurement:
     """Read one test (channel) of an Arbin ``.res`` file; ``channel`` = name from :func:`channels` or index."""
     path = Path(path)
@@ -224,7 +215,7 @@ def _records(r: pd.DataFrame) -> pd.DataFrame:
     }
     if {"Charge_Capacity", "Discharge_Capacity"} <= set(r.columns):
         qc, qd = f("Charge_Capacity") * 3600.0, f("Discharge_Capacity") * 3600.0
-        out["charge_C"] = np.cumsum(_counter_increments(qc) - _counter_increments(qd))
+        out["charge_C"] = np.cumsum(counter_increments(qc) - counter_increments(qd))
         out["charge_capacity_C"] = qc
         out["discharge_capacity_C"] = qd
     for col, canon in (("Step_Index", "step"), ("Cycle_Index", "cycle"), ("Data_Point", "record")):

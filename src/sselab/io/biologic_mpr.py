@@ -16,22 +16,17 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..errors import EmptyFileError, MissingDependencyError
-from ._common import _open_regular, max_file_bytes, reader_error
+from ..errors import EmptyFileError
+from ._common import _open_regular, max_file_bytes, optional_import, reader_error
 from .base import Measurement
 from .biologic_common import (MPR_TECHNIQUE_IDS, canonical_frame, canonical_technique, clean_names, sources_for,
                               technique_from_columns)
 
 
 def _galvani(path=None):
-    try:
-        from galvani import BioLogic  # noqa: PLC0415
-    except ImportError:
-        where = f"{path}: " if path is not None else ""
-        raise MissingDependencyError(
-            f"{where}reading BioLogic .mpr files needs the optional GPL reader: install 'sselab[biologic]' "
-            "(pip install 'sselab[biologic]', which brings datalab-org-galvani)") from None
-    return BioLogic
+    return optional_import("galvani", "BioLogic", path,
+                           "reading BioLogic .mpr files needs the optional GPL reader: install 'sselab[biologic]' "
+                           "(pip install 'sselab[biologic]', which brings datalab-org-galvani)")
 
 
 _CHUNK_BYTES = 8 * 2 ** 20  # records are decoded this many bytes at a time

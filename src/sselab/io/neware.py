@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import MissingDependencyError, ReaderError
-from ._common import read_head
+from ..errors import ReaderError
+from ._common import optional_import, read_head
 from ._cycler import check_plausible, check_zip_size, cumulative_from_counter, pick_channel
 from .base import Measurement
 
@@ -42,14 +42,8 @@ MAX_UNZIPPED_BYTES = 4 << 30
 
 
 def _fastnda(path=None):
-    try:
-        import fastnda  # noqa: PLC0415
-    except ImportError:
-        where = f"{path}: " if path is not None else ""
-        raise MissingDependencyError(
-            f"{where}reading Neware .nda/.ndax files needs the optional reader fastnda: "
-            "pip install 'sselab[neware]'") from None
-    return fastnda
+    return optional_import("fastnda", None, path, "reading Neware .nda/.ndax files needs the optional reader fastnda: "
+                                                  "pip install 'sselab[neware]'")
 
 
 # -- detection ---------------------------------------------------------------------------------------------------

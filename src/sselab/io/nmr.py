@@ -16,7 +16,7 @@ paper uses; descending in the file order, as spectrometers store it), ``intensit
 ppm axis: Bruker processed data from procs (OFFSET = ppm of the first point, SW_p/SF per point); Bruker FIDs from
 the carrier and the reference frequency, (SFO1 − SF)/SF·10⁶ ppm at the centre (SF from procs when present, else
 BF1 = no referencing); Varian from ``rfl``/``rfp``/``reffrq``; JCAMP-DX from FIRSTX/LASTX and ``.OBSERVE
-FREQUENCY`` (or Bruker's ``$OFFSET``).  Needs the ``nmr`` extra (nmrglue): ``pip install 'sselab[nmr]'``.
+FREQUENCY`` (or Bruker's ``$OFFSET``).  Uses nmrglue (a core dependency).
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _ng():
     try:
         import nmrglue
     except ImportError:
-        raise MissingDependencyError("reading NMR data needs nmrglue: pip install 'sselab[nmr]'") from None
+        raise MissingDependencyError("reading NMR data needs nmrglue (a dependency of sselab): pip install 'nmrglue>=0.10'") from None
     return nmrglue
 
 
@@ -114,10 +114,13 @@ def fid_to_spectrum(fid: np.ndarray, dwell_s: float, sfo1_Hz: float, sf_Hz: floa
         fid = fid * np.exp(-np.pi * lb_Hz * t)
     fid = fid.copy()
     fid[:, 0] *= 0.5                     # first-point correction
-    spec = np.fft.fftshift(np.fft.fft(fid, n=size, axis=1), axes=1)[:, ::-1]
+    # after fftshift bin j is the offset (j − N/2)·sw/N; reversed (high ppm first) and rolled by one, bin i is
+    # (N/2 − i)·sw/N — TopSpin's labelling (the carrier at index SI/2; bin 0 is the Nyquist bin ±sw/2).  Without the
+    # roll every line sits one bin (sw/N) too high in ppm.
+    spec = np.roll(np.fft.fftshift(np.fft.fft(fid, n=size, axis=1), axes=1)[:, ::-1], 1, axis=1)
     sw = 1.0 / dwell_s
-    # frequency offsets from the carrier, high to low; TopSpin's labelling (the carrier at index SI/2), so a spectrum
-    # transformed here and TopSpin's 1r of the same FID share one axis (tests/structure check it on real data)
+    # frequency offsets from the carrier, high to low, so a spectrum transformed here and TopSpin's 1r of the same
+    # FID share one axis (tests/structure check it on real data)
     f = (size // 2 - np.arange(size)) * (sw / size)
     ppm = (f + (sfo1_Hz - sf_Hz)) / sf_Hz * 1e6
     phi = np.radians(phc0_deg + phc1_deg * np.arange(size) / size)

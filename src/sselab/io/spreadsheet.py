@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import EmptyFileError, MissingDependencyError, ReaderError
-from ._common import read_head, unit_factor
-from ._cycler import check_plausible, check_zip_size, pick_channel
+from ..errors import EmptyFileError, ReaderError
+from ._common import optional_import, read_head, unit_factor
+from ._cycler import check_plausible, check_zip_size, counter_increments, pick_channel
 from .base import Measurement
 
 _SUMMARY = re.compile(r"^(global[_ ]?info|info|statis\w*|cycle\w*|step\w*|summary|test[_ ]?info|unit|log)$", re.I)
@@ -31,13 +31,8 @@ _UNIT_IN_NAME = re.compile(r"\(([^()]*)\)\s*$|\[([^\[\]]*)\]\s*$|/\s*([^/]+?)\s*
 
 
 def _calamine(path=None):
-    try:
-        from python_calamine import CalamineWorkbook  # noqa: PLC0415
-    except ImportError:
-        where = f"{path}: " if path is not None else ""
-        raise MissingDependencyError(f"{where}reading spreadsheets (.xlsx/.xls/.ods) needs python-calamine: "
-                                     "pip install 'sselab[excel]'") from None
-    return CalamineWorkbook
+    return optional_import("python_calamine", "CalamineWorkbook", path,
+                           "reading spreadsheets (.xlsx/.xls/.ods) needs python-calamine: pip install 'sselab[excel]'")
 
 
 def _norm(name) -> str:
@@ -215,14 +210,6 @@ def _unix(values: list) -> np.ndarray:
     return out
 
 
-def _increments(q: np.ndarray) -> np.ndarray:
-    qq = np.nan_to_num(q)
-    d = np.diff(qq, prepend=qq[:1])  # charge_C starts at 0 at the first record
-    reset = d < 0
-    d[reset] = qq[reset]
-    return d
-
-
 def read_spreadsheet(path, channel=None, **_) -> Measurement:
     path = Path(path)
     groups = _channels(path)
@@ -276,12 +263,12 @@ def read_spreadsheet(path, channel=None, **_) -> Measurement:
 
     if {"charge_capacity", "discharge_capacity"} <= set(m):
         qc, qd = capacity("charge_capacity"), capacity("discharge_capacity")
-        out["charge_C"] = np.cumsum(_increments(qc) - _increments(qd))
+        out["charge_C"] = np.cumsum(counter_increments(qc) - counter_increments(qd))
         out["charge_capacity_C"] = qc
         out["discharge_capacity_C"] = qd
     elif "capacity" in m:
         q = capacity("capacity")
-        out["charge_C"] = np.cumsum(_increments(np.abs(q)) * np.sign(np.nan_to_num(cur)))
+        out["charge_C"] = np.cumsum(counter_increments(np.abs(q)) * np.sign(np.nan_to_num(cur)))
         out["capacity_counter_C"] = q
     for kind, canon in (("charge_energy", "charge_energy_J"), ("discharge_energy", "discharge_energy_J")):
         if kind in m:

@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import units
-from ..errors import SselabError, UnitError
+from ..errors import SselabError, UnitError, check_keys
 from ..results import Result
 
 __all__ = ["PaperValue", "PaperValues", "PaperValuesError", "load_paper", "PAPERS", "RELATIONS"]
@@ -197,10 +197,7 @@ class PaperValues:
 def _row(raw, where: str) -> PaperValue:
     if not isinstance(raw, dict):
         raise PaperValuesError(f"{where}: each value must be a mapping")
-    unknown = set(raw) - _FIELDS
-    if unknown:
-        raise PaperValuesError(f"{where}: unknown field(s) {', '.join(sorted(unknown))} "
-                               f"(allowed: {', '.join(sorted(_FIELDS))})")
+    check_keys(raw, _FIELDS, where, PaperValuesError, "field(s)")
     for k in ("id", "quantity", "value", "sentence"):
         if raw.get(k) in (None, ""):
             raise PaperValuesError(f"{where}: missing {k!r}")

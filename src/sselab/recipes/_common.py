@@ -1,9 +1,9 @@
 """Small helpers shared by the recipe modules (not part of the public API)."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
+from ..fmt import finite
 from .base import Flag, RecipeError
 
 __all__ = ["source_name", "reader_flags", "one_measurement", "finite", "has_geometry", "T_label"]
@@ -46,17 +46,6 @@ def measurements_list(measurements) -> list:
     if not ms:
         raise RecipeError("no measurements given")
     return ms
-
-
-def finite(x) -> float | None:
-    """``float(x)`` when finite, else None (uncertainties that are infinite or NaN are not numbers to print)."""
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def has_geometry(cell) -> bool:

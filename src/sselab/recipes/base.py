@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from ..errors import SselabError
+from ..fmt import finite
 from ..results import Result, jsonable
 
 __all__ = ["Value", "Flag", "RecipeTable", "RecipeResult", "RecipeSpec", "FigureOut", "register", "get", "names", "specs",
@@ -41,16 +42,6 @@ SEVERITIES = ("info", "warning", "error")
 
 class RecipeError(SselabError, ValueError):
     """A recipe cannot run on the given input (wrong technique, missing geometry …)."""
-
-
-def _finite(x) -> float | None:
-    if x is None or isinstance(x, (str, bool)):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 @dataclass(frozen=True)
@@ -105,13 +96,13 @@ class Value(Result):
     # -- display ------------------------------------------------------------------------------------------------
     def shown(self) -> tuple[Any, float | None, str]:
         """``(value, stderr, unit)`` in the display unit (affine units such as K → °C handled)."""
-        v = _finite(self.value)
+        v = finite(self.value)
         if v is None or not self.display_unit or self.display_unit == self.unit:
-            return self.value, _finite(self.stderr), self.display_unit or self.unit
+            return self.value, finite(self.stderr), self.display_unit or self.unit
         from .. import units
 
         vd = float(units.convert(v, self.unit, self.display_unit))
-        e = _finite(self.stderr)
+        e = finite(self.stderr)
         ed = abs(float(units.convert(v + e, self.unit, self.display_unit)) - vd) if e is not None else None
         return vd, ed, self.display_unit
 

@@ -122,7 +122,7 @@ def inset_steps(steps) -> list[int]:
 def _inset_windows(m, res, picks):
     """Raw data (label, t_s, V) of ``INSET_CYCLES`` cycles from the middle of each picked step (None when the
     record's rows do not match the segmentation)."""
-    from ..cycling.segment import decimate_minmax
+    from ..cycling.symmetric import step_windows
 
     seg = res.segmentation
     if seg is None or not m.has("time_s") or not m.has("potential_V"):
@@ -133,19 +133,8 @@ def _inset_windows(m, res, picks):
     t, v = t[fin], v[fin]
     if len(t) != seg.n_rows:
         return None
-    on = np.flatnonzero(seg.kind != 0)
-    out = []
-    for s in picks:
-        ii = np.flatnonzero(res.step == s)
-        if not ii.size:
-            continue
-        mid = ii[len(ii) // 2]
-        a = on[mid]
-        b = on[min(mid + 2 * INSET_CYCLES - 1, len(on) - 1)]
-        r0, r1 = int(seg.start[a]), int(seg.stop[min(b + 1, seg.n_segments - 1)])
-        tt, vv = decimate_minmax(t[r0:r1], v[r0:r1], INSET_POINTS // 2)
-        out.append((f"{res.steps[s].current_density_A_per_m2 * 100:.3g} µA/cm²", tt, vv))
-    return out
+    return step_windows(t, v, seg, np.flatnonzero(seg.kind != 0), res.step, res.steps, picks, INSET_CYCLES,
+                        INSET_POINTS)
 
 
 def resistance_drop_onset(steps):

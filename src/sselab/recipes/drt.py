@@ -26,7 +26,7 @@ import numpy as np
 
 from .base import FigureOut, Flag, RecipeError, RecipeResult, RecipeTable, Value, register
 
-__all__ = ["run", "plot", "MAX_OVERVIEWS"]
+__all__ = ["run", "plot", "plot_many", "MAX_OVERVIEWS"]
 
 #: per-spectrum overview figures drawn for at most this many spectra (a series beyond that: map + tracks only)
 MAX_OVERVIEWS = 16
@@ -157,9 +157,31 @@ def plot(result: RecipeResult) -> list[FigureOut]:
     return figs
 
 
+def plot_many(results: list[RecipeResult]) -> list[FigureOut]:
+    """The per-file DRTs of one cell (the report's section): one overlay of every γ(τ), coloured by temperature,
+    instead of a figure per spectrum (each spectrum's own overview: ``sselab eis drt FILE --out``)."""
+    from ..eis.drt.plot import draw_overlay
+
+    if len(results) == 1:
+        return plot(results[0])
+    curves = []
+    for r in results:
+        t = next((t for t in r.tables if t.name == "spectra"), None)
+        T = t.rows[0][t.columns.index("T_K")] if t is not None and t.rows else None
+        T = float(T) if T is not None and math.isfinite(T) else None
+        for d in r.figures.get("overviews", [])[:1]:
+            curves.append((d, T))
+    if not curves:
+        return []
+    return [FigureOut("drt_overlay", "DRT of every spectrum", draw_overlay(curves),
+                      caption="γ(τ) of each spectrum normalised to its maximum, coloured by temperature (or order); "
+                              "markers: the refined peaks.  Each spectrum's γ with its band, fit and residuals: "
+                              "sselab eis drt FILE --out DIR, and results.json.")]
+
+
 @register("eis.drt", summary="Distribution of relaxation times: peaks (τ, R, C, assignment), DRT-seeded circuit, "
                              "series tracking and Arrhenius per process",
-          techniques=("EIS",), cell_kinds=(), plot=plot)
+          techniques=("EIS",), cell_kinds=(), plot=plot, plot_many=plot_many)
 def run(measurements, cell=None, *, progress=None, **options) -> RecipeResult:
     """The DRT of every spectrum of the measurement(s); for several spectra the peaks are tracked across them.
     ``progress(done, total)``: optional callback as spectra finish (not an analysis option)."""

@@ -394,16 +394,38 @@ class SpectrumAnalysis:
     unreliable: bool = False         # the electrolyte resistance may be wrong (see UNRELIABLE): left out of Ea
 
 
-def electrolyte_expression(model: Model, ev) -> str:
+#: a series resistance up to this is taken as leads and contacts (a pellet cell's cables, clips and current
+#: collectors are ohms); above it, with no bulk arc inside the band, it can only be the bulk arc merged into R0
+LEADS_MAX_OHM = 10.0
+
+
+def electrolyte_expression(model: Model, ev, fr=None) -> str:
     """The electrolyte resistance of a fit: the electrolyte arcs alone when every one has its apex inside the
     measured band (the series ``R0`` is then the leads, resolved on its own), else ``R0`` plus the arcs — an arc
-    above the band has merged into the intercept and only the sum is determined.  A user's expression, or a model
-    without electrolyte arcs (``R0`` is the electrolyte), is kept as it is."""
+    above the band has merged into the intercept and only the sum is determined.  With a geometry, in-band arcs
+    none of which has a bulk capacitance (C·L/A) and an ``R0`` above :data:`LEADS_MAX_OHM` mean the bulk arc lies
+    above the band: ``R0`` holds the bulk resistance and is kept.  A user's expression, or a model without
+    electrolyte arcs (``R0`` is the electrolyte), is kept as it is."""
     if model.forced_resistance or not model.electrolyte_arcs:
         return model.electrolyte
-    if all(ev.arc(r) is not None and ev.arc(r).in_band for r in model.electrolyte_arcs):
+    arcs = [ev.arc(r) for r in model.electrolyte_arcs]
+    if all(a is not None and a.in_band for a in arcs):
+        if bulk_above_band(arcs) and _series_R0(fr) > LEADS_MAX_OHM:
+            return model.electrolyte
         return "+".join(model.electrolyte_arcs)
     return model.electrolyte
+
+
+def _series_R0(fr) -> float:
+    v = fr.params.get("R0") if fr is not None else None
+    return float(v) if v is not None and math.isfinite(v) else 0.0
+
+
+def bulk_above_band(arcs) -> bool:
+    """True when the electrolyte arcs are assigned (a geometry is known) and none is the bulk: the bulk arc may
+    then lie above the measured band, merged into the series intercept R0."""
+    assigned = [a.assignment for a in arcs if a is not None and a.assignment]
+    return bool(assigned) and "bulk" not in assigned
 
 
 def _rel_err(fr, expr) -> tuple[float, float, float]:
@@ -415,7 +437,7 @@ def _admissible(model: Model, fr, ev, cell) -> str | None:
     """None when the candidate is admissible, else the reason (one line)."""
     if not fr.success:
         return "did not converge"
-    for what, expr in (("electrolyte", electrolyte_expression(model, ev)), ("interface", model.interface)):
+    for what, expr in (("electrolyte", electrolyte_expression(model, ev, fr)), ("interface", model.interface)):
         if not expr:
             continue
         v, e, rel = _rel_err(fr, expr)
@@ -501,7 +523,7 @@ def _sigma(R, R_err, cell):
 def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], admissible: bool, cell
             ) -> SpectrumAnalysis:
     model, fr, ev = cand.model, cand.fit, cand.evidence
-    model = replace(model, electrolyte=electrolyte_expression(model, ev))
+    model = replace(model, electrolyte=electrolyte_expression(model, ev, fr))
     flags: list[Flag] = []
     where = sp.label
     R_el = fr.resistance(model.electrolyte)
@@ -521,6 +543,18 @@ def _derive(sp: Spectrum, kind: str, cand: Candidate, cands: list[Candidate], ad
             unreliable = unreliable or "not an electrolyte arc" in reason
     el_names = set(model.electrolyte.split("+"))
     series = [n for n in el_names if n not in model.electrolyte_arcs and n not in model.interface_arcs]
+    if (model.electrolyte_arcs and not model.forced_resistance and "R0" in fr.params
+            and bulk_above_band([ev.arc(r) for r in model.electrolyte_arcs])):
+        if "R0" in el_names:
+            flags.append(Flag("bulk-in-intercept", f"no electrolyte arc in the band has a bulk capacitance (C·L/A) "
+                              f"and the intercept R0 = {fr.params['R0']:.3g} Ω is more than leads and contacts "
+                              f"(> {LEADS_MAX_OHM:g} Ω): the bulk arc lies above the measured band, merged into R0, so "
+                              f"the electrolyte resistance is {model.electrolyte}", "info", where))
+        else:
+            flags.append(Flag("bulk-arc-not-seen", f"no electrolyte arc in the band has a bulk capacitance (C·L/A); "
+                              f"the intercept R0 = {fr.params['R0']:.3g} Ω is taken as leads and contacts (≤ "
+                              f"{LEADS_MAX_OHM:g} Ω) — if the bulk arc lies above the band, it is in R0 and the "
+                              f"electrolyte resistance is R0+{model.electrolyte}", "info", where))
     if model.electrolyte_arcs and not series and not model.forced_resistance and "R0" in fr.params:
         flags.append(Flag("series-resistance-apart", f"every electrolyte arc lies inside the measured band: the "
                           f"electrolyte resistance is {model.electrolyte}; the series R0 = {fr.params['R0']:.3g} Ω "

@@ -125,14 +125,15 @@ def _summary_tables(sections: list[Section], data: dict) -> list[Table]:
                              "rank in knowledge base (25 °C)"], rows))
     rows = []
     for s in sections:
-        if s.recipe in ("eis.blocking", "eis.arrhenius", "") or not s.results:
+        # blocking-cell fits are Table 1; the DRT beside every impedance fit is in the report's EIS sections
+        if s.recipe in ("eis.blocking", "eis.arrhenius", "eis.drt", "") or not s.results:
             continue
         for r in s.results:
             keys = HEADLINE.get(s.recipe) or [v.key for v in r.values[:4]]
             parts = [f"{r[k].label} = {r[k].text(resolved=True)}" for k in keys if k in r]
             rows.append([s.subject, s.title.split(" — ")[0], "; ".join(parts)])
     if rows:
-        tables.append(Table("Table 2. Electrochemical tests", ["cell", "test", "results"], rows))
+        tables.append(Table("Table 2. Measurements per cell", ["cell", "test", "results"], rows))
     if data.get("cell_projection_table") is not None:
         tables.append(data["cell_projection_table"])
     return tables

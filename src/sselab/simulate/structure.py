@@ -279,6 +279,11 @@ def write_bruker_series(folder, s: NMRSeries, *, nucleus: str = "7Li", ns: int =
               "_coreheader": _HEADER, "_comments": []}
     dic = {"acqus": acqus, "acqu2s": acqu2s, "FILE_SIZE": 0}
     ng.bruker.write(str(folder), dic, s.fid.astype(np.complex128), overwrite=True, write_prog=False)
+    # every TopSpin experiment folder holds its pulse program (readers warn without it)
+    (folder / "pulseprogram").write_text(
+        ";zg\n;1D sequence, one pulse and acquisition (written by sselab.simulate)\n\n"
+        "#include <Avance.incl>\n\n1 ze\n2 d1\n  p1 ph1\n  go=2 ph31\n  wr #0\nexit\n\n"
+        "ph1=0 2 2 0 1 3 3 1\nph31=0 2 2 0 1 3 3 1\n", encoding="ascii")
     pdir = folder / "pdata" / "1"
     pdir.mkdir(parents=True, exist_ok=True)
     size = int(2 ** np.ceil(np.log2(2 * td)))

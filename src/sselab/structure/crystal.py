@@ -140,6 +140,21 @@ class Site(Result):
     wyckoff: str = ""
 
 
+@lru_cache(maxsize=4096)
+def _orbit(space_group: int, xyz: tuple[float, float, float]) -> tuple[np.ndarray, ...]:
+    """The distinct positions (read-only arrays) the space group's operations generate from ``xyz``.  Depends on
+    the space group and the fractional position only, so a refinement that changes the cell reuses it."""
+    ops = symmetry_operations(space_group)
+    p = np.asarray(xyz, float)
+    seen: list[np.ndarray] = []
+    for r, t in ops:
+        q = (r @ p + t) % 1.0
+        if not any(np.all(np.abs(((q - v) + 0.5) % 1.0 - 0.5) < 1e-4) for v in seen):
+            q.setflags(write=False)
+            seen.append(q)
+    return tuple(seen)
+
+
 @dataclass(frozen=True)
 class Crystal(Result):
     """A crystal structure: space group, cell (Å, degrees) and the asymmetric-unit :class:`Site` list."""
@@ -192,31 +207,16 @@ class Crystal(Result):
 
     def atoms(self) -> list[tuple[str, np.ndarray, float, float]]:
         """Every atom of the cell: ``(element, fractional xyz, occupancy, B)`` (symmetry-expanded, deduplicated)."""
-        out = []
-        ops = symmetry_operations(self.space_group)
-        for s in self.sites:
-            p = np.asarray(s.xyz, float)
-            seen: list[np.ndarray] = []
-            for r, t in ops:
-                q = (r @ p + t) % 1.0
-                if not any(np.all(np.abs(((q - v) + 0.5) % 1.0 - 0.5) < 1e-4) for v in seen):
-                    seen.append(q)
-            out.extend((s.element, q, s.occupancy, s.b_iso_angstrom2) for q in seen)
-        return out
+        return [(s.element, q, s.occupancy, s.b_iso_angstrom2) for s, orbit in zip(self.sites, self._orbits())
+                for q in orbit]
 
     def multiplicities(self) -> list[int]:
         """Number of positions each site generates (its Wyckoff multiplicity)."""
-        ops = symmetry_operations(self.space_group)
-        res = []
-        for s in self.sites:
-            p = np.asarray(s.xyz, float)
-            seen: list[np.ndarray] = []
-            for r, t in ops:
-                q = (r @ p + t) % 1.0
-                if not any(np.all(np.abs(((q - v) + 0.5) % 1.0 - 0.5) < 1e-4) for v in seen):
-                    seen.append(q)
-            res.append(len(seen))
-        return res
+        return [len(orbit) for orbit in self._orbits()]
+
+    def _orbits(self) -> list[tuple[np.ndarray, ...]]:
+        """Per site, the distinct fractional positions its symmetry operations generate (within 1e-4, mod 1)."""
+        return [_orbit(self.space_group, tuple(float(v) for v in s.xyz)) for s in self.sites]
 
     def mass_per_cell_u(self) -> float:
         """Cell content mass (g/mol per cell, i.e. u): Σ occupancy × atomic weight."""
@@ -354,7 +354,16 @@ def lorentz_polarisation(two_theta, polarisation: float = 0.0, monochromator_2th
 def powder_lines(crystal: Crystal, wavelength_m: float, two_theta_max_deg: float = 120.0, *,
                  polarisation: float = 0.0, d_min_angstrom: float | None = None) -> PowderLines:
     """Reflections of ``crystal`` up to ``two_theta_max_deg`` for a wavelength: positions and intensities
-    I = m·|F|²·LP (multiplicity, structure factor with Debye–Waller, Lorentz–polarisation)."""
+    I = m·|F|²·LP (multiplicity, structure factor with Debye–Waller, Lorentz–polarisation).  Cached per
+    (structure, wavelength, range, polarisation): a series of patterns, or the phase search on every pattern,
+    computes each structure's lines once.  The arrays are read-only."""
+    return _powder_lines(crystal, float(wavelength_m), float(two_theta_max_deg), float(polarisation),
+                         None if d_min_angstrom is None else float(d_min_angstrom))
+
+
+@lru_cache(maxsize=512)
+def _powder_lines(crystal: Crystal, wavelength_m: float, two_theta_max_deg: float, polarisation: float,
+                  d_min_angstrom: float | None) -> PowderLines:
     lam = wavelength_m * 1e10
     if not (lam > 0):
         raise AnalysisError(f"wavelength {wavelength_m!r} m: must be > 0")
@@ -366,4 +375,6 @@ def powder_lines(crystal: Crystal, wavelength_m: float, two_theta_max_deg: float
     f2 = np.array([r.f2 for r in refl])
     inten = m * f2 * lorentz_polarisation(tt, polarisation) if len(refl) else np.zeros(0)
     rel = 100.0 * inten / inten.max() if len(inten) and inten.max() > 0 else inten
+    for a in (d, tt, m, f2, inten, rel):
+        a.setflags(write=False)
     return PowderLines(crystal.name or crystal.key, wavelength_m, tuple(r.hkl for r in refl), d, tt, m, f2, inten, rel)

@@ -13,8 +13,8 @@ from conftest import SHARED, shared_path
 from sselab.errors import ReaderError, SselabError
 from sselab.io import read, read_all
 
-pytest.importorskip("fastnda")
-pytest.importorskip("python_calamine")
+import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
+import python_calamine  # noqa: F401 — the test extra (pip install -e '.[test]')
 
 _CYCLER_FORMATS = re.compile(r"Neware|Arbin|Maccor|Excel|Battery Data Format|PEC csv|BaSyTec", re.I)
 # files that are not data tables: the reader must say so in one line

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import shared_path
+from halfcycles import btsda_half_cycles, sselab_half_cycles
 
 from sselab.cycling import analyze_full_cell
 from sselab.io import read
@@ -32,39 +33,18 @@ def _boundary_charge(t, i) -> float:
     return float(max(before.max(), after.max()))
 
 
-def _sselab_half_cycles(res) -> np.ndarray:
-    seq = []
-    for k in range(res.n_cycles):
-        a, b = ((res.charge_capacity_C[k], res.discharge_capacity_C[k]) if res.first_direction == "charge"
-                else (res.discharge_capacity_C[k], res.charge_capacity_C[k]))
-        seq += [a, b]
-    seq = np.asarray(seq)
-    return seq[np.isfinite(seq)]
-
-
-def _btsda_half_cycles(ref: pd.DataFrame) -> pd.DataFrame:
-    """Half cycles from the vendor export: consecutive charge (or discharge) steps, their final |Capacity| summed."""
-    steps = ref.groupby("Step Count", sort=True).agg(typ=("Step Type", "first"),
-                                                     q=("Capacity(mAs)", lambda s: abs(s.iloc[-1])))
-    typ = steps["typ"].astype(str)
-    d = np.where(typ.str.contains("DChg|Dchg"), -1, np.where(typ.str.contains("Chg"), 1, 0))
-    steps = steps.assign(dir=d).loc[d != 0]
-    hid = np.concatenate(([0], np.cumsum(steps["dir"].to_numpy()[1:] != steps["dir"].to_numpy()[:-1])))
-    return steps.groupby(hid).agg(dir=("dir", "first"), q=("q", "sum")).assign(q=lambda x: x["q"] * 1e-3)
-
-
 @pytest.mark.parametrize("name, stem, n_half", [
     ("nw4-120-1-6-53.ndax", "nw4-120-1-6-53", 320),
     ("TESTCELL0001-B2-2025-M50T_NewareNDA_Investigation.ndax", "TESTCELL0001-B2-2025-M50T_NewareNDA_Investigation", 14),
 ])
 def test_neware_full_cell_capacities_equal_the_vendor_counters(name, stem, n_half):
-    pytest.importorskip("fastnda")
-    pytest.importorskip("pyarrow")
+    import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
+    import pyarrow  # noqa: F401 — the test extra (pip install -e '.[test]')
     m = read(shared_path(*NEWARE, name))
     ref = pd.read_parquet(shared_path(*NEWARE, stem + ".parquet"))
     res = analyze_full_cell(m, active_mass_kg=1e-6)
-    got = _sselab_half_cycles(res)
-    want = _btsda_half_cycles(ref)
+    got = sselab_half_cycles(res)
+    want = btsda_half_cycles(ref)
     # a partial first half cycle from open circuit is left out by the analysis (and says so)
     offset = 1 if any("partial half cycle" in w for w in res.warnings) else 0
     want = want.iloc[offset:offset + len(got)]
@@ -110,7 +90,7 @@ def test_arbin_res_discharge_first_half_cell():
 
 
 def test_sselab_cycle_cli_on_a_neware_file():
-    pytest.importorskip("fastnda")
+    import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
     from typer.testing import CliRunner
 
     from sselab.cli import app

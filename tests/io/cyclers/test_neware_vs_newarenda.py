@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import shared_path
 
-pytest.importorskip("fastnda")
-pytest.importorskip("pyarrow")
+import fastnda  # noqa: F401 — the test extra (pip install -e '.[test]')
+import pyarrow  # noqa: F401 — the test extra (pip install -e '.[test]')
 
 from sselab.io import read  # noqa: E402
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import shared_path
 
-pytest.importorskip("python_calamine")
+import python_calamine  # noqa: F401 — the test extra (pip install -e '.[test]')
 
 from sselab.cycling import analyze_full_cell  # noqa: E402
 from sselab.errors import EmptyFileError, ReaderError  # noqa: E402

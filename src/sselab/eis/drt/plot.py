@@ -12,8 +12,9 @@ import math
 import numpy as np
 
 from ...plotting import new_figure, style
+from ..plot import equal_square, ohm_scale
 
-__all__ = ["overview_data", "series_data", "draw_overview", "draw_map", "draw_arrhenius", "draw_evolution",
+__all__ = ["overview_data", "series_data", "draw_overview", "draw_overlay", "draw_map", "draw_arrhenius", "draw_evolution",
            "drt_overview", "drt_map", "track_arrhenius", "track_evolution"]
 
 _COLORS = ("C0", "C3", "C2", "C1", "C4", "C5", "C6", "C7")
@@ -65,20 +66,6 @@ def _arr(x, dtype=float):
 
 # ---------------------------------------------------------------------------------------------------------------
 # drawing
-def _equal_square(ax, xs, ys) -> float:
-    """Equal scales on Z′ and −Z″ from 0 (or below where data go negative); returns the common span."""
-    xs = np.asarray(xs, float)[np.isfinite(xs)]
-    ys = np.asarray(ys, float)[np.isfinite(ys)]
-    x0 = min(0.0, float(xs.min())) if xs.size else 0.0
-    y0 = min(0.0, float(ys.min())) if ys.size else 0.0
-    span = max(float(xs.max()) - x0 if xs.size else 1.0, float(ys.max()) - y0 if ys.size else 1.0)
-    span = 1.05 * span if span > 0 else 1.0
-    ax.set_xlim(x0, x0 + span)
-    ax.set_ylim(y0, y0 + span)
-    ax.set_aspect("equal", adjustable="box")
-    return span
-
-
 def _decades(ax, f, z, k, span) -> None:
     """Filled squares at the points nearest each frequency decade, labelled unless crowded."""
     done = []
@@ -93,20 +80,12 @@ def _decades(ax, f, z, k, span) -> None:
             done.append((x, y))
 
 
-def _ohm_scale(v) -> tuple[float, str]:
-    m = float(np.nanmax(np.abs(v))) if np.size(v) else 1.0
-    for k, unit in ((1e9, "GΩ"), (1e6, "MΩ"), (1e3, "kΩ"), (1.0, "Ω"), (1e-3, "mΩ")):
-        if m >= 3 * k:
-            return k, unit
-    return 1e-3, "mΩ"
-
-
 def draw_overview(d: dict, title: str | None = None):
     """Three panels: γ(τ) with band, peaks and the measured window; Nyquist with the DRT-reconstructed spectrum;
     residuals (Z − Z_DRT)/|Z| against frequency."""
     tau, g = _arr(d["tau_s"]), _arr(d["gamma_ohm"])
     lo, hi = _arr(d.get("gamma_lo_ohm")), _arr(d.get("gamma_hi_ohm"))
-    k, unit = _ohm_scale(np.concatenate([g, hi]) if hi is not None else g)
+    k, unit = ohm_scale(np.concatenate([g, hi]) if hi is not None else g)
     with style():
         fig, axes = new_figure(7.2, 2.6, ncols=3, gridspec_kw={"width_ratios": [1.35, 1.0, 1.0]})
         a1, a2, a3 = axes
@@ -135,7 +114,7 @@ def draw_overview(d: dict, title: str | None = None):
         f = _arr(d["freq_Hz"])
         z = _arr(d["z_re"]) + 1j * _arr(d["z_im"])
         zf = _arr(d["fit_re"]) + 1j * _arr(d["fit_im"])
-        kz, uz = _ohm_scale(np.abs(z))
+        kz, uz = ohm_scale(np.abs(z))
         a2.plot(z.real / kz, -z.imag / kz, "o", ms=2.5, mfc="none", color="k", label="data")
         ex = _arr(d.get("excluded_re"))
         if ex is not None and ex.size:
@@ -152,14 +131,14 @@ def draw_overview(d: dict, title: str | None = None):
             inside = (np.abs(zall.real) <= lim) & (np.abs(zall.imag) <= lim)
             if inside.sum() >= 3 and not inside.all():
                 view = zall[inside]
-                kz2, uz2 = _ohm_scale(np.abs(view))
+                kz2, uz2 = ohm_scale(np.abs(view))
                 if kz2 != kz:        # redraw in the zoomed unit
                     a2.cla()
                     kz, uz = kz2, uz2
                     a2.plot(z.real / kz, -z.imag / kz, "o", ms=2.5, mfc="none", color="k", label="data")
                     a2.plot(zf.real / kz, -zf.imag / kz, "-", color="C3", lw=1.1, label="DRT fit")
                 a2.set_title("arcs (tail leaves the frame)", fontsize=7)
-        span = _equal_square(a2, view.real / kz, -view.imag / kz)
+        span = equal_square(a2, view.real / kz, -view.imag / kz)
         _decades(a2, f, z, kz, span)
         a2.set_xlabel(f"Z′ ({uz})")
         a2.set_ylabel(f"−Z″ ({uz})")
@@ -174,6 +153,40 @@ def draw_overview(d: dict, title: str | None = None):
         if title or d.get("label"):
             fig.suptitle(title or d["label"], fontsize=9)
         fig.tight_layout()
+    return fig
+
+
+def draw_overlay(curves: list[tuple[dict, float | None]], title: str | None = None):
+    """Every spectrum's γ(τ) of one cell on one plot, each normalised to its maximum and coloured by temperature
+    (blue → red; in the input order when a temperature is missing), the refined peak positions as markers —
+    how the processes move with temperature or time, in one figure instead of one per spectrum."""
+    import matplotlib as mpl
+
+    temps = [T for _, T in curves]
+    known = all(T is not None for T in temps)
+    vals = np.array([T - 273.15 for T in temps], float) if known else np.arange(len(curves), dtype=float)
+    norm = mpl.colors.Normalize(vals.min(), vals.max() if vals.max() > vals.min() else vals.min() + 1)
+    cmap = mpl.colormaps["coolwarm"]
+    order = np.argsort(vals, kind="stable")
+    with style():
+        fig, ax = new_figure(4.6, 3.2)
+        for i in order:
+            d = curves[i][0]
+            tau, g = _arr(d["tau_s"]), _arr(d["gamma_ohm"])
+            k = float(np.nanmax(g)) if np.nanmax(g) > 0 else 1.0
+            c = cmap(norm(vals[i]))
+            ax.semilogx(tau, g / k, "-", lw=1.1, color=c)
+            for p in d.get("peaks", []):
+                tx = p.get("tau_drt_s") or p["tau_s"]
+                ax.plot(tx, float(np.interp(math.log(tx), np.log(tau), g)) / k, "o", ms=3, color=c, mec="k",
+                        mew=0.4)
+        sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+        fig.colorbar(sm, ax=ax, label="T (°C)" if known else "spectrum")
+        ax.set_xlabel("τ (s)")
+        ax.set_ylabel("γ / γ_max")
+        ax.set_ylim(0, 1.15)
+        if title:
+            ax.set_title(title, fontsize=9)
     return fig
 
 
