@@ -16,4 +16,5 @@ COMMAND_MODULES = (
     "report",
     "structure",
     "app",
+    "store",
 )

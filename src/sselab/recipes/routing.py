@@ -35,7 +35,7 @@ from ..errors import SselabError
 from .base import RecipeResult, get, specs
 
 __all__ = ["Item", "Job", "JobResult", "load", "read_item", "collect_files", "plan", "run", "run_all", "cell_for",
-           "jobs_for_file", "SKIP_SUFFIXES", "MANIFEST_NAMES", "OPERANDO_NAMES", "one_line", "figure_tags"]
+           "jobs_for_file", "uses_of", "SKIP_SUFFIXES", "MANIFEST_NAMES", "OPERANDO_NAMES", "one_line", "figure_tags"]
 
 #: never read as measurements
 SKIP_SUFFIXES = {".yaml", ".yml", ".json", ".md", ".html", ".htm", ".png", ".svg", ".pdf", ".jpg", ".jpeg", ".gif",
@@ -463,6 +463,25 @@ def run(job: Job, results=None) -> JobResult:
     return JobResult(job, res)
 
 
+def uses_of(jobs: list[Job], i: int) -> list[int] | None:
+    """The jobs whose results job ``i`` gets as ``results=``: those of the recipes its recipe ``uses`` whose files
+    are all among its own (per file, per cell or per material), in plan order; None when its recipe takes no
+    results.  :func:`run_all` passes the successful ones; ``sselab batch`` passes the same, read back from its
+    store."""
+    spec = get(jobs[i].recipe)
+    if not (spec.uses and _takes(spec, "results")):
+        return None
+    mine = {id(x) for x in jobs[i].items}
+    return [k for k, j in enumerate(jobs) if k != i and j.recipe in spec.uses and all(id(x) in mine for x in j.items)]
+
+
+def _used(jobs: list[Job], i: int, done: list) -> list | None:
+    idx = uses_of(jobs, i)
+    if idx is None:
+        return None
+    return [done[k].result for k in idx if done[k] is not None and done[k].result is not None]
+
+
 #: relative cost of a recipe's job (to start the slow ones first when jobs run in parallel)
 _COST = {"eis.symmetric": 8, "eis.series": 20, "xrd.pattern": 12, "operando": 12, "eis.arrhenius": 10,
          "eis.blocking": 2, "dcpol": 3, "dcpol.pair": 5}
@@ -518,12 +537,7 @@ def run_all(jobs: list[Job], progress=None, workers: int = 1) -> list[JobResult]
                 _PARALLEL_JOBS = []
             rest = [i for i in range(len(jobs)) if done[i] is None]
             for i in rest:        # the recipes that use others' results, with those results
-                spec = get(jobs[i].recipe)
-                mine = {id(x) for x in jobs[i].items}
-                used = [done[k].result for k, j in enumerate(jobs) if j.recipe in spec.uses and done[k] is not None
-                        and done[k].result is not None and all(id(x) in mine for x in j.items)] \
-                    if spec.uses and _takes(spec, "results") else None
-                done[i] = run(jobs[i], used)
+                done[i] = run(jobs[i], _used(jobs, i, done))
             return done  # type: ignore[return-value]
     pending = list(range(len(jobs)))
     order = []
@@ -535,14 +549,7 @@ def run_all(jobs: list[Job], progress=None, workers: int = 1) -> list[JobResult]
         pending = [i for i in pending if i not in ready]
     it = progress(order, total=len(order), description="analysing") if progress else order
     for i in it:
-        job = jobs[i]
-        spec = get(job.recipe)
-        used = None
-        if spec.uses and _takes(spec, "results"):
-            mine = {id(x) for x in job.items}
-            used = [done[k].result for k, j in enumerate(jobs) if j.recipe in spec.uses and done[k] is not None
-                    and done[k].result is not None and all(id(x) in mine for x in j.items)]
-        done[i] = run(job, used)
+        done[i] = run(jobs[i], _used(jobs, i, done))
     return done  # type: ignore[return-value]
 
 
