@@ -74,6 +74,7 @@ class Item:
     series: object | None = None                # an operando item: the XRD/NMR Series (measurement: the echem)
     series_options: dict = field(default_factory=dict)
     options: dict | None = None                 # the file's own recipe options (manifest / settings file)
+    rows: int | None = None                     # data rows read (kept when :func:`load` drops the data)
 
     @property
     def ok(self) -> bool:
@@ -275,7 +276,7 @@ def read_item(path, base, manifest=None, settings=None) -> Item:
         m = read(path)
         if len(m) == 0:
             raise SselabError(f"{path.name}: no data rows")
-        it.measurement, it.format = m, m.format
+        it.measurement, it.format, it.rows = m, m.format, len(m)
         tech = m.technique or "unknown"
         it.technique = "EIS" if (m.is_eis and tech in ("unknown", "PEIS", "GEIS")) else tech
         it.warnings = list(m.warnings)
@@ -296,9 +297,11 @@ def _temperature(it: Item):
     return it.cell.temperature_K if it.cell is not None else None
 
 
-def load(data_dir, manifest=None, exclude=(), progress=None) -> list[Item]:
+def load(data_dir, manifest=None, exclude=(), progress=None, keep_data: bool = True) -> list[Item]:
     """Read every candidate file of ``data_dir`` (see :func:`collect_files`); ``progress(iterable, total,
-    description)`` wraps the loop."""
+    description)`` wraps the loop.  ``keep_data=False`` (``sselab batch``, whose workers read the files again):
+    planning keeps what it needs — every item's metadata, and the data of impedance files only (the recipes'
+    ``accepts`` count their spectra) — so the driver holds one large file at a time, not the folder."""
     from ..cell import load_settings, settings_path
 
     data_dir = Path(data_dir)
@@ -307,10 +310,34 @@ def load(data_dir, manifest=None, exclude=(), progress=None) -> list[Item]:
     settings = load_settings(side) if manifest is None and side.is_file() else None
     paths = collect_files(data_dir, manifest, exclude)
     it = progress(paths, total=len(paths), description="reading") if progress else paths
-    items = [read_item(p, base, manifest, settings) for p in it]
+    items = []
+    for p in it:
+        item = read_item(p, base, manifest, settings)
+        if not keep_data:
+            _drop_data(item)
+        items.append(item)
     for m in operando_manifests(data_dir, exclude) if data_dir.is_dir() else []:
         items += operando_items(m, base)
     return items
+
+
+#: arrays in a measurement's ``extra`` above this many elements are dropped with its data (an NMR FID)
+_EXTRA_ARRAY_MAX = 65536
+
+
+def _drop_data(it: Item) -> None:
+    """Keep the columns and metadata of a non-impedance item's measurement, not its rows (planning never reads
+    them; the recipes' ``accepts`` look at impedance spectra only)."""
+    import dataclasses
+
+    import numpy as np
+
+    m = it.measurement
+    if m is None or m.is_eis:
+        return
+    extra = {k: (None if isinstance(v, np.ndarray) and v.size > _EXTRA_ARRAY_MAX else v)
+             for k, v in (m.extra or {}).items()}
+    it.measurement = dataclasses.replace(m, data=m.data.iloc[:0].copy(), extra=extra)
 
 
 # ---------------------------------------------------------------------------------------------------------------

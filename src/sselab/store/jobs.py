@@ -18,8 +18,9 @@ units for the store and runs one unit where a worker is:
 * :data:`ROUTER_VERSION` — part of every unit's key, with the files' content hashes, the job's recipe, subject,
   cell and options, and the sselab version.
 
-Planning reads every file of the folder once in the driver (as the report does), so the driver's peak memory
-during planning is that of the report's reading; the measurements are dropped before the units run.
+Planning reads every file of the folder once in the driver (as the report does) but keeps only what planning
+needs (``routing.load(keep_data=False)``: metadata, and the rows of impedance files), so the driver's peak memory is
+one large file plus the folder's spectra, not the folder.
 """
 from __future__ import annotations
 
@@ -130,7 +131,7 @@ def _file_row(it, base: str) -> dict:
             "instrument": getattr(m, "instrument", None) if m is not None else None,
             "software_version": getattr(m, "software_version", None) if m is not None else None,
             "start_time": start.isoformat() if isinstance(start, (datetime, date)) else start,
-            "temperature_K": canonical(it.temperature_K), "rows": len(m) if m is not None else None,
+            "temperature_K": canonical(it.temperature_K), "rows": it.rows,
             "cell": it.cell.name if it.cell is not None else None, "status": "ok" if it.ok else "error",
             "error": it.error, "warnings": [str(w) for w in it.warnings]}
 
@@ -191,7 +192,7 @@ def units_of_work(folder, manifest) -> list[Job]:
 
     folder = Path(folder)
     base = (folder if folder.is_dir() else folder.parent).resolve()
-    items = routing.load(folder, manifest)
+    items = routing.load(folder, manifest, keep_data=False)   # metadata; the workers read the files again
     jobs, notes = routing.plan(items, manifest)
     for it in items:                    # the note the report shows for a file no recipe takes
         if it.rel in notes:
