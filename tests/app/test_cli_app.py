@@ -56,3 +56,29 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     p = _sselab("app", str(tmp_path), "--port", "70000", "--no-browser")
     out, err = p.communicate(timeout=60)
     assert p.returncode == 2 and "--port 70000" in err
+
+
+def test_app_on_a_results_store_opens_the_folder_it_was_made_from(tmp_path):
+    """`sselab app STORE`: the store stands for its source folder (what the app keeps there is what the next
+    `sselab batch` of that folder runs); a store whose folder is gone is a one-line error."""
+    import shutil
+
+    import pytest
+    from typer.testing import CliRunner
+
+    from sselab.cli import app
+    from sselab.commands.app import _from_store
+    from sselab.errors import SselabError
+
+    data = tmp_path / "data"
+    data.mkdir()
+    eis_blocking(303.15, bulk=ArrheniusLaw(1e-2, 0.45), rng=np.random.default_rng(0)).write(data / "p_30C.mpt")
+    store = tmp_path / "results.store"
+    r = CliRunner().invoke(app, ["batch", str(data), "--store", str(store), "--jobs", "1"])
+    assert r.exit_code == 0, r.output
+    folder, manifest = _from_store(store, None)
+    assert folder.resolve() == data.resolve() and manifest is None
+    assert _from_store(data, None) == (data, None)                 # a plain folder is itself
+    shutil.rmtree(data)
+    with pytest.raises(SselabError, match="not here any more"):
+        _from_store(store, None)
