@@ -90,13 +90,32 @@ def test_unwritable_location_is_one_line(data):
     _refused(_report(data, "--out", "/sys/sselab-test-out"))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions; /sys covers the refusal for root")
-def test_read_only_folder_is_one_line(data, tmp_path):
+def test_read_only_folder_is_one_line(data, tmp_path, monkeypatch):
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
+    if os.geteuid() == 0:
+        # root ignores folder permissions: the kernel's answer for everyone else (EACCES) is given here instead
+        import errno
+        import pathlib
+
+        real_mkdir, real_open = pathlib.Path.mkdir, os.open
+
+        def mkdir(self, *a, **k):
+            if str(self).startswith(str(ro) + os.sep):
+                raise PermissionError(errno.EACCES, "Permission denied", str(self))
+            return real_mkdir(self, *a, **k)
+
+        def open_(path, *a, **k):
+            if str(path).startswith(str(ro) + os.sep):
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+            return real_open(path, *a, **k)
+
+        monkeypatch.setattr(pathlib.Path, "mkdir", mkdir)
+        monkeypatch.setattr(os, "open", open_)
     try:
         _refused(_report(data, "--out", ro / "rep"))
+        assert not (ro / "rep").exists()
     finally:
         ro.chmod(0o755)
 
